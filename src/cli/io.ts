@@ -1,0 +1,14 @@
+/** Where a command writes; main.ts passes the process streams. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadStream;
+}
+
+export const processIo: CliIo = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  env: process.env,
+  stdin: process.stdin,
+};

@@ -1,0 +1,55 @@
+import { buildApp } from '../app.js';
+import { loadConfig, resolveConfigPath } from '../config/loader.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { readVersion } from '../version.js';
+import type { CommonArgs } from './args.js';
+import type { CliIo } from './io.js';
+
+export interface RunHooks {
+  /** Lets main.ts log fatal errors with the daemon's logger. */
+  onLogger?(log: Logger): void;
+}
+
+/** Runs until SIGTERM/SIGINT; resolves to the exit code. */
+export async function runCommand(args: CommonArgs, io: CliIo, hooks: RunHooks = {}): Promise<number> {
+  const { config, file } = loadConfig(resolveConfigPath(args.config, io.env));
+  const version = readVersion();
+  const log = createLogger({ level: config.log_level, base: { gw: config.gateway.id } });
+  hooks.onLogger?.(log);
+  const app = buildApp({ config, log, version, env: io.env });
+  const t0 = performance.now();
+
+  let signalled: NodeJS.Signals | undefined;
+  let wake: (() => void) | undefined;
+  const stopRequested = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = sig;
+    wake?.();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    await app.start();
+  } catch (err) {
+    log.fatal({ err }, 'start failed');
+    await app.stop();
+    return 1;
+  }
+  const ms = Math.round(performance.now() - t0);
+  log.info({ config: file, version, runId: app.deps.runId, ms }, 'kampung-gateway started');
+  await app.deps.notifier.ready(`${config.gateway.id} running`);
+
+  await stopRequested;
+  log.info({ signal: signalled }, 'stopping');
+  await app.deps.notifier.stopping();
+  const failed = await app.stop();
+  app.deps.notifier.close();
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  log.info({ failed }, 'stopped');
+  return 0;
+}

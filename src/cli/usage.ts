@@ -1,0 +1,13 @@
+export const USAGE = `kampung-gw — gateway daemon for Smart Kampung village halls (balai desa)
+
+Usage:
+  kampung-gw run          [--config F]          run the daemon in the foreground
+  kampung-gw check-config [--config F]          validate the config; exit 0 valid, 1 invalid
+  kampung-gw status       [--config F] [--json] link, devices, outbox, cache, clock (daemon running or not)
+  kampung-gw user add|passwd|remove NAME [--config F]   technician accounts (password from stdin)
+  kampung-gw doctor       [--config F] [--lang en] [--json]   on-box diagnosis
+  kampung-gw demo                               try-out: broker, simulated kiosks, daemon, page
+
+--config defaults to $KAMPUNG_GW_CONFIG, else /etc/kampung-gateway/config.yaml.
+Exit codes: 0 ok, 1 bad config or failed check, 2 usage error.
+`;

@@ -1,0 +1,59 @@
+import { accessSync, constants } from 'node:fs';
+import cron from 'node-cron';
+import type { ConfigIssue, ConfigRefinement } from './types.js';
+
+interface Named {
+  id?: string;
+  name?: string;
+}
+
+function duplicates(items: Named[] | undefined, key: 'id' | 'name', path: string): ConfigIssue[] {
+  const seen = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  items?.forEach((item, i) => {
+    const v = item[key];
+    if (v === undefined) return;
+    if (seen.has(v)) issues.push({ path: `${path}[${i}].${key}`, message: `duplicate ${key} "${v}"` });
+    seen.add(v);
+  });
+  return issues;
+}
+
+export const uniqueIdsRefinement: ConfigRefinement = (config) => {
+  const c = config as { uplink?: { probes?: Named[] }; devices?: Named[]; cache?: { upstreams?: Named[] } };
+  return [
+    ...duplicates(c.uplink?.probes, 'name', 'uplink.probes'),
+    ...duplicates(c.devices, 'id', 'devices'),
+    ...duplicates(c.cache?.upstreams, 'name', 'cache.upstreams'),
+  ];
+};
+
+/** Every `*_file` key must name a readable file, and cron expressions must parse. */
+export const secretFilesRefinement: ConfigRefinement = (config, ctx) => {
+  const issues: ConfigIssue[] = [];
+  const visit = (node: unknown, path: string) => {
+    if (Array.isArray(node)) {
+      node.forEach((v, i) => {
+        visit(v, `${path}[${i}]`);
+      });
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      const keyPath = path ? `${path}.${key}` : key;
+      if (key.endsWith('_file') && typeof value === 'string') {
+        try {
+          accessSync(ctx.resolvePath(value), constants.R_OK);
+        } catch {
+          issues.push({ path: keyPath, message: `file ${value} is missing or unreadable` });
+        }
+      } else if (key.endsWith('_cron') && typeof value === 'string' && !cron.validate(value)) {
+        issues.push({ path: keyPath, message: `not a valid cron expression: ${JSON.stringify(value)}` });
+      } else {
+        visit(value, keyPath);
+      }
+    }
+  };
+  visit(config, '');
+  return issues;
+};

@@ -1,0 +1,29 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { CacheConfigSchema } from '../cache/config-schema.js';
+import { DevicesConfigSchema } from '../devices/config-schema.js';
+import { probeRefinement } from '../probes/refinement.js';
+import { MqttConfigSchema } from '../report/config-schema.js';
+import { UplinkConfigSchema } from '../uplink/config-schema.js';
+import { HttpConfigSchema } from '../web/config-schema.js';
+import { DataDirSchema, GatewaySchema, LogLevelSchema } from './base-schema.js';
+import { secretFilesRefinement, uniqueIdsRefinement } from './refinements.js';
+import type { ConfigRefinement } from './types.js';
+
+/** The whole config file: each module declares its own part once; this only composes. */
+export const ConfigSchema = Type.Object(
+  {
+    gateway: GatewaySchema,
+    data_dir: DataDirSchema,
+    log_level: LogLevelSchema,
+    http: HttpConfigSchema,
+    uplink: UplinkConfigSchema,
+    devices: DevicesConfigSchema,
+    mqtt: Type.Optional(MqttConfigSchema),
+    cache: CacheConfigSchema,
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+export const REFINEMENTS: ConfigRefinement[] = [probeRefinement, uniqueIdsRefinement, secretFilesRefinement];

@@ -1,0 +1,184 @@
+import cron from 'node-cron';
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+
+export interface PeriodicTask {
+  name: string;
+  intervalMs: number;
+  /** Random extra delay 0..jitterMs before each run, so probes and villages do not align. */
+  jitterMs?: number;
+  /** Deadline of one run; the run's AbortSignal fires when it passes. Defaults to intervalMs. */
+  timeoutMs?: number;
+  /** First run after this delay (default: a random point within one interval). */
+  initialDelayMs?: number;
+  run(signal: AbortSignal): Promise<void> | void;
+}
+
+export interface TaskHandle {
+  readonly name: string;
+  /** Run now (if not already running) and restart the interval from then. */
+  trigger(): void;
+  cancel(): void;
+  /** Monotonic time of the last completed run, or undefined. */
+  lastRunMono(): number | undefined;
+}
+
+export interface CronTask {
+  name: string;
+  expression: string;
+  /** Random delay up to this before each run (node-cron maxRandomDelay). */
+  jitterMs?: number;
+  timeoutMs: number;
+  run(signal: AbortSignal): Promise<void> | void;
+}
+
+/**
+ * The only owner of timers in the daemon (STYLE rule 6). Runs never overlap: the next run is
+ * armed after the previous one settles. Node's timers run on the monotonic clock, so a wall
+ * clock jump neither fires nor starves a task.
+ */
+export class Scheduler {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly handles = new Set<TaskHandle>();
+  private readonly crons = new Set<{ stop(): unknown; destroy(): unknown }>();
+  private readonly random: () => number;
+  private stopped = false;
+
+  constructor(deps: { clock: Clock; log: Logger; random?: () => number }) {
+    this.clock = deps.clock;
+    this.log = deps.log;
+    this.random = deps.random ?? Math.random;
+  }
+
+  every(task: PeriodicTask): TaskHandle {
+    let timer: NodeJS.Timeout | undefined;
+    let running = false;
+    let cancelled = false;
+    let rerun = false;
+    let last: number | undefined;
+    const jitter = () => (task.jitterMs ? Math.floor(this.random() * task.jitterMs) : 0);
+
+    const arm = (delayMs: number) => {
+      if (cancelled || this.stopped) return;
+      if (timer) this.clearTimer(timer);
+      timer = this.setTimer(() => void fire(), delayMs);
+    };
+
+    const fire = async () => {
+      timer = undefined;
+      if (running) {
+        rerun = true;
+        return;
+      }
+      running = true;
+      const started = this.clock.monoMs();
+      await this.runBounded(task.name, task.timeoutMs ?? task.intervalMs, task.run);
+      running = false;
+      last = this.clock.monoMs();
+      if (rerun) {
+        rerun = false;
+        arm(0);
+        return;
+      }
+      // Keep the cadence: subtract the run's own duration from the next wait.
+      const elapsed = last - started;
+      arm(Math.max(0, task.intervalMs - elapsed) + jitter());
+    };
+
+    const handle: TaskHandle = {
+      name: task.name,
+      trigger: () => {
+        if (running) rerun = true;
+        else arm(0);
+      },
+      cancel: () => {
+        cancelled = true;
+        if (timer) this.clearTimer(timer);
+        this.handles.delete(handle);
+      },
+      lastRunMono: () => last,
+    };
+    this.handles.add(handle);
+    arm(task.initialDelayMs ?? Math.floor(this.random() * task.intervalMs));
+    return handle;
+  }
+
+  /** A one-shot delay on the scheduler (cancelled on stop). */
+  after(name: string, delayMs: number, fn: () => void): { cancel(): void } {
+    const t = this.setTimer(() => {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error({ err, task: name }, 'one-shot task failed');
+      }
+    }, delayMs);
+    return { cancel: () => this.clearTimer(t) };
+  }
+
+  /** Wall-clock schedules (cron expressions, in WIB) for things people plan by the calendar. */
+  cron(task: CronTask): { cancel(): void } {
+    let running = false;
+    const job = cron.schedule(
+      task.expression,
+      async () => {
+        if (running || this.stopped) return;
+        running = true;
+        await this.runBounded(task.name, task.timeoutMs, task.run);
+        running = false;
+      },
+      { name: task.name, timezone: 'Asia/Jakarta', noOverlap: true, maxRandomDelay: task.jitterMs ?? 0 },
+    );
+    this.crons.add(job);
+    return {
+      cancel: () => {
+        job.destroy();
+        this.crons.delete(job);
+      },
+    };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const h of [...this.handles]) h.cancel();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const c of this.crons) c.destroy();
+    this.crons.clear();
+  }
+
+  private async runBounded(
+    name: string,
+    timeoutMs: number,
+    run: (signal: AbortSignal) => Promise<void> | void,
+  ) {
+    const controller = new AbortController();
+    const deadline = this.setTimer(
+      () => controller.abort(new Error(`${name} exceeded ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    try {
+      await run(controller.signal);
+    } catch (err) {
+      if (controller.signal.aborted) this.log.warn({ task: name, timeoutMs }, 'task exceeded its deadline');
+      else this.log.error({ err, task: name }, 'task failed');
+    } finally {
+      this.clearTimer(deadline);
+    }
+  }
+
+  private setTimer(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private clearTimer(t: NodeJS.Timeout) {
+    clearTimeout(t);
+    this.timers.delete(t);
+  }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { parseCommon } from './cli/args.js';
+import { checkConfigCommand } from './cli/check-config.js';
+import { type CliIo, processIo } from './cli/io.js';
+import { runCommand } from './cli/run.js';
+import { statusCommand } from './cli/status.js';
+import { USAGE } from './cli/usage.js';
+import { formatIssues } from './config/issues.js';
+import type { ConfigIssue } from './config/types.js';
+import { isGwError } from './core/errors.js';
+import type { Logger } from './core/logger.js';
+
+type Command = (args: ReturnType<typeof parseCommon>, io: CliIo) => Promise<number>;
+
+let daemonLog: Logger | undefined;
+
+const COMMANDS: Record<string, Command> = {
+  run: (args, io) => runCommand(args, io, { onLogger: (l) => (daemonLog = l) }),
+  'check-config': checkConfigCommand,
+  status: statusCommand,
+};
+
+/** The only place that decides the exit code and calls process.exit. */
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    (name ? processIo.out : processIo.err)(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    processIo.err(`unknown command: ${name}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const args = parseCommon(rest);
+    if (args.help) {
+      processIo.out(USAGE);
+      return 0;
+    }
+    return await command(args, processIo);
+  } catch (err) {
+    if (isGwError(err, 'GW_ERR_USAGE')) {
+      processIo.err(`${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (isGwError(err, 'GW_ERR_CONFIG_INVALID')) {
+      const issues = (err.details?.issues ?? []) as ConfigIssue[];
+      processIo.err(formatIssues(String(err.message.replace(/^invalid config /, '')), issues));
+      return 1;
+    }
+    if (isGwError(err)) {
+      processIo.err(`${err.code}: ${err.message}${err.cause ? ` (${(err.cause as Error).message})` : ''}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+function crash(kind: string, err: unknown): void {
+  // An unexpected error leaves the process in an unknown state: log it and exit non-zero
+  // so systemd restarts a clean process (Restart=on-failure).
+  if (daemonLog) daemonLog.fatal({ err }, kind);
+  else process.stderr.write(`${kind}: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(70);
+}
+process.on('uncaughtException', (err) => crash('uncaught exception', err));
+process.on('unhandledRejection', (err) => crash('unhandled rejection', err));
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => crash('fatal error', err),
+);

@@ -1,0 +1,62 @@
+import type { StatusObject } from './types.js';
+
+const WIB_OFFSET_MS = 7 * 3600_000;
+
+/** ISO time → "2026-11-28 12:04:05 WIB" (technicians read local time, 24-hour). */
+export function wib(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '—';
+  return `${new Date(t + WIB_OFFSET_MS).toISOString().replace('T', ' ').slice(0, 19)} WIB`;
+}
+
+const VERDICT_WORDS: Record<string, string> = {
+  up: 'NORMAL (up)',
+  degraded: 'TERGANGGU (degraded)',
+  down: 'PUTUS (down)',
+  unknown: 'BELUM DIKETAHUI (unknown)',
+};
+
+/** The human report of `kampung-gw status`, Indonesian first with English in brackets. */
+export function formatStatus(s: StatusObject): string {
+  const lines: string[] = [];
+  const g = s.gateway;
+  lines.push(`Gateway  ${g.id} ${g.name}  v${g.version}`);
+  lines.push(
+    `Daemon   ${g.running ? 'berjalan (running)' : 'tidak berjalan (not running)'}; mulai ${wib(g.started_at)}` +
+      (g.running ? '' : `; terakhir hidup ${wib(g.last_alive)}`),
+  );
+  const l = s.link;
+  lines.push(
+    `Uplink   ${VERDICT_WORDS[l.verdict] ?? l.verdict}${l.fault_layer ? ` — lapisan ${l.fault_layer}` : ''}; sejak ${wib(l.since)}`,
+  );
+  for (const [name, layer] of Object.entries(l.layers)) {
+    const loss = layer.loss_pct === null ? '—' : `${layer.loss_pct}%`;
+    const rtt = layer.rtt_ms === null ? '—' : `${layer.rtt_ms} ms`;
+    lines.push(`  ${name.padEnd(9)} ${layer.state.padEnd(9)} loss ${loss.padStart(5)}  rtt ${rtt}`);
+  }
+  if (l.outage)
+    lines.push(`  Gangguan berjalan sejak ${wib(l.outage.start)} (${l.outage.fault_layer ?? '?'})`);
+  lines.push(`Perangkat (devices): ${s.devices.length}`);
+  for (const d of s.devices) {
+    lines.push(
+      `  ${d.id.padEnd(12)} ${d.state.padEnd(8)} ${d.reason ?? ''}${d.last_heartbeat ? ` heartbeat ${wib(d.last_heartbeat)}` : ''}`,
+    );
+  }
+  const o = s.outbox;
+  const dropped = Object.entries(o.dropped)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  lines.push(
+    `Outbox   ${o.depth} pesan, ${(o.bytes / 1024).toFixed(1)} KiB; broker ${o.connected ? 'terhubung' : 'tidak terhubung'}` +
+      (dropped ? `; dibuang: ${dropped}` : ''),
+  );
+  lines.push(`Cache    ${s.cache.entries} entri, ${(s.cache.bytes / 1048576).toFixed(1)} MiB`);
+  const sys = s.system;
+  const fmt = (v: number | null, unit: string) => (v === null ? '—' : `${v}${unit}`);
+  lines.push(
+    `Sistem   suhu ${fmt(sys.temperature_c, '°C')}, memori ${fmt(sys.memory_used_pct, '%')}, disk ${fmt(sys.disk_used_pct, '%')}`,
+  );
+  lines.push(`Jam      ${s.clock.synced ? 'tersinkron (synced)' : 'BELUM tersinkron (not synced)'}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,90 @@
+/** The status object of SPEC "The status object": CLI `status --json`, GET /api/v1/status, MQTT health. */
+export type LinkVerdict = 'up' | 'degraded' | 'down' | 'unknown';
+export type DeviceState = 'online' | 'degraded' | 'offline' | 'unknown';
+
+export interface GatewayStatus {
+  id: string;
+  name: string;
+  version: string;
+  /** Changes at every daemon start (the MQTT envelope's `boot`). */
+  boot: string | null;
+  started_at: string | null;
+  /** Extra: whether a daemon process is running on this data dir right now. */
+  running?: boolean;
+  last_alive?: string | null;
+  previous_run_unclean?: boolean;
+}
+
+export interface LayerStatus {
+  state: 'up' | 'degraded' | 'down' | 'unknown';
+  loss_pct: number | null;
+  rtt_ms: number | null;
+}
+
+export interface LinkStatus {
+  verdict: LinkVerdict;
+  fault_layer: 'lan' | 'isp' | 'dns' | 'internet' | 'regency' | null;
+  since: string | null;
+  layers: Record<string, LayerStatus>;
+  outage: { start: string; fault_layer: string | null } | null;
+}
+
+export interface DeviceStatus {
+  id: string;
+  name: string;
+  kind: string;
+  state: DeviceState;
+  since: string | null;
+  reason: string | null;
+  last_heartbeat: string | null;
+}
+
+export interface OutboxStatus {
+  depth: number;
+  bytes: number;
+  oldest_age_s: number | null;
+  dropped: Record<string, number>;
+  connected: boolean;
+}
+
+export interface CacheStatus {
+  entries: number;
+  bytes: number;
+  upstreams: Record<string, { hits: number; misses: number; stale: number; last_refresh: string | null }>;
+}
+
+export interface SystemStatus {
+  cpu_load: number | null;
+  temperature_c: number | null;
+  throttled: boolean | null;
+  memory_used_pct: number | null;
+  disk_used_pct: number | null;
+  rss_mb: number | null;
+}
+
+export interface ClockStatus {
+  synced: boolean;
+  last_jump_s: number | null;
+  source?: string;
+}
+
+export interface StatusObject {
+  gateway: GatewayStatus;
+  link: LinkStatus;
+  devices: DeviceStatus[];
+  outbox: OutboxStatus;
+  cache: CacheStatus;
+  system: SystemStatus;
+  clock: ClockStatus;
+}
+
+export type SectionName = keyof StatusObject;
+
+/**
+ * One section of the status object. `live()` answers from the running daemon's memory;
+ * modules that also persist their state make the CLI's data-dir reader agree with it.
+ */
+export interface StatusSection<K extends SectionName = SectionName> {
+  readonly section: K;
+  live(): StatusObject[K];
+}

@@ -1,0 +1,5 @@
+import { m001Core } from './001-core.js';
+import type { Migration } from './types.js';
+
+/** Append new migrations at the end; never edit or reorder a released one. */
+export const MIGRATIONS: readonly Migration[] = [m001Core];
