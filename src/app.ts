@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
+import { Bus } from './core/bus.js';
 import { type Clock, SystemClock } from './core/clock.js';
 import { ClockSyncChecker } from './core/clock-sync.js';
 import type { Logger } from './core/logger.js';
 import { Scheduler } from './core/scheduler.js';
 import { SdNotifier } from './core/sd-notify.js';
 import { Lifecycle, type Service } from './core/service.js';
+import type { GatewayBus, GatewayEvents } from './events.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
@@ -34,6 +36,7 @@ export interface Deps {
   store: Store;
   alerts: AlertsRepo;
   status: StatusHub;
+  bus: GatewayBus;
   notifier: SdNotifier;
   runId: string;
   version: string;
@@ -66,6 +69,7 @@ export function buildApp(options: AppOptions): App {
     store,
     alerts: new AlertsRepo({ db, clock }),
     status,
+    bus: new Bus<GatewayEvents>((event, err) => log.error({ err, event }, 'event listener failed')),
     notifier: new SdNotifier({ log: log.child({ component: 'systemd' }), env: options.env }),
     runId,
     version,

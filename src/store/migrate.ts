@@ -8,17 +8,19 @@ import type { Migration } from './migrations/types.js';
  */
 export function migrate(db: Database, migrations: readonly Migration[]): number[] {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration list broken at ${m.name}: expected version ${i + 1}`);
+    const prev = migrations[i - 1];
+    if (prev && m.version <= prev.version) throw new Error(`migration list out of order at ${m.name}`);
   });
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > migrations.length) {
+  if (current > latest) {
     throw new GwError('GW_ERR_STORE_MIGRATION', `database is from a newer version (schema ${current})`);
   }
-  const pending = migrations.slice(current);
+  const pending = migrations.filter((m) => m.version > current);
   if (pending.length === 0) return [];
   const apply = db.transaction(() => {
     for (const m of pending) m.up(db);
-    db.pragma(`user_version = ${migrations.length}`);
+    db.pragma(`user_version = ${latest}`);
   });
   try {
     apply.immediate();
