@@ -154,15 +154,15 @@ export class Scheduler {
     run: (signal: AbortSignal) => Promise<void> | void,
   ) {
     const controller = new AbortController();
-    const deadline = this.setTimer(
-      () => controller.abort(new Error(`${name} exceeded ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    const deadline = this.setTimer(() => {
+      this.log.warn({ task: name, timeoutMs }, 'task exceeded its deadline');
+      controller.abort(new Error(`${name} exceeded ${timeoutMs} ms`));
+    }, timeoutMs);
     try {
       await run(controller.signal);
     } catch (err) {
-      if (controller.signal.aborted) this.log.warn({ task: name, timeoutMs }, 'task exceeded its deadline');
-      else this.log.error({ err, task: name }, 'task failed');
+      // An abort the task surfaced as an error was already reported above.
+      if (!controller.signal.aborted) this.log.error({ err, task: name }, 'task failed');
     } finally {
       this.clearTimer(deadline);
     }

@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../src/core/clock.js';
+import { Scheduler } from '../../src/core/scheduler.js';
+import { sleep } from '../helpers/net.js';
+import { memoryLogger } from '../helpers/test-log.js';
+
+let scheduler: Scheduler | undefined;
+afterEach(() => scheduler?.stop());
+
+function make() {
+  const { log, lines } = memoryLogger();
+  scheduler = new Scheduler({ clock: new SystemClock(), log });
+  return { s: scheduler, lines };
+}
+
+describe('Scheduler', () => {
+  it('never overlaps runs of one task, even when a run outlasts the interval', async () => {
+    const { s } = make();
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    s.every({
+      name: 'slow',
+      intervalMs: 10,
+      timeoutMs: 1000,
+      initialDelayMs: 0,
+      run: async () => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await sleep(35);
+        active--;
+        runs++;
+      },
+    });
+    await sleep(300);
+    expect(maxActive).toBe(1);
+    expect(runs).toBeGreaterThanOrEqual(4);
+  });
+
+  it('aborts a run at its deadline and keeps the schedule going', async () => {
+    const { s, lines } = make();
+    const reasons: string[] = [];
+    s.every({
+      name: 'hangs',
+      intervalMs: 30,
+      timeoutMs: 40,
+      initialDelayMs: 0,
+      run: (signal) =>
+        new Promise<void>((resolve) => {
+          signal.addEventListener('abort', () => {
+            reasons.push(String((signal.reason as Error).message));
+            resolve();
+          });
+        }),
+    });
+    await sleep(250);
+    expect(reasons.length).toBeGreaterThanOrEqual(2);
+    expect(reasons[0]).toMatch(/hangs exceeded 40 ms/);
+    expect(lines().some((l) => l.msg === 'task exceeded its deadline' && l.task === 'hangs')).toBe(true);
+  });
+
+  it('isolates a failing run: it is logged and the task runs again', async () => {
+    const { s, lines } = make();
+    let runs = 0;
+    s.every({
+      name: 'boom',
+      intervalMs: 20,
+      initialDelayMs: 0,
+      run: () => {
+        runs++;
+        throw new Error('kaput');
+      },
+    });
+    await sleep(120);
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(lines().filter((l) => l.msg === 'task failed').length).toBe(runs);
+  });
+
+  it('adds jitter within bounds and first runs at a random point of the interval', async () => {
+    const seq = [0.99, 0.5, 0.99, 0.99, 0.99, 0.99];
+    let i = 0;
+    scheduler = new Scheduler({
+      clock: new SystemClock(),
+      log: memoryLogger().log,
+      random: () => seq[i++ % seq.length]!,
+    });
+    const at: number[] = [];
+    const t0 = performance.now();
+    scheduler.every({
+      name: 'j',
+      intervalMs: 40,
+      jitterMs: 40,
+      run: () => void at.push(performance.now() - t0),
+    });
+    await sleep(260);
+    // First run near 0.99 × 40 ms; later gaps are 40 ms + up to 40 ms jitter, never less than 40.
+    expect(at[0]).toBeGreaterThanOrEqual(35);
+    for (let k = 1; k < at.length; k++) expect(at[k]! - at[k - 1]!).toBeGreaterThanOrEqual(38);
+    expect(at.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('trigger() runs now; cancel() and stop() end all runs', async () => {
+    const { s } = make();
+    let runs = 0;
+    const h = s.every({ name: 't', intervalMs: 60_000, initialDelayMs: 60_000, run: () => void runs++ });
+    h.trigger();
+    await sleep(20);
+    expect(runs).toBe(1);
+    expect(h.lastRunMono()).toBeTypeOf('number');
+    h.cancel();
+    h.trigger();
+    await sleep(20);
+    expect(runs).toBe(1);
+    let other = 0;
+    s.every({ name: 'o', intervalMs: 10, initialDelayMs: 0, run: () => void other++ });
+    await sleep(30);
+    s.stop();
+    const frozen = other;
+    await sleep(50);
+    expect(other).toBe(frozen);
+  });
+});
