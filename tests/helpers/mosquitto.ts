@@ -49,6 +49,8 @@ export class TestBroker {
     const conf = [
       `listener ${this.port} 127.0.0.1`,
       `allow_anonymous ${this.options.allowAnonymous === false ? 'false' : 'true'}`,
+      // Run as whoever started it (root in CI) so it can write its own temp persistence dir.
+      'user root',
       'persistence true',
       `persistence_location ${join(this.dir, 'data')}/`,
       'autosave_interval 1',
