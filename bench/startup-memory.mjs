@@ -1,0 +1,94 @@
+// Start-up time (spawn → /healthz 200) and idle memory/CPU of the daemon, beside the bare
+// stack (fastify + pino + better-sqlite3 + connected mqtt.js) measured in the same run.
+// SPEC: start-up ≤ 1 s; idle RSS ≤ bare + 8 MiB; idle CPU ≤ 0.3 % of one core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { median, procStats, sleep, startMosquitto } from './_lib.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 10_000);
+const CPU_WINDOW_MS = Number(process.env.BENCH_CPU_MS ?? 30_000);
+const broker = await startMosquitto();
+const dir = mkdtempSync(join(tmpdir(), 'kgw-bench-start-'));
+const config = join(dir, 'config.yaml');
+writeFileSync(
+  config,
+  `gateway: { id: "3510170012", name: "Desa Kemiren (bench)" }
+data_dir: ${join(dir, 'data')}
+log_level: info
+http: { listen: "127.0.0.1:0" }
+mqtt: { url: "${broker.url}", connect_delay_max_s: 0 }
+`,
+);
+
+function spawnDaemon() {
+  const child = spawn(process.execPath, ['dist/main.js', 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return child;
+}
+
+async function waitHealthy(child, port) {
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.status === 200) return;
+    } catch {}
+    await sleep(5);
+  }
+}
+
+/** The port from the daemon's "http listening" log line. */
+function listeningPort(child) {
+  return new Promise((resolve) => {
+    let buf = '';
+    const onData = (d) => {
+      buf += d.toString();
+      const m = /"port":(\d+),"msg":"http listening"/.exec(buf);
+      if (m) {
+        child.stdout.off('data', onData);
+        child.stdout.resume();
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout.on('data', onData);
+  });
+}
+
+const startups = [];
+for (let i = 0; i < RUNS; i++) {
+  const t0 = performance.now();
+  const child = spawnDaemon();
+  const port = await listeningPort(child);
+  await waitHealthy(child, port);
+  startups.push(performance.now() - t0);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+// Idle footprint, daemon and bare stack side by side.
+const daemon = spawnDaemon();
+const bare = spawn(process.execPath, ['bench/_bare-stack.mjs', broker.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise((resolve) => bare.stdout.once('data', resolve));
+await sleep(SETTLE_MS);
+const d0 = procStats(daemon.pid);
+const b0 = procStats(bare.pid);
+await sleep(CPU_WINDOW_MS);
+const d1 = procStats(daemon.pid);
+const b1 = procStats(bare.pid);
+daemon.kill('SIGTERM');
+bare.kill('SIGKILL');
+broker.stop();
+rmSync(dir, { recursive: true, force: true });
+
+const result = {
+  startup_ms_median: Math.round(median(startups)),
+  startup_ms_max: Math.round(Math.max(...startups)),
+  idle_rss_mb: +d1.rss_mb.toFixed(1),
+  bare_rss_mb: +b1.rss_mb.toFixed(1),
+  rss_over_bare_mb: +(d1.rss_mb - b1.rss_mb).toFixed(1),
+  idle_cpu_pct: +((100 * (d1.cpu_s - d0.cpu_s)) / (CPU_WINDOW_MS / 1000)).toFixed(3),
+  bare_cpu_pct: +((100 * (b1.cpu_s - b0.cpu_s)) / (CPU_WINDOW_MS / 1000)).toFixed(3),
+  targets: { startup_ms: 1000, rss_over_bare_mb: 8, idle_cpu_pct: 0.3 },
+};
+console.log(JSON.stringify(result));
