@@ -18,6 +18,7 @@ import { Store } from './store/store.js';
 import { AlertSink } from './system/alert-sink.js';
 import { ClockService } from './system/clock-service.js';
 import { DiskGuard } from './system/disk-guard.js';
+import { GatewayMetrics } from './system/metrics.js';
 import { ALERTS_RESTAMP, Restamper } from './system/restamper.js';
 import { RunService } from './system/run-service.js';
 import { SystemService } from './system/system-service.js';
@@ -130,7 +131,8 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
-  const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping() });
+  const metrics = config.http.metrics ? new GatewayMetrics({ snapshot: () => status.snapshot() }) : undefined;
+  const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping(), metrics });
   const http = new HttpService({
     app: server,
     listen: config.http.listen,
@@ -143,6 +145,7 @@ export function buildApp(options: AppOptions): App {
     clockService,
     system,
     run,
+    ...(metrics ? [metrics] : []),
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });

@@ -3,12 +3,15 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from '../core/logger.js';
 import { installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
+import { type MetricsSource, metricsRoutes } from './metrics-routes.js';
 
 export const BODY_LIMIT = 256 * 1024;
 
 export interface WebDeps {
   log: Logger;
   dbOk(): boolean;
+  /** Prometheus exposition; absent when `http.metrics` is off (GET /metrics is then 404). */
+  metrics?: MetricsSource;
 }
 
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
@@ -25,5 +28,6 @@ export function buildServer(deps: WebDeps): FastifyInstance {
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandlers(app);
   app.register(healthRoutes, { dbOk: deps.dbOk });
+  if (deps.metrics) app.register(metricsRoutes, { metrics: deps.metrics });
   return app;
 }
