@@ -120,6 +120,9 @@ export function statusMetrics(): MetricDef[] {
       const st = sys(s).disk_state;
       if (st) for (const d of DISK_STATES) e(st === d ? 1 : 0, { state: d });
     }),
+    c('system_health_collections_total', 'Health readings taken by this run.', (s, e) =>
+      e(sys(s).collections),
+    ),
     g('system_uptime_seconds', 'Seconds since the box booted.', (s, e) => e(sys(s).uptime_s)),
     g('storage_written_today_bytes', 'Bytes the daemon wrote to storage today (WIB day).', (s, e) =>
       e(div(sys(s).written_today_mb, 1 / 1048576)),

@@ -26,6 +26,8 @@ export interface SystemSection extends SystemStatus, Partial<Omit<HealthReading,
   write_budget_mb: number;
   alerts: string[];
   collected_at: string | null;
+  /** Health readings taken by this run (shows the scheduler keeps its cadence). */
+  collections: number;
 }
 
 const DISK_CHECK_MS = 5000;
@@ -57,6 +59,7 @@ export class SystemService implements Service, StatusSection<'system'> {
   private tasks: TaskHandle[] = [];
   private latest: HealthReading | undefined;
   private collectedAt: string | null = null;
+  private collections = 0;
   private persistedMono: number | undefined;
   private persistedKey = '';
 
@@ -123,6 +126,7 @@ export class SystemService implements Service, StatusSection<'system'> {
       write_budget_mb: this.d.config.write_budget_mb_per_day,
       alerts: this.alerts.active(),
       collected_at: this.collectedAt,
+      collections: this.collections,
     };
   }
 
@@ -145,6 +149,7 @@ export class SystemService implements Service, StatusSection<'system'> {
     const { d } = this;
     const r = await this.collector.collect(signal);
     this.latest = r;
+    this.collections++;
     const wall = d.clock.wallMs();
     this.collectedAt = new Date(wall).toISOString();
     const writtenMb =
