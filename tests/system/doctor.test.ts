@@ -1,0 +1,129 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { baseConfig, MAIN_JS } from '../helpers/daemon.js';
+import { TestBroker } from '../helpers/mosquitto.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const tmp = tempDir('kgw-doctor-');
+const passwdFile = join(tmp.path, 'mosquitto.passwd');
+const roMount = join(tmp.path, 'ro');
+let broker: TestBroker;
+
+function doctor(
+  config: Record<string, unknown>,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string }> {
+  const file = join(tmp.path, `config-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, stringify(config));
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN_JS, 'doctor', '--config', file, ...extra],
+      { env: { ...process.env, ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, out: stdout + stderr });
+      },
+    );
+  });
+}
+
+function setup(name: string, over: { password: string; dataDir?: string }) {
+  const dir = join(tmp.path, name);
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  const secret = join(dir, 'mqtt.secret');
+  writeFileSync(secret, `${over.password}\n`, { mode: 0o600 });
+  const flag = join(dir, 'synchronized');
+  writeFileSync(flag, '');
+  return {
+    ...baseConfig(dir),
+    ...(over.dataDir ? { data_dir: over.dataDir } : {}),
+    mqtt: { url: broker.url, username: 'gw-3510170012', password_file: secret },
+    system: { timesync_flag: flag, disk_floor_mb: 1 },
+  };
+}
+
+beforeAll(async () => {
+  execFileSync('mosquitto_passwd', ['-c', '-b', passwdFile, 'gw-3510170012', 'rahasia-desa']);
+  // mosquitto started as root drops to its own user before reading the password file.
+  chmodSync(tmp.path, 0o755);
+  chmodSync(passwdFile, 0o644);
+  broker = new TestBroker({ allowAnonymous: false, extraConfig: [`password_file ${passwdFile}`] });
+  await broker.start();
+  mkdirSync(roMount, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', roMount]);
+});
+
+afterAll(async () => {
+  try {
+    execFileSync('umount', ['-l', roMount]);
+  } catch {
+    // already gone
+  }
+  await broker?.dispose();
+  tmp.cleanup();
+});
+
+describe('kampung-gw doctor', () => {
+  it('a healthy setup: every line ✓ (or skipped), exit 0', async () => {
+    const r = await doctor(setup('healthy', { password: 'rahasia-desa' }));
+    expect(r.out).toMatch(/^✓ Konfigurasi valid/m);
+    expect(r.out).toMatch(/^✓ Folder data .* bisa ditulis/m);
+    expect(r.out).toMatch(/^✓ fping ada .* bisa ping 127\.0\.0\.1/m);
+    expect(r.out).toMatch(/^✓ Broker mqtt:\/\/127\.0\.0\.1:\d+ terjangkau, login diterima/m);
+    expect(r.out).toMatch(/^✓ Jam tersinkron \(timesyncd\)/m);
+    expect(r.out).toMatch(/^✓ Disk /m);
+    expect(r.out).not.toMatch(/^✗/m);
+    expect(r.out).toMatch(/^Sehat/m);
+    expect(r.code).toBe(0);
+  });
+
+  it('a broken setup: missing fping, wrong broker password, read-only data dir → ✗ lines with what to do, exit 1', async () => {
+    const config = setup('broken', { password: 'sandi-keliru-77', dataDir: roMount });
+    const r = await doctor(config, [], { PATH: '/nonexistent' });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^✗ fping tidak ditemukan/m);
+    expect(r.out).toMatch(/→ Pasang: sudo apt install fping/);
+    expect(r.out).toMatch(/^✗ Broker .* menolak login \(kode 13[45]\)/m);
+    expect(r.out).toMatch(/^✗ Folder data .* tidak bisa ditulis \(EROFS/m);
+    expect(r.out).toMatch(/^✓ Konfigurasi valid/m);
+    expect(r.out).toMatch(/^Ada 3 masalah\./m);
+
+    const en = await doctor(config, ['--lang', 'en'], { PATH: '/nonexistent' });
+    expect(en.code).toBe(1);
+    expect(en.out).toMatch(/^✗ fping not found/m);
+    expect(en.out).toMatch(/→ Install it: sudo apt install fping/);
+    expect(en.out).toMatch(/^✗ Broker .* refused the login/m);
+
+    const json = await doctor(config, ['--json', '--lang', 'en'], { PATH: '/nonexistent' });
+    expect(json.code).toBe(1);
+    const parsed = JSON.parse(json.out) as { ok: boolean; checks: Array<{ check: string; status: string }> };
+    expect(parsed.ok).toBe(false);
+    const status = Object.fromEntries(parsed.checks.map((c) => [c.check, c.status]));
+    expect(status).toMatchObject({
+      config: 'ok',
+      fping: 'fail',
+      broker: 'fail',
+      data_dir: 'fail',
+      clock: 'ok',
+    });
+    // The password never appears in the report.
+    expect(json.out + r.out).not.toContain('sandi-keliru-77');
+  });
+
+  it('an invalid config: one ✗ line naming the key, exit 1; a bad --lang is a usage error', async () => {
+    const r = await doctor({ gateway: { id: '12', name: 'x' }, uplink: { probes: [] }, devices: [] });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^✗ Konfigurasi .* tidak valid: gateway\.id/m);
+    const bad = await doctor(setup('lang', { password: 'rahasia-desa' }), ['--lang', 'fr']);
+    expect(bad.code).toBe(2);
+  });
+
+  it('reads the stored passwd (sanity: mosquitto_passwd produced a hashed entry)', () => {
+    expect(readFileSync(passwdFile, 'utf8')).toMatch(/^gw-3510170012:\$/);
+  });
+});
