@@ -1,3 +1,5 @@
+import { GwError } from '../core/errors.js';
+
 export type DiskState = 'ok' | 'low' | 'full';
 
 /**
@@ -27,6 +29,11 @@ export class DiskGuard {
   /** Acknowledged writes: until the reserve is reached or the disk reported full. */
   canAcceptDurable(): boolean {
     return this.current !== 'full';
+  }
+
+  /** For acknowledging routes: throws GW_ERR_STORE_FULL (HTTP 507) before any write starts. */
+  requireDurable(): void {
+    if (!this.canAcceptDurable()) throw new GwError('GW_ERR_STORE_FULL');
   }
 
   state(): DiskState {

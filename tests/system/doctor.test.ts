@@ -70,7 +70,15 @@ afterAll(async () => {
 
 describe('kampung-gw doctor', () => {
   it('a healthy setup: every line ✓ (or skipped), exit 0', async () => {
-    const r = await doctor(setup('healthy', { password: 'rahasia-desa' }));
+    const config = {
+      ...setup('healthy', { password: 'rahasia-desa' }),
+      uplink: { probes: [{ name: 'router', layer: 'lan', type: 'icmp', host: '127.0.0.1' }] },
+    };
+    const r = await doctor(config);
+    // With the uplink module's probe registry in the build the probe runs; without it, it says so.
+    expect(r.out).toMatch(
+      /^(✓ Probe router \(lan\): ok|– 1 probe uplink dikonfigurasi; uji langsung belum tersedia)/m,
+    );
     expect(r.out).toMatch(/^✓ Konfigurasi valid/m);
     expect(r.out).toMatch(/^✓ Folder data .* bisa ditulis/m);
     expect(r.out).toMatch(/^✓ fping ada .* bisa ping 127\.0\.0\.1/m);

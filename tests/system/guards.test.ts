@@ -27,7 +27,9 @@ describe('DiskGuard', () => {
     g.update(100 * MB);
     g.noteFull();
     expect(g.canAcceptDurable()).toBe(false);
+    expect(() => g.requireDurable()).toThrow(expect.objectContaining({ code: 'GW_ERR_STORE_FULL' }));
     expect(g.update(100 * MB)).toBe('ok');
+    expect(() => g.requireDurable()).not.toThrow();
     expect(g.canAcceptDurable()).toBe(true);
   });
 });
