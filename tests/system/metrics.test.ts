@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import { validateConfigText } from '../../src/config/loader.js';
 import { createLogger } from '../../src/core/logger.js';
+import { readStatus } from '../../src/status/read-status.js';
 import { tempDir } from '../helpers/tmp.js';
 import { parseProm } from './prom-parse.js';
 
@@ -94,7 +95,16 @@ describe('GET /metrics', () => {
     expect(res.body).not.toContain('Anjungan 1');
   });
 
+  it('persists the system section so `kampung-gw status` shows it after the daemon stopped', async () => {
+    await off.stop();
+    const status = await readStatus(off.deps.config, '0.0.0-test', createLogger({ level: 'fatal' }));
+    expect(status.system.rss_mb).toBeGreaterThan(0);
+    expect((status.system as unknown as { disk_state: string }).disk_state).toBe('ok');
+    expect(status.system.memory_used_pct).toBeGreaterThan(0);
+  });
+
   it('is 404 when http.metrics is false', async () => {
+    off = makeApp(tmp.path, false);
     const res = await off.server.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ error: 'GW_ERR_NOT_FOUND' });
