@@ -132,7 +132,12 @@ export function buildApp(options: AppOptions): App {
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
   const metrics = config.http.metrics ? new GatewayMetrics({ snapshot: () => status.snapshot() }) : undefined;
-  const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping(), metrics });
+  const server = buildServer({
+    log: log.child({ component: 'http' }),
+    dbOk: () => store.ping(),
+    metrics,
+    onDiskFull: () => deps.diskGuard.noteFull(),
+  });
   const http = new HttpService({
     app: server,
     listen: config.http.listen,

@@ -77,7 +77,7 @@ export class SystemService implements Service, StatusSection<'system'> {
     const { d } = this;
     await this.collector.start();
     const day = wibDay(d.clock.wallMs());
-    this.meter.seed(day, d.writes.get(day));
+    this.meter.seed(day, this.readLedger(day));
     await this.checkDisk();
     this.tasks.push(
       d.scheduler.every({
@@ -152,10 +152,22 @@ export class SystemService implements Service, StatusSection<'system'> {
     this.collections++;
     const wall = d.clock.wallMs();
     this.collectedAt = new Date(wall).toISOString();
+    const day = wibDay(wall);
+    // A new day, or the clock jumped to another one: continue that day's ledger, never overwrite it.
+    if (day !== this.meter.today().day) this.meter.seed(day, this.readLedger(day));
     const writtenMb =
-      r.io_write_bytes === null ? null : round1(this.meter.sample(r.io_write_bytes, wibDay(wall)) / MB);
+      r.io_write_bytes === null ? null : round1(this.meter.sample(r.io_write_bytes, day) / MB);
     this.alerts.health(r, writtenMb);
     this.persistSafe(false);
+  }
+
+  private readLedger(day: string): number {
+    try {
+      return this.d.writes.get(day);
+    } catch (err) {
+      this.d.log.warn({ err }, 'cannot read the write ledger');
+      return 0;
+    }
   }
 
   private persistSafe(force: boolean): void {

@@ -12,6 +12,8 @@ export interface WebDeps {
   dbOk(): boolean;
   /** Prometheus exposition; absent when `http.metrics` is off (GET /metrics is then 404). */
   metrics?: MetricsSource;
+  /** Called when a request failed with a full disk, so later writes are refused up front. */
+  onDiskFull?(): void;
 }
 
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
@@ -26,7 +28,7 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     requestTimeout: 30_000,
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  installErrorHandlers(app);
+  installErrorHandlers(app, { onDiskFull: deps.onDiskFull });
   app.register(healthRoutes, { dbOk: deps.dbOk });
   if (deps.metrics) app.register(metricsRoutes, { metrics: deps.metrics });
   return app;

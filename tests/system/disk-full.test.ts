@@ -6,6 +6,7 @@ import { isDiskFull } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { AlertsRepo } from '../../src/store/alerts-repo.js';
 import { Store } from '../../src/store/store.js';
+import { DiskGuard } from '../../src/system/disk-guard.js';
 import { buildServer } from '../../src/web/build-server.js';
 import { TestDaemon } from '../helpers/daemon.js';
 import { parseProm } from './prom-parse.js';
@@ -31,9 +32,13 @@ describe('disk full: the store refuses acknowledged writes cleanly (507) and rec
 
   it('a durable write on a full disk fails with SQLITE_FULL, maps to 507, healthz still answers', async () => {
     const alerts = new AlertsRepo({ db: () => store.db, clock: new SystemClock() });
-    const app = buildServer({ log, dbOk: () => store.ping() });
-    // The acknowledged write path under test: the same store.durable() every module uses.
+    const guard = new DiskGuard({ floorBytes: 2 * 1024 * 1024 });
+    guard.update(disk.freeBytes());
+    const app = buildServer({ log, dbOk: () => store.ping(), onDiskFull: () => guard.noteFull() });
+    // The acknowledged write path under test: the same store.durable() every module uses,
+    // behind the guard's up-front check.
     app.post('/test/ack', async (_req, reply) => {
+      guard.requireDurable();
       const id = store.durable(() => alerts.add('test_ack', 'info', 'acknowledged write', bigDetails));
       return reply.code(202).send({ id });
     });
@@ -56,6 +61,9 @@ describe('disk full: the store refuses acknowledged writes cleanly (507) and rec
       } else expect(res.statusCode).toBe(202);
     }
     expect(refused).toBe(1);
+    // The failure told the guard: the next acknowledged write is refused before it starts.
+    expect(guard.canAcceptDurable()).toBe(false);
+    expect((await app.inject({ method: 'POST', url: '/test/ack' })).statusCode).toBe(507);
     try {
       store.durable(() => alerts.add('direct', 'info', 'x', bigDetails));
     } catch (err) {
@@ -72,6 +80,8 @@ describe('disk full: the store refuses acknowledged writes cleanly (507) and rec
     expect((store.db.pragma('quick_check') as Array<{ quick_check: string }>)[0]?.quick_check).toBe('ok');
 
     disk.drain();
+    guard.update(disk.freeBytes());
+    expect(guard.canAcceptDurable()).toBe(true);
     const after = await app.inject({ method: 'POST', url: '/test/ack' });
     expect(after.statusCode).toBe(202);
     await app.close();
