@@ -5,12 +5,69 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { baseConfig, MAIN_JS } from '../helpers/daemon.js';
 import { TestBroker } from '../helpers/mosquitto.js';
+import { freePort, waitForPort } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const tmp = tempDir('kgw-doctor-');
 const passwdFile = join(tmp.path, 'mosquitto.passwd');
 const roMount = join(tmp.path, 'ro');
+const pki = join(tmp.path, 'pki');
 let broker: TestBroker;
+let tlsPort = 0;
+
+/** A throw-away CA and a server certificate for 127.0.0.1, plus an unrelated CA. */
+function makePki(): void {
+  mkdirSync(pki, { recursive: true });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: pki, stdio: 'ignore' });
+  run([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=kgw-test-ca',
+  ]);
+  run([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'other.key',
+    '-out',
+    'other.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=other-ca',
+  ]);
+  run(['req', ...ec, '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1']);
+  writeFileSync(join(pki, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'srv.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'srv.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  ]);
+  chmodSync(pki, 0o755);
+  for (const f of ['ca.pem', 'srv.pem', 'srv.key', 'other.pem']) chmodSync(join(pki, f), 0o644);
+}
 
 function doctor(
   config: Record<string, unknown>,
@@ -52,8 +109,20 @@ beforeAll(async () => {
   // mosquitto started as root drops to its own user before reading the password file.
   chmodSync(tmp.path, 0o755);
   chmodSync(passwdFile, 0o644);
-  broker = new TestBroker({ allowAnonymous: false, extraConfig: [`password_file ${passwdFile}`] });
+  makePki();
+  tlsPort = await freePort();
+  broker = new TestBroker({
+    allowAnonymous: false,
+    extraConfig: [
+      `password_file ${passwdFile}`,
+      `listener ${tlsPort} 127.0.0.1`,
+      `cafile ${join(pki, 'ca.pem')}`,
+      `certfile ${join(pki, 'srv.pem')}`,
+      `keyfile ${join(pki, 'srv.key')}`,
+    ],
+  });
   await broker.start();
+  await waitForPort(tlsPort);
   mkdirSync(roMount, { recursive: true });
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', roMount]);
 });
@@ -129,6 +198,20 @@ describe('kampung-gw doctor', () => {
     expect(r.out).toMatch(/^✗ Konfigurasi .* tidak valid: gateway\.id/m);
     const bad = await doctor(setup('lang', { password: 'rahasia-desa' }), ['--lang', 'fr']);
     expect(bad.code).toBe(2);
+  });
+
+  it('TLS: the right CA gives ✓, a CA that did not sign the broker gives a TLS ✗', async () => {
+    const base = setup('tls', { password: 'rahasia-desa' });
+    const url = `mqtts://127.0.0.1:${tlsPort}`;
+    const good = await doctor({ ...base, mqtt: { ...base.mqtt, url, ca_file: join(pki, 'ca.pem') } });
+    expect(good.out).toMatch(/^✓ Broker mqtts:\/\/127\.0\.0\.1:\d+ terjangkau, TLS sah, login diterima/m);
+    const bad = await doctor({ ...base, mqtt: { ...base.mqtt, url, ca_file: join(pki, 'other.pem') } }, [
+      '--lang',
+      'en',
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/^✗ TLS to mqtts:\/\/127\.0\.0\.1:\d+ failed/m);
+    expect(bad.out).toMatch(/Check ca_file and the box clock/);
   });
 
   it('reads the stored passwd (sanity: mosquitto_passwd produced a hashed entry)', () => {
