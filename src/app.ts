@@ -19,7 +19,7 @@ import { AlertSink } from './system/alert-sink.js';
 import { ClockService } from './system/clock-service.js';
 import { DiskGuard } from './system/disk-guard.js';
 import { GatewayMetrics } from './system/metrics.js';
-import { ALERTS_RESTAMP, Restamper } from './system/restamper.js';
+import { ALERTS_RESTAMP, Restamper, RUNS_RESTAMP } from './system/restamper.js';
 import { RunService } from './system/run-service.js';
 import { SystemService } from './system/system-service.js';
 import { WritesRepo } from './system/writes-repo.js';
@@ -79,6 +79,7 @@ export function buildApp(options: AppOptions): App {
   const systemLog = log.child({ component: 'system' });
   const restamper = new Restamper({ db, clock });
   restamper.register(ALERTS_RESTAMP);
+  restamper.register(RUNS_RESTAMP);
   const deps: Deps = {
     config,
     log,

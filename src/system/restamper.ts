@@ -13,6 +13,8 @@ export interface RestampTarget {
   synced: string;
   /** Optional column set to 1 on re-stamped rows, so the page can say "time corrected". */
   restamped?: string;
+  /** More wall/monotonic column pairs of the same row (e.g. a run's "alive" stamp). */
+  also?: Array<{ wall: string; mono: string }>;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
@@ -33,7 +35,8 @@ export class Restamper {
   }
 
   register(target: RestampTarget): void {
-    for (const v of Object.values(target)) {
+    const { also = [], ...single } = target;
+    for (const v of [...Object.values(single), ...also.flatMap((p) => [p.wall, p.mono])]) {
       if (!IDENT.test(v)) throw new Error(`bad identifier in restamp target: ${v}`);
     }
     this.targets.push(target);
@@ -49,18 +52,29 @@ export class Restamper {
     db.transaction(() => {
       for (const t of this.targets) {
         const mark = t.restamped ? `, ${t.restamped} = 1` : '';
+        const extra = (t.also ?? []).map((p) => `, ${p.wall} = :wall - (:mono - ${p.mono})`).join('');
         const r = db
           .prepare(
-            `UPDATE ${t.table} SET ${t.wall} = ? - (? - ${t.mono}), ${t.synced} = 1${mark}
-             WHERE ${t.boot} = ? AND ${t.synced} = 0 AND ${t.mono} <= ?`,
+            `UPDATE ${t.table} SET ${t.wall} = :wall - (:mono - ${t.mono}), ${t.synced} = 1${mark}${extra}
+             WHERE ${t.boot} = :boot AND ${t.synced} = 0 AND ${t.mono} <= :mono`,
           )
-          .run(nowWall, nowMono, boot, nowMono);
+          .run({ wall: nowWall, mono: nowMono, boot });
         out[t.table] = r.changes;
       }
     }).immediate();
     return out;
   }
 }
+
+/** A run's start and "alive" stamps, so `status` dates a run right once the clock syncs. */
+export const RUNS_RESTAMP: RestampTarget = {
+  table: 'runs',
+  wall: 'started_wall',
+  mono: 'started_mono',
+  boot: 'kernel_boot',
+  synced: 'clock_synced',
+  also: [{ wall: 'alive_wall', mono: 'alive_mono' }],
+};
 
 export const ALERTS_RESTAMP: RestampTarget = {
   table: 'alerts',

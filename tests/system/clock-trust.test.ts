@@ -7,11 +7,12 @@ import { createLogger } from '../../src/core/logger.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import type { GatewayEvents } from '../../src/events.js';
 import { AlertsRepo } from '../../src/store/alerts-repo.js';
+import { RunsRepo } from '../../src/store/runs-repo.js';
 import { StateRepo } from '../../src/store/state-repo.js';
 import { Store } from '../../src/store/store.js';
 import { AlertSink } from '../../src/system/alert-sink.js';
 import { ClockService } from '../../src/system/clock-service.js';
-import { ALERTS_RESTAMP, Restamper } from '../../src/system/restamper.js';
+import { ALERTS_RESTAMP, Restamper, RUNS_RESTAMP } from '../../src/system/restamper.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -80,8 +81,27 @@ describe('clock trust', () => {
     expect(restamper.run()).toEqual({ alerts: 0 });
   });
 
+  it('re-stamps both stamps of a run (start and alive) through one generic target', () => {
+    const runs = new RunsRepo({ db: () => store.db, clock });
+    const r = new Restamper({ db: () => store.db, clock });
+    r.register(RUNS_RESTAMP);
+    runs.begin('run-1', '0.0.0');
+    clock.advance(5000);
+    runs.alive('run-1');
+    clock.advance(1000);
+    const real = Date.parse('2026-11-28T05:00:00Z');
+    clock.wall = real;
+    clock.isSynced = true;
+    expect(r.run()).toEqual({ runs: 1 });
+    const row = runs.latest();
+    expect(row?.started_wall).toBe(real - 6000);
+    expect(row?.alive_wall).toBe(real - 1000);
+    expect(row?.clock_synced).toBe(true);
+  });
+
   it('refuses SQL identifiers that are not plain names', () => {
     expect(() => restamper.register({ ...ALERTS_RESTAMP, table: 'alerts; DROP TABLE x' })).toThrow();
+    expect(() => restamper.register({ ...ALERTS_RESTAMP, also: [{ wall: 'a=1', mono: 'b' }] })).toThrow();
   });
 
   it('ClockService records jumps with their size, persists last_jump_s, re-stamps on sync', async () => {
