@@ -13,9 +13,16 @@ import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
 import { RunsRepo } from './store/runs-repo.js';
+import { StateRepo } from './store/state-repo.js';
 import { Store } from './store/store.js';
+import { AlertSink } from './system/alert-sink.js';
 import { ClockService } from './system/clock-service.js';
+import { DiskGuard } from './system/disk-guard.js';
+import { GatewayMetrics } from './system/metrics.js';
+import { ALERTS_RESTAMP, Restamper, RUNS_RESTAMP } from './system/restamper.js';
 import { RunService } from './system/run-service.js';
+import { SystemService } from './system/system-service.js';
+import { WritesRepo } from './system/writes-repo.js';
 import { buildServer } from './web/build-server.js';
 import { HttpService } from './web/http-service.js';
 
@@ -38,6 +45,12 @@ export interface Deps {
   status: StatusHub;
   bus: GatewayBus;
   notifier: SdNotifier;
+  /** Who may still write when the disk fills (low-value writes stop first). */
+  diskGuard: DiskGuard;
+  /** Alerts: recorded in the alerts table and emitted as `alert` on the bus. */
+  alertSink: AlertSink;
+  /** Tables whose wall stamps are repaired once the clock syncs: modules register theirs. */
+  restamper: Restamper;
   runId: string;
   version: string;
 }
@@ -54,29 +67,61 @@ export interface App {
 /** The composition root: builds every service from config + deps, in start order. */
 export function buildApp(options: AppOptions): App {
   const { config, log, version } = options;
-  const checker = new ClockSyncChecker();
+  const checker = new ClockSyncChecker({ flagFile: config.system.timesync_flag });
   const clock = options.clock ?? new SystemClock(checker);
   const scheduler = new Scheduler({ clock, log: log.child({ component: 'scheduler' }) });
   const store = new Store({ dataDir: config.data_dir, log: log.child({ component: 'store' }), clock });
   const db = () => store.db;
   const runId = randomUUID();
   const status = new StatusHub(emptyStatus(config, version));
+  const alerts = new AlertsRepo({ db, clock });
+  const bus = new Bus<GatewayEvents>((event, err) => log.error({ err, event }, 'event listener failed'));
+  const systemLog = log.child({ component: 'system' });
+  const restamper = new Restamper({ db, clock });
+  restamper.register(ALERTS_RESTAMP);
+  restamper.register(RUNS_RESTAMP);
   const deps: Deps = {
     config,
     log,
     clock,
     scheduler,
     store,
-    alerts: new AlertsRepo({ db, clock }),
+    alerts,
     status,
-    bus: new Bus<GatewayEvents>((event, err) => log.error({ err, event }, 'event listener failed')),
+    bus,
     notifier: new SdNotifier({ log: log.child({ component: 'systemd' }), env: options.env }),
+    diskGuard: new DiskGuard({ floorBytes: config.system.disk_floor_mb * 1024 * 1024 }),
+    alertSink: new AlertSink({ store, alerts, bus, log: systemLog }),
+    restamper,
     runId,
     version,
   };
 
-  const clockService = new ClockService({ checker, scheduler });
+  const state = new StateRepo({ db });
+  const clockService = new ClockService({
+    checker,
+    scheduler,
+    clock,
+    sink: deps.alertSink,
+    restamper,
+    state,
+    log: log.child({ component: 'clock' }),
+    config: config.system,
+  });
   status.register(clockService);
+  const system = new SystemService({
+    config: config.system,
+    dataDir: config.data_dir,
+    clock,
+    scheduler,
+    store,
+    state,
+    writes: new WritesRepo({ db }),
+    sink: deps.alertSink,
+    guard: deps.diskGuard,
+    log: systemLog,
+  });
+  status.register(system);
   const run = new RunService({
     ...deps,
     gateway: config.gateway,
@@ -87,7 +132,13 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
-  const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping() });
+  const metrics = config.http.metrics ? new GatewayMetrics({ snapshot: () => status.snapshot() }) : undefined;
+  const server = buildServer({
+    log: log.child({ component: 'http' }),
+    dbOk: () => store.ping(),
+    metrics,
+    onDiskFull: () => deps.diskGuard.noteFull(),
+  });
   const http = new HttpService({
     app: server,
     listen: config.http.listen,
@@ -98,7 +149,9 @@ export function buildApp(options: AppOptions): App {
     { name: 'scheduler', start: () => undefined, stop: () => scheduler.stop() },
     store,
     clockService,
+    system,
     run,
+    ...(metrics ? [metrics] : []),
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });

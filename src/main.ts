@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseCommon } from './cli/args.js';
 import { checkConfigCommand } from './cli/check-config.js';
+import { doctorCommand } from './cli/doctor.js';
 import { type CliIo, processIo } from './cli/io.js';
 import { runCommand } from './cli/run.js';
 import { statusCommand } from './cli/status.js';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   run: (args, io) => runCommand(args, io, { onLogger: (l) => (daemonLog = l) }),
   'check-config': checkConfigCommand,
   status: statusCommand,
+  doctor: doctorCommand,
 };
 
 /** The only place that decides the exit code and calls process.exit. */

@@ -3,6 +3,7 @@ import { CacheConfigSchema } from '../cache/config-schema.js';
 import { DevicesConfigSchema } from '../devices/config-schema.js';
 import { probeRefinement } from '../probes/refinement.js';
 import { MqttConfigSchema } from '../report/config-schema.js';
+import { SystemConfigSchema } from '../system/config-schema.js';
 import { UplinkConfigSchema } from '../uplink/config-schema.js';
 import { HttpConfigSchema } from '../web/config-schema.js';
 import { DataDirSchema, GatewaySchema, LogLevelSchema } from './base-schema.js';
@@ -20,6 +21,7 @@ export const ConfigSchema = Type.Object(
     devices: DevicesConfigSchema,
     mqtt: Type.Optional(MqttConfigSchema),
     cache: CacheConfigSchema,
+    system: SystemConfigSchema,
   },
   { additionalProperties: false },
 );

@@ -54,9 +54,15 @@ export function formatStatus(s: StatusObject): string {
   lines.push(`Cache    ${s.cache.entries} entri, ${(s.cache.bytes / 1048576).toFixed(1)} MiB`);
   const sys = s.system;
   const fmt = (v: number | null, unit: string) => (v === null ? '—' : `${v}${unit}`);
+  const extra = sys as typeof sys & { throttled_flags?: string[] | null; disk_state?: string };
   lines.push(
-    `Sistem   suhu ${fmt(sys.temperature_c, '°C')}, memori ${fmt(sys.memory_used_pct, '%')}, disk ${fmt(sys.disk_used_pct, '%')}`,
+    `Sistem   beban ${fmt(sys.cpu_load, '')}, suhu ${fmt(sys.temperature_c, '°C')}, memori ${fmt(sys.memory_used_pct, '%')}, disk ${fmt(sys.disk_used_pct, '%')}, RSS ${fmt(sys.rss_mb, ' MB')}` +
+      (extra.disk_state && extra.disk_state !== 'ok' ? `; DISK ${extra.disk_state.toUpperCase()}` : '') +
+      (extra.throttled_flags?.length ? `; firmware: ${extra.throttled_flags.join(', ')}` : ''),
   );
-  lines.push(`Jam      ${s.clock.synced ? 'tersinkron (synced)' : 'BELUM tersinkron (not synced)'}`);
+  lines.push(
+    `Jam      ${s.clock.synced ? 'tersinkron (synced)' : 'BELUM tersinkron (not synced)'}` +
+      (s.clock.last_jump_s !== null ? `; lonjakan terakhir ${s.clock.last_jump_s} s (last jump)` : ''),
+  );
   return lines.join('\n');
 }

@@ -3,12 +3,17 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from '../core/logger.js';
 import { installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
+import { type MetricsSource, metricsRoutes } from './metrics-routes.js';
 
 export const BODY_LIMIT = 256 * 1024;
 
 export interface WebDeps {
   log: Logger;
   dbOk(): boolean;
+  /** Prometheus exposition; absent when `http.metrics` is off (GET /metrics is then 404). */
+  metrics?: MetricsSource;
+  /** Called when a request failed with a full disk, so later writes are refused up front. */
+  onDiskFull?(): void;
 }
 
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
@@ -23,7 +28,8 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     requestTimeout: 30_000,
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  installErrorHandlers(app);
+  installErrorHandlers(app, { onDiskFull: deps.onDiskFull });
   app.register(healthRoutes, { dbOk: deps.dbOk });
+  if (deps.metrics) app.register(metricsRoutes, { metrics: deps.metrics });
   return app;
 }

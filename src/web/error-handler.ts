@@ -42,8 +42,14 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
   return { status: 500, body: { error: 'GW_ERR_INTERNAL', message: ErrorCodes.GW_ERR_INTERNAL } };
 }
 
-export function installErrorHandlers(app: FastifyInstance): void {
+export interface ErrorHandlerHooks {
+  /** A request failed because the disk is full (SQLITE_FULL/ENOSPC): tell the disk guard. */
+  onDiskFull?(): void;
+}
+
+export function installErrorHandlers(app: FastifyInstance, hooks: ErrorHandlerHooks = {}): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    if (isDiskFull(err)) hooks.onDiskFull?.();
     const { status, body } = toErrorReply(err);
     if (status >= 500) request.log.error({ err, url: request.routeOptions.url }, 'request failed');
     else request.log.debug({ code: body.error, url: request.routeOptions.url }, 'request refused');

@@ -1,0 +1,205 @@
+import { statfs } from 'node:fs/promises';
+import type { Static } from '@sinclair/typebox';
+import type { Clock } from '../core/clock.js';
+import { isDiskFull } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Scheduler, TaskHandle } from '../core/scheduler.js';
+import type { Service } from '../core/service.js';
+import type { StatusSection, SystemStatus } from '../status/types.js';
+import type { StateRepo } from '../store/state-repo.js';
+import type { Store } from '../store/store.js';
+import type { AlertSink } from './alert-sink.js';
+import type { SystemConfigSchema } from './config-schema.js';
+import type { DiskGuard, DiskState } from './disk-guard.js';
+import { HealthAlerts } from './health-alerts.js';
+import { HealthCollector, type HealthReading } from './health-collector.js';
+import { diskFromStatfs, round1 } from './readings.js';
+import { WriteMeter, wibDay } from './write-meter.js';
+import type { WritesRepo } from './writes-repo.js';
+
+export type SystemConfig = Static<typeof SystemConfigSchema>;
+
+/** The SPEC's `system` section plus the extra facts a technician needs. */
+export interface SystemSection extends SystemStatus, Partial<Omit<HealthReading, keyof SystemStatus>> {
+  disk_state: DiskState;
+  written_today_mb: number | null;
+  write_budget_mb: number;
+  alerts: string[];
+  collected_at: string | null;
+  /** Health readings taken by this run (shows the scheduler keeps its cadence). */
+  collections: number;
+}
+
+const DISK_CHECK_MS = 5000;
+/** The status row is rewritten at most this often (plus on every state change): SD wear. */
+const PERSIST_EVERY_MS = 5 * 60_000;
+const MB = 1024 * 1024;
+
+export interface SystemServiceDeps {
+  config: SystemConfig;
+  dataDir: string;
+  clock: Clock;
+  scheduler: Scheduler;
+  store: Store;
+  state: StateRepo;
+  writes: WritesRepo;
+  sink: AlertSink;
+  guard: DiskGuard;
+  log: Logger;
+}
+
+/** Box health and storage wear: collects, guards the disk, raises alerts, keeps `system` fresh. */
+export class SystemService implements Service, StatusSection<'system'> {
+  readonly name = 'system';
+  readonly section = 'system';
+  private readonly d: SystemServiceDeps;
+  private readonly collector: HealthCollector;
+  private readonly meter = new WriteMeter();
+  private readonly alerts: HealthAlerts;
+  private tasks: TaskHandle[] = [];
+  private latest: HealthReading | undefined;
+  private collectedAt: string | null = null;
+  private collections = 0;
+  private persistedMono: number | undefined;
+  private persistedKey = '';
+
+  constructor(deps: SystemServiceDeps) {
+    this.d = deps;
+    this.collector = new HealthCollector({
+      dataDir: deps.dataDir,
+      dbPath: deps.store.path,
+      clock: deps.clock,
+    });
+    this.alerts = new HealthAlerts({ sink: deps.sink, limits: deps.config });
+  }
+
+  async start(): Promise<void> {
+    const { d } = this;
+    await this.collector.start();
+    const day = wibDay(d.clock.wallMs());
+    this.meter.seed(day, this.readLedger(day));
+    await this.checkDisk();
+    this.tasks.push(
+      d.scheduler.every({
+        name: 'system-disk',
+        intervalMs: DISK_CHECK_MS,
+        initialDelayMs: DISK_CHECK_MS,
+        timeoutMs: 4000,
+        run: () => this.checkDisk(),
+      }),
+      d.scheduler.every({
+        name: 'system-health',
+        intervalMs: d.config.health_interval_s * 1000,
+        jitterMs: 1000,
+        // First reading soon after start, but not on the start-up path.
+        initialDelayMs: 500,
+        timeoutMs: 10_000,
+        run: (signal) => this.collect(signal),
+      }),
+    );
+  }
+
+  stop(): void {
+    for (const t of this.tasks) t.cancel();
+    this.tasks = [];
+    try {
+      this.persist(true);
+    } catch (err) {
+      if (!isDiskFull(err)) this.d.log.warn({ err }, 'cannot save system state at stop');
+    }
+  }
+
+  live(): SystemSection {
+    const r = this.latest;
+    const today = this.meter.today();
+    return {
+      cpu_load: r?.cpu_load ?? null,
+      temperature_c: r?.temperature_c ?? null,
+      throttled: r?.throttled ?? null,
+      memory_used_pct: r?.memory_used_pct ?? null,
+      disk_used_pct: r?.disk_used_pct ?? null,
+      rss_mb: r?.rss_mb ?? round1(process.memoryUsage.rss() / MB),
+      ...(r ? omitSpec(r) : {}),
+      disk_free_mb: this.d.guard.freeBytes() === null ? null : round1((this.d.guard.freeBytes() ?? 0) / MB),
+      disk_state: this.d.guard.state(),
+      written_today_mb: r?.io_write_bytes == null ? null : round1(today.bytes / MB),
+      write_budget_mb: this.d.config.write_budget_mb_per_day,
+      alerts: this.alerts.active(),
+      collected_at: this.collectedAt,
+      collections: this.collections,
+    };
+  }
+
+  /** Cheap (one statfs) and frequent, so writers learn about a full disk within seconds. */
+  async checkDisk(): Promise<void> {
+    const { d } = this;
+    const disk = await statfs(d.dataDir).then(diskFromStatfs, () => null);
+    if (!disk) return;
+    const before = d.guard.state();
+    const after = d.guard.update(disk.free_bytes);
+    if (after !== before) {
+      d.log.warn({ from: before, to: after, free_mb: round1(disk.free_bytes / MB) }, 'disk state changed');
+    }
+    this.alerts.diskState(after, round1(disk.free_bytes / MB));
+    if (d.sink.waiting > 0 && after !== 'full') d.sink.flush();
+    if (after !== before) this.persistSafe(true);
+  }
+
+  private async collect(signal: AbortSignal): Promise<void> {
+    const { d } = this;
+    const r = await this.collector.collect(signal);
+    this.latest = r;
+    this.collections++;
+    const wall = d.clock.wallMs();
+    this.collectedAt = new Date(wall).toISOString();
+    const day = wibDay(wall);
+    // A new day, or the clock jumped to another one: continue that day's ledger, never overwrite it.
+    if (day !== this.meter.today().day) this.meter.seed(day, this.readLedger(day));
+    const writtenMb =
+      r.io_write_bytes === null ? null : round1(this.meter.sample(r.io_write_bytes, day) / MB);
+    this.alerts.health(r, writtenMb);
+    this.persistSafe(false);
+  }
+
+  private readLedger(day: string): number {
+    try {
+      return this.d.writes.get(day);
+    } catch (err) {
+      this.d.log.warn({ err }, 'cannot read the write ledger');
+      return 0;
+    }
+  }
+
+  private persistSafe(force: boolean): void {
+    try {
+      this.persist(force);
+    } catch (err) {
+      if (isDiskFull(err)) this.d.guard.noteFull();
+      else this.d.log.error({ err }, 'cannot save system state');
+    }
+  }
+
+  /** Low-value derived data: skipped while the disk is under its floor. */
+  private persist(force: boolean): void {
+    const { d } = this;
+    const now = d.clock.monoMs();
+    const section = this.live();
+    const key = `${section.disk_state}|${section.alerts.join(',')}`;
+    const due = this.persistedMono === undefined || now - this.persistedMono >= PERSIST_EVERY_MS;
+    if (!force && !due && key === this.persistedKey) return;
+    if (!d.guard.allowLowValueWrites() && !force) return;
+    const wall = d.clock.wallMs();
+    const today = this.meter.today();
+    d.store.batch(() => {
+      d.state.put('system', section, wall);
+      if (today.day) d.writes.put(today.day, today.bytes, wall);
+    });
+    this.persistedMono = now;
+    this.persistedKey = key;
+  }
+}
+
+function omitSpec(r: HealthReading): Partial<HealthReading> {
+  const { cpu_load, temperature_c, throttled, memory_used_pct, disk_used_pct, rss_mb, ...rest } = r;
+  return rest;
+}

@@ -1,0 +1,220 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { baseConfig, MAIN_JS } from '../helpers/daemon.js';
+import { TestBroker } from '../helpers/mosquitto.js';
+import { freePort, waitForPort } from '../helpers/net.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const tmp = tempDir('kgw-doctor-');
+const passwdFile = join(tmp.path, 'mosquitto.passwd');
+const roMount = join(tmp.path, 'ro');
+const pki = join(tmp.path, 'pki');
+let broker: TestBroker;
+let tlsPort = 0;
+
+/** A throw-away CA and a server certificate for 127.0.0.1, plus an unrelated CA. */
+function makePki(): void {
+  mkdirSync(pki, { recursive: true });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: pki, stdio: 'ignore' });
+  run([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=kgw-test-ca',
+  ]);
+  run([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'other.key',
+    '-out',
+    'other.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=other-ca',
+  ]);
+  run(['req', ...ec, '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1']);
+  writeFileSync(join(pki, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'srv.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'srv.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  ]);
+  chmodSync(pki, 0o755);
+  for (const f of ['ca.pem', 'srv.pem', 'srv.key', 'other.pem']) chmodSync(join(pki, f), 0o644);
+}
+
+function doctor(
+  config: Record<string, unknown>,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string }> {
+  const file = join(tmp.path, `config-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, stringify(config));
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN_JS, 'doctor', '--config', file, ...extra],
+      { env: { ...process.env, ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, out: stdout + stderr });
+      },
+    );
+  });
+}
+
+function setup(name: string, over: { password: string; dataDir?: string }) {
+  const dir = join(tmp.path, name);
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  const secret = join(dir, 'mqtt.secret');
+  writeFileSync(secret, `${over.password}\n`, { mode: 0o600 });
+  const flag = join(dir, 'synchronized');
+  writeFileSync(flag, '');
+  return {
+    ...baseConfig(dir),
+    ...(over.dataDir ? { data_dir: over.dataDir } : {}),
+    mqtt: { url: broker.url, username: 'gw-3510170012', password_file: secret },
+    system: { timesync_flag: flag, disk_floor_mb: 1 },
+  };
+}
+
+beforeAll(async () => {
+  execFileSync('mosquitto_passwd', ['-c', '-b', passwdFile, 'gw-3510170012', 'rahasia-desa']);
+  // mosquitto started as root drops to its own user before reading the password file.
+  chmodSync(tmp.path, 0o755);
+  chmodSync(passwdFile, 0o644);
+  makePki();
+  tlsPort = await freePort();
+  broker = new TestBroker({
+    allowAnonymous: false,
+    extraConfig: [
+      `password_file ${passwdFile}`,
+      `listener ${tlsPort} 127.0.0.1`,
+      `cafile ${join(pki, 'ca.pem')}`,
+      `certfile ${join(pki, 'srv.pem')}`,
+      `keyfile ${join(pki, 'srv.key')}`,
+    ],
+  });
+  await broker.start();
+  await waitForPort(tlsPort);
+  mkdirSync(roMount, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', roMount]);
+});
+
+afterAll(async () => {
+  try {
+    execFileSync('umount', ['-l', roMount]);
+  } catch {
+    // already gone
+  }
+  await broker?.dispose();
+  tmp.cleanup();
+});
+
+describe('kampung-gw doctor', () => {
+  it('a healthy setup: every line ✓ (or skipped), exit 0', async () => {
+    const config = {
+      ...setup('healthy', { password: 'rahasia-desa' }),
+      uplink: { probes: [{ name: 'router', layer: 'lan', type: 'icmp', host: '127.0.0.1' }] },
+    };
+    const r = await doctor(config);
+    // With the uplink module's probe registry in the build the probe runs; without it, it says so.
+    expect(r.out).toMatch(
+      /^(✓ Probe router \(lan\): ok|– 1 probe uplink dikonfigurasi; uji langsung belum tersedia)/m,
+    );
+    expect(r.out).toMatch(/^✓ Konfigurasi valid/m);
+    expect(r.out).toMatch(/^✓ Folder data .* bisa ditulis/m);
+    expect(r.out).toMatch(/^✓ fping ada .* bisa ping 127\.0\.0\.1/m);
+    expect(r.out).toMatch(/^✓ Broker mqtt:\/\/127\.0\.0\.1:\d+ terjangkau, login diterima/m);
+    expect(r.out).toMatch(/^✓ Jam tersinkron \(timesyncd\)/m);
+    expect(r.out).toMatch(/^✓ Disk /m);
+    expect(r.out).not.toMatch(/^✗/m);
+    expect(r.out).toMatch(/^Sehat/m);
+    expect(r.code).toBe(0);
+  });
+
+  it('a broken setup: missing fping, wrong broker password, read-only data dir → ✗ lines with what to do, exit 1', async () => {
+    const config = setup('broken', { password: 'sandi-keliru-77', dataDir: roMount });
+    const r = await doctor(config, [], { PATH: '/nonexistent' });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^✗ fping tidak ditemukan/m);
+    expect(r.out).toMatch(/→ Pasang: sudo apt install fping/);
+    expect(r.out).toMatch(/^✗ Broker .* menolak login \(kode 13[45]\)/m);
+    expect(r.out).toMatch(/^✗ Folder data .* tidak bisa ditulis \(EROFS/m);
+    expect(r.out).toMatch(/^✓ Konfigurasi valid/m);
+    expect(r.out).toMatch(/^Ada 3 masalah\./m);
+
+    const en = await doctor(config, ['--lang', 'en'], { PATH: '/nonexistent' });
+    expect(en.code).toBe(1);
+    expect(en.out).toMatch(/^✗ fping not found/m);
+    expect(en.out).toMatch(/→ Install it: sudo apt install fping/);
+    expect(en.out).toMatch(/^✗ Broker .* refused the login/m);
+
+    const json = await doctor(config, ['--json', '--lang', 'en'], { PATH: '/nonexistent' });
+    expect(json.code).toBe(1);
+    const parsed = JSON.parse(json.out) as { ok: boolean; checks: Array<{ check: string; status: string }> };
+    expect(parsed.ok).toBe(false);
+    const status = Object.fromEntries(parsed.checks.map((c) => [c.check, c.status]));
+    expect(status).toMatchObject({
+      config: 'ok',
+      fping: 'fail',
+      broker: 'fail',
+      data_dir: 'fail',
+      clock: 'ok',
+    });
+    // The password never appears in the report.
+    expect(json.out + r.out).not.toContain('sandi-keliru-77');
+  });
+
+  it('an invalid config: one ✗ line naming the key, exit 1; a bad --lang is a usage error', async () => {
+    const r = await doctor({ gateway: { id: '12', name: 'x' }, uplink: { probes: [] }, devices: [] });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^✗ Konfigurasi .* tidak valid: gateway\.id/m);
+    const bad = await doctor(setup('lang', { password: 'rahasia-desa' }), ['--lang', 'fr']);
+    expect(bad.code).toBe(2);
+  });
+
+  it('TLS: the right CA gives ✓, a CA that did not sign the broker gives a TLS ✗', async () => {
+    const base = setup('tls', { password: 'rahasia-desa' });
+    const url = `mqtts://127.0.0.1:${tlsPort}`;
+    const good = await doctor({ ...base, mqtt: { ...base.mqtt, url, ca_file: join(pki, 'ca.pem') } });
+    expect(good.out).toMatch(/^✓ Broker mqtts:\/\/127\.0\.0\.1:\d+ terjangkau, TLS sah, login diterima/m);
+    const bad = await doctor({ ...base, mqtt: { ...base.mqtt, url, ca_file: join(pki, 'other.pem') } }, [
+      '--lang',
+      'en',
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/^✗ TLS to mqtts:\/\/127\.0\.0\.1:\d+ failed/m);
+    expect(bad.out).toMatch(/Check ca_file and the box clock/);
+  });
+
+  it('reads the stored passwd (sanity: mosquitto_passwd produced a hashed entry)', () => {
+    expect(readFileSync(passwdFile, 'utf8')).toMatch(/^gw-3510170012:\$/);
+  });
+});

@@ -1,0 +1,126 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../../src/app.js';
+import { validateConfigText } from '../../src/config/loader.js';
+import { createLogger } from '../../src/core/logger.js';
+import { readStatus } from '../../src/status/read-status.js';
+import { tempDir } from '../helpers/tmp.js';
+import { parseProm } from './prom-parse.js';
+
+function makeApp(dir: string, metrics: boolean): App {
+  const text = JSON.stringify({
+    gateway: { id: '3510170012', name: 'Desa Kemiren (test)' },
+    data_dir: `${dir}/data-${metrics}`,
+    http: { listen: '127.0.0.1:0', metrics },
+    uplink: { probes: [] },
+    devices: [{ id: 'adm-1', name: 'Anjungan 1', kind: 'kiosk' }],
+    cache: { upstreams: [{ name: 'layanan', base_url: 'http://127.0.0.1:9/api' }] },
+    system: { health_interval_s: 5 },
+  });
+  const r = validateConfigText(text, `${dir}/config.yaml`);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return buildApp({ config: r.config, log: createLogger({ level: 'warn' }), version: '0.0.0-test' });
+}
+
+describe('GET /metrics', () => {
+  const tmp = tempDir('kgw-metrics-');
+  let app: App;
+  let off: App;
+  let server: FastifyInstance;
+
+  beforeAll(async () => {
+    app = makeApp(tmp.path, true);
+    off = makeApp(tmp.path, false);
+    await app.start();
+    await off.start();
+    server = app.server;
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await off?.stop();
+    tmp.cleanup();
+  });
+
+  it('serves Prometheus text that a strict parser accepts, with kampung_ names and types', async () => {
+    // The first health reading is taken shortly after start.
+    await new Promise((r) => setTimeout(r, 1200));
+    const res = await server.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const families = parseProm(res.body);
+    for (const f of families.values()) {
+      expect(f.name.startsWith('kampung_'), f.name).toBe(true);
+      expect(f.help.length, f.name).toBeGreaterThan(0);
+      if (f.type === 'counter') expect(f.name.endsWith('_total'), f.name).toBe(true);
+    }
+    const type = (n: string) => families.get(n)?.type;
+    expect(type('kampung_link_verdict')).toBe('gauge');
+    expect(type('kampung_outbox_dropped_total')).toBe('counter');
+    expect(type('kampung_cache_requests_total')).toBe('counter');
+    expect(type('kampung_process_resident_memory_bytes')).toBe('gauge');
+    expect(type('kampung_process_cpu_seconds_total')).toBe('counter');
+
+    const verdict = families.get('kampung_link_verdict')?.samples ?? [];
+    expect(verdict.find((s) => s.labels.verdict === 'unknown')?.value).toBe(1);
+    expect(verdict.reduce((a, s) => a + s.value, 0)).toBe(1);
+    const dev = families.get('kampung_device_state')?.samples ?? [];
+    expect(dev.find((s) => s.labels.device === 'adm-1' && s.labels.state === 'unknown')?.value).toBe(1);
+    expect(families.get('kampung_cache_requests_total')?.samples).toHaveLength(3);
+    const rss = families.get('kampung_process_resident_memory_bytes')?.samples[0]?.value ?? 0;
+    expect(rss).toBeGreaterThan(10 * 1024 * 1024);
+    const mem = families.get('kampung_system_memory_used_ratio')?.samples[0]?.value;
+    expect(mem).toBeGreaterThan(0);
+    expect(mem).toBeLessThan(1);
+    expect(families.get('kampung_system_disk_free_bytes')?.samples[0]?.value).toBeGreaterThan(0);
+    expect(families.get('kampung_clock_synced')?.samples).toHaveLength(1);
+  });
+
+  it('leaves absent sensors out instead of reporting 0', async () => {
+    const res = await server.inject({ method: 'GET', url: '/metrics' });
+    const families = parseProm(res.body);
+    const snap = app.deps.status.snapshot();
+    const temp = families.get('kampung_system_temperature_celsius')?.samples ?? [];
+    if (snap.system.temperature_c === null) expect(temp).toHaveLength(0);
+    else expect(temp[0]?.value).toBe(snap.system.temperature_c);
+    const thr = families.get('kampung_system_throttled')?.samples ?? [];
+    expect(thr).toHaveLength(snap.system.throttled === null ? 0 : 1);
+    // No link layers configured: no per-layer loss/RTT samples at all.
+    expect(families.get('kampung_link_layer_loss_ratio')?.samples).toHaveLength(0);
+  });
+
+  it('carries no personal data: only config ids in labels', async () => {
+    const res = await server.inject({ method: 'GET', url: '/metrics' });
+    expect(res.body).not.toMatch(/\b\d{16}\b/);
+    expect(res.body).not.toContain('Anjungan 1');
+  });
+
+  it('persists the system section so `kampung-gw status` shows it after the daemon stopped', async () => {
+    await off.stop();
+    const status = await readStatus(off.deps.config, '0.0.0-test', createLogger({ level: 'fatal' }));
+    expect(status.system.rss_mb).toBeGreaterThan(0);
+    expect((status.system as unknown as { disk_state: string }).disk_state).toBe('ok');
+    expect(status.system.memory_used_pct).toBeGreaterThan(0);
+  });
+
+  it('is 404 when http.metrics is false', async () => {
+    off = makeApp(tmp.path, false);
+    const res = await off.server.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ error: 'GW_ERR_NOT_FOUND' });
+  });
+});
+
+describe('the strict text-format parser used above', () => {
+  it('rejects malformed expositions', () => {
+    expect(() => parseProm('kampung_x 1\n')).toThrow(/without TYPE/);
+    expect(() => parseProm('# TYPE kampung_x gauge\nkampung_x{a="1",a="2"} 1\n')).toThrow(/duplicate label/);
+    expect(() => parseProm('# TYPE kampung_x gauge\nkampung_x one\n')).toThrow(/bad value/);
+    expect(() => parseProm('# TYPE kampung_x gauge\nkampung_x 1\nkampung_x 2\n')).toThrow(/duplicate series/);
+    expect(() => parseProm('# TYPE kampung_x bogus\n')).toThrow(/bad type/);
+    expect(
+      parseProm('# HELP kampung_x h\n# TYPE kampung_x gauge\nkampung_x{l="a\\"b"} Nan\n').get('kampung_x')
+        ?.samples[0]?.labels.l,
+    ).toBe('a"b');
+  });
+});
