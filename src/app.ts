@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { CacheService } from './cache/cache-service.js';
 import type { Config } from './config/schema.js';
 import { Bus } from './core/bus.js';
 import { type Clock, SystemClock } from './core/clock.js';
@@ -44,6 +45,8 @@ export interface Deps {
 
 export interface App {
   deps: Deps;
+  /** For the action/command layer: refreshCache() and wipe(). */
+  cache: CacheService;
   http: HttpService;
   server: FastifyInstance;
   start(): Promise<void>;
@@ -87,7 +90,10 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
-  const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping() });
+  const cache = new CacheService({ ...deps, log: log.child({ component: 'cache' }) });
+  status.register(cache);
+
+  const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping(), cache });
   const http = new HttpService({
     app: server,
     listen: config.http.listen,
@@ -99,8 +105,9 @@ export function buildApp(options: AppOptions): App {
     store,
     clockService,
     run,
+    cache,
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });
-  return { deps, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
+  return { deps, cache, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
 }

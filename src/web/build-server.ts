@@ -1,5 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { CacheService } from '../cache/cache-service.js';
+import { outboundRoutes } from '../cache/outbound-routes.js';
+import { svcRoutes } from '../cache/svc-routes.js';
 import type { Logger } from '../core/logger.js';
 import { installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
@@ -9,6 +12,8 @@ export const BODY_LIMIT = 256 * 1024;
 export interface WebDeps {
   log: Logger;
   dbOk(): boolean;
+  /** The /svc cache and write queue (absent in tests that do not need it). */
+  cache?: CacheService;
 }
 
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
@@ -25,5 +30,9 @@ export function buildServer(deps: WebDeps): FastifyInstance {
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandlers(app);
   app.register(healthRoutes, { dbOk: deps.dbOk });
+  if (deps.cache) {
+    app.register(svcRoutes, { cache: deps.cache });
+    app.register(outboundRoutes, { cache: deps.cache });
+  }
   return app;
 }
