@@ -87,7 +87,8 @@ export function mayServeStale(headers: HeaderMap, stalenessS: number): boolean {
 }
 
 /** The request asks for an end-to-end check (Cache-Control: no-cache / max-age=0, Pragma: no-cache). */
-export function requestWantsRevalidation(headers: HeaderMap): boolean {
+export function requestWantsRevalidation(headers: Readonly<Record<string, string | undefined>>): boolean {
+  if (headers['cache-control'] === undefined && headers.pragma === undefined) return false;
   const cc = parseCacheControl(headers['cache-control']);
   if (cc.has('no-cache') || seconds(cc.get('max-age')) === 0) return true;
   return !headers['cache-control'] && /no-cache/i.test(headers.pragma ?? '');

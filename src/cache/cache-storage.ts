@@ -26,9 +26,14 @@ export interface Entry {
   sha256: string;
   size: number;
   lastAccess: number;
+  /** Freshness lifetime, derived from the headers on first use (cleared when they change). */
+  lifetimeS?: number | undefined;
 }
 
-export type NewEntry = Omit<Entry, 'id' | 'lastAccess' | 'varyKey' | 'varyNames' | 'sha256' | 'size'>;
+export type NewEntry = Omit<
+  Entry,
+  'id' | 'lastAccess' | 'varyKey' | 'varyNames' | 'sha256' | 'size' | 'lifetimeS'
+>;
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -202,7 +207,7 @@ export class CacheStorage {
     e: Entry,
     fields: Pick<Entry, 'headers' | 'storedWall' | 'storedMono' | 'kernelBoot' | 'initialAgeS' | 'dataDate'>,
   ): void {
-    Object.assign(e, fields);
+    Object.assign(e, fields, { lifetimeS: undefined });
     this.store.batch(() =>
       this.store.db
         .prepare(

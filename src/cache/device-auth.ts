@@ -14,6 +14,8 @@ export interface DeviceAuth {
 export class TokenFileAuth implements DeviceAuth {
   private readonly devices: ReadonlyArray<{ id: string; token_file?: string }>;
   private digests: Array<{ id: string; digest: Buffer }> = [];
+  /** Headers already verified: a kiosk sends the same one on every request (hits stay cheap). */
+  private readonly verified = new Map<string, string>();
 
   constructor(devices: ReadonlyArray<{ id: string; token_file?: string }>) {
     this.devices = devices;
@@ -26,12 +28,19 @@ export class TokenFileAuth implements DeviceAuth {
   }
 
   authenticate(header: string | undefined): string | undefined {
+    if (header === undefined) return undefined;
+    const known = this.verified.get(header);
+    if (known) return known;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!m?.[1]) return undefined;
     const presented = hash(m[1]);
     let found: string | undefined;
     // Compare against every device so the time taken does not tell which one matched.
     for (const d of this.digests) if (timingSafeEqual(d.digest, presented) && !found) found = d.id;
+    if (found) {
+      if (this.verified.size >= 256) this.verified.clear();
+      this.verified.set(header, found);
+    }
     return found;
   }
 }

@@ -61,10 +61,10 @@ export class ReadThrough {
     up: Upstream,
     pathAndQuery: string,
     fwd: HeaderMap,
-    request: HeaderMap = fwd,
+    request: Readonly<Record<string, string | undefined>> = fwd,
   ): Promise<SvcResult> {
     const key = `${up.name} ${pathAndQuery}`;
-    const cacheable = !up.neverCache(pathAndQuery.split('?')[0] ?? '');
+    const cacheable = !up.neverCache(pathAndQuery);
     let entry = cacheable ? this.storage.lookup(key, fwd) : undefined;
     if (entry && this.ageS(entry) < this.lifetimeS(up, entry) && !requestWantsRevalidation(request)) {
       const body = this.storage.readBody(entry);
@@ -197,7 +197,8 @@ export class ReadThrough {
   }
 
   private lifetimeS(up: Upstream, e: Entry): number {
-    return freshnessLifetimeS(e.headers, up.config.ttl_s);
+    e.lifetimeS ??= freshnessLifetimeS(e.headers, up.config.ttl_s);
+    return e.lifetimeS;
   }
 
   /** Current age (RFC 9111 4.2.3): initial age + time resident here, on the monotonic clock when possible. */

@@ -32,12 +32,17 @@ declare module 'fastify' {
 /** /svc/{upstream}/{path}: cached reads and queued writes for kiosks (device bearer token). */
 export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app, { cache }) => {
   app.decorateRequest('deviceId', '');
+  // No per-request child logger here: /svc never logs per request, and creating a pino child
+  // (with redaction) for every cache hit costs more than the hit itself.
+  app.setChildLoggerFactory((logger) => logger);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.addHook('onRequest', async (request) => {
+  // Synchronous hook: no promise per request on the cache-hit path.
+  app.addHook('onRequest', (request, _reply, done) => {
     const id = cache.auth.authenticate(request.headers.authorization);
-    if (!id) throw new GwError('GW_ERR_UNAUTHORIZED', 'a valid device bearer token is required');
+    if (!id) return done(new GwError('GW_ERR_UNAUTHORIZED', 'a valid device bearer token is required'));
     request.deviceId = id;
+    done();
   });
 
   const upstreamOf = (name: string): Upstream => {
@@ -56,13 +61,12 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
     },
     async (request, reply) => {
       const up = upstreamOf(request.params.upstream);
+      // Also on errors (504): every /svc answer says where it came from.
       reply.header('x-cache', 'MISS');
-      const result = await cache.reads.get(
-        up,
-        pathOf(request, up),
-        forwardHeaders(request.headers),
-        flat(request),
-      );
+      const result = await cache.reads.get(up, pathOf(request, up), forwardHeaders(request.headers), {
+        'cache-control': str(request.headers['cache-control']),
+        pragma: str(request.headers.pragma),
+      });
       return sendResult(request, reply, result);
     },
   );
@@ -92,8 +96,7 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
       return reply.code(202).header('location', location).send({ id: out.id, state: 'queued', location });
     }
     const { status, headers, body } = out.response;
-    const { 'content-length': _len, ...rest } = headers;
-    return reply.code(status).headers(rest).header('content-length', body.length).send(body);
+    return reply.code(status).headers(headers).header('content-length', body.length).send(body);
   };
   const writeSchema = {
     params: Params,
@@ -111,14 +114,24 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
   app.put('/svc/:upstream/*', { schema: writeSchema }, write);
 };
 
+let lastDate = Number.NaN;
+let lastIso = '';
+/** Hits repeat the same few data dates: skip re-formatting them (pure memo, no shared state). */
+function isoDate(ms: number): string {
+  if (ms !== lastDate) {
+    lastDate = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 function sendResult(request: FastifyRequest, reply: FastifyReply, r: SvcResult) {
-  const { 'content-length': _len, ...headers } = r.headers;
   reply
     .code(r.status)
-    .headers(headers)
+    .headers(r.headers)
     .header('x-cache', r.cache)
     .header('age', String(r.ageS))
-    .header('x-data-date', new Date(r.dataDate).toISOString());
+    .header('x-data-date', isoDate(r.dataDate));
   const inm = request.headers['if-none-match'];
   if (r.status === 200 && inm && r.headers.etag && inm.split(',').some((t) => t.trim() === r.headers.etag)) {
     return reply.code(304).send();
@@ -132,8 +145,6 @@ function pathOf(request: FastifyRequest, up: Upstream): string {
   return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
-function flat(request: FastifyRequest): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(request.headers)) if (typeof v === 'string') out[k] = v;
-  return out;
+function str(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
 }

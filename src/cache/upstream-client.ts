@@ -44,6 +44,8 @@ const DROP = new Set([
   'transfer-encoding',
   'upgrade',
   'set-cookie',
+  // Bodies are buffered whole; the gateway sets its own length.
+  'content-length',
 ]);
 
 export function relayableHeaders(raw: IncomingHttpHeaders): HeaderMap {

@@ -8,7 +8,8 @@ export type UpstreamConfig = Static<typeof UpstreamConfigSchema>;
 export interface Upstream {
   config: UpstreamConfig;
   name: string;
-  neverCache(path: string): boolean;
+  /** Whether a path (query ignored) matches never_cache. */
+  neverCache(pathAndQuery: string): boolean;
   /** The upstream URL for a /svc path (with query); refuses paths that climb out of base_url. */
   url(pathAndQuery: string): URL;
 }
@@ -18,10 +19,12 @@ export function buildUpstreams(configs: readonly UpstreamConfig[]): Map<string, 
   for (const config of configs) {
     const base = new URL(config.base_url);
     const basePath = base.pathname.replace(/\/$/, '');
+    const never = compileNeverCache(config.never_cache ?? []);
+    const none = (config.never_cache ?? []).length === 0;
     out.set(config.name, {
       config,
       name: config.name,
-      neverCache: compileNeverCache(config.never_cache ?? []),
+      neverCache: (p) => !none && never(p.split('?')[0] ?? ''),
       url(pathAndQuery) {
         const url = new URL(`${base.origin}${basePath}${pathAndQuery}`);
         if (!url.pathname.startsWith(`${basePath}/`) && url.pathname !== basePath)
