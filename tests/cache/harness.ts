@@ -6,7 +6,7 @@ import { CacheService } from '../../src/cache/cache-service.js';
 import { validateConfigText } from '../../src/config/loader.js';
 import type { Config } from '../../src/config/schema.js';
 import { Bus } from '../../src/core/bus.js';
-import { SystemClock } from '../../src/core/clock.js';
+import { type Clock, SystemClock } from '../../src/core/clock.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import type { GatewayBus, GatewayEvents } from '../../src/events.js';
 import { Store } from '../../src/store/store.js';
@@ -32,9 +32,8 @@ export function testConfig(dir: string, cache: Record<string, unknown>): Config 
 }
 
 /** The cache service with a real store, scheduler and fastify app (inject), as app.ts wires it. */
-export async function startCache(config: Config) {
+export async function startCache(config: Config, clock: Clock = new SystemClock()) {
   const log = pino({ level: 'silent' });
-  const clock = new SystemClock();
   const scheduler = new Scheduler({ clock, log });
   const store = new Store({ dataDir: config.data_dir, log, clock });
   const bus: GatewayBus = new Bus<GatewayEvents>(() => undefined);
@@ -64,4 +63,24 @@ export async function startCache(config: Config) {
       store.stop();
     },
   };
+}
+
+/** The one fake allowed: a clock whose wall time can jump (the box has no RTC; NTP jumps it). */
+export class JumpingClock implements Clock {
+  readonly kernelBootId: string;
+  wallOffsetMs = 0;
+  private readonly real = new SystemClock();
+
+  constructor() {
+    this.kernelBootId = this.real.kernelBootId;
+  }
+  wallMs(): number {
+    return this.real.wallMs() + this.wallOffsetMs;
+  }
+  monoMs(): number {
+    return this.real.monoMs();
+  }
+  synced(): boolean {
+    return false;
+  }
 }
