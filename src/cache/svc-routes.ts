@@ -62,7 +62,7 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
     async (request, reply) => {
       const up = upstreamOf(request.params.upstream);
       // Also on errors (504): every /svc answer says where it came from.
-      reply.header('x-cache', 'MISS');
+      reply.header('x-cache', 'MISS').header('age', '0');
       const result = await cache.reads.get(up, pathOf(request, up), forwardHeaders(request.headers), {
         'cache-control': str(request.headers['cache-control']),
         pragma: str(request.headers.pragma),
