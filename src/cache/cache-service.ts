@@ -102,6 +102,13 @@ export class CacheService implements Service, StatusSection<'cache'> {
       scheduler,
       log: this.log,
       upstreams: this.upstreams,
+      onFailed: (upstream, id, tries) =>
+        deps.bus.emit('alert', {
+          code: 'outbound_write_failed',
+          severity: 'warning',
+          message: `a queued kiosk write to ${upstream} was given up after ${tries} tries`,
+          details: { upstream, id, tries },
+        }),
       limits: {
         maxBytes: c.outbound.max_mb * MB,
         maxItems: c.outbound.max_items,

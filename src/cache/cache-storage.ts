@@ -117,12 +117,6 @@ export class CacheStorage {
     return this.total;
   }
 
-  countFor(upstream: string): number {
-    let n = 0;
-    for (const e of this.byId.values()) if (e.upstream === upstream) n += 1;
-    return n;
-  }
-
   /** The stored variant matching the request's values of the response's Vary headers. */
   lookup(key: string, request: HeaderMap): Entry | undefined {
     const list = this.byKey.get(key);

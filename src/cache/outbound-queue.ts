@@ -6,7 +6,7 @@ import type { Scheduler } from '../core/scheduler.js';
 import type { HeaderMap } from './cache-policy.js';
 import type { CacheStats } from './cache-stats.js';
 import type { LinkState } from './link-state.js';
-import type { OutboundRepo, OutboundRow } from './outbound-repo.js';
+import type { OutboundRepo, OutboundRow, OutboundState } from './outbound-repo.js';
 import { type UpstreamClient, UpstreamError, type UpstreamResponse } from './upstream-client.js';
 import type { Upstream } from './upstreams.js';
 
@@ -20,7 +20,9 @@ export interface WriteRequest {
   deviceId: string;
 }
 
-export type WriteOutcome = { kind: 'forwarded'; response: UpstreamResponse } | { kind: 'queued'; id: string };
+export type WriteOutcome =
+  | { kind: 'forwarded'; response: UpstreamResponse }
+  | { kind: 'queued'; id: string; state: OutboundState };
 
 export interface OutboundLimits {
   maxBytes: number;
@@ -49,6 +51,7 @@ export class OutboundQueue {
   private readonly log: Logger;
   private readonly limits: OutboundLimits;
   private readonly upstreams: ReadonlyMap<string, Upstream>;
+  private readonly onFailed: (upstream: string, id: string, tries: number) => void;
   private readonly lanes = new Map<string, { running: boolean; timer?: { cancel(): void } }>();
   private stopped = false;
 
@@ -62,7 +65,10 @@ export class OutboundQueue {
     log: Logger;
     limits: OutboundLimits;
     upstreams: ReadonlyMap<string, Upstream>;
+    /** A write was given up after max_tries (the service raises an alert). */
+    onFailed?: (upstream: string, id: string, tries: number) => void;
   }) {
+    this.onFailed = deps.onFailed ?? (() => undefined);
     this.repo = deps.repo;
     this.client = deps.client;
     this.link = deps.link;
@@ -93,7 +99,7 @@ export class OutboundQueue {
   async submit(w: WriteRequest): Promise<WriteOutcome> {
     const known = this.repo.byKey(w.up.name, w.idemKey);
     // The kiosk re-sent a write we already hold: same answer, never a second copy.
-    if (known) return { kind: 'queued', id: known.id };
+    if (known) return { kind: 'queued', id: known.id, state: known.state };
     const mustQueue = this.link.isDown() || this.repo.hasQueued(w.up.name);
     if (!mustQueue) {
       try {
@@ -117,7 +123,7 @@ export class OutboundQueue {
         'GW_ERR_UPSTREAM_UNAVAILABLE',
         `upstream ${w.up.name} unreachable; offline writes are off`,
       );
-    return { kind: 'queued', id: this.enqueue(w) };
+    return { kind: 'queued', id: this.enqueue(w), state: 'queued' };
   }
 
   status(id: string): OutboundRow | undefined {
@@ -220,6 +226,7 @@ export class OutboundQueue {
       this.repo.finish(row.seq, 'failed', { tries, wall: this.clock.wallMs(), error });
       this.stats.bump(up.name, 'outbound_failed');
       this.log.warn({ upstream: up.name, id: row.id, tries }, 'queued write failed for good');
+      this.onFailed(up.name, row.id, tries);
       return undefined;
     }
     this.repo.attemptFailed(row.seq, tries, error);

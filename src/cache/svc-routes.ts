@@ -16,7 +16,7 @@ const Params = Type.Object({
 });
 const QueuedReply = Type.Object({
   id: Type.String(),
-  state: Type.Literal('queued'),
+  state: Type.Union([Type.Literal('queued'), Type.Literal('delivered'), Type.Literal('failed')]),
   location: Type.String(),
 });
 /** Upstream bodies are relayed byte for byte (Buffers skip serialization); errors are ours. */
@@ -93,7 +93,7 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
     });
     if (out.kind === 'queued') {
       const location = `/api/v1/outbound/${out.id}`;
-      return reply.code(202).header('location', location).send({ id: out.id, state: 'queued', location });
+      return reply.code(202).header('location', location).send({ id: out.id, state: out.state, location });
     }
     const { status, headers, body } = out.response;
     return reply.code(status).headers(headers).header('content-length', body.length).send(body);

@@ -137,6 +137,8 @@ describe('/svc offline writes', () => {
 
   it('a write that keeps failing is marked failed after max_tries and the lane moves on', async () => {
     await start({}, { max_tries: 2 });
+    const alerts: string[] = [];
+    gw!.bus.on('alert', (a) => alerts.push(a.code));
     up.handler = (req) =>
       req.headers['idempotency-key'] === 'bad' ? { status: 503 } : { status: 200, body: 'ok' };
     gw!.setLink('down');
@@ -149,5 +151,10 @@ describe('/svc offline writes', () => {
     ).json();
     expect(s).toMatchObject({ state: 'failed', tries: 2, last_error: 'status 503' });
     expect(up.attempts.map((a) => a.headers['idempotency-key'])).toEqual(['bad', 'bad', 'good']);
+    expect(alerts).toEqual(['outbound_write_failed']);
+    // Re-sending a finished write's key tells its real state, never queues it again.
+    const again = await post('bad', 1);
+    expect(again.statusCode).toBe(202);
+    expect(again.json()).toMatchObject({ state: 'failed', location: bad.headers.location });
   });
 });
