@@ -32,6 +32,7 @@ declare module 'fastify' {
 /** /svc/{upstream}/{path}: cached reads and queued writes for kiosks (device bearer token). */
 export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app, { cache }) => {
   app.decorateRequest('deviceId', '');
+  const isoDate = isoMemo();
   // No per-request child logger here: /svc never logs per request, and creating a pino child
   // (with redaction) for every cache hit costs more than the hit itself.
   app.setChildLoggerFactory((logger) => logger);
@@ -67,7 +68,7 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
         'cache-control': str(request.headers['cache-control']),
         pragma: str(request.headers.pragma),
       });
-      return sendResult(request, reply, result);
+      return sendResult(request, reply, result, isoDate);
     },
   );
 
@@ -114,18 +115,25 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
   app.put('/svc/:upstream/*', { schema: writeSchema }, write);
 };
 
-let lastDate = Number.NaN;
-let lastIso = '';
-/** Hits repeat the same few data dates: skip re-formatting them (pure memo, no shared state). */
-function isoDate(ms: number): string {
-  if (ms !== lastDate) {
-    lastDate = ms;
-    lastIso = new Date(ms).toISOString();
-  }
-  return lastIso;
+/** Hits repeat the same few data dates: a one-slot memo per plugin instance skips re-formatting. */
+function isoMemo(): (ms: number) => string {
+  let last = Number.NaN;
+  let iso = '';
+  return (ms) => {
+    if (ms !== last) {
+      last = ms;
+      iso = new Date(ms).toISOString();
+    }
+    return iso;
+  };
 }
 
-function sendResult(request: FastifyRequest, reply: FastifyReply, r: SvcResult) {
+function sendResult(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  r: SvcResult,
+  isoDate: (ms: number) => string,
+) {
   reply
     .code(r.status)
     .headers(r.headers)
