@@ -82,7 +82,11 @@ export class CacheService implements Service, StatusSection<'cache'> {
       maxBytes: c.max_mb * MB,
       hotBytes: c.memory_mb * MB,
     });
-    this.client = new UpstreamClient({ scheduler, maxBodyBytes: Math.max(8 * MB, (c.max_mb * MB) / 4) });
+    // Bodies are buffered whole: cap them so one huge file cannot blow the box's memory budget.
+    this.client = new UpstreamClient({
+      scheduler,
+      maxBodyBytes: Math.min(16 * MB, Math.max(1 * MB, (c.max_mb * MB) / 4)),
+    });
     this.reads = new ReadThrough({
       storage: this.storage,
       client: this.client,

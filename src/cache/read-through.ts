@@ -116,6 +116,8 @@ export class ReadThrough {
       const now = this.clock.wallMs();
       return { ...why.response, cache: 'MISS', ageS: 0, dataDate: upstreamDate(why.response.headers, now) };
     }
+    if (why.reason === 'too_large')
+      throw new GwError('GW_ERR_UPSTREAM_BAD_RESPONSE', `upstream ${up.name} answer is too large to relay`);
     throw new GwError('GW_ERR_UPSTREAM_UNAVAILABLE', `upstream ${up.name} unavailable (${why.reason})`);
   }
 

@@ -100,4 +100,13 @@ describe('/svc under faults and bad input', () => {
     expect(stale.headers['x-cache']).toBe('STALE');
     expect(stale.body).toBe('v1');
   });
+
+  it('an oversized upstream body is refused with 502, not buffered without bound', async () => {
+    const c = config();
+    gw = await startCache({ ...c, cache: { ...c.cache, max_mb: 1 } });
+    up.handler = () => ({ body: Buffer.alloc(2 * 1024 * 1024, 'p') });
+    const r = await get('/svc/layanan/huge.pdf');
+    expect(r.statusCode).toBe(502);
+    expect(r.json().error).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
+  });
 });
