@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { CacheService } from './cache/cache-service.js';
 import type { Config } from './config/schema.js';
 import { Bus } from './core/bus.js';
 import { type Clock, SystemClock } from './core/clock.js';
@@ -57,6 +58,8 @@ export interface Deps {
 
 export interface App {
   deps: Deps;
+  /** For the action/command layer: refreshCache() and wipe(). */
+  cache: CacheService;
   http: HttpService;
   server: FastifyInstance;
   start(): Promise<void>;
@@ -132,11 +135,15 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
+  const cache = new CacheService({ ...deps, log: log.child({ component: 'cache' }) });
+  status.register(cache);
+
   const metrics = config.http.metrics ? new GatewayMetrics({ snapshot: () => status.snapshot() }) : undefined;
   const server = buildServer({
     log: log.child({ component: 'http' }),
     dbOk: () => store.ping(),
     metrics,
+    cache,
     onDiskFull: () => deps.diskGuard.noteFull(),
   });
   const http = new HttpService({
@@ -152,8 +159,9 @@ export function buildApp(options: AppOptions): App {
     system,
     run,
     ...(metrics ? [metrics] : []),
+    cache,
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });
-  return { deps, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
+  return { deps, cache, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
 }

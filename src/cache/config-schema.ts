@@ -8,6 +8,10 @@ export const UpstreamConfigSchema = Type.Object(
     prefetch: Type.Array(Type.String({ pattern: '^/' }), { default: [], maxItems: 200 }),
     prefetch_cron: Type.Optional(Type.String({ minLength: 9 })),
     offline_writes: Type.Boolean({ default: false }),
+    // A dead upstream must never hold a kiosk longer than this (connect + response headers).
+    timeout_ms: Type.Integer({ minimum: 100, maximum: 60000, default: 3000 }),
+    // Paths never stored: "/warga/*" (glob, * within a segment, ** across) or a plain prefix.
+    never_cache: Type.Array(Type.String({ pattern: '^/', maxLength: 200 }), { default: [], maxItems: 50 }),
   },
   { additionalProperties: false },
 );
@@ -15,7 +19,19 @@ export const UpstreamConfigSchema = Type.Object(
 export const CacheConfigSchema = Type.Object(
   {
     max_mb: Type.Number({ minimum: 1, maximum: 65536, default: 256 }),
+    // Bodies kept in RAM so hits never touch the SD card (bounded; part of the RSS budget).
+    memory_mb: Type.Number({ minimum: 0, maximum: 512, default: 8 }),
     upstreams: Type.Array(UpstreamConfigSchema, { default: [], maxItems: 16 }),
+    outbound: Type.Object(
+      {
+        max_mb: Type.Number({ minimum: 1, maximum: 4096, default: 32 }),
+        max_items: Type.Integer({ minimum: 1, maximum: 1000000, default: 10000 }),
+        max_tries: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+        max_backoff_s: Type.Integer({ minimum: 1, maximum: 86400, default: 300 }),
+        keep_days: Type.Integer({ minimum: 1, maximum: 365, default: 7 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false, default: {} },
 );

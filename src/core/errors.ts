@@ -26,6 +26,10 @@ export const ErrorCodes = {
   GW_ERR_PII_REFUSED: 'the request contains what looks like a NIK/KK number',
   GW_ERR_UNAVAILABLE: 'temporarily unavailable',
   GW_ERR_INTERNAL: 'internal error',
+  GW_ERR_UPSTREAM_UNAVAILABLE: 'the upstream service is unreachable and nothing usable is cached',
+  GW_ERR_UPSTREAM_BAD_RESPONSE: 'the upstream service sent a response that cannot be relayed',
+  GW_ERR_IDEMPOTENCY_KEY_REQUIRED: 'writes to /svc need an Idempotency-Key header',
+  GW_ERR_QUEUE_FULL: 'the offline write queue is full',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -39,10 +43,14 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   GW_ERR_BODY_TOO_LARGE: 413,
   GW_ERR_UNSUPPORTED_MEDIA: 415,
   GW_ERR_PII_REFUSED: 422,
+  GW_ERR_IDEMPOTENCY_KEY_REQUIRED: 428,
   GW_ERR_RATE_LIMITED: 429,
   GW_ERR_INTERNAL: 500,
   GW_ERR_UNAVAILABLE: 503,
   GW_ERR_STORE_FULL: 507,
+  GW_ERR_UPSTREAM_BAD_RESPONSE: 502,
+  GW_ERR_UPSTREAM_UNAVAILABLE: 504,
+  GW_ERR_QUEUE_FULL: 507,
 };
 
 export class GwError extends Error {

@@ -1,5 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { CacheService } from '../cache/cache-service.js';
+import { outboundRoutes } from '../cache/outbound-routes.js';
+import { svcRoutes } from '../cache/svc-routes.js';
 import type { Logger } from '../core/logger.js';
 import { installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
@@ -14,6 +17,8 @@ export interface WebDeps {
   metrics?: MetricsSource;
   /** Called when a request failed with a full disk, so later writes are refused up front. */
   onDiskFull?(): void;
+  /** The /svc cache and write queue (absent in tests that do not need it). */
+  cache?: CacheService;
 }
 
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
@@ -31,5 +36,9 @@ export function buildServer(deps: WebDeps): FastifyInstance {
   installErrorHandlers(app, { onDiskFull: deps.onDiskFull });
   app.register(healthRoutes, { dbOk: deps.dbOk });
   if (deps.metrics) app.register(metricsRoutes, { metrics: deps.metrics });
+  if (deps.cache) {
+    app.register(svcRoutes, { cache: deps.cache });
+    app.register(outboundRoutes, { cache: deps.cache });
+  }
   return app;
 }

@@ -1,0 +1,228 @@
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Scheduler, TaskHandle } from '../core/scheduler.js';
+import type { Service } from '../core/service.js';
+import type { GatewayBus } from '../events.js';
+import type { StatusSection } from '../status/types.js';
+import { StateRepo } from '../store/state-repo.js';
+import type { Store } from '../store/store.js';
+import { type CacheSection, CacheStats } from './cache-stats.js';
+import { CacheStorage } from './cache-storage.js';
+import { type DeviceAuth, TokenFileAuth } from './device-auth.js';
+import { BusLinkState, type LinkState } from './link-state.js';
+import { OutboundQueue } from './outbound-queue.js';
+import { OutboundRepo } from './outbound-repo.js';
+import { ReadThrough } from './read-through.js';
+import { UpstreamClient } from './upstream-client.js';
+import { buildUpstreams, type Upstream } from './upstreams.js';
+
+const MB = 1024 * 1024;
+const PERSIST_EVERY_MS = 60_000;
+
+export interface CacheServiceDeps {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  scheduler: Scheduler;
+  store: Store;
+  bus: GatewayBus;
+  /** Device bearer tokens; default: the temporary token_file check (replace at merge). */
+  auth?: DeviceAuth;
+  /** Uplink verdict; default: follows link.changed on the bus. */
+  link?: LinkState;
+}
+
+export type RefreshReport = Record<
+  string,
+  { fetched: number; not_modified: number; failed: number; skipped?: 'link down' | 'running' }
+>;
+
+/**
+ * The service-data cache and offline write queue behind /svc. Owns storage, the upstream
+ * client, prefetch schedules and the periodic (not per-request) persistence of its status.
+ */
+export class CacheService implements Service, StatusSection<'cache'> {
+  readonly name = 'cache';
+  readonly section = 'cache' as const;
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly auth: DeviceAuth;
+  readonly reads: ReadThrough;
+  readonly writes: OutboundQueue;
+  private readonly deps: CacheServiceDeps;
+  private readonly log: Logger;
+  private readonly storage: CacheStorage;
+  private readonly client: UpstreamClient;
+  private readonly stats: CacheStats;
+  private readonly outboundRepo: OutboundRepo;
+  private readonly state: StateRepo;
+  private readonly busLink: BusLinkState | undefined;
+  private readonly tokenAuth: TokenFileAuth | undefined;
+  private readonly refreshing = new Set<string>();
+  private cancels: Array<{ cancel(): void }> = [];
+  private persistTask: TaskHandle | undefined;
+
+  constructor(deps: CacheServiceDeps) {
+    const { config, clock, scheduler, store } = deps;
+    const c = config.cache;
+    this.deps = deps;
+    this.log = deps.log;
+    this.upstreams = buildUpstreams(c.upstreams);
+    this.tokenAuth = deps.auth ? undefined : new TokenFileAuth(config.devices);
+    this.auth = deps.auth ?? (this.tokenAuth as TokenFileAuth);
+    this.busLink = deps.link ? undefined : new BusLinkState({ bus: deps.bus });
+    const link = deps.link ?? (this.busLink as BusLinkState);
+    this.stats = new CacheStats(c.upstreams.map((u) => u.name));
+    this.storage = new CacheStorage({
+      store,
+      clock,
+      log: this.log,
+      dir: join(config.data_dir, 'cache'),
+      maxBytes: c.max_mb * MB,
+      hotBytes: c.memory_mb * MB,
+    });
+    // Bodies are buffered whole: cap them so one huge file cannot blow the box's memory budget.
+    this.client = new UpstreamClient({
+      scheduler,
+      maxBodyBytes: Math.min(16 * MB, Math.max(1 * MB, (c.max_mb * MB) / 4)),
+    });
+    this.reads = new ReadThrough({
+      storage: this.storage,
+      client: this.client,
+      link,
+      stats: this.stats,
+      clock,
+      log: this.log,
+    });
+    this.outboundRepo = new OutboundRepo({ store });
+    this.state = new StateRepo({ db: () => store.db });
+    this.writes = new OutboundQueue({
+      repo: this.outboundRepo,
+      client: this.client,
+      link,
+      stats: this.stats,
+      clock,
+      scheduler,
+      log: this.log,
+      upstreams: this.upstreams,
+      onFailed: (upstream, id, tries) =>
+        deps.bus.emit('alert', {
+          code: 'outbound_write_failed',
+          severity: 'warning',
+          message: `a queued kiosk write to ${upstream} was given up after ${tries} tries`,
+          details: { upstream, id, tries },
+        }),
+      limits: {
+        maxBytes: c.outbound.max_mb * MB,
+        maxItems: c.outbound.max_items,
+        maxTries: c.outbound.max_tries,
+        maxBackoffMs: c.outbound.max_backoff_s * 1000,
+      },
+    });
+  }
+
+  start(): void {
+    this.tokenAuth?.start();
+    this.storage.start();
+    this.stats.seed(this.state.get<CacheSection>('cache')?.value);
+    this.busLink?.onRecovered(() => this.writes.retryAll());
+    this.busLink?.start();
+    this.writes.start();
+    const { scheduler } = this.deps;
+    this.persistTask = scheduler.every({
+      name: 'cache-persist',
+      intervalMs: PERSIST_EVERY_MS,
+      jitterMs: 5_000,
+      run: () => this.persist(),
+    });
+    for (const up of this.upstreams.values()) {
+      const { prefetch, prefetch_cron } = up.config;
+      if (prefetch.length === 0) continue;
+      if (prefetch_cron) {
+        this.cancels.push(
+          scheduler.cron({
+            name: `prefetch-${up.name}`,
+            expression: prefetch_cron,
+            // 200 villages on the same cron line must not hit the regency server in the same second.
+            jitterMs: 60_000,
+            timeoutMs: 10 * 60_000,
+            run: async () => void (await this.refreshOne(up)),
+          }),
+        );
+      }
+      // A freshly started box fills its cache soon, not at the next cron slot.
+      this.cancels.push(
+        scheduler.after(`prefetch-${up.name}-boot`, 5_000 + Math.floor(Math.random() * 25_000), () => {
+          void this.refreshOne(up);
+        }),
+      );
+    }
+  }
+
+  stop(): void {
+    for (const c of this.cancels) c.cancel();
+    this.cancels = [];
+    this.persistTask?.cancel();
+    this.writes.stop();
+    this.busLink?.stop();
+    this.client.destroy();
+    try {
+      this.persist();
+    } catch (err) {
+      this.log.warn({ err }, 'could not persist cache status at stop');
+    }
+  }
+
+  live(): CacheSection {
+    return {
+      entries: this.storage.entries,
+      bytes: this.storage.bytes,
+      upstreams: this.stats.snapshot(),
+      outbound: this.outboundRepo.totals(),
+    };
+  }
+
+  /** The refresh-cache action/command: revalidate every prefetch path now (conditional requests). */
+  async refreshCache(upstream?: string): Promise<RefreshReport> {
+    const report: RefreshReport = {};
+    for (const up of this.upstreams.values()) {
+      if (upstream && up.name !== upstream) continue;
+      report[up.name] = await this.refreshOne(up);
+    }
+    return report;
+  }
+
+  /** The wipe action: every stored body and entry deleted (queued writes are kept: they are owed). */
+  wipe(): { entries_removed: number } {
+    const n = this.storage.wipe();
+    this.stats.markChanged();
+    this.log.info({ entries: n }, 'cache wiped');
+    return { entries_removed: n };
+  }
+
+  private async refreshOne(up: Upstream): Promise<RefreshReport[string]> {
+    const r: RefreshReport[string] = { fetched: 0, not_modified: 0, failed: 0 };
+    if (this.refreshing.has(up.name)) return { ...r, skipped: 'running' };
+    if (this.reads.linkDown()) return { ...r, skipped: 'link down' };
+    this.refreshing.add(up.name);
+    try {
+      for (const path of up.config.prefetch) r[await this.reads.refresh(up, path)] += 1;
+    } finally {
+      this.refreshing.delete(up.name);
+    }
+    if (r.fetched + r.not_modified > 0)
+      this.stats.refreshed(up.name, new Date(this.deps.clock.wallMs()).toISOString());
+    this.log.info({ upstream: up.name, ...r }, 'prefetch done');
+    return r;
+  }
+
+  private persist(): void {
+    this.storage.flush();
+    const keepMs = this.deps.config.cache.outbound.keep_days * 86_400_000;
+    this.outboundRepo.prune(this.deps.clock.wallMs() - keepMs);
+    if (!this.stats.takeChanged()) return;
+    const section = this.live();
+    this.deps.store.batch(() => this.state.put('cache', section, this.deps.clock.wallMs()));
+  }
+}

@@ -1,0 +1,328 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Store } from '../store/store.js';
+import { BodyFiles } from './body-files.js';
+import { type HeaderMap, varyKey, varyNames } from './cache-policy.js';
+import { HotBodies } from './hot-bodies.js';
+
+/** Bodies above this go to files; smaller ones stay inline in SQLite. */
+export const INLINE_MAX = 64 * 1024;
+
+export interface Entry {
+  id: number;
+  upstream: string;
+  key: string;
+  varyKey: string;
+  varyNames: string[];
+  status: number;
+  headers: HeaderMap;
+  storedWall: number;
+  storedMono: number;
+  kernelBoot: string;
+  initialAgeS: number;
+  /** When the upstream last vouched for this data (its Date header, else our wall clock). */
+  dataDate: number;
+  sha256: string;
+  size: number;
+  lastAccess: number;
+  /** Freshness lifetime, derived from the headers on first use (cleared when they change). */
+  lifetimeS?: number | undefined;
+}
+
+export type NewEntry = Omit<
+  Entry,
+  'id' | 'lastAccess' | 'varyKey' | 'varyNames' | 'sha256' | 'size' | 'lifetimeS'
+>;
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * Metadata of every entry in memory (lookups never touch disk), bodies in a bounded hot set,
+ * else inline BLOBs or files. Bounded by maxBytes with LRU eviction; last_access is written
+ * lazily in batches (flush()) to spare the SD card. Every body read from disk is checked
+ * against its sha256: a damaged entry is dropped, never served.
+ */
+export class CacheStorage {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly files: BodyFiles;
+  private readonly hot: HotBodies;
+  readonly maxBytes: number;
+  private readonly byKey = new Map<string, Entry[]>();
+  private readonly byId = new Map<number, Entry>();
+  private readonly fileRefs = new Map<string, number>();
+  private readonly dirty = new Set<number>();
+  private total = 0;
+
+  constructor(deps: {
+    store: Store;
+    clock: Clock;
+    log: Logger;
+    dir: string;
+    maxBytes: number;
+    hotBytes: number;
+  }) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.log = deps.log;
+    this.files = new BodyFiles(deps.dir);
+    this.hot = new HotBodies(deps.hotBytes);
+    this.maxBytes = deps.maxBytes;
+  }
+
+  start(): void {
+    this.files.start();
+    const rows = this.store.db
+      .prepare(
+        `SELECT id, upstream, key, vary_key, status, headers, stored_wall, stored_mono, kernel_boot,
+                initial_age_s, data_date, body_sha256, body_size, last_access, body IS NULL AS in_file
+         FROM cache_entries`,
+      )
+      .all() as Row[];
+    for (const r of rows) {
+      const headers = JSON.parse(r.headers) as HeaderMap;
+      const names = varyNames(headers);
+      this.index(
+        {
+          id: r.id,
+          upstream: r.upstream,
+          key: r.key,
+          varyKey: r.vary_key,
+          varyNames: names === '*' ? [] : names,
+          status: r.status,
+          headers,
+          storedWall: r.stored_wall,
+          storedMono: r.stored_mono,
+          kernelBoot: r.kernel_boot,
+          initialAgeS: r.initial_age_s,
+          dataDate: r.data_date,
+          sha256: r.body_sha256,
+          size: r.body_size,
+          lastAccess: r.last_access,
+        },
+        r.in_file === 1,
+      );
+    }
+    const swept = this.files.sweep(new Set(this.fileRefs.keys()));
+    if (swept > 0) this.log.info({ swept }, 'removed orphaned cache files');
+  }
+
+  get entries(): number {
+    return this.byId.size;
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  /** The stored variant matching the request's values of the response's Vary headers. */
+  lookup(key: string, request: HeaderMap): Entry | undefined {
+    const list = this.byKey.get(key);
+    if (!list) return undefined;
+    return list.find((e) => varyKey(e.varyNames, request) === e.varyKey);
+  }
+
+  /** The body, checked; undefined (and the entry dropped) when it is missing or damaged. */
+  readBody(e: Entry): Buffer | undefined {
+    const cached = this.hot.get(e.id);
+    if (cached) return cached;
+    let body: Buffer | undefined;
+    if (e.size > INLINE_MAX) body = this.files.read(e.sha256);
+    else {
+      const row = this.store.db.prepare('SELECT body FROM cache_entries WHERE id = ?').get(e.id) as
+        | { body: Buffer | null }
+        | undefined;
+      body = row?.body ?? undefined;
+    }
+    if (!body || body.length !== e.size || sha(body) !== e.sha256) {
+      this.log.warn({ upstream: e.upstream, entry: e.id }, 'damaged cache entry dropped');
+      this.remove(e);
+      return undefined;
+    }
+    this.hot.set(e.id, body);
+    return body;
+  }
+
+  put(n: NewEntry, request: HeaderMap, body: Buffer): Entry | undefined {
+    const names = varyNames(n.headers);
+    if (names === '*' || body.length > this.maxBytes / 4) return undefined;
+    const vk = varyKey(names, request);
+    const old = this.byKey.get(n.key)?.find((e) => e.varyKey === vk);
+    const digest = sha(body);
+    const inFile = body.length > INLINE_MAX;
+    if (inFile && !this.fileRefs.has(digest)) this.files.write(digest, body);
+    const now = this.clock.wallMs();
+    const id = this.store.batch(() => {
+      if (old) this.store.db.prepare('DELETE FROM cache_entries WHERE id = ?').run(old.id);
+      const res = this.store.db
+        .prepare(
+          `INSERT INTO cache_entries (upstream, key, vary_key, status, headers, stored_wall, stored_mono,
+             kernel_boot, initial_age_s, data_date, body_sha256, body_size, body, last_access)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          n.upstream,
+          n.key,
+          vk,
+          n.status,
+          JSON.stringify(n.headers),
+          n.storedWall,
+          n.storedMono,
+          n.kernelBoot,
+          n.initialAgeS,
+          n.dataDate,
+          digest,
+          body.length,
+          inFile ? null : body,
+          now,
+        );
+      return Number(res.lastInsertRowid);
+    });
+    if (old) this.unindex(old);
+    const entry: Entry = {
+      ...n,
+      id,
+      varyKey: vk,
+      varyNames: names,
+      sha256: digest,
+      size: body.length,
+      lastAccess: now,
+    };
+    this.index(entry, inFile);
+    this.hot.set(id, body);
+    this.evict();
+    return entry;
+  }
+
+  /** After a 304: new headers and validation time, same body. */
+  refreshed(
+    e: Entry,
+    fields: Pick<Entry, 'headers' | 'storedWall' | 'storedMono' | 'kernelBoot' | 'initialAgeS' | 'dataDate'>,
+  ): void {
+    Object.assign(e, fields, { lifetimeS: undefined });
+    this.store.batch(() =>
+      this.store.db
+        .prepare(
+          `UPDATE cache_entries SET headers = ?, stored_wall = ?, stored_mono = ?, kernel_boot = ?,
+             initial_age_s = ?, data_date = ? WHERE id = ?`,
+        )
+        .run(
+          JSON.stringify(e.headers),
+          e.storedWall,
+          e.storedMono,
+          e.kernelBoot,
+          e.initialAgeS,
+          e.dataDate,
+          e.id,
+        ),
+    );
+  }
+
+  /** Marks use for LRU; written to disk by flush(), not per request. */
+  touch(e: Entry): void {
+    e.lastAccess = this.clock.wallMs();
+    this.dirty.add(e.id);
+  }
+
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const stmt = this.store.db.prepare('UPDATE cache_entries SET last_access = ? WHERE id = ?');
+    this.store.batch(() => {
+      for (const id of ids) {
+        const e = this.byId.get(id);
+        if (e) stmt.run(e.lastAccess, id);
+      }
+    });
+  }
+
+  remove(e: Entry): void {
+    this.store.batch(() => this.store.db.prepare('DELETE FROM cache_entries WHERE id = ?').run(e.id));
+    this.unindex(e);
+  }
+
+  /** Deletes every stored body and entry (privacy action). */
+  wipe(): number {
+    const n = this.byId.size;
+    this.store.batch(() => this.store.db.prepare('DELETE FROM cache_entries').run());
+    this.files.removeAll();
+    this.byKey.clear();
+    this.byId.clear();
+    this.fileRefs.clear();
+    this.dirty.clear();
+    this.hot.clear();
+    this.total = 0;
+    return n;
+  }
+
+  private evict(): void {
+    if (this.total <= this.maxBytes) return;
+    const target = this.maxBytes * 0.9;
+    const victims = [...this.byId.values()].sort((a, b) => a.lastAccess - b.lastAccess);
+    const gone: Entry[] = [];
+    let total = this.total;
+    for (const v of victims) {
+      if (total <= target) break;
+      gone.push(v);
+      total -= entryBytes(v);
+    }
+    const stmt = this.store.db.prepare('DELETE FROM cache_entries WHERE id = ?');
+    this.store.batch(() => {
+      for (const v of gone) stmt.run(v.id);
+    });
+    for (const v of gone) this.unindex(v);
+    this.log.debug({ evicted: gone.length }, 'cache evicted least recently used entries');
+  }
+
+  private index(e: Entry, inFile: boolean): void {
+    const list = this.byKey.get(e.key) ?? [];
+    list.push(e);
+    this.byKey.set(e.key, list);
+    this.byId.set(e.id, e);
+    if (inFile) this.fileRefs.set(e.sha256, (this.fileRefs.get(e.sha256) ?? 0) + 1);
+    this.total += entryBytes(e);
+  }
+
+  private unindex(e: Entry): void {
+    if (!this.byId.delete(e.id)) return;
+    const list = this.byKey.get(e.key)?.filter((x) => x.id !== e.id) ?? [];
+    if (list.length > 0) this.byKey.set(e.key, list);
+    else this.byKey.delete(e.key);
+    this.hot.delete(e.id);
+    this.dirty.delete(e.id);
+    this.total -= entryBytes(e);
+    const refs = this.fileRefs.get(e.sha256);
+    if (refs !== undefined && e.size > INLINE_MAX) {
+      if (refs <= 1) {
+        this.fileRefs.delete(e.sha256);
+        this.files.remove(e.sha256);
+      } else this.fileRefs.set(e.sha256, refs - 1);
+    }
+  }
+}
+
+/** Body plus a rough allowance for the metadata row. */
+function entryBytes(e: Entry): number {
+  return e.size + 512;
+}
+
+interface Row {
+  id: number;
+  upstream: string;
+  key: string;
+  vary_key: string;
+  status: number;
+  headers: string;
+  stored_wall: number;
+  stored_mono: number;
+  kernel_boot: string;
+  initial_age_s: number;
+  data_date: number;
+  body_sha256: string;
+  body_size: number;
+  last_access: number;
+  in_file: number;
+}

@@ -1,0 +1,219 @@
+import type { Clock } from '../core/clock.js';
+import { GwError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import {
+  freshnessLifetimeS,
+  type HeaderMap,
+  isStorable,
+  mayServeStale,
+  mergeNotModified,
+  requestWantsRevalidation,
+} from './cache-policy.js';
+import type { CacheOutcome, CacheStats } from './cache-stats.js';
+import type { CacheStorage, Entry } from './cache-storage.js';
+import type { LinkState } from './link-state.js';
+import { type UpstreamClient, UpstreamError, type UpstreamResponse } from './upstream-client.js';
+import type { Upstream } from './upstreams.js';
+
+export interface SvcResult {
+  status: number;
+  headers: HeaderMap;
+  body: Buffer;
+  cache: CacheOutcome;
+  ageS: number;
+  /** When the upstream last vouched for this data (ms since epoch). */
+  dataDate: number;
+}
+
+type Failed = { failed: true; reason: string; response?: UpstreamResponse };
+
+/**
+ * GET through the cache: fresh → HIT from memory/disk; stale or missing → (conditional)
+ * request upstream; upstream dead, slow, 5xx or the link verdict down → the stored copy as
+ * STALE when its headers allow, else 504. Concurrent identical misses share one upstream call.
+ */
+export class ReadThrough {
+  private readonly storage: CacheStorage;
+  private readonly client: UpstreamClient;
+  private readonly link: LinkState;
+  private readonly stats: CacheStats;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly inflight = new Map<string, Promise<SvcResult | Failed>>();
+
+  constructor(deps: {
+    storage: CacheStorage;
+    client: UpstreamClient;
+    link: LinkState;
+    stats: CacheStats;
+    clock: Clock;
+    log: Logger;
+  }) {
+    this.log = deps.log;
+    this.storage = deps.storage;
+    this.client = deps.client;
+    this.link = deps.link;
+    this.stats = deps.stats;
+    this.clock = deps.clock;
+  }
+
+  async get(
+    up: Upstream,
+    pathAndQuery: string,
+    fwd: HeaderMap,
+    request: Readonly<Record<string, string | undefined>> = fwd,
+  ): Promise<SvcResult> {
+    const key = `${up.name} ${pathAndQuery}`;
+    const cacheable = !up.neverCache(pathAndQuery);
+    let entry = cacheable ? this.storage.lookup(key, fwd) : undefined;
+    if (entry && this.ageS(entry) < this.lifetimeS(up, entry) && !requestWantsRevalidation(request)) {
+      const body = this.storage.readBody(entry);
+      if (body) {
+        this.storage.touch(entry);
+        return this.fromStore(up, entry, body, 'HIT');
+      }
+      entry = undefined;
+    }
+    if (this.link.isDown()) return this.fallback(up, entry, { failed: true, reason: 'link down' });
+    const flightKey = `${key}\n${JSON.stringify(fwd)}\n${entry?.id ?? ''}`;
+    let flight = this.inflight.get(flightKey);
+    if (!flight) {
+      flight = this.fetch(up, pathAndQuery, key, fwd, entry, cacheable).finally(() =>
+        this.inflight.delete(flightKey),
+      );
+      this.inflight.set(flightKey, flight);
+    }
+    const out = await flight;
+    if ('failed' in out) return this.fallback(up, entry, out);
+    this.stats.served(up.name, out.cache, out.cache === 'REVALIDATED' ? out.body.length : 0);
+    return out;
+  }
+
+  linkDown(): boolean {
+    return this.link.isDown();
+  }
+
+  /** Revalidates or fetches one path for prefetch; reports what happened. */
+  async refresh(up: Upstream, pathAndQuery: string): Promise<'fetched' | 'not_modified' | 'failed'> {
+    const key = `${up.name} ${pathAndQuery}`;
+    const out = await this.fetch(up, pathAndQuery, key, {}, this.storage.lookup(key, {}), true);
+    if ('failed' in out) return 'failed';
+    return out.cache === 'REVALIDATED' ? 'not_modified' : 'fetched';
+  }
+
+  private fallback(up: Upstream, entry: Entry | undefined, why: Failed): SvcResult {
+    if (entry) {
+      const staleness = Math.max(0, this.ageS(entry) - this.lifetimeS(up, entry));
+      const body = mayServeStale(entry.headers, staleness) ? this.storage.readBody(entry) : undefined;
+      if (body) {
+        this.storage.touch(entry);
+        return this.fromStore(up, entry, body, 'STALE');
+      }
+    }
+    this.stats.bump(up.name, 'errors');
+    if (why.response) {
+      this.stats.served(up.name, 'MISS', 0);
+      const now = this.clock.wallMs();
+      return { ...why.response, cache: 'MISS', ageS: 0, dataDate: upstreamDate(why.response.headers, now) };
+    }
+    if (why.reason === 'too_large')
+      throw new GwError('GW_ERR_UPSTREAM_BAD_RESPONSE', `upstream ${up.name} answer is too large to relay`);
+    throw new GwError('GW_ERR_UPSTREAM_UNAVAILABLE', `upstream ${up.name} unavailable (${why.reason})`);
+  }
+
+  private fromStore(up: Upstream, e: Entry, body: Buffer, cache: CacheOutcome): SvcResult {
+    this.stats.served(up.name, cache, body.length);
+    return { status: e.status, headers: e.headers, body, cache, ageS: this.ageS(e), dataDate: e.dataDate };
+  }
+
+  private async fetch(
+    up: Upstream,
+    pathAndQuery: string,
+    key: string,
+    fwd: HeaderMap,
+    entry: Entry | undefined,
+    cacheable: boolean,
+  ): Promise<SvcResult | Failed> {
+    const headers: HeaderMap = { ...fwd, via: '1.1 kampung-gw' };
+    if (entry?.headers.etag) headers['if-none-match'] = entry.headers.etag;
+    if (entry?.headers['last-modified']) headers['if-modified-since'] = entry.headers['last-modified'];
+    const sentMono = this.clock.monoMs();
+    let res: UpstreamResponse;
+    try {
+      res = await this.client.request({
+        url: up.url(pathAndQuery),
+        method: 'GET',
+        headers,
+        timeoutMs: up.config.timeout_ms,
+      });
+    } catch (err) {
+      if (err instanceof UpstreamError) return { failed: true, reason: err.kind };
+      throw err;
+    }
+    if (res.status >= 500) return { failed: true, reason: `status ${res.status}`, response: res };
+    const mono = this.clock.monoMs();
+    const wall = this.clock.wallMs();
+    const { age, ...resHeaders } = res.headers;
+    const initialAgeS = (Number.parseInt(age ?? '0', 10) || 0) + Math.round((mono - sentMono) / 1000);
+    const fields = {
+      storedWall: wall,
+      storedMono: mono,
+      kernelBoot: this.clock.kernelBootId,
+      initialAgeS,
+      dataDate: upstreamDate(resHeaders, wall),
+    };
+    if (res.status === 304 && entry) {
+      const body = this.storage.readBody(entry);
+      if (!body) return this.fetch(up, pathAndQuery, key, fwd, undefined, cacheable);
+      this.storage.refreshed(entry, { ...fields, headers: mergeNotModified(entry.headers, resHeaders) });
+      this.storage.touch(entry);
+      return {
+        status: entry.status,
+        headers: entry.headers,
+        body,
+        cache: 'REVALIDATED',
+        ageS: initialAgeS,
+        dataDate: fields.dataDate,
+      };
+    }
+    if (cacheable && isStorable(res.status, resHeaders)) {
+      try {
+        this.storage.put(
+          { upstream: up.name, key, status: res.status, headers: resHeaders, ...fields },
+          fwd,
+          res.body,
+        );
+      } catch (err) {
+        // A full or failing disk costs the cache, never the kiosk's answer.
+        this.log.warn({ err, upstream: up.name }, 'could not store response');
+      }
+    }
+    return {
+      status: res.status,
+      headers: resHeaders,
+      body: res.body,
+      cache: 'MISS',
+      ageS: initialAgeS,
+      dataDate: fields.dataDate,
+    };
+  }
+
+  private lifetimeS(up: Upstream, e: Entry): number {
+    e.lifetimeS ??= freshnessLifetimeS(e.headers, up.config.ttl_s);
+    return e.lifetimeS;
+  }
+
+  /** Current age (RFC 9111 4.2.3): initial age + time resident here, on the monotonic clock when possible. */
+  private ageS(e: Entry): number {
+    const residentMs =
+      e.kernelBoot === this.clock.kernelBootId
+        ? this.clock.monoMs() - e.storedMono
+        : this.clock.wallMs() - e.storedWall;
+    return e.initialAgeS + Math.max(0, Math.floor(residentMs / 1000));
+  }
+}
+
+function upstreamDate(headers: HeaderMap, fallback: number): number {
+  const d = headers.date ? Date.parse(headers.date) : Number.NaN;
+  return Number.isNaN(d) ? fallback : d;
+}

@@ -1,0 +1,49 @@
+import type { Static } from '@sinclair/typebox';
+import { GwError } from '../core/errors.js';
+import { compileNeverCache, type HeaderMap } from './cache-policy.js';
+import type { UpstreamConfigSchema } from './config-schema.js';
+
+export type UpstreamConfig = Static<typeof UpstreamConfigSchema>;
+
+export interface Upstream {
+  config: UpstreamConfig;
+  name: string;
+  /** Whether a path (query ignored) matches never_cache. */
+  neverCache(pathAndQuery: string): boolean;
+  /** The upstream URL for a /svc path (with query); refuses paths that climb out of base_url. */
+  url(pathAndQuery: string): URL;
+}
+
+export function buildUpstreams(configs: readonly UpstreamConfig[]): Map<string, Upstream> {
+  const out = new Map<string, Upstream>();
+  for (const config of configs) {
+    const base = new URL(config.base_url);
+    const basePath = base.pathname.replace(/\/$/, '');
+    const never = compileNeverCache(config.never_cache ?? []);
+    const none = (config.never_cache ?? []).length === 0;
+    out.set(config.name, {
+      config,
+      name: config.name,
+      neverCache: (p) => !none && never(p.split('?')[0] ?? ''),
+      url(pathAndQuery) {
+        const url = new URL(`${base.origin}${basePath}${pathAndQuery}`);
+        if (!url.pathname.startsWith(`${basePath}/`) && url.pathname !== basePath)
+          throw new GwError('GW_ERR_VALIDATION', 'path leaves the upstream base');
+        return url;
+      },
+    });
+  }
+  return out;
+}
+
+/** Request headers a kiosk may pass upstream; never Authorization or Cookie. */
+const FORWARD = ['accept', 'accept-language', 'accept-encoding', 'content-type', 'content-language'];
+
+export function forwardHeaders(request: Record<string, string | string[] | undefined>): HeaderMap {
+  const out: HeaderMap = {};
+  for (const name of FORWARD) {
+    const v = request[name];
+    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { stringify } from 'yaml';
+import { CacheService } from '../../src/cache/cache-service.js';
+import { validateConfigText } from '../../src/config/loader.js';
+import type { Config } from '../../src/config/schema.js';
+import { Bus } from '../../src/core/bus.js';
+import { type Clock, SystemClock } from '../../src/core/clock.js';
+import { Scheduler } from '../../src/core/scheduler.js';
+import type { GatewayBus, GatewayEvents } from '../../src/events.js';
+import { Store } from '../../src/store/store.js';
+import { buildServer } from '../../src/web/build-server.js';
+
+export const TOKEN = 'kiosk-token-0123456789abcdef';
+export const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+export function testConfig(dir: string, cache: Record<string, unknown>): Config {
+  const tokenFile = join(dir, 'adm-1.token');
+  writeFileSync(tokenFile, `${TOKEN}\n`);
+  const raw = {
+    gateway: { id: '3510170012', name: 'Test' },
+    data_dir: join(dir, 'data'),
+    http: { listen: '127.0.0.1:0' },
+    uplink: { probes: [] },
+    devices: [{ id: 'adm-1', name: 'Kiosk 1', kind: 'kiosk', token_file: tokenFile }],
+    cache,
+  };
+  const r = validateConfigText(stringify(raw), join(dir, 'config.yaml'));
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.config;
+}
+
+/** The cache service with a real store, scheduler and fastify app (inject), as app.ts wires it. */
+export async function startCache(config: Config, clock: Clock = new SystemClock()) {
+  const log = pino({ level: 'silent' });
+  const scheduler = new Scheduler({ clock, log });
+  const store = new Store({ dataDir: config.data_dir, log, clock });
+  const bus: GatewayBus = new Bus<GatewayEvents>(() => undefined);
+  store.start();
+  const cache = new CacheService({ config, log, clock, scheduler, store, bus });
+  cache.start();
+  const app = buildServer({ log, dbOk: () => store.ping(), cache });
+  await app.ready();
+  return {
+    cache,
+    app,
+    store,
+    bus,
+    setLink(verdict: 'up' | 'down') {
+      bus.emit('link.changed', {
+        verdict,
+        fault_layer: verdict === 'down' ? 'isp' : null,
+        since: null,
+        layers: {},
+        outage: null,
+      });
+    },
+    async stop() {
+      await app.close();
+      cache.stop();
+      scheduler.stop();
+      store.stop();
+    },
+  };
+}
+
+/** The one fake allowed: a clock whose wall time can jump (the box has no RTC; NTP jumps it). */
+export class JumpingClock implements Clock {
+  readonly kernelBootId: string;
+  wallOffsetMs = 0;
+  private readonly real = new SystemClock();
+
+  constructor() {
+    this.kernelBootId = this.real.kernelBootId;
+  }
+  wallMs(): number {
+    return this.real.wallMs() + this.wallOffsetMs;
+  }
+  monoMs(): number {
+    return this.real.monoMs();
+  }
+  synced(): boolean {
+    return false;
+  }
+}
