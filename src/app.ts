@@ -8,6 +8,7 @@ import type { Logger } from './core/logger.js';
 import { Scheduler } from './core/scheduler.js';
 import { SdNotifier } from './core/sd-notify.js';
 import { Lifecycle, type Service } from './core/service.js';
+import { DevicesService } from './devices/devices-service.js';
 import type { GatewayBus, GatewayEvents } from './events.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
@@ -44,6 +45,8 @@ export interface Deps {
 
 export interface App {
   deps: Deps;
+  /** Devices module; the web module mounts `deviceTechRoutes` with `devices.techOptions`. */
+  devices: DevicesService;
   http: HttpService;
   server: FastifyInstance;
   start(): Promise<void>;
@@ -87,7 +90,14 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
-  const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping() });
+  const devices = new DevicesService({ ...deps });
+  status.register(devices.statusSection);
+
+  const server = buildServer({
+    log: log.child({ component: 'http' }),
+    dbOk: () => store.ping(),
+    devicePush: devices.pushOptions,
+  });
   const http = new HttpService({
     app: server,
     listen: config.http.listen,
@@ -99,8 +109,9 @@ export function buildApp(options: AppOptions): App {
     store,
     clockService,
     run,
+    devices,
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });
-  return { deps, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
+  return { deps, devices, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
 }
