@@ -10,6 +10,7 @@ import { SdNotifier } from './core/sd-notify.js';
 import { Lifecycle, type Service } from './core/service.js';
 import { DevicesService } from './devices/devices-service.js';
 import type { GatewayBus, GatewayEvents } from './events.js';
+import { createProbe } from './probes/registry.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
@@ -90,7 +91,7 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
-  const devices = new DevicesService({ ...deps });
+  const devices = new DevicesService({ ...deps, createProbe });
   status.register(devices.statusSection);
 
   const server = buildServer({

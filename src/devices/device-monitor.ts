@@ -218,11 +218,17 @@ export class DeviceMonitor implements Service {
   private startChecks(rt: Runtime): void {
     const create = this.d.createProbe;
     rt.config.checks.forEach((spec, i) => {
-      const probe = create?.(spec, { clock: this.d.clock, log: this.d.log.child({ device: rt.config.id }) });
+      let probe: Probe | undefined;
+      try {
+        probe = create?.(spec, { clock: this.d.clock, log: this.d.log.child({ device: rt.config.id }) });
+      } catch (err) {
+        this.d.log.warn({ err, device: rt.config.id, type: spec.type }, 'check could not be built');
+      }
       if (!probe) {
         this.d.log.warn({ device: rt.config.id, type: spec.type }, 'check type not available; ignored');
         return;
       }
+      const run = probe.run.bind(probe);
       const label = spec.name ?? `${spec.type}${rt.config.checks.length > 1 ? `-${i + 1}` : ''}`;
       const tracker = new CheckTracker(label, rt.config.down_after, rt.config.up_after);
       rt.checks.push(tracker);
@@ -237,7 +243,7 @@ export class DeviceMonitor implements Service {
             let ok = false;
             let problem: string | null = null;
             try {
-              const r = await probe.run(signal);
+              const r = await run(signal);
               ok = r.outcome === 'ok';
               problem = ok ? null : r.outcome;
             } catch (err) {

@@ -61,7 +61,7 @@ export function evaluate(s: DeviceSignals): Verdict {
   const timeout = s.heartbeatTimeoutMs;
   let heartbeatFresh = s.lastHeartbeatMono !== undefined;
   if (timeout !== undefined) {
-    const secs = Math.round(timeout / 1000);
+    const secs = Math.round(timeout / 100) / 10;
     if (s.lastHeartbeatMono === undefined) {
       if (s.nowMono - s.startedMono > timeout)
         return { state: 'offline', reason: `no heartbeat since start (${secs} s)` };

@@ -5,6 +5,7 @@ import { icmp } from './icmp.js';
 import type { ProbeSpec } from './spec-schema.js';
 import { tcp } from './tcp.js';
 import type { Probe, ProbeDeps, ProbeType } from './types.js';
+import { usb } from './usb.js';
 
 /** One line per probe type; a type's name equals its file name (STYLE rule 12). */
 export const PROBE_REGISTRY: Partial<Record<ProbeType['type'], ProbeType>> = {
@@ -12,6 +13,7 @@ export const PROBE_REGISTRY: Partial<Record<ProbeType['type'], ProbeType>> = {
   tcp,
   dns,
   http,
+  usb,
 };
 
 /** Builds the probe for a spec; a type without an implementation here is a broken probe. */

@@ -67,7 +67,7 @@ class UsbProbe implements Probe {
 }
 
 /** `usb`: presence of a vendor:product id (e.g. "0bda:0129", a card reader) on the box. */
-export const usbProbeType: ProbeType = {
+export const usb: ProbeType = {
   type: 'usb',
   create: (spec, deps) => new UsbProbe(spec, new UsbListing(deps.clock), deps),
 };

@@ -28,6 +28,8 @@ export interface KioskOptions {
   requestTimeoutMs?: number;
   /** Keep every acknowledged id (tests); off for long benchmark runs. */
   trackIds?: boolean;
+  /** Chance to send an acknowledged batch again, as if its 202 had been lost on the way. */
+  replayProbability?: number;
 }
 
 export interface KioskStats {
@@ -78,6 +80,7 @@ export class KioskSim {
   private running = false;
   private carry = 0;
   private backoffMs = 0;
+  private replaying = false;
   private wake: (() => void) | undefined;
   private pumpDone: Promise<void> | undefined;
   private readonly startedAt = Date.now();
@@ -104,6 +107,7 @@ export class KioskSim {
       maxQueued: 50_000,
       requestTimeoutMs: 5_000,
       trackIds: true,
+      replayProbability: 0,
       ...options,
       healthPort: options.healthPort === undefined ? 0 : options.healthPort,
     };
@@ -257,10 +261,16 @@ export class KioskSim {
       if (status === 202) {
         this.stats.accepted += body.accepted ?? 0;
         this.stats.duplicates += body.duplicates ?? 0;
-        this.stats.acknowledged += batch.length;
+        if (!this.replaying) this.stats.acknowledged += batch.length;
         if (this.o.trackIds) for (const e of batch) this.acked.add(e.id);
-        this.inflight = undefined;
         this.backoffMs = 0;
+        if (Math.random() < this.o.replayProbability) {
+          this.stats.retries++;
+          this.replaying = true;
+          return;
+        }
+        this.inflight = undefined;
+        this.replaying = false;
         return;
       }
     } catch {
