@@ -132,10 +132,15 @@ export class KioskSim {
     this.pumpDone = this.pump();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
+  /** Stops generating events and heartbeats; what is queued is still delivered. */
+  pause(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.pause();
     this.wake?.();
     await this.pumpDone;
     await this.stopHealth();
