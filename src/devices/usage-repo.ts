@@ -49,6 +49,8 @@ export class UsageRepo {
   insert(deviceId: string, events: readonly UsageEvent[], stamp: ReceiveStamp) {
     const { insert, hourly } = this.statements();
     const stored: StoredUsageEvent[] = [];
+    // service → hour → count: one upsert per key instead of one per event.
+    const perHour = new Map<string, Map<number, number>>();
     let duplicates = 0;
     const synced = stamp.synced ? 1 : 0;
     for (const e of events) {
@@ -72,7 +74,10 @@ export class UsageRepo {
         continue;
       }
       const when = atWall ?? stamp.wall;
-      hourly.run(deviceId, e.service, Math.floor(when / HOUR_MS) * HOUR_MS);
+      const hour = Math.floor(when / HOUR_MS) * HOUR_MS;
+      const hours = perHour.get(e.service) ?? new Map<number, number>();
+      hours.set(hour, (hours.get(hour) ?? 0) + 1);
+      perHour.set(e.service, hours);
       stored.push({
         id: e.id.toLowerCase(),
         service: e.service,
@@ -82,6 +87,9 @@ export class UsageRepo {
         received_at: new Date(stamp.wall).toISOString(),
         clock_synced: stamp.synced,
       });
+    }
+    for (const [service, hours] of perHour) {
+      for (const [hour, n] of hours) hourly.run(deviceId, service, hour, n);
     }
     return { stored, duplicates };
   }
@@ -136,8 +144,8 @@ export class UsageRepo {
              recv_wall, recv_mono, kernel_boot, run_id, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
         hourly: db.prepare(
-          `INSERT INTO usage_hourly (device_id, service, hour_wall, count) VALUES (?, ?, ?, 1)
-           ON CONFLICT (hour_wall, device_id, service) DO UPDATE SET count = count + 1`,
+          `INSERT INTO usage_hourly (device_id, service, hour_wall, count) VALUES (?, ?, ?, ?)
+           ON CONFLICT (hour_wall, device_id, service) DO UPDATE SET count = count + excluded.count`,
         ),
       };
     }
