@@ -95,9 +95,15 @@ export interface Harness {
 /** The devices module on a real SQLite file, with the push routes and the technician routes. */
 export async function harness(
   devices: DeviceSpec[],
-  opts: { clock?: Clock; commitWindowMs?: number } = {},
+  opts: {
+    clock?: Clock;
+    commitWindowMs?: number;
+    prepare?(dir: string): void;
+    release?(dir: string): void;
+  } = {},
 ): Promise<Harness> {
   const tmp = tempDir('kgw-dev-');
+  opts.prepare?.(tmp.path);
   const config = makeConfig(tmp.path, devices);
   const log = createLogger({ level: 'fatal' });
   const clock = opts.clock ?? new FakeClock(Date.now());
@@ -135,6 +141,7 @@ export async function harness(
       svc.stop();
       scheduler.stop();
       store.stop();
+      opts.release?.(tmp.path);
       tmp.cleanup();
     },
   };
