@@ -77,7 +77,7 @@ export class DeviceMonitor implements Service {
         config,
         state: 'unknown',
         since: new Date(wall).toISOString(),
-        reason: 'gateway started',
+        reason: 'not heard from since start',
         lastHeartbeatMono: undefined,
         lastHeartbeatWall: undefined,
         heartbeat: undefined,
@@ -184,16 +184,12 @@ export class DeviceMonitor implements Service {
       checks: rt.checks,
     });
     if (v.state === rt.state && v.reason === rt.reason) return;
-    const changedState = v.state !== rt.state;
-    rt.reason = v.reason;
-    if (!changedState) {
-      // Same state, new reason (e.g. paper low → paper out): shown, logged, not a new period.
-      this.dirty = true;
-      return;
-    }
+    // A new reason within the same state (paper low → paper out) is logged and announced
+    // like a state change, but `since` keeps the start of the period.
     const wall = this.d.clock.wallMs();
+    if (v.state !== rt.state) rt.since = new Date(wall).toISOString();
     rt.state = v.state;
-    rt.since = new Date(wall).toISOString();
+    rt.reason = v.reason;
     this.d.log.info({ device: c.id, state: v.state, reason: v.reason }, 'device state changed');
     try {
       this.d.store.batch(() =>

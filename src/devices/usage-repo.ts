@@ -2,6 +2,21 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { UsageEvent } from './push-schemas.js';
 
 const HOUR_MS = 3600_000;
+/** Kiosk stamps before this are a kiosk clock that lost its time (no RTC either). */
+const EARLIEST_AT = Date.UTC(2020, 0, 1);
+
+/**
+ * The kiosk's `at` when believable, else null (the receive time is used instead). Old stamps
+ * are fine (a kiosk may deliver a backlog days later); stamps from before 2020, or more than
+ * an hour ahead of a synced gateway clock, are not.
+ */
+function plausibleAt(at: string | undefined, stamp: ReceiveStamp): number | null {
+  if (at === undefined) return null;
+  const t = Date.parse(at);
+  if (!Number.isFinite(t) || t < EARLIEST_AT) return null;
+  if (stamp.synced && t > stamp.wall + HOUR_MS) return null;
+  return t;
+}
 
 /** Where and when the gateway received a batch: kept with every event. */
 export interface ReceiveStamp {
@@ -54,8 +69,7 @@ export class UsageRepo {
     let duplicates = 0;
     const synced = stamp.synced ? 1 : 0;
     for (const e of events) {
-      const parsed = e.at === undefined ? Number.NaN : Date.parse(e.at);
-      const atWall = Number.isFinite(parsed) ? parsed : null;
+      const atWall = plausibleAt(e.at, stamp);
       const r = insert.run(
         e.id.toLowerCase(),
         deviceId,
