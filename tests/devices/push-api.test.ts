@@ -92,6 +92,21 @@ describe('usage events', () => {
     expect(bad.statusCode).toBe(400);
   });
 
+  it('counts an event whose kiosk clock is implausible (1970, far future) in its receive hour', async () => {
+    const recvHour = new Date(Math.floor(Date.now() / 3600_000) * 3600_000).toISOString();
+    const batch = ['1970-01-01T00:00:05Z', '2099-01-01T00:00:00Z'].map((at) => ({
+      id: uuid(),
+      type: 'service_use',
+      service: 'cek-bansos',
+      at,
+    }));
+    expect((await post('adm-2', 'events', { events: batch })).statusCode).toBe(202);
+    const counts = h.devices.usage.counts(0, Date.parse('2100-01-01'), 'hour');
+    expect(counts.filter((c) => c.service === 'cek-bansos')).toEqual([
+      { device_id: 'adm-2', service: 'cek-bansos', start: recvHour, count: 2 },
+    ]);
+  });
+
   it('refuses 0 and 501 events, extra fields, bad ids and wrong types with 400', async () => {
     const cases: unknown[] = [
       { events: [] },
