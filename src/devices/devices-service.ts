@@ -47,12 +47,14 @@ export class DevicesService implements Service {
   readonly usage: UsageRepo;
   readonly changes: ChangesRepo;
   private readonly d: DevicesDeps;
+  private readonly log: Logger;
   private prune: TaskHandle | undefined;
 
   constructor(deps: DevicesDeps) {
     this.d = deps;
     const db = () => deps.store.db;
     const log = deps.log.child({ component: 'devices' });
+    this.log = log;
     this.auth = new DeviceAuth(deps.config.devices);
     this.usage = new UsageRepo({ db });
     this.changes = new ChangesRepo({ db, clock: deps.clock });
@@ -93,7 +95,9 @@ export class DevicesService implements Service {
   }
 
   start(): void {
-    this.auth.load();
+    const unreadable = this.auth.load();
+    if (unreadable.length > 0)
+      this.log.error({ devices: unreadable }, 'device token file unreadable: these devices cannot push');
     this.monitor.start();
     this.prune = this.d.scheduler.every({
       name: 'devices-prune',
