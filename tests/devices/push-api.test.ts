@@ -92,6 +92,47 @@ describe('usage events', () => {
     expect(bad.statusCode).toBe(400);
   });
 
+  it('groups usage counts by day and by month', async () => {
+    const ats = [
+      '2026-09-30T23:30:00Z',
+      '2026-10-01T00:10:00Z',
+      '2026-10-01T09:00:00Z',
+      '2026-10-15T12:00:00Z',
+    ];
+    const batch = ats.map((at) => ({
+      id: uuid(),
+      type: 'service_use',
+      service: 'surat-keterangan-usaha',
+      at,
+    }));
+    expect((await post('adm-1', 'events', { events: batch })).statusCode).toBe(202);
+    const get = async (q: string) =>
+      (await h.app.inject({ url: `/api/v1/usage?${q}` })).json() as {
+        bucket: string;
+        counts: Array<{ service: string; start: string; count: number }>;
+        totals: Array<{ service: string; count: number }>;
+      };
+    const days = await get('from=2026-09-30&to=2026-10-31&bucket=day');
+    expect(
+      days.counts.filter((c) => c.service === 'surat-keterangan-usaha').map((c) => [c.start, c.count]),
+    ).toEqual([
+      ['2026-09-30T00:00:00.000Z', 1],
+      ['2026-10-01T00:00:00.000Z', 2],
+      ['2026-10-15T00:00:00.000Z', 1],
+    ]);
+    const months = await get('from=2026-09-01&to=2026-11-01&bucket=month');
+    expect(
+      months.counts.filter((c) => c.service === 'surat-keterangan-usaha').map((c) => [c.start, c.count]),
+    ).toEqual([
+      ['2026-09-01T00:00:00.000Z', 1],
+      ['2026-10-01T00:00:00.000Z', 3],
+    ]);
+    expect(months.totals.find((t) => t.service === 'surat-keterangan-usaha')?.count).toBe(4);
+    // Longer than two days without a bucket: per day.
+    expect((await get('from=2026-09-01&to=2026-11-01')).bucket).toBe('day');
+    expect((await h.app.inject({ url: '/api/v1/usage?from=2024-01-01&to=2026-01-01' })).statusCode).toBe(400);
+  });
+
   it('counts an event whose kiosk clock is implausible (1970, far future) in its receive hour', async () => {
     const recvHour = new Date(Math.floor(Date.now() / 3600_000) * 3600_000).toISOString();
     const batch = ['1970-01-01T00:00:05Z', '2099-01-01T00:00:00Z'].map((at) => ({
