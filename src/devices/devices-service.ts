@@ -85,8 +85,26 @@ export class DevicesService implements Service {
     });
   }
 
+  /** Push API answers per `<events|heartbeat> <status>` since start. */
+  readonly answers = new Map<string, number>();
+
   get pushOptions(): DevicePushOptions {
-    return { auth: this.auth, monitor: this.monitor, ingest: this.ingest };
+    return { auth: this.auth, monitor: this.monitor, ingest: this.ingest, answers: this.answers };
+  }
+
+  /** Counters for /metrics (no personal data, no device tokens). */
+  metrics() {
+    return {
+      events_accepted: this.ingest.totals.accepted,
+      events_duplicate: this.ingest.totals.duplicates,
+      ingest_commits: this.ingest.commits,
+      wal_fsyncs: this.ingest.walSyncs ?? null,
+      answers: Object.fromEntries(this.answers),
+      devices_by_state: this.monitor.statuses().reduce<Record<string, number>>((acc, d) => {
+        acc[d.state] = (acc[d.state] ?? 0) + 1;
+        return acc;
+      }, {}),
+    };
   }
 
   get techOptions(): DeviceTechRoutesOptions {

@@ -11,6 +11,8 @@ export interface DevicePushOptions {
   auth: DeviceAuth;
   monitor: Pick<DeviceMonitor, 'heartbeat'>;
   ingest: Pick<UsageIngest, 'submit'>;
+  /** Answers per route kind and status code, for /metrics (e.g. `events 422`). */
+  answers?: Map<string, number>;
 }
 
 const errors = {
@@ -35,6 +37,14 @@ export const devicePushRoutes: FastifyPluginAsyncTypebox<DevicePushOptions> = as
   };
   // Checked on the parsed body before the schema: a NIK anywhere is refused as such, even
   // in a field the schema would reject anyway.
+  const answers = opts.answers;
+  if (answers) {
+    app.addHook('onResponse', async (request, reply) => {
+      const kind = request.routeOptions.url?.endsWith('/events') ? 'events' : 'heartbeat';
+      const key = `${kind} ${reply.statusCode}`;
+      answers.set(key, (answers.get(key) ?? 0) + 1);
+    });
+  }
   const refusePii = async (request: FastifyRequest) => {
     if (containsNikLike(request.body)) throw new GwError('GW_ERR_PII_REFUSED');
   };

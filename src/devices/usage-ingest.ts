@@ -54,6 +54,8 @@ export class UsageIngest {
   private readonly committer: GroupCommitter<IngestRequest, Result>;
   private readonly hooks: TransactionHook[] = [];
   private readonly wal: WalSync | undefined;
+  /** Events newly stored / answered as duplicates since start (for /metrics). */
+  readonly totals = { accepted: 0, duplicates: 0 };
 
   constructor(deps: UsageIngestDeps) {
     this.d = deps;
@@ -90,6 +92,8 @@ export class UsageIngest {
       synced: c.synced(),
     };
     const r = await this.committer.submit({ deviceId, events, stamp });
+    this.totals.accepted += r.stored.length;
+    this.totals.duplicates += r.duplicates;
     return { accepted: r.stored.length, duplicates: r.duplicates };
   }
 

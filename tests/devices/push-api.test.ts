@@ -238,6 +238,18 @@ describe('usage events', () => {
   });
 });
 
+describe('metrics', () => {
+  it('counts answers per route kind and status, events accepted and duplicates', () => {
+    const m = h.devices.metrics();
+    expect(m.events_accepted).toBeGreaterThan(0);
+    expect(m.events_duplicate).toBeGreaterThan(0);
+    expect(m.answers['events 202']).toBeGreaterThan(0);
+    expect(m.answers['events 422']).toBeGreaterThan(0);
+    expect(m.answers['events 401']).toBeGreaterThan(0);
+    expect(m.devices_by_state).toEqual({ unknown: 3 });
+  });
+});
+
 describe('heartbeat', () => {
   it('answers 204 with an empty body and updates the device', async () => {
     const r = await post('adm-1', 'heartbeat', {
