@@ -9,7 +9,9 @@ import type { Logger } from './core/logger.js';
 import { Scheduler } from './core/scheduler.js';
 import { SdNotifier } from './core/sd-notify.js';
 import { Lifecycle, type Service } from './core/service.js';
+import { DevicesService } from './devices/devices-service.js';
 import type { GatewayBus, GatewayEvents } from './events.js';
+import { createProbe } from './probes/registry.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
@@ -60,6 +62,8 @@ export interface App {
   deps: Deps;
   /** For the action/command layer: refreshCache() and wipe(). */
   cache: CacheService;
+  /** Devices module; the web module mounts `deviceTechRoutes` with `devices.techOptions`. */
+  devices: DevicesService;
   http: HttpService;
   server: FastifyInstance;
   start(): Promise<void>;
@@ -135,6 +139,9 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
+  const devices = new DevicesService({ ...deps, createProbe });
+  status.register(devices.statusSection);
+
   const cache = new CacheService({ ...deps, log: log.child({ component: 'cache' }) });
   status.register(cache);
 
@@ -145,6 +152,7 @@ export function buildApp(options: AppOptions): App {
     metrics,
     cache,
     onDiskFull: () => deps.diskGuard.noteFull(),
+    devicePush: devices.pushOptions,
   });
   const http = new HttpService({
     app: server,
@@ -159,9 +167,10 @@ export function buildApp(options: AppOptions): App {
     system,
     run,
     ...(metrics ? [metrics] : []),
+    devices,
     cache,
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });
-  return { deps, cache, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
+  return { deps, devices, cache, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
 }

@@ -4,6 +4,7 @@ import type { CacheService } from '../cache/cache-service.js';
 import { outboundRoutes } from '../cache/outbound-routes.js';
 import { svcRoutes } from '../cache/svc-routes.js';
 import type { Logger } from '../core/logger.js';
+import { type DevicePushOptions, devicePushRoutes } from '../devices/push-routes.js';
 import { installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
 import { type MetricsSource, metricsRoutes } from './metrics-routes.js';
@@ -19,6 +20,8 @@ export interface WebDeps {
   onDiskFull?(): void;
   /** The /svc cache and write queue (absent in tests that do not need it). */
   cache?: CacheService;
+  /** Kiosk push API (device tokens); technician device routes are mounted by the web module. */
+  devicePush?: DevicePushOptions;
 }
 
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
@@ -40,5 +43,6 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     app.register(svcRoutes, { cache: deps.cache });
     app.register(outboundRoutes, { cache: deps.cache });
   }
+  if (deps.devicePush) app.register(devicePushRoutes, deps.devicePush);
   return app;
 }
