@@ -9,6 +9,7 @@ import { Scheduler } from './core/scheduler.js';
 import { SdNotifier } from './core/sd-notify.js';
 import { Lifecycle, type Service } from './core/service.js';
 import type { GatewayBus, GatewayEvents } from './events.js';
+import { ReportService } from './report/report-service.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
@@ -44,6 +45,7 @@ export interface Deps {
 
 export interface App {
   deps: Deps;
+  report: ReportService | undefined;
   http: HttpService;
   server: FastifyInstance;
   start(): Promise<void>;
@@ -87,6 +89,17 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
+  // Regency reporting (MQTT): only when an `mqtt` section is configured.
+  const report = config.mqtt
+    ? new ReportService({
+        ...deps,
+        mqtt: config.mqtt,
+        log: log.child({ component: 'report' }),
+        rootLog: log,
+      })
+    : undefined;
+  if (report) status.register(report);
+
   const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping() });
   const http = new HttpService({
     app: server,
@@ -99,8 +112,9 @@ export function buildApp(options: AppOptions): App {
     store,
     clockService,
     run,
+    ...(report ? [report] : []),
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });
-  return { deps, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
+  return { deps, report, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
 }

@@ -1,0 +1,352 @@
+import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Scheduler, TaskHandle } from '../core/scheduler.js';
+import type { Service } from '../core/service.js';
+import type { GatewayBus, GatewayEvents } from '../events.js';
+import type { StatusHub } from '../status/status-hub.js';
+import type { DeviceStatus, LinkStatus, OutboxStatus, StatusSection } from '../status/types.js';
+import { StateRepo } from '../store/state-repo.js';
+import type { Store } from '../store/store.js';
+import { type CommandHooks, registerBuiltins } from './builtin-commands.js';
+import { CommandRegistry, type CommandReply } from './commands.js';
+import type { MqttConfig } from './config-schema.js';
+import { MqttConnection } from './connection.js';
+import { buildHealth } from './health.js';
+import { Outbox } from './outbox.js';
+import { type DrainProgress, OutboxPump } from './outbox-pump.js';
+import { OutboxRepo } from './outbox-repo.js';
+import { CLASSES, type MessageClass, Topics } from './topics.js';
+
+export interface ReportDeps {
+  config: Config;
+  mqtt: MqttConfig;
+  log: Logger;
+  rootLog: Logger;
+  clock: Clock;
+  scheduler: Scheduler;
+  store: Store;
+  status: StatusHub;
+  bus: GatewayBus;
+  runId: string;
+  version: string;
+  hooks?: CommandHooks;
+  random?: () => number;
+}
+
+export type OutboxSection = OutboxStatus & DrainProgress & { attempts: number; last_error: string | null };
+
+const MAX_CONCURRENT_COMMANDS = 4;
+
+/**
+ * Regency reporting: bus events → retained state (status, link, device/{id}) and the durable
+ * outbox (health, usage, outage, event); one MQTT connection; remote commands.
+ */
+export class ReportService implements Service, StatusSection<'outbox'> {
+  readonly name = 'report';
+  readonly section = 'outbox' as const;
+  readonly topics: Topics;
+  readonly commands: CommandRegistry;
+  private readonly d: ReportDeps;
+  private readonly repo: OutboxRepo;
+  private readonly state: StateRepo;
+  readonly outbox: Outbox;
+  private readonly pump: OutboxPump;
+  private readonly conn: MqttConnection;
+  private client: MqttClient | undefined;
+  private link: LinkStatus | undefined;
+  private readonly devices = new Map<string, DeviceStatus>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private healthTask: TaskHandle | undefined;
+  private persistTask: TaskHandle | undefined;
+  private builtins: { stop(): void } | undefined;
+  private dirty = true;
+  private dropsAtHealth: Record<string, number> = {};
+  private dropsReported: Record<string, number> = {};
+  private dropEventTimer: { cancel(): void } | undefined;
+  private running = 0;
+
+  constructor(deps: ReportDeps) {
+    this.d = deps;
+    this.topics = new Topics(deps.mqtt.topic_prefix, deps.config.gateway.id);
+    const db = () => deps.store.db;
+    this.repo = new OutboxRepo({ db });
+    this.state = new StateRepo({ db });
+    this.commands = new CommandRegistry({ log: deps.log });
+    this.outbox = new Outbox({
+      store: deps.store,
+      repo: this.repo,
+      clock: deps.clock,
+      scheduler: deps.scheduler,
+      log: deps.log,
+      topics: this.topics,
+      gw: deps.config.gateway.id,
+      boot: deps.runId,
+      maxBytes: deps.mqtt.outbox_max_mb * 1024 * 1024,
+      onChange: () => this.changed(),
+    });
+    this.pump = new OutboxPump({
+      outbox: this.outbox,
+      repo: this.repo,
+      clock: deps.clock,
+      scheduler: deps.scheduler,
+      log: deps.log,
+      window: deps.mqtt.inflight_window,
+      drainPerS: deps.mqtt.drain_per_s,
+    });
+    this.conn = new MqttConnection({
+      config: deps.mqtt,
+      clientId: `kgw-${deps.config.gateway.id}`,
+      statusTopic: this.topics.status,
+      log: deps.log,
+      scheduler: deps.scheduler,
+      random: deps.random,
+      willPayload: () => JSON.stringify({ online: false, gw: deps.config.gateway.id, boot: deps.runId }),
+      offlinePayload: () =>
+        JSON.stringify({
+          online: false,
+          gw: deps.config.gateway.id,
+          boot: deps.runId,
+          clean: true,
+          ts: this.now(),
+        }),
+      onUp: (c) => this.onUp(c),
+      onDown: () => this.onDown(),
+      onMessage: (t, p, pk) => void this.onCommand(t, p, pk),
+    });
+  }
+
+  start(): void {
+    this.outbox.start();
+    const drops = this.outbox.drops();
+    const counters = this.repo.counters();
+    this.dropsAtHealth = { ...drops };
+    for (const c of CLASSES) this.dropsReported[c] = counters.get(`reported.${c}`) ?? 0;
+    this.builtins = registerBuiltins(this.commands, {
+      config: this.d.config,
+      rootLog: this.d.rootLog,
+      scheduler: this.d.scheduler,
+      hooks: this.d.hooks ?? {},
+      flushOutbox: () => {
+        this.pump.flushNow();
+        return { depth: this.outbox.depth(), connected: this.conn.connected };
+      },
+    });
+    const bus = this.d.bus;
+    this.unsubscribe.push(
+      bus.on('usage.stored', (e) => this.enqueue('usage', { device_id: e.device_id, events: e.events })),
+      bus.on('outage.ended', (e) => this.enqueue('outage', e)),
+      bus.on('alert', (e) => this.enqueue('event', e)),
+      bus.on('link.changed', (l) => this.onLink(l)),
+      bus.on('device.changed', (dev) => this.onDevice(dev)),
+    );
+    this.healthTask = this.d.scheduler.every({
+      name: 'report-health',
+      intervalMs: this.d.mqtt.health_interval_s * 1000,
+      run: () => this.enqueueHealth(),
+    });
+    this.persistTask = this.d.scheduler.every({
+      name: 'report-status-persist',
+      intervalMs: 5000,
+      initialDelayMs: 1000,
+      run: () => this.persist(),
+    });
+    this.maybeReportDrops();
+    this.conn.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.healthTask?.cancel();
+    this.persistTask?.cancel();
+    this.dropEventTimer?.cancel();
+    this.builtins?.stop();
+    this.pump.detach();
+    await this.conn.stop();
+    this.outbox.stop();
+    this.dirty = true;
+    this.persist();
+  }
+
+  /** Stores one outbox message; exposed for producers that hold no bus (tests, future modules). */
+  enqueue(cls: MessageClass, data: unknown): ReturnType<Outbox['enqueue']> {
+    const before = this.totalDrops();
+    const env = this.outbox.enqueue(cls, data);
+    this.pump.kick();
+    if (this.totalDrops() !== before) this.maybeReportDrops();
+    return env;
+  }
+
+  enqueueHealth(): void {
+    const drops = this.outbox.drops();
+    const since: Record<string, number> = {};
+    for (const c of CLASSES) since[c] = drops[c] - (this.dropsAtHealth[c] ?? 0);
+    const env = this.enqueue('health', buildHealth(this.d.status.snapshot(), since));
+    if (env) this.dropsAtHealth = { ...drops };
+  }
+
+  live(): OutboxSection {
+    return {
+      depth: this.outbox.depth(),
+      bytes: this.outbox.bytes(),
+      oldest_age_s: this.outbox.oldestAgeS(),
+      dropped: this.outbox.drops(),
+      connected: this.conn.connected,
+      ...this.pump.progress(),
+      attempts: this.conn.attempts,
+      last_error: this.conn.error ?? null,
+    };
+  }
+
+  private onUp(client: MqttClient): void {
+    this.client = client;
+    const retain = { qos: 1 as const, retain: true };
+    const fail = (err?: Error) => err && this.d.log.debug({ err }, 'retained publish not acknowledged');
+    // Order on the wire: subscribe, birth, link, devices; then the pump (live first, backlog).
+    client.subscribe(this.topics.cmdFilter, { qos: 1 }, (err) => {
+      if (err) this.d.log.warn({ err }, 'mqtt: command subscription failed');
+    });
+    client.publish(this.topics.status, JSON.stringify(this.birth()), retain, fail);
+    client.publish(this.topics.link, JSON.stringify(this.currentLink()), retain, fail);
+    for (const dev of this.currentDevices())
+      client.publish(this.topics.device(dev.id), JSON.stringify(dev), retain, fail);
+    this.pump.attach({
+      publish: (t, p, done) => client.publish(t, p, { qos: 1 }, (err) => done(err ?? undefined)),
+    });
+    this.changed();
+    this.persist();
+  }
+
+  private onDown(): void {
+    this.client = undefined;
+    this.pump.detach();
+    this.changed();
+  }
+
+  private birth() {
+    const g = this.d.status.snapshot().gateway;
+    return {
+      online: true,
+      gw: this.d.config.gateway.id,
+      name: this.d.config.gateway.name,
+      version: this.d.version,
+      boot: this.d.runId,
+      started_at: g.started_at,
+      ts: this.now(),
+      clock_synced: this.d.clock.synced(),
+      commands: this.commands.names(),
+    };
+  }
+
+  private currentLink(): LinkStatus {
+    return this.link ?? this.d.status.snapshot().link;
+  }
+
+  private currentDevices(): DeviceStatus[] {
+    const merged = new Map(this.d.status.snapshot().devices.map((dv) => [dv.id, dv]));
+    for (const [id, dv] of this.devices) merged.set(id, dv);
+    return [...merged.values()];
+  }
+
+  private onLink(l: LinkStatus): void {
+    this.link = l;
+    this.client?.publish(this.topics.link, JSON.stringify(l), { qos: 1, retain: true });
+    const severity = l.verdict === 'down' ? 'critical' : l.verdict === 'up' ? 'info' : 'warning';
+    this.enqueue('event', {
+      code: 'link_changed',
+      severity,
+      message: `link ${l.verdict}${l.fault_layer ? ` (${l.fault_layer})` : ''}`,
+      details: { verdict: l.verdict, fault_layer: l.fault_layer, since: l.since },
+    });
+  }
+
+  private onDevice(dev: DeviceStatus): void {
+    this.devices.set(dev.id, dev);
+    this.client?.publish(this.topics.device(dev.id), JSON.stringify(dev), { qos: 1, retain: true });
+    this.enqueue('event', {
+      code: 'device_changed',
+      severity: dev.state === 'offline' ? 'warning' : 'info',
+      message: `device ${dev.id} ${dev.state}`,
+      details: { id: dev.id, state: dev.state, reason: dev.reason },
+    });
+  }
+
+  private async onCommand(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
+    const name = this.topics.commandName(topic);
+    if (name === undefined) return;
+    const client = this.client;
+    let reply: CommandReply;
+    if (this.running >= MAX_CONCURRENT_COMMANDS) {
+      reply = { id: null, ok: false, error: { code: 'failed', message: 'busy: too many commands at once' } };
+    } else {
+      this.running++;
+      try {
+        reply = await this.commands.handle(name, payload);
+      } finally {
+        this.running--;
+      }
+    }
+    const props = packet.properties;
+    const asked = props?.responseTopic;
+    const to = asked && this.replyTopicAllowed(asked) ? asked : this.topics.cmdReply(name.slice(0, 64));
+    const opts = props?.correlationData
+      ? { qos: 1 as const, properties: { correlationData: props.correlationData } }
+      : { qos: 1 as const };
+    if (client && client === this.client) client.publish(to, JSON.stringify(reply), opts);
+  }
+
+  /** A response topic may not carry wildcards nor land on one of our own data topics. */
+  private replyTopicAllowed(t: string): boolean {
+    if (t.length > 256 || /[#+\u0000]/.test(t)) return false;
+    return !t.startsWith(`${this.topics.root}/`) || t.startsWith(`${this.topics.root}/cmd/`);
+  }
+
+  private totalDrops(): number {
+    return Object.values(this.outbox.drops()).reduce((a, b) => a + b, 0);
+  }
+
+  /** One `event` per burst of drops (coalesced for a second), with exact per-class counts. */
+  private maybeReportDrops(): void {
+    if (this.dropEventTimer) return;
+    this.dropEventTimer = this.d.scheduler.after('report-drop-event', 1000, () => {
+      this.dropEventTimer = undefined;
+      const drops = this.outbox.drops();
+      const fresh: Record<string, number> = {};
+      for (const c of CLASSES)
+        if (drops[c] > (this.dropsReported[c] ?? 0)) fresh[c] = drops[c] - (this.dropsReported[c] ?? 0);
+      if (Object.keys(fresh).length === 0) return;
+      this.d.store.durable(() => {
+        this.outbox.enqueue('event', {
+          code: 'outbox_dropped',
+          severity: 'warning',
+          message: 'outbox full: messages were shed',
+          details: { dropped: fresh, dropped_total: drops },
+        });
+        for (const [c, n] of Object.entries(fresh)) this.repo.addCounter(`reported.${c}`, n);
+      });
+      this.dropsReported = { ...drops };
+      this.pump.kick();
+      // Room for this event may itself have shed something: report that too.
+      if (this.totalDrops() !== Object.values(drops).reduce((a, b) => a + b, 0)) this.maybeReportDrops();
+    });
+  }
+
+  private changed(): void {
+    this.dirty = true;
+  }
+
+  private persist(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      this.state.put('outbox', this.live(), this.d.clock.wallMs());
+    } catch (err) {
+      this.d.log.warn({ err }, 'outbox status not persisted');
+    }
+  }
+
+  private now(): string {
+    return new Date(this.d.clock.wallMs()).toISOString();
+  }
+}

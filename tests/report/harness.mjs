@@ -1,0 +1,74 @@
+// A test harness around the real built app (dist/app.js): stands in for the device module
+// (whose HTTP events route is not on this branch) by emitting `usage.stored` on the bus.
+// stdin lines:  usage <count> <per-message>  |  health  |  alert <code>  |  link <verdict>
+//               device <id> <state>  |  status  |  stop
+// stdout lines: READY <runId> | ACK <event-id> (after the event's outbox row is durable)
+//               STATUS <json> | DONE <cmd> | STOPPED
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { buildApp } from '../../dist/app.js';
+import { loadConfig } from '../../dist/config/loader.js';
+import { createLogger } from '../../dist/core/logger.js';
+
+const { config } = loadConfig(process.argv[2]);
+const log = createLogger({
+  level: config.log_level,
+  base: { gw: config.gateway.id },
+  destination: (await import('pino')).default.destination({ dest: 2, sync: true }),
+});
+const app = buildApp({ config, log, version: '0.0.0-test' });
+const out = (line) => process.stdout.write(`${line}\n`);
+await app.start();
+out(`READY ${app.deps.runId}`);
+
+const bus = app.deps.bus;
+const rl = createInterface({ input: process.stdin });
+for await (const line of rl) {
+  const [cmd, a, b] = line.trim().split(/\s+/);
+  if (cmd === 'usage') {
+    const count = Number(a);
+    const per = Number(b ?? 1);
+    for (let i = 0; i < count; i += per) {
+      const events = [];
+      for (let j = i; j < Math.min(count, i + per); j++)
+        events.push({ id: randomUUID(), type: 'service_use', service: 'ktp', outcome: 'ok' });
+      // The listener enqueues synchronously and durably: when emit returns, the row is on disk.
+      bus.emit('usage.stored', { device_id: 'adm-1', events });
+      out(events.map((e) => `ACK ${e.id}`).join('\n'));
+    }
+    out('DONE usage');
+  } else if (cmd === 'health') {
+    app.report.enqueueHealth();
+    out('DONE health');
+  } else if (cmd === 'alert') {
+    bus.emit('alert', { code: a ?? 'test', severity: 'info', message: 'test alert' });
+    out('DONE alert');
+  } else if (cmd === 'link') {
+    bus.emit('link.changed', {
+      verdict: a,
+      fault_layer: null,
+      since: new Date().toISOString(),
+      layers: {},
+      outage: null,
+    });
+    out('DONE link');
+  } else if (cmd === 'device') {
+    bus.emit('device.changed', {
+      id: a,
+      name: a,
+      kind: 'kiosk',
+      state: b,
+      since: null,
+      reason: null,
+      last_heartbeat: null,
+    });
+    out('DONE device');
+  } else if (cmd === 'status') {
+    out(`STATUS ${JSON.stringify(app.report.live())}`);
+  } else if (cmd === 'stop') {
+    break;
+  }
+}
+await app.stop();
+out('STOPPED');
+process.exit(0);
