@@ -77,7 +77,7 @@ export function registerBuiltins(reg: CommandRegistry, d: BuiltinDeps): { stop()
       d.rootLog.info({ level: configured }, 'log level restored');
     });
     d.rootLog.info({ level, expires_s: expires }, 'log level changed by remote command');
-    return { level, expires_s: expires, then: configured };
+    return { level, expires_s: expires, restores_to: configured };
   });
   return { stop: () => revert?.cancel() };
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
-import type { GatewayBus, GatewayEvents } from '../events.js';
+import type { GatewayBus } from '../events.js';
 import type { StatusHub } from '../status/status-hub.js';
 import type { DeviceStatus, LinkStatus, OutboxStatus, StatusSection } from '../status/types.js';
 import { StateRepo } from '../store/state-repo.js';
@@ -298,7 +298,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
 
   /** A response topic may not carry wildcards nor land on one of our own data topics. */
   private replyTopicAllowed(t: string): boolean {
-    if (t.length > 256 || /[#+\u0000]/.test(t)) return false;
+    if (t.length > 256 || /[#+]/.test(t) || t.includes(String.fromCharCode(0))) return false;
     return !t.startsWith(`${this.topics.root}/`) || t.startsWith(`${this.topics.root}/cmd/`);
   }
 
