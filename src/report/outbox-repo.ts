@@ -21,7 +21,7 @@ const SQL = {
   after: 'SELECT * FROM outbox WHERE id > ? AND id <= ? ORDER BY id LIMIT ?',
   del: 'DELETE FROM outbox WHERE id = ?',
   update: 'UPDATE outbox SET payload = ?, bytes = ? WHERE id = ?',
-  oldestOf: 'SELECT id, class, bytes FROM outbox WHERE class = ? AND id > ? ORDER BY id LIMIT ?',
+  oldestOf: 'SELECT id, class, bytes, payload FROM outbox WHERE class = ? AND id > ? ORDER BY id LIMIT ?',
   ofClass: 'SELECT * FROM outbox WHERE class = ? ORDER BY id',
   totals: 'SELECT class, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM outbox GROUP BY class',
   oldest: 'SELECT created_wall FROM outbox ORDER BY id LIMIT 1',
@@ -77,8 +77,8 @@ export class OutboxRepo {
     this.st('update').run(payload, bytes, id);
   }
 
-  oldestOf(cls: MessageClass, afterId: number, limit: number): RowMeta[] {
-    return this.st('oldestOf').all(cls, afterId, limit) as RowMeta[];
+  oldestOf(cls: MessageClass, afterId: number, limit: number): Array<RowMeta & { payload: string }> {
+    return this.st('oldestOf').all(cls, afterId, limit) as Array<RowMeta & { payload: string }>;
   }
 
   allOf(cls: MessageClass): OutboxRow[] {

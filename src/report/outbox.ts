@@ -141,7 +141,8 @@ export class Outbox {
           if (this.busy.has(r.id) || !this.d.repo.delete(r.id)) continue;
           this.count.set(victim, (this.count.get(victim) ?? 0) - 1);
           this.bytesTotal -= r.bytes;
-          this.addDrop(victim, 1);
+          // A health summary stands for several samples: count each one lost.
+          this.addDrop(victim, victim === 'health' ? samplesIn(r.payload) : 1);
           if (this.bytesTotal + bytes <= this.d.maxBytes) return true;
         }
       }
@@ -199,5 +200,15 @@ export class Outbox {
     if (this.depth() === 0) return null;
     const w = this.d.repo.oldestWall();
     return w === undefined ? null : Math.max(0, Math.round((this.d.clock.wallMs() - w) / 1000));
+  }
+}
+
+function samplesIn(payload: string): number {
+  if (!payload.includes('"summary"')) return 1;
+  try {
+    const n = (JSON.parse(payload) as { data?: { summary?: { samples?: unknown } } }).data?.summary?.samples;
+    return typeof n === 'number' && n > 0 ? n : 1;
+  } catch {
+    return 1;
   }
 }

@@ -1,6 +1,6 @@
 // A test harness around the real built app (dist/app.js): stands in for the device module
 // (whose HTTP events route is not on this branch) by emitting `usage.stored` on the bus.
-// stdin lines:  usage <count> <per-message>  |  health  |  alert <code>  |  link <verdict>
+// stdin lines:  usage <count> <per-message>  |  health [n]  |  alert <code> [n]  |  link <verdict>
 //               device <id> <state>  |  status  |  stop
 // stdout lines: READY <runId> | ACK <event-id> (after the event's outbox row is durable)
 //               STATUS <json> | DONE <cmd> | STOPPED
@@ -38,10 +38,11 @@ for await (const line of rl) {
     }
     out('DONE usage');
   } else if (cmd === 'health') {
-    app.report.enqueueHealth();
+    for (let i = 0; i < Number(a ?? 1); i++) app.report.enqueueHealth();
     out('DONE health');
   } else if (cmd === 'alert') {
-    bus.emit('alert', { code: a ?? 'test', severity: 'info', message: 'test alert' });
+    for (let i = 0; i < Number(b ?? 1); i++)
+      bus.emit('alert', { code: a ?? 'test', severity: 'info', message: 'test alert', details: { n: i } });
     out('DONE alert');
   } else if (cmd === 'link') {
     bus.emit('link.changed', {
