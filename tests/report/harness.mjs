@@ -1,6 +1,6 @@
 // A test harness around the real built app (dist/app.js): stands in for the device module
 // (whose HTTP events route is not on this branch) by emitting `usage.stored` on the bus.
-// stdin lines:  usage <count> <per-message>  |  health [n]  |  alert <code> [n]  |  link <verdict>
+// stdin lines:  usage <count> <per-message>  |  health [n]  |  alert <code> [n]  |  link <verdict>  |  outage <layer>
 //               device <id> <state>  |  status  |  stop
 // stdout lines: READY <runId> | ACK <event-id> (after the event's outbox row is durable)
 //               STATUS <json> | DONE <cmd> | STOPPED
@@ -44,6 +44,15 @@ for await (const line of rl) {
     for (let i = 0; i < Number(b ?? 1); i++)
       bus.emit('alert', { code: a ?? 'test', severity: 'info', message: 'test alert', details: { n: i } });
     out('DONE alert');
+  } else if (cmd === 'outage') {
+    const end = new Date();
+    bus.emit('outage.ended', {
+      start: new Date(end.getTime() - 90_000).toISOString(),
+      end: end.toISOString(),
+      duration_s: 90,
+      fault_layer: a ?? 'isp',
+    });
+    out('DONE outage');
   } else if (cmd === 'link') {
     bus.emit('link.changed', {
       verdict: a,
