@@ -32,7 +32,7 @@ export interface DrainProgress {
  * Owns the in-flight window (mqtt.js never holds more than `window` unacknowledged messages,
  * so its own store never grows and nothing is replayed one-by-one after a reconnect, cf.
  * mqtt.js #1086). Order after each connect: live rows (created after CONNACK) first, then the
- * backlog oldest first, paced by drain_per_s; a few slots stay reserved for live messages so
+ * backlog oldest first, paced by drain_per_s; one slot stays reserved for live messages so
  * a long backlog never delays one by more than a round trip.
  */
 export class OutboxPump {
@@ -55,7 +55,8 @@ export class OutboxPump {
 
   constructor(deps: PumpDeps) {
     this.d = deps;
-    this.reserve = deps.window > 1 ? Math.max(1, Math.floor(deps.window / 8)) : 0;
+    // One slot kept for live messages is enough for "first live within 2 RTT" and costs 1/window.
+    this.reserve = deps.window > 1 ? 1 : 0;
   }
 
   attach(sender: Sender): void {
