@@ -52,6 +52,9 @@ export class OutboxPump {
   private kicked = false;
   private unpaced = false;
   private readonly reserve: number;
+  /** Prefetched backlog rows; dropped when the outbox sheds or compacts (generation changes). */
+  private buffer: OutboxRow[] = [];
+  private bufferGen = -1;
 
   constructor(deps: PumpDeps) {
     this.d = deps;
@@ -68,6 +71,7 @@ export class OutboxPump {
     this.backlogCursor = 0;
     this.backlogTotal = this.d.outbox.depth();
     this.backlogSent = 0;
+    this.buffer = [];
     this.tokens = Math.min(this.bucketSize(), this.d.drainPerS);
     this.lastRefill = this.d.clock.monoMs();
     this.kick();
@@ -76,6 +80,7 @@ export class OutboxPump {
   detach(): void {
     this.epoch++;
     this.sender = undefined;
+    this.buffer = [];
     this.releaseInflight();
     this.refillTimer?.cancel();
     this.refillTimer = undefined;
@@ -92,7 +97,7 @@ export class OutboxPump {
       inflight: this.inflight.size,
       backlog_total: this.backlogTotal,
       backlog_sent: this.backlogSent,
-      draining: this.sender !== undefined && this.backlogCursor < this.floor,
+      draining: this.sender !== undefined && (this.backlogCursor < this.floor || this.buffer.length > 0),
       unpaced: this.unpaced,
     };
   }
@@ -112,27 +117,48 @@ export class OutboxPump {
     if (!sender) return;
     let free = this.d.window - this.inflight.size;
     if (free <= 0) return;
-    for (const row of this.d.repo.after(this.liveCursor, Number.MAX_SAFE_INTEGER, free)) {
-      this.liveCursor = row.id;
-      if (this.d.outbox.busy.has(row.id)) continue;
-      this.send(sender, row, false);
-      free--;
+    if (this.liveCursor < this.d.outbox.lastId) {
+      for (const row of this.d.repo.after(this.liveCursor, Number.MAX_SAFE_INTEGER, free)) {
+        this.liveCursor = row.id;
+        if (this.d.outbox.busy.has(row.id)) continue;
+        this.send(sender, row, false);
+        free--;
+      }
     }
-    if (this.backlogCursor >= this.floor) {
+    if (this.backlogCursor >= this.floor && this.buffer.length === 0) {
       this.unpaced = false;
       return;
     }
     free = Math.min(free - this.reserve, this.takeTokens());
-    if (free <= 0) return;
-    const rows = this.d.repo.after(this.backlogCursor, this.floor, free);
-    if (rows.length === 0) this.backlogCursor = this.floor;
-    for (const row of rows) {
-      this.backlogCursor = row.id;
+    while (free > 0) {
+      const row = this.nextBacklog();
+      if (!row) return;
       if (this.d.outbox.busy.has(row.id)) continue;
       if (!this.unpaced) this.tokens--;
       this.backlogSent++;
+      free--;
       this.send(sender, row, true);
     }
+  }
+
+  /** Backlog rows come from a prefetch buffer: one query per few hundred messages. */
+  private nextBacklog(): OutboxRow | undefined {
+    if (this.bufferGen !== this.d.outbox.generation) {
+      // Rows may have been shed: re-read from the lowest buffered id (the buffer is reversed).
+      const first = this.buffer.at(-1);
+      if (first) this.backlogCursor = first.id - 1;
+      this.buffer = [];
+      this.bufferGen = this.d.outbox.generation;
+    }
+    if (this.buffer.length === 0) {
+      if (this.backlogCursor >= this.floor) return undefined;
+      this.buffer = this.d.repo.after(this.backlogCursor, this.floor, 256);
+      const last = this.buffer.at(-1);
+      this.backlogCursor = last ? last.id : this.floor;
+      // Reverse so shift() is a cheap pop().
+      this.buffer.reverse();
+    }
+    return this.buffer.pop();
   }
 
   private send(sender: Sender, row: OutboxRow, historical: boolean): void {

@@ -20,6 +20,7 @@ const SQL = {
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
   after: 'SELECT * FROM outbox WHERE id > ? AND id <= ? ORDER BY id LIMIT ?',
   del: 'DELETE FROM outbox WHERE id = ?',
+  delRange: 'DELETE FROM outbox WHERE id BETWEEN ? AND ?',
   update: 'UPDATE outbox SET payload = ?, bytes = ? WHERE id = ?',
   oldestOf: 'SELECT id, class, bytes, payload FROM outbox WHERE class = ? AND id > ? ORDER BY id LIMIT ?',
   ofClass: 'SELECT * FROM outbox WHERE class = ? ORDER BY id',
@@ -71,6 +72,11 @@ export class OutboxRepo {
 
   delete(id: number): boolean {
     return this.st('del').run(id).changes > 0;
+  }
+
+  /** Deletes ids lo..hi; returns how many rows went. */
+  deleteRange(lo: number, hi: number): number {
+    return this.st('delRange').run(lo, hi).changes;
   }
 
   update(id: number, payload: string, bytes: number): void {

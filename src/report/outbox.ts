@@ -21,7 +21,7 @@ export interface OutboxDeps {
   onChange(): void;
 }
 
-const ACK_FLUSH_ROWS = 256;
+const ACK_FLUSH_ROWS = 512;
 const ACK_FLUSH_MS = 50;
 
 /**
@@ -39,6 +39,12 @@ export class Outbox {
   private acked: RowMeta[] = [];
   private ackTimer: { cancel(): void } | undefined;
   private healthAtLastCompact = -1;
+  /** Highest row id inserted (lets the pump skip querying for live rows when none are new). */
+  lastId = 0;
+  /** Bumped whenever rows are removed other than by PUBACK (shedding, compaction). */
+  generation = 0;
+  /** Sum of all drop counters. */
+  dropTotal = 0;
 
   constructor(deps: OutboxDeps) {
     this.d = deps;
@@ -47,12 +53,14 @@ export class Outbox {
   start(): void {
     for (const c of CLASSES) this.count.set(c, 0);
     this.bytesTotal = 0;
+    this.lastId = this.d.repo.maxId();
     for (const t of this.d.repo.totals()) {
       this.count.set(t.class, t.n);
       this.bytesTotal += t.bytes;
     }
     const counters = this.d.repo.counters();
     for (const c of CLASSES) this.dropped.set(c, counters.get(`drop.${c}`) ?? 0);
+    this.dropTotal = [...this.dropped.values()].reduce((a, b) => a + b, 0);
   }
 
   stop(): void {
@@ -90,7 +98,7 @@ export class Outbox {
     const env = this.envelope(seq, uuidv7(wall), wall, data);
     const payload = encodeEnvelope(env);
     const bytes = Buffer.byteLength(payload);
-    this.d.repo.insert({
+    this.lastId = this.d.repo.insert({
       seq,
       msg_id: env.id,
       class: cls,
@@ -124,6 +132,7 @@ export class Outbox {
     const health = this.count.get('health') ?? 0;
     if (health > 1 && health !== this.healthAtLastCompact) {
       const r = compactHealth(this.d.repo, this.busy);
+      this.generation++;
       this.bytesTotal -= r.freedBytes;
       this.count.set('health', health - r.removedRows);
       this.healthAtLastCompact = this.count.get('health') ?? 0;
@@ -139,6 +148,7 @@ export class Outbox {
         for (const r of rows) {
           after = r.id;
           if (this.busy.has(r.id) || !this.d.repo.delete(r.id)) continue;
+          this.generation++;
           this.count.set(victim, (this.count.get(victim) ?? 0) - 1);
           this.bytesTotal -= r.bytes;
           // A health summary stands for several samples: count each one lost.
@@ -153,6 +163,7 @@ export class Outbox {
   private addDrop(cls: MessageClass, n: number): void {
     this.d.repo.addCounter(`drop.${cls}`, n);
     this.dropped.set(cls, (this.dropped.get(cls) ?? 0) + n);
+    this.dropTotal += n;
   }
 
   /** PUBACK received: the row is deleted in the next small batch (a lost delete only re-sends). */
@@ -168,15 +179,42 @@ export class Outbox {
     const rows = this.acked;
     if (rows.length === 0) return;
     this.acked = [];
+    rows.sort((a, b) => a.id - b.id);
     this.d.store.batch(() => {
-      for (const r of rows) {
-        if (!this.d.repo.delete(r.id)) continue;
-        this.count.set(r.class, (this.count.get(r.class) ?? 0) - 1);
-        this.bytesTotal -= r.bytes;
+      // Acks of a drain are mostly consecutive ids: one ranged DELETE per run of them. Every
+      // id in a run is acknowledged and busy (never shed), so the whole run exists.
+      let i = 0;
+      while (i < rows.length) {
+        let j = i;
+        while (j + 1 < rows.length && (rows[j + 1] as RowMeta).id === (rows[j] as RowMeta).id + 1) j++;
+        const lo = (rows[i] as RowMeta).id;
+        const hi = (rows[j] as RowMeta).id;
+        const gone = lo === hi ? (this.d.repo.delete(lo) ? 1 : 0) : this.d.repo.deleteRange(lo, hi);
+        if (gone === j - i + 1) {
+          for (let k = i; k <= j; k++) {
+            const r = rows[k] as RowMeta;
+            this.count.set(r.class, (this.count.get(r.class) ?? 0) - 1);
+            this.bytesTotal -= r.bytes;
+          }
+        } else {
+          this.resync();
+        }
+        i = j + 1;
       }
     });
     for (const r of rows) this.busy.delete(r.id);
     this.d.onChange();
+  }
+
+  /** Recounts from the table (only if an ack ever finds its row already gone). */
+  private resync(): void {
+    this.d.log.warn('outbox: counters out of step, recounting');
+    for (const c of CLASSES) this.count.set(c, 0);
+    this.bytesTotal = 0;
+    for (const t of this.d.repo.totals()) {
+      this.count.set(t.class, t.n);
+      this.bytesTotal += t.bytes;
+    }
   }
 
   depth(): number {
