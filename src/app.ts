@@ -96,6 +96,10 @@ export function buildApp(options: AppOptions): App {
         mqtt: config.mqtt,
         log: log.child({ component: 'report' }),
         rootLog: log,
+        // TODO(integration): lend the commands their hooks once those modules are merged:
+        // runProbe (ping, uplink probe registry), diagnose (uplink ladder), refreshCache (cache).
+        // Until then those commands answer { ok: false, error: { code: 'not_available' } }.
+        hooks: {},
       })
     : undefined;
   if (report) status.register(report);

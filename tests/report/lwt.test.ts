@@ -95,4 +95,20 @@ describe('birth, Will and retained state (real daemon)', () => {
       await down.dispose();
     }
   }, 40_000);
+
+  it('MQTT 3.1.1 (protocol_version 4) works the same: birth, then the Will after kill -9', async () => {
+    const sub = await Subscriber.connect(broker.url, `${ROOT}/status`, { clean: true });
+    const daemon = new TestDaemon({
+      config: { mqtt: { url: broker.url, protocol_version: 4, connect_delay_max_s: 0 } },
+    });
+    try {
+      await daemon.start();
+      await waitFor(() => sub.messages.some((m) => m.json.online === true));
+      await daemon.kill();
+      await waitFor(() => sub.messages.some((m) => m.json.online === false && m.json.clean === undefined));
+    } finally {
+      await daemon.dispose();
+      await sub.close();
+    }
+  });
 });
