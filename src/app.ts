@@ -8,7 +8,9 @@ import type { Logger } from './core/logger.js';
 import { Scheduler } from './core/scheduler.js';
 import { SdNotifier } from './core/sd-notify.js';
 import { Lifecycle, type Service } from './core/service.js';
+import { DevicesService } from './devices/devices-service.js';
 import type { GatewayBus, GatewayEvents } from './events.js';
+import { createProbe } from './probes/registry.js';
 import { ReportService } from './report/report-service.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
@@ -46,6 +48,8 @@ export interface Deps {
 export interface App {
   deps: Deps;
   report: ReportService | undefined;
+  /** Devices module; the web module mounts `deviceTechRoutes` with `devices.techOptions`. */
+  devices: DevicesService;
   http: HttpService;
   server: FastifyInstance;
   start(): Promise<void>;
@@ -104,7 +108,17 @@ export function buildApp(options: AppOptions): App {
     : undefined;
   if (report) status.register(report);
 
-  const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping() });
+  const devices = new DevicesService({ ...deps, createProbe });
+  status.register(devices.statusSection);
+  // Usage events enter the outbox inside the same durable commit that stores them (no window
+  // in which a crash loses the regency's copy; a full disk refuses both with 507).
+  if (report) report.takeUsageFrom(devices.ingest);
+
+  const server = buildServer({
+    log: log.child({ component: 'http' }),
+    dbOk: () => store.ping(),
+    devicePush: devices.pushOptions,
+  });
   const http = new HttpService({
     app: server,
     listen: config.http.listen,
@@ -117,8 +131,17 @@ export function buildApp(options: AppOptions): App {
     clockService,
     run,
     ...(report ? [report] : []),
+    devices,
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });
-  return { deps, report, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
+  return {
+    deps,
+    report,
+    devices,
+    http,
+    server,
+    start: () => lifecycle.start(),
+    stop: () => lifecycle.stop(),
+  };
 }

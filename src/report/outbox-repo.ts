@@ -26,6 +26,7 @@ const SQL = {
   ofClass: 'SELECT * FROM outbox WHERE class = ? ORDER BY id',
   totals: 'SELECT class, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM outbox GROUP BY class',
   oldest: 'SELECT created_wall FROM outbox ORDER BY id LIMIT 1',
+  exists: 'SELECT 1 AS x FROM outbox WHERE id = ?',
   maxId: 'SELECT COALESCE(MAX(id), 0) AS id FROM outbox',
   counters: 'SELECT key, value FROM report_counters',
   addCounter: `INSERT INTO report_counters (key, value) VALUES (?, ?)
@@ -97,6 +98,10 @@ export class OutboxRepo {
 
   oldestWall(): number | undefined {
     return (this.st('oldest').get() as { created_wall: number } | undefined)?.created_wall;
+  }
+
+  exists(id: number): boolean {
+    return this.st('exists').get(id) !== undefined;
   }
 
   maxId(): number {

@@ -206,9 +206,22 @@ export class Outbox {
     this.d.onChange();
   }
 
+  private verifyInserted(id: number): void {
+    try {
+      if (!this.d.repo.exists(id)) this.resync();
+    } catch (err) {
+      this.d.log.warn({ err }, 'outbox: could not verify a joined insert');
+    }
+  }
+
   /** Recounts from the table (only if an ack ever finds its row already gone). */
   private resync(): void {
-    this.d.log.warn('outbox: counters out of step, recounting');
+    this.d.log.warn('outbox: counters out of step (rolled back or missing rows), recounting');
+    this.lastId = Math.max(this.lastId, this.d.repo.maxId());
+    this.dropped.clear();
+    const counters = this.d.repo.counters();
+    for (const c of CLASSES) this.dropped.set(c, counters.get(`drop.${c}`) ?? 0);
+    this.dropTotal = [...this.dropped.values()].reduce((a, b) => a + b, 0);
     for (const c of CLASSES) this.count.set(c, 0);
     this.bytesTotal = 0;
     for (const t of this.d.repo.totals()) {

@@ -39,6 +39,18 @@ export type OutboxSection = OutboxStatus & DrainProgress & { attempts: number; l
 
 const MAX_CONCURRENT_COMMANDS = 4;
 
+/** A producer whose hooks run inside its own durable transaction (the devices usage ingest). */
+export interface TransactionalUsageSource {
+  addTransactionHook(hook: (deviceId: string, stored: ReadonlyArray<Record<string, unknown>>) => void): void;
+}
+
+/** The SPEC usage event: the kiosk's fields (no nulls), plus when the box received it. */
+function usageEvent(e: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: 'service_use' };
+  for (const [k, v] of Object.entries(e)) if (v !== null && v !== undefined) out[k] = v;
+  return out;
+}
+
 /**
  * Regency reporting: bus events → retained state (status, link, device/{id}) and the durable
  * outbox (health, usage, outage, event); one MQTT connection; remote commands.
@@ -66,6 +78,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   private dropsReported: Record<string, number> = {};
   private dropEventTimer: { cancel(): void } | undefined;
   private running = 0;
+  private usageHooked = false;
 
   constructor(deps: ReportDeps) {
     this.d = deps;
@@ -135,7 +148,9 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     });
     const bus = this.d.bus;
     this.unsubscribe.push(
-      bus.on('usage.stored', (e) => this.enqueue('usage', { device_id: e.device_id, events: e.events })),
+      bus.on('usage.stored', (e) => {
+        if (!this.usageHooked) this.enqueueUsage(e.device_id, e.events);
+      }),
       bus.on('outage.ended', (e) => this.enqueue('outage', e)),
       bus.on('alert', (e) => this.enqueue('event', e)),
       bus.on('link.changed', (l) => this.onLink(l)),
@@ -176,6 +191,21 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     this.pump.kick();
     if (this.totalDrops() !== before) this.maybeReportDrops();
     return env;
+  }
+
+  /**
+   * Takes usage from inside the producer's own transaction instead of from the bus: the row
+   * commits (or fails, e.g. disk full) together with the producer's.
+   */
+  takeUsageFrom(source: TransactionalUsageSource): void {
+    this.usageHooked = true;
+    source.addTransactionHook((deviceId, stored) => {
+      if (stored.length > 0) this.enqueueUsage(deviceId, stored);
+    });
+  }
+
+  enqueueUsage(deviceId: string, events: ReadonlyArray<Record<string, unknown>>): void {
+    this.enqueue('usage', { device_id: deviceId, events: events.map(usageEvent) });
   }
 
   enqueueHealth(): void {

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../core/logger.js';
+import { type DevicePushOptions, devicePushRoutes } from '../devices/push-routes.js';
 import { installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
 
@@ -9,6 +10,8 @@ export const BODY_LIMIT = 256 * 1024;
 export interface WebDeps {
   log: Logger;
   dbOk(): boolean;
+  /** Kiosk push API (device tokens); technician device routes are mounted by the web module. */
+  devicePush?: DevicePushOptions;
 }
 
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
@@ -25,5 +28,6 @@ export function buildServer(deps: WebDeps): FastifyInstance {
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandlers(app);
   app.register(healthRoutes, { dbOk: deps.dbOk });
+  if (deps.devicePush) app.register(devicePushRoutes, deps.devicePush);
   return app;
 }

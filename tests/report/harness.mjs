@@ -1,9 +1,9 @@
-// A test harness around the real built app (dist/app.js): stands in for the device module
-// (whose HTTP events route is not on this branch) by emitting `usage.stored` on the bus.
+// A test harness around the real built app (dist/app.js), driven over stdin so tests can
+// kill -9 it mid-stream. Usage goes through the real devices ingest (without HTTP auth).
 // stdin lines:  usage <count> <per-message>  |  health [n]  |  alert <code> [n]  |  link <verdict>  |  outage <layer>
 //               device <id> <state>  |  status  |  stop
 // stdout lines: READY <runId> | ACK <event-id> (after the event's outbox row is durable)
-//               STATUS <json> | DONE <cmd> | STOPPED
+//               STATUS <k> <json> | DONE <cmd> <k> | STOPPED   (k = the command's line number)
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { buildApp } from '../../dist/app.js';
@@ -23,7 +23,9 @@ out(`READY ${app.deps.runId}`);
 
 const bus = app.deps.bus;
 const rl = createInterface({ input: process.stdin });
+let k = 0;
 for await (const line of rl) {
+  k++;
   const [cmd, a, b] = line.trim().split(/\s+/);
   if (cmd === 'usage') {
     const count = Number(a);
@@ -32,18 +34,19 @@ for await (const line of rl) {
       const events = [];
       for (let j = i; j < Math.min(count, i + per); j++)
         events.push({ id: randomUUID(), type: 'service_use', service: 'ktp', outcome: 'ok' });
-      // The listener enqueues synchronously and durably: when emit returns, the row is on disk.
-      bus.emit('usage.stored', { device_id: 'adm-1', events });
+      // The real devices ingest: resolves once the events (and their outbox row, enqueued
+      // inside the same durable transaction) are committed — what a 202 would acknowledge.
+      await app.devices.ingest.submit('adm-1', events);
       out(events.map((e) => `ACK ${e.id}`).join('\n'));
     }
-    out('DONE usage');
+    out(`DONE usage ${k}`);
   } else if (cmd === 'health') {
     for (let i = 0; i < Number(a ?? 1); i++) app.report.enqueueHealth();
-    out('DONE health');
+    out(`DONE health ${k}`);
   } else if (cmd === 'alert') {
     for (let i = 0; i < Number(b ?? 1); i++)
       bus.emit('alert', { code: a ?? 'test', severity: 'info', message: 'test alert', details: { n: i } });
-    out('DONE alert');
+    out(`DONE alert ${k}`);
   } else if (cmd === 'outage') {
     const end = new Date();
     bus.emit('outage.ended', {
@@ -52,7 +55,7 @@ for await (const line of rl) {
       duration_s: 90,
       fault_layer: a ?? 'isp',
     });
-    out('DONE outage');
+    out(`DONE outage ${k}`);
   } else if (cmd === 'link') {
     bus.emit('link.changed', {
       verdict: a,
@@ -61,7 +64,7 @@ for await (const line of rl) {
       layers: {},
       outage: null,
     });
-    out('DONE link');
+    out(`DONE link ${k}`);
   } else if (cmd === 'device') {
     bus.emit('device.changed', {
       id: a,
@@ -72,9 +75,9 @@ for await (const line of rl) {
       reason: null,
       last_heartbeat: null,
     });
-    out('DONE device');
+    out(`DONE device ${k}`);
   } else if (cmd === 'status') {
-    out(`STATUS ${JSON.stringify(app.report.live())}`);
+    out(`STATUS ${k} ${JSON.stringify(app.report.live())}`);
   } else if (cmd === 'stop') {
     break;
   }

@@ -32,6 +32,8 @@ export class Harness {
   lines: string[] = [];
   stderr = '';
   runId = '';
+  /** Commands written to this process (its line numbers start at 1 per start). */
+  private written = 0;
 
   constructor(dir: string, config: Record<string, unknown>) {
     this.dir = dir;
@@ -42,6 +44,7 @@ export class Harness {
 
   async start(): Promise<void> {
     this.lines = [];
+    this.written = 0;
     const proc = spawn(process.execPath, [HARNESS, this.configPath], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = proc;
     let buf = '';
@@ -64,26 +67,24 @@ export class Harness {
 
   /** Sends one command and waits for its DONE/STATUS line. */
   async send(cmd: string, timeoutMs = 20_000): Promise<string> {
-    const from = this.lines.length;
+    // Lines are numbered by the harness, so a reply is never confused with an earlier one's.
+    const k = ++this.written;
     this.proc?.stdin?.write(`${cmd}\n`);
     const verb = cmd.split(' ')[0];
-    return waitFor(
-      () =>
-        this.lines
-          .slice(from)
-          .find((l) => l === `DONE ${verb}` || (verb === 'status' && l.startsWith('STATUS '))),
-      timeoutMs,
-      10,
-    );
+    const done = `DONE ${verb} ${k}`;
+    const status = `STATUS ${k} `;
+    return waitFor(() => this.lines.find((l) => l === done || l.startsWith(status)), timeoutMs, 10);
   }
 
   /** Sends a command without waiting (to kill mid-write). */
   write(cmd: string): void {
+    this.written++;
     this.proc?.stdin?.write(`${cmd}\n`);
   }
 
   async status(): Promise<Record<string, unknown>> {
-    return JSON.parse((await this.send('status')).slice(7)) as Record<string, unknown>;
+    const line = await this.send('status');
+    return JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
   }
 
   logs(): Array<Record<string, unknown>> {

@@ -1,6 +1,7 @@
 import { m001Core } from './001-core.js';
+import { m003Devices } from './003-devices.js';
 import { m004Report } from './004-report.js';
 import type { Migration } from './types.js';
 
 /** Append new migrations at the end; never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [m001Core, m004Report];
+export const MIGRATIONS: readonly Migration[] = [m001Core, m003Devices, m004Report];
