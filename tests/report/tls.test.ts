@@ -118,7 +118,9 @@ describe('TLS and credentials', () => {
   });
 
   it('a wrong CA is refused with a clear error and no tight loop', async () => {
-    const daemon = await TestDaemon.start({ config: { mqtt: mqttConfig('wrongca.pem') } });
+    const daemon = await TestDaemon.start({
+      config: { mqtt: { ...mqttConfig('wrongca.pem'), health_interval_s: 10 } },
+    });
     try {
       // 15 s instead of the issue's 60 s to keep the suite fast: with reconnect_min_s 0.5 the
       // full-jitter ceilings are 0.5, 1, 2, 4, 8, 16 s..., so about 6 attempts are expected in
@@ -134,6 +136,11 @@ describe('TLS and credentials', () => {
       // The persisted outbox status section explains it too (what `kampung-gw status` shows).
       const db = new Database(join(daemon.dataDir, 'gateway.db'), { readonly: true });
       const row = db.prepare("SELECT json FROM current_state WHERE key = 'outbox'").get() as { json: string };
+      // Meanwhile the health timer kept queueing samples for later (first one within 10 s).
+      const health = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE class = 'health'").get() as {
+        n: number;
+      };
+      expect(health.n).toBeGreaterThanOrEqual(1);
       db.close();
       const outbox = JSON.parse(row.json) as { connected: boolean; last_error: string };
       expect(outbox.connected).toBe(false);
