@@ -11,6 +11,7 @@ import { Lifecycle, type Service } from './core/service.js';
 import { DevicesService } from './devices/devices-service.js';
 import type { GatewayBus, GatewayEvents } from './events.js';
 import { createProbe } from './probes/registry.js';
+import { probeRunner } from './report/probe-command.js';
 import { ReportService } from './report/report-service.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
@@ -100,10 +101,9 @@ export function buildApp(options: AppOptions): App {
         mqtt: config.mqtt,
         log: log.child({ component: 'report' }),
         rootLog: log,
-        // TODO(integration): lend the commands their hooks once those modules are merged:
-        // runProbe (ping, uplink probe registry), diagnose (uplink ladder), refreshCache (cache).
-        // Until then those commands answer { ok: false, error: { code: 'not_available' } }.
-        hooks: {},
+        // TODO(integration): lend `diagnose` (uplink ladder) and `refreshCache` (cache) once
+        // those modules are merged; until then they answer error code 'not_available'.
+        hooks: { runProbe: probeRunner({ ...deps, log: log.child({ component: 'report' }), createProbe }) },
       })
     : undefined;
   if (report) status.register(report);

@@ -31,7 +31,12 @@ describe('remote commands', () => {
     writeFileSync(join(tmp.path, 'mqtt.secret'), 'very-secret\n');
     daemon = await TestDaemon.start({
       config: {
-        uplink: { probes: [{ name: 'router', layer: 'lan', type: 'tcp', host: '127.0.0.1', port: 9 }] },
+        uplink: {
+          probes: [
+            { name: 'router', layer: 'lan', type: 'tcp', host: '127.0.0.1', port: broker.port },
+            { name: 'closed', layer: 'isp', type: 'tcp', host: '127.0.0.1', port: 9 },
+          ],
+        },
         mqtt: {
           url: broker.url,
           username: 'gw-3510170012',
@@ -99,8 +104,16 @@ describe('remote commands', () => {
   it('each allow-listed command replies, correlated, over MQTT 3.1.1 too', async () => {
     expect((await call4('flush-outbox', 'f1')).body).toMatchObject({ ok: true, result: { connected: true } });
     expect((await call4('get-config', 'g2')).body.ok).toBe(true);
+    // ping runs a configured probe by name: a dead target is a result, not an error.
+    expect((await call4('ping', 'p1', { probe: 'router' })).body).toMatchObject({
+      ok: true,
+      result: { probe: 'router', outcome: 'ok' },
+    });
+    expect((await call4('ping', 'p3', { probe: 'closed' })).body).toMatchObject({
+      ok: true,
+      result: { outcome: 'refused' },
+    });
     // Not on this branch (uplink/cache modules plug in later): a clear error, still correlated.
-    expect((await call4('ping', 'p1', { probe: 'router' })).body.error?.code).toBe('not_available');
     expect((await call4('ping', 'p2', { probe: 'nope' })).body.error?.code).toBe('bad_args');
     expect((await call4('diagnose', 'd1')).body.error?.code).toBe('not_available');
     expect((await call4('refresh-cache', 'r1')).body.error?.code).toBe('not_available');
