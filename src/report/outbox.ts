@@ -76,11 +76,16 @@ export class Outbox {
   enqueue<T>(cls: MessageClass, data: T): Envelope<T> | undefined {
     const work = () => this.insert(cls, data);
     const db = this.d.store.db;
-    const out = db.inTransaction
-      ? work()
-      : cls === 'health'
-        ? this.d.store.batch(work)
-        : this.d.store.durable(work);
+    let out: Envelope<T> | undefined;
+    if (db.inTransaction) {
+      out = work();
+      // The caller's transaction may still roll back (e.g. disk full): check once it is over
+      // (better-sqlite3 transactions are synchronous, so a microtask runs after the outcome).
+      const id = this.lastId;
+      if (out) queueMicrotask(() => this.verifyInserted(id));
+    } else {
+      out = cls === 'health' ? this.d.store.batch(work) : this.d.store.durable(work);
+    }
     this.d.onChange();
     return out;
   }

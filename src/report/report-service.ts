@@ -1,4 +1,4 @@
-import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -10,13 +10,16 @@ import type { DeviceStatus, LinkStatus, OutboxStatus, StatusSection } from '../s
 import { StateRepo } from '../store/state-repo.js';
 import type { Store } from '../store/store.js';
 import { type CommandHooks, registerBuiltins } from './builtin-commands.js';
-import { CommandRegistry, type CommandReply } from './commands.js';
+import { CommandResponder } from './command-responder.js';
+import { CommandRegistry } from './commands.js';
 import type { MqttConfig } from './config-schema.js';
 import { MqttConnection } from './connection.js';
+import { DropReporter } from './drop-reporter.js';
 import { buildHealth } from './health.js';
 import { Outbox } from './outbox.js';
 import { type DrainProgress, OutboxPump } from './outbox-pump.js';
 import { OutboxRepo } from './outbox-repo.js';
+import { RetainedState } from './retained-state.js';
 import { CLASSES, type MessageClass, Topics } from './topics.js';
 
 export interface ReportDeps {
@@ -36,8 +39,6 @@ export interface ReportDeps {
 }
 
 export type OutboxSection = OutboxStatus & DrainProgress & { attempts: number; last_error: string | null };
-
-const MAX_CONCURRENT_COMMANDS = 4;
 
 /** A producer whose hooks run inside its own durable transaction (the devices usage ingest). */
 export interface TransactionalUsageSource {
@@ -67,17 +68,15 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   private readonly pump: OutboxPump;
   private readonly conn: MqttConnection;
   private client: MqttClient | undefined;
-  private link: LinkStatus | undefined;
-  private readonly devices = new Map<string, DeviceStatus>();
+  private readonly retained: RetainedState;
   private readonly unsubscribe: Array<() => void> = [];
   private healthTask: TaskHandle | undefined;
   private persistTask: TaskHandle | undefined;
   private builtins: { stop(): void } | undefined;
   private dirty = true;
   private dropsAtHealth: Record<string, number> = {};
-  private dropsReported: Record<string, number> = {};
-  private dropEventTimer: { cancel(): void } | undefined;
-  private running = 0;
+  private readonly drops: DropReporter;
+  private readonly responder: CommandResponder;
   private usageHooked = false;
 
   constructor(deps: ReportDeps) {
@@ -126,16 +125,29 @@ export class ReportService implements Service, StatusSection<'outbox'> {
         }),
       onUp: (c) => this.onUp(c),
       onDown: () => this.onDown(),
-      onMessage: (t, p, pk) => void this.onCommand(t, p, pk),
+      onMessage: (t, p, pk) => {
+        const client = this.client;
+        if (client) void this.responder.handle(client, () => this.client, t, p, pk);
+      },
+    });
+    this.retained = new RetainedState({
+      ...deps,
+      topics: this.topics,
+      commandNames: () => this.commands.names(),
+    });
+    this.responder = new CommandResponder({ registry: this.commands, topics: this.topics });
+    this.drops = new DropReporter({
+      outbox: this.outbox,
+      repo: this.repo,
+      store: deps.store,
+      scheduler: deps.scheduler,
+      kick: () => this.pump.kick(),
     });
   }
 
   start(): void {
     this.outbox.start();
-    const drops = this.outbox.drops();
-    const counters = this.repo.counters();
-    this.dropsAtHealth = { ...drops };
-    for (const c of CLASSES) this.dropsReported[c] = counters.get(`reported.${c}`) ?? 0;
+    this.dropsAtHealth = { ...this.outbox.drops() };
     this.builtins = registerBuiltins(this.commands, {
       config: this.d.config,
       rootLog: this.d.rootLog,
@@ -167,7 +179,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
       initialDelayMs: 1000,
       run: () => this.persist(),
     });
-    this.maybeReportDrops();
+    this.drops.start();
     this.conn.start();
   }
 
@@ -175,7 +187,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     for (const u of this.unsubscribe.splice(0)) u();
     this.healthTask?.cancel();
     this.persistTask?.cancel();
-    this.dropEventTimer?.cancel();
+    this.drops.stop();
     this.builtins?.stop();
     this.pump.detach();
     await this.conn.stop();
@@ -186,10 +198,10 @@ export class ReportService implements Service, StatusSection<'outbox'> {
 
   /** Stores one outbox message; exposed for producers that hold no bus (tests, future modules). */
   enqueue(cls: MessageClass, data: unknown): ReturnType<Outbox['enqueue']> {
-    const before = this.totalDrops();
+    const before = this.outbox.dropTotal;
     const env = this.outbox.enqueue(cls, data);
     this.pump.kick();
-    if (this.totalDrops() !== before) this.maybeReportDrops();
+    if (this.outbox.dropTotal !== before) this.drops.poke();
     return env;
   }
 
@@ -236,16 +248,11 @@ export class ReportService implements Service, StatusSection<'outbox'> {
 
   private onUp(client: MqttClient): void {
     this.client = client;
-    const retain = { qos: 1 as const, retain: true };
-    const fail = (err?: Error) => err && this.d.log.debug({ err }, 'retained publish not acknowledged');
     // Order on the wire: subscribe, birth, link, devices; then the pump (live first, backlog).
     client.subscribe(this.topics.cmdFilter, { qos: 1 }, (err) => {
       if (err) this.d.log.warn({ err }, 'mqtt: command subscription failed');
     });
-    client.publish(this.topics.status, JSON.stringify(this.birth()), retain, fail);
-    client.publish(this.topics.link, JSON.stringify(this.currentLink()), retain, fail);
-    for (const dev of this.currentDevices())
-      client.publish(this.topics.device(dev.id), JSON.stringify(dev), retain, fail);
+    this.retained.publishAll(client);
     this.pump.attach({
       publish: (t, p, done) => client.publish(t, p, { qos: 1 }, (err) => done(err ?? undefined)),
     });
@@ -259,34 +266,8 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     this.changed();
   }
 
-  private birth() {
-    const g = this.d.status.snapshot().gateway;
-    return {
-      online: true,
-      gw: this.d.config.gateway.id,
-      name: this.d.config.gateway.name,
-      version: this.d.version,
-      boot: this.d.runId,
-      started_at: g.started_at,
-      ts: this.now(),
-      clock_synced: this.d.clock.synced(),
-      commands: this.commands.names(),
-    };
-  }
-
-  private currentLink(): LinkStatus {
-    return this.link ?? this.d.status.snapshot().link;
-  }
-
-  private currentDevices(): DeviceStatus[] {
-    const merged = new Map(this.d.status.snapshot().devices.map((dv) => [dv.id, dv]));
-    for (const [id, dv] of this.devices) merged.set(id, dv);
-    return [...merged.values()];
-  }
-
   private onLink(l: LinkStatus): void {
-    this.link = l;
-    this.client?.publish(this.topics.link, JSON.stringify(l), { qos: 1, retain: true });
+    this.retained.setLink(l, this.client);
     const severity = l.verdict === 'down' ? 'critical' : l.verdict === 'up' ? 'info' : 'warning';
     this.enqueue('event', {
       code: 'link_changed',
@@ -297,73 +278,12 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   }
 
   private onDevice(dev: DeviceStatus): void {
-    this.devices.set(dev.id, dev);
-    this.client?.publish(this.topics.device(dev.id), JSON.stringify(dev), { qos: 1, retain: true });
+    this.retained.setDevice(dev, this.client);
     this.enqueue('event', {
       code: 'device_changed',
       severity: dev.state === 'offline' ? 'warning' : 'info',
       message: `device ${dev.id} ${dev.state}`,
       details: { id: dev.id, state: dev.state, reason: dev.reason },
-    });
-  }
-
-  private async onCommand(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
-    const name = this.topics.commandName(topic);
-    if (name === undefined) return;
-    const client = this.client;
-    let reply: CommandReply;
-    if (this.running >= MAX_CONCURRENT_COMMANDS) {
-      reply = { id: null, ok: false, error: { code: 'failed', message: 'busy: too many commands at once' } };
-    } else {
-      this.running++;
-      try {
-        reply = await this.commands.handle(name, payload);
-      } finally {
-        this.running--;
-      }
-    }
-    const props = packet.properties;
-    const asked = props?.responseTopic;
-    const to = asked && this.replyTopicAllowed(asked) ? asked : this.topics.cmdReply(name.slice(0, 64));
-    const opts = props?.correlationData
-      ? { qos: 1 as const, properties: { correlationData: props.correlationData } }
-      : { qos: 1 as const };
-    if (client && client === this.client) client.publish(to, JSON.stringify(reply), opts);
-  }
-
-  /** A response topic may not carry wildcards nor land on one of our own data topics. */
-  private replyTopicAllowed(t: string): boolean {
-    if (t.length > 256 || /[#+]/.test(t) || t.includes(String.fromCharCode(0))) return false;
-    return !t.startsWith(`${this.topics.root}/`) || t.startsWith(`${this.topics.root}/cmd/`);
-  }
-
-  private totalDrops(): number {
-    return this.outbox.dropTotal;
-  }
-
-  /** One `event` per burst of drops (coalesced for a second), with exact per-class counts. */
-  private maybeReportDrops(): void {
-    if (this.dropEventTimer) return;
-    this.dropEventTimer = this.d.scheduler.after('report-drop-event', 1000, () => {
-      this.dropEventTimer = undefined;
-      const drops = this.outbox.drops();
-      const fresh: Record<string, number> = {};
-      for (const c of CLASSES)
-        if (drops[c] > (this.dropsReported[c] ?? 0)) fresh[c] = drops[c] - (this.dropsReported[c] ?? 0);
-      if (Object.keys(fresh).length === 0) return;
-      this.d.store.durable(() => {
-        this.outbox.enqueue('event', {
-          code: 'outbox_dropped',
-          severity: 'warning',
-          message: 'outbox full: messages were shed',
-          details: { dropped: fresh, dropped_total: drops },
-        });
-        for (const [c, n] of Object.entries(fresh)) this.repo.addCounter(`reported.${c}`, n);
-      });
-      this.dropsReported = { ...drops };
-      this.pump.kick();
-      // Room for this event may itself have shed something: report that too.
-      if (this.totalDrops() !== Object.values(drops).reduce((a, b) => a + b, 0)) this.maybeReportDrops();
     });
   }
 

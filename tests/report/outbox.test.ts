@@ -220,6 +220,25 @@ describe('outbox (real SQLite)', () => {
     r.close();
   });
 
+  it('joins a caller transaction; a rollback leaves no row, no seq gap and correct counters', async () => {
+    const r = rig(dir());
+    r.outbox.enqueue('usage', { n: 1 });
+    expect(() =>
+      r.store.durable(() => {
+        r.outbox.enqueue('usage', { n: 2 });
+        throw new Error('producer failed after enqueue (e.g. disk full)');
+      }),
+    ).toThrow();
+    await sleep(0);
+    expect(r.outbox.depth()).toBe(1);
+    expect(r.outbox.enqueue('usage', { n: 3 })?.seq).toBe(2);
+    const b = fakeBroker(1);
+    r.pump.attach(b.sender);
+    await waitFor(() => r.outbox.depth() === 0, 5000);
+    expect(b.sent.map((x) => JSON.parse(x.payload).data.n)).toEqual([1, 3]);
+    r.close();
+  });
+
   it('markHistorical flips only the envelope flag', () => {
     const p =
       '{"v":1,"gw":"1","boot":"b","seq":1,"id":"i","ts":"t","clock_synced":false,"historical":false,"data":{"historical":false}}';
