@@ -177,6 +177,9 @@ export class MqttConnection {
       resubscribe: false,
       will: { topic: this.d.statusTopic, payload: Buffer.from(this.d.willPayload()), qos: 1, retain: true },
     };
+    // MQTT 5: the broker must not forward us anything bigger (only commands are subscribed;
+    // requests over 8 KiB get an error reply, over 64 KiB they never reach the box).
+    if (c.protocol_version === 5) o.properties = { maximumPacketSize: 64 * 1024 };
     if (c.username) o.username = c.username;
     if (c.password_file) o.password = readFileSync(c.password_file, 'utf8').replace(/\r?\n$/, '');
     if (c.ca_file) o.ca = readFileSync(c.ca_file);
