@@ -37,6 +37,7 @@ describe('TLS and credentials', () => {
   const dir = tmp.path;
   let broker: TestBroker;
   let tlsPort = 0;
+  let mtlsPort = 0;
 
   beforeAll(async () => {
     makeCa(dir, 'ca');
@@ -73,10 +74,41 @@ describe('TLS and credentials', () => {
       '-out',
       'server.pem',
     );
+    // A client certificate for the mutual-TLS listener.
+    openssl(
+      dir,
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=gw-3510170012',
+      '-keyout',
+      'client.key',
+      '-out',
+      'client.csr',
+    );
+    openssl(
+      dir,
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      'client.pem',
+    );
     writeFileSync(join(dir, 'passwd'), '');
     execFileSync('mosquitto_passwd', ['-b', join(dir, 'passwd'), 'gw-3510170012', 's3cret-pass']);
     writeFileSync(join(dir, 'mqtt.secret'), 's3cret-pass\n');
     tlsPort = await freePort();
+    mtlsPort = await freePort();
     broker = new TestBroker({
       allowAnonymous: false,
       extraConfig: [
@@ -86,10 +118,16 @@ describe('TLS and credentials', () => {
         `cafile ${join(dir, 'ca.pem')}`,
         `certfile ${join(dir, 'server.pem')}`,
         `keyfile ${join(dir, 'server.key')}`,
+        `listener ${mtlsPort} 127.0.0.1`,
+        `cafile ${join(dir, 'ca.pem')}`,
+        `certfile ${join(dir, 'server.pem')}`,
+        `keyfile ${join(dir, 'server.key')}`,
+        'require_certificate true',
       ],
     });
     await broker.start();
     await waitForPort(tlsPort);
+    await waitForPort(mtlsPort);
   });
   afterAll(async () => {
     await broker.dispose();
@@ -149,6 +187,22 @@ describe('TLS and credentials', () => {
       await daemon.dispose();
     }
   }, 30_000);
+
+  it('mutual TLS: cert_file/key_file are presented; without them the broker refuses', async () => {
+    const mtls = { ...mqttConfig('ca.pem'), url: `mqtts://127.0.0.1:${mtlsPort}` };
+    const withCert = await TestDaemon.start({
+      config: { mqtt: { ...mtls, cert_file: join(dir, 'client.pem'), key_file: join(dir, 'client.key') } },
+    });
+    const without = await TestDaemon.start({ config: { mqtt: mtls } });
+    try {
+      await withCert.waitForLog((l) => l.msg === 'mqtt: connected', 10_000);
+      await without.waitForLog((l) => l.msg === 'mqtt: disconnected; reconnect scheduled', 10_000);
+      expect(without.logs.some((l) => l.msg === 'mqtt: connected')).toBe(false);
+    } finally {
+      await withCert.dispose();
+      await without.dispose();
+    }
+  });
 
   it('a wrong password is refused (not authorised) and retried with backoff', async () => {
     writeFileSync(join(dir, 'bad.secret'), 'nope\n');
