@@ -12,6 +12,8 @@ import { Lifecycle, type Service } from './core/service.js';
 import { DevicesService } from './devices/devices-service.js';
 import type { GatewayBus, GatewayEvents } from './events.js';
 import { createProbe } from './probes/registry.js';
+import { probeRunner } from './report/probe-command.js';
+import { ReportService } from './report/report-service.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
@@ -62,6 +64,7 @@ export interface App {
   deps: Deps;
   /** For the action/command layer: refreshCache() and wipe(). */
   cache: CacheService;
+  report: ReportService | undefined;
   /** Devices module; the web module mounts `deviceTechRoutes` with `devices.techOptions`. */
   devices: DevicesService;
   http: HttpService;
@@ -139,8 +142,25 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
+  // Regency reporting (MQTT): only when an `mqtt` section is configured.
+  const report = config.mqtt
+    ? new ReportService({
+        ...deps,
+        mqtt: config.mqtt,
+        log: log.child({ component: 'report' }),
+        rootLog: log,
+        // TODO(integration): lend `diagnose` (uplink ladder) and `refreshCache` (cache) once
+        // those modules are merged; until then they answer error code 'not_available'.
+        hooks: { runProbe: probeRunner({ ...deps, log: log.child({ component: 'report' }), createProbe }) },
+      })
+    : undefined;
+  if (report) status.register(report);
+
   const devices = new DevicesService({ ...deps, createProbe });
   status.register(devices.statusSection);
+  // Usage events enter the outbox inside the same durable commit that stores them (no window
+  // in which a crash loses the regency's copy; a full disk refuses both with 507).
+  if (report) report.takeUsageFrom(devices.ingest);
 
   const cache = new CacheService({ ...deps, log: log.child({ component: 'cache' }) });
   status.register(cache);
@@ -167,10 +187,20 @@ export function buildApp(options: AppOptions): App {
     system,
     run,
     ...(metrics ? [metrics] : []),
+    ...(report ? [report] : []),
     devices,
     cache,
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });
-  return { deps, devices, cache, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
+  return {
+    deps,
+    report,
+    devices,
+    cache,
+    http,
+    server,
+    start: () => lifecycle.start(),
+    stop: () => lifecycle.stop(),
+  };
 }

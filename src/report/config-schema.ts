@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 export const MqttConfigSchema = Type.Object(
   {
@@ -17,6 +17,13 @@ export const MqttConfigSchema = Type.Object(
     outbox_max_mb: Type.Number({ minimum: 1, maximum: 4096, default: 64 }),
     drain_per_s: Type.Integer({ minimum: 1, maximum: 100000, default: 200 }),
     connect_delay_max_s: Type.Number({ minimum: 0, maximum: 600, default: 30 }),
+    // Reconnect backoff: full jitter over min(reconnect_max_s, reconnect_min_s * 2^attempt).
+    reconnect_min_s: Type.Number({ minimum: 0.05, maximum: 60, default: 1 }),
+    reconnect_max_s: Type.Number({ minimum: 1, maximum: 300, default: 300 }),
+    // QoS 1 messages the outbox keeps unacknowledged at once (mqtt.js never queues more).
+    inflight_window: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
   },
   { additionalProperties: false },
 );
+
+export type MqttConfig = Static<typeof MqttConfigSchema>;

@@ -1,0 +1,119 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { MessageClass } from './topics.js';
+
+export interface OutboxRow {
+  id: number;
+  seq: number;
+  msg_id: string;
+  class: MessageClass;
+  topic: string;
+  payload: string;
+  bytes: number;
+  created_wall: number;
+}
+
+export type RowMeta = Pick<OutboxRow, 'id' | 'class' | 'bytes'>;
+
+const SQL = {
+  nextSeq: `UPDATE report_counters SET value = value + 1 WHERE key = 'seq' RETURNING value`,
+  insert: `INSERT INTO outbox (seq, msg_id, class, topic, payload, bytes, created_wall)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  after: 'SELECT * FROM outbox WHERE id > ? AND id <= ? ORDER BY id LIMIT ?',
+  del: 'DELETE FROM outbox WHERE id = ?',
+  delRange: 'DELETE FROM outbox WHERE id BETWEEN ? AND ?',
+  update: 'UPDATE outbox SET payload = ?, bytes = ? WHERE id = ?',
+  oldestOf: 'SELECT id, class, bytes, payload FROM outbox WHERE class = ? AND id > ? ORDER BY id LIMIT ?',
+  ofClass: 'SELECT * FROM outbox WHERE class = ? ORDER BY id',
+  totals: 'SELECT class, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM outbox GROUP BY class',
+  oldest: 'SELECT created_wall FROM outbox ORDER BY id LIMIT 1',
+  exists: 'SELECT 1 AS x FROM outbox WHERE id = ?',
+  maxId: 'SELECT COALESCE(MAX(id), 0) AS id FROM outbox',
+  counters: 'SELECT key, value FROM report_counters',
+  addCounter: `INSERT INTO report_counters (key, value) VALUES (?, ?)
+               ON CONFLICT (key) DO UPDATE SET value = value + excluded.value`,
+} as const;
+
+/**
+ * SQL of the outbox and its counters. Statements are prepared once per database handle:
+ * the drain path runs these thousands of times a second.
+ */
+export class OutboxRepo {
+  private readonly db: () => Database;
+  private cache: { db: Database; stmts: Map<string, Statement> } | undefined;
+
+  constructor(deps: { db: () => Database }) {
+    this.db = deps.db;
+  }
+
+  private st(key: keyof typeof SQL): Statement {
+    const db = this.db();
+    if (this.cache?.db !== db) this.cache = { db, stmts: new Map() };
+    let s = this.cache.stmts.get(key);
+    if (!s) {
+      s = db.prepare(SQL[key]);
+      this.cache.stmts.set(key, s);
+    }
+    return s;
+  }
+
+  /** Allocates the next envelope seq; call inside the transaction that inserts the row. */
+  nextSeq(): number {
+    return (this.st('nextSeq').get() as { value: number }).value;
+  }
+
+  insert(r: Omit<OutboxRow, 'id'>): number {
+    const info = this.st('insert').run(r.seq, r.msg_id, r.class, r.topic, r.payload, r.bytes, r.created_wall);
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Rows with afterId < id <= maxId, oldest first. */
+  after(afterId: number, maxId: number, limit: number): OutboxRow[] {
+    return this.st('after').all(afterId, maxId, limit) as OutboxRow[];
+  }
+
+  delete(id: number): boolean {
+    return this.st('del').run(id).changes > 0;
+  }
+
+  /** Deletes ids lo..hi; returns how many rows went. */
+  deleteRange(lo: number, hi: number): number {
+    return this.st('delRange').run(lo, hi).changes;
+  }
+
+  update(id: number, payload: string, bytes: number): void {
+    this.st('update').run(payload, bytes, id);
+  }
+
+  oldestOf(cls: MessageClass, afterId: number, limit: number): Array<RowMeta & { payload: string }> {
+    return this.st('oldestOf').all(cls, afterId, limit) as Array<RowMeta & { payload: string }>;
+  }
+
+  allOf(cls: MessageClass): OutboxRow[] {
+    return this.st('ofClass').all(cls) as OutboxRow[];
+  }
+
+  totals(): Array<{ class: MessageClass; n: number; bytes: number }> {
+    return this.st('totals').all() as Array<{ class: MessageClass; n: number; bytes: number }>;
+  }
+
+  oldestWall(): number | undefined {
+    return (this.st('oldest').get() as { created_wall: number } | undefined)?.created_wall;
+  }
+
+  exists(id: number): boolean {
+    return this.st('exists').get(id) !== undefined;
+  }
+
+  maxId(): number {
+    return (this.st('maxId').get() as { id: number }).id;
+  }
+
+  counters(): Map<string, number> {
+    const rows = this.st('counters').all() as Array<{ key: string; value: number }>;
+    return new Map(rows.map((r) => [r.key, r.value]));
+  }
+
+  addCounter(key: string, n: number): void {
+    this.st('addCounter').run(key, n);
+  }
+}

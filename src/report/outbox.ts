@@ -1,0 +1,270 @@
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Scheduler } from '../core/scheduler.js';
+import type { Store } from '../store/store.js';
+import { compactHealth } from './compact.js';
+import { type Envelope, encodeEnvelope, uuidv7 } from './envelope.js';
+import type { OutboxRepo, RowMeta } from './outbox-repo.js';
+import { CLASS_RANK, CLASSES, type MessageClass, type Topics } from './topics.js';
+
+export interface OutboxDeps {
+  store: Store;
+  repo: OutboxRepo;
+  clock: Clock;
+  scheduler: Scheduler;
+  log: Logger;
+  topics: Topics;
+  gw: string;
+  boot: string;
+  maxBytes: number;
+  /** Called after every change of depth or drop counts (status, pump). */
+  onChange(): void;
+}
+
+const ACK_FLUSH_ROWS = 512;
+const ACK_FLUSH_MS = 50;
+
+/**
+ * The durable outbox: every non-retained message is a row before it is published, and is
+ * deleted only after its PUBACK. Enforces `outbox_max_mb` by compacting health samples,
+ * then shedding the lowest class present; every drop is counted in report_counters.
+ */
+export class Outbox {
+  private readonly d: OutboxDeps;
+  private readonly count = new Map<MessageClass, number>();
+  private bytesTotal = 0;
+  private readonly dropped = new Map<MessageClass, number>();
+  /** Rows that must not be shed or compacted: in flight, or acknowledged but not yet deleted. */
+  readonly busy = new Set<number>();
+  private acked: RowMeta[] = [];
+  private ackTimer: { cancel(): void } | undefined;
+  private healthAtLastCompact = -1;
+  /** Highest row id inserted (lets the pump skip querying for live rows when none are new). */
+  lastId = 0;
+  /** Bumped whenever rows are removed other than by PUBACK (shedding, compaction). */
+  generation = 0;
+  /** Sum of all drop counters. */
+  dropTotal = 0;
+
+  constructor(deps: OutboxDeps) {
+    this.d = deps;
+  }
+
+  start(): void {
+    for (const c of CLASSES) this.count.set(c, 0);
+    this.bytesTotal = 0;
+    this.lastId = this.d.repo.maxId();
+    for (const t of this.d.repo.totals()) {
+      this.count.set(t.class, t.n);
+      this.bytesTotal += t.bytes;
+    }
+    const counters = this.d.repo.counters();
+    for (const c of CLASSES) this.dropped.set(c, counters.get(`drop.${c}`) ?? 0);
+    this.dropTotal = [...this.dropped.values()].reduce((a, b) => a + b, 0);
+  }
+
+  stop(): void {
+    this.flushAcks();
+  }
+
+  /**
+   * Stores one message. Acknowledged classes commit with fsync (store.durable); health uses
+   * store.batch. Inside a caller's open transaction it joins that transaction, so a producer
+   * can make "stored" and "queued for the regency" one atomic commit. Returns the envelope,
+   * or undefined when the message itself was shed (outbox full of higher classes).
+   */
+  enqueue<T>(cls: MessageClass, data: T): Envelope<T> | undefined {
+    const work = () => this.insert(cls, data);
+    const db = this.d.store.db;
+    let out: Envelope<T> | undefined;
+    if (db.inTransaction) {
+      out = work();
+      // The caller's transaction may still roll back (e.g. disk full): check once it is over
+      // (better-sqlite3 transactions are synchronous, so a microtask runs after the outcome).
+      const id = this.lastId;
+      if (out) queueMicrotask(() => this.verifyInserted(id));
+    } else {
+      out = cls === 'health' ? this.d.store.batch(work) : this.d.store.durable(work);
+    }
+    this.d.onChange();
+    return out;
+  }
+
+  private insert<T>(cls: MessageClass, data: T): Envelope<T> | undefined {
+    const wall = this.d.clock.wallMs();
+    // Size the row before allocating a seq: a message refused for space leaves no gap.
+    const probe = encodeEnvelope(this.envelope(0, '00000000-0000-7000-8000-000000000000', wall, data));
+    const estimate = Buffer.byteLength(probe) + 16;
+    if (!this.makeRoom(cls, estimate)) {
+      this.addDrop(cls, 1);
+      return undefined;
+    }
+    const seq = this.d.repo.nextSeq();
+    const env = this.envelope(seq, uuidv7(wall), wall, data);
+    const payload = encodeEnvelope(env);
+    const bytes = Buffer.byteLength(payload);
+    this.lastId = this.d.repo.insert({
+      seq,
+      msg_id: env.id,
+      class: cls,
+      topic: this.d.topics.forClass(cls),
+      payload,
+      bytes,
+      created_wall: wall,
+    });
+    this.count.set(cls, (this.count.get(cls) ?? 0) + 1);
+    this.bytesTotal += bytes;
+    return env;
+  }
+
+  private envelope<T>(seq: number, id: string, wall: number, data: T): Envelope<T> {
+    return {
+      v: 1,
+      gw: this.d.gw,
+      boot: this.d.boot,
+      seq,
+      id,
+      ts: new Date(wall).toISOString(),
+      clock_synced: this.d.clock.synced(),
+      historical: false,
+      data,
+    };
+  }
+
+  /** Frees space for `bytes` of class `cls`; false when the new message itself must go. */
+  private makeRoom(cls: MessageClass, bytes: number): boolean {
+    if (this.bytesTotal + bytes <= this.d.maxBytes) return true;
+    const health = this.count.get('health') ?? 0;
+    if (health > 1 && health !== this.healthAtLastCompact) {
+      const r = compactHealth(this.d.repo, this.busy);
+      this.generation++;
+      this.bytesTotal -= r.freedBytes;
+      this.count.set('health', health - r.removedRows);
+      this.healthAtLastCompact = this.count.get('health') ?? 0;
+      if (r.removedRows > 0) this.d.log.info({ folded: r.removedRows }, 'outbox: compacted health backlog');
+      if (this.bytesTotal + bytes <= this.d.maxBytes) return true;
+    }
+    for (const victim of [...CLASSES].sort((a, b) => CLASS_RANK[a] - CLASS_RANK[b])) {
+      if (CLASS_RANK[victim] > CLASS_RANK[cls]) return false;
+      let after = 0;
+      while (this.bytesTotal + bytes > this.d.maxBytes && (this.count.get(victim) ?? 0) > 0) {
+        const rows = this.d.repo.oldestOf(victim, after, 64);
+        if (rows.length === 0) break;
+        for (const r of rows) {
+          after = r.id;
+          if (this.busy.has(r.id) || !this.d.repo.delete(r.id)) continue;
+          this.generation++;
+          this.count.set(victim, (this.count.get(victim) ?? 0) - 1);
+          this.bytesTotal -= r.bytes;
+          // A health summary stands for several samples: count each one lost.
+          this.addDrop(victim, victim === 'health' ? samplesIn(r.payload) : 1);
+          if (this.bytesTotal + bytes <= this.d.maxBytes) return true;
+        }
+      }
+    }
+    return this.bytesTotal + bytes <= this.d.maxBytes;
+  }
+
+  private addDrop(cls: MessageClass, n: number): void {
+    this.d.repo.addCounter(`drop.${cls}`, n);
+    this.dropped.set(cls, (this.dropped.get(cls) ?? 0) + n);
+    this.dropTotal += n;
+  }
+
+  /** PUBACK received: the row is deleted in the next small batch (a lost delete only re-sends). */
+  ack(row: RowMeta): void {
+    this.acked.push(row);
+    if (this.acked.length >= ACK_FLUSH_ROWS) this.flushAcks();
+    else this.ackTimer ??= this.d.scheduler.after('outbox-ack-flush', ACK_FLUSH_MS, () => this.flushAcks());
+  }
+
+  flushAcks(): void {
+    this.ackTimer?.cancel();
+    this.ackTimer = undefined;
+    const rows = this.acked;
+    if (rows.length === 0) return;
+    this.acked = [];
+    rows.sort((a, b) => a.id - b.id);
+    this.d.store.batch(() => {
+      // Acks of a drain are mostly consecutive ids: one ranged DELETE per run of them. Every
+      // id in a run is acknowledged and busy (never shed), so the whole run exists.
+      let i = 0;
+      while (i < rows.length) {
+        let j = i;
+        while (j + 1 < rows.length && (rows[j + 1] as RowMeta).id === (rows[j] as RowMeta).id + 1) j++;
+        const lo = (rows[i] as RowMeta).id;
+        const hi = (rows[j] as RowMeta).id;
+        const gone = lo === hi ? (this.d.repo.delete(lo) ? 1 : 0) : this.d.repo.deleteRange(lo, hi);
+        if (gone === j - i + 1) {
+          for (let k = i; k <= j; k++) {
+            const r = rows[k] as RowMeta;
+            this.count.set(r.class, (this.count.get(r.class) ?? 0) - 1);
+            this.bytesTotal -= r.bytes;
+          }
+        } else {
+          this.resync();
+        }
+        i = j + 1;
+      }
+    });
+    for (const r of rows) this.busy.delete(r.id);
+    this.d.onChange();
+  }
+
+  private verifyInserted(id: number): void {
+    try {
+      if (!this.d.repo.exists(id)) this.resync();
+    } catch (err) {
+      this.d.log.warn({ err }, 'outbox: could not verify a joined insert');
+    }
+  }
+
+  /** Recounts from the table (only if an ack ever finds its row already gone). */
+  private resync(): void {
+    this.d.log.warn('outbox: counters out of step (rolled back or missing rows), recounting');
+    this.lastId = Math.max(this.lastId, this.d.repo.maxId());
+    this.dropped.clear();
+    const counters = this.d.repo.counters();
+    for (const c of CLASSES) this.dropped.set(c, counters.get(`drop.${c}`) ?? 0);
+    this.dropTotal = [...this.dropped.values()].reduce((a, b) => a + b, 0);
+    for (const c of CLASSES) this.count.set(c, 0);
+    this.bytesTotal = 0;
+    for (const t of this.d.repo.totals()) {
+      this.count.set(t.class, t.n);
+      this.bytesTotal += t.bytes;
+    }
+  }
+
+  depth(): number {
+    let n = 0;
+    for (const v of this.count.values()) n += v;
+    return n;
+  }
+
+  bytes(): number {
+    return this.bytesTotal;
+  }
+
+  drops(): Record<MessageClass, number> {
+    return Object.fromEntries(CLASSES.map((c) => [c, this.dropped.get(c) ?? 0])) as Record<
+      MessageClass,
+      number
+    >;
+  }
+
+  oldestAgeS(): number | null {
+    if (this.depth() === 0) return null;
+    const w = this.d.repo.oldestWall();
+    return w === undefined ? null : Math.max(0, Math.round((this.d.clock.wallMs() - w) / 1000));
+  }
+}
+
+function samplesIn(payload: string): number {
+  if (!payload.includes('"summary"')) return 1;
+  try {
+    const n = (JSON.parse(payload) as { data?: { summary?: { samples?: unknown } } }).data?.summary?.samples;
+    return typeof n === 'number' && n > 0 ? n : 1;
+  } catch {
+    return 1;
+  }
+}

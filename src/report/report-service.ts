@@ -1,0 +1,307 @@
+import type { MqttClient } from 'mqtt';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Scheduler, TaskHandle } from '../core/scheduler.js';
+import type { Service } from '../core/service.js';
+import type { GatewayBus } from '../events.js';
+import type { StatusHub } from '../status/status-hub.js';
+import type { DeviceStatus, LinkStatus, OutboxStatus, StatusSection } from '../status/types.js';
+import { StateRepo } from '../store/state-repo.js';
+import type { Store } from '../store/store.js';
+import { type CommandHooks, registerBuiltins } from './builtin-commands.js';
+import { CommandResponder } from './command-responder.js';
+import { CommandRegistry } from './commands.js';
+import type { MqttConfig } from './config-schema.js';
+import { MqttConnection } from './connection.js';
+import { DropReporter } from './drop-reporter.js';
+import { buildHealth } from './health.js';
+import { Outbox } from './outbox.js';
+import { type DrainProgress, OutboxPump } from './outbox-pump.js';
+import { OutboxRepo } from './outbox-repo.js';
+import { RetainedState } from './retained-state.js';
+import { CLASSES, type MessageClass, Topics } from './topics.js';
+
+export interface ReportDeps {
+  config: Config;
+  mqtt: MqttConfig;
+  log: Logger;
+  rootLog: Logger;
+  clock: Clock;
+  scheduler: Scheduler;
+  store: Store;
+  status: StatusHub;
+  bus: GatewayBus;
+  runId: string;
+  version: string;
+  hooks?: CommandHooks;
+  random?: () => number;
+}
+
+export type OutboxSection = OutboxStatus & DrainProgress & { attempts: number; last_error: string | null };
+
+/** A producer whose hooks run inside its own durable transaction (the devices usage ingest). */
+export interface TransactionalUsageSource {
+  addTransactionHook(hook: (deviceId: string, stored: ReadonlyArray<Record<string, unknown>>) => void): void;
+}
+
+/** The SPEC usage event: the kiosk's fields (no nulls), plus when the box received it. */
+function usageEvent(e: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: 'service_use' };
+  for (const [k, v] of Object.entries(e)) if (v !== null && v !== undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * Regency reporting: bus events → retained state (status, link, device/{id}) and the durable
+ * outbox (health, usage, outage, event); one MQTT connection; remote commands.
+ */
+export class ReportService implements Service, StatusSection<'outbox'> {
+  readonly name = 'report';
+  readonly section = 'outbox' as const;
+  readonly topics: Topics;
+  readonly commands: CommandRegistry;
+  private readonly d: ReportDeps;
+  private readonly repo: OutboxRepo;
+  private readonly state: StateRepo;
+  readonly outbox: Outbox;
+  private readonly pump: OutboxPump;
+  private readonly conn: MqttConnection;
+  private client: MqttClient | undefined;
+  private readonly retained: RetainedState;
+  private readonly unsubscribe: Array<() => void> = [];
+  private healthTask: TaskHandle | undefined;
+  private persistTask: TaskHandle | undefined;
+  private builtins: { stop(): void } | undefined;
+  private dirty = true;
+  private dropsAtHealth: Record<string, number> = {};
+  private readonly drops: DropReporter;
+  private readonly responder: CommandResponder;
+  private usageHooked = false;
+
+  constructor(deps: ReportDeps) {
+    this.d = deps;
+    this.topics = new Topics(deps.mqtt.topic_prefix, deps.config.gateway.id);
+    const db = () => deps.store.db;
+    this.repo = new OutboxRepo({ db });
+    this.state = new StateRepo({ db });
+    this.commands = new CommandRegistry({ log: deps.log });
+    this.outbox = new Outbox({
+      store: deps.store,
+      repo: this.repo,
+      clock: deps.clock,
+      scheduler: deps.scheduler,
+      log: deps.log,
+      topics: this.topics,
+      gw: deps.config.gateway.id,
+      boot: deps.runId,
+      maxBytes: deps.mqtt.outbox_max_mb * 1024 * 1024,
+      onChange: () => this.changed(),
+    });
+    this.pump = new OutboxPump({
+      outbox: this.outbox,
+      repo: this.repo,
+      clock: deps.clock,
+      scheduler: deps.scheduler,
+      log: deps.log,
+      window: deps.mqtt.inflight_window,
+      drainPerS: deps.mqtt.drain_per_s,
+    });
+    this.conn = new MqttConnection({
+      config: deps.mqtt,
+      clientId: `kgw-${deps.config.gateway.id}`,
+      statusTopic: this.topics.status,
+      log: deps.log,
+      scheduler: deps.scheduler,
+      random: deps.random,
+      willPayload: () => JSON.stringify({ online: false, gw: deps.config.gateway.id, boot: deps.runId }),
+      offlinePayload: () =>
+        JSON.stringify({
+          online: false,
+          gw: deps.config.gateway.id,
+          boot: deps.runId,
+          clean: true,
+          ts: this.now(),
+        }),
+      onUp: (c) => this.onUp(c),
+      onDown: () => this.onDown(),
+      onMessage: (t, p, pk) => {
+        const client = this.client;
+        if (client) void this.responder.handle(client, () => this.client, t, p, pk);
+      },
+    });
+    this.retained = new RetainedState({
+      ...deps,
+      topics: this.topics,
+      commandNames: () => this.commands.names(),
+    });
+    this.responder = new CommandResponder({ registry: this.commands, topics: this.topics });
+    this.drops = new DropReporter({
+      outbox: this.outbox,
+      repo: this.repo,
+      store: deps.store,
+      scheduler: deps.scheduler,
+      kick: () => this.pump.kick(),
+    });
+  }
+
+  start(): void {
+    this.outbox.start();
+    this.dropsAtHealth = { ...this.outbox.drops() };
+    this.builtins = registerBuiltins(this.commands, {
+      config: this.d.config,
+      rootLog: this.d.rootLog,
+      scheduler: this.d.scheduler,
+      hooks: this.d.hooks ?? {},
+      flushOutbox: () => {
+        this.pump.flushNow();
+        return { depth: this.outbox.depth(), connected: this.conn.connected };
+      },
+    });
+    const bus = this.d.bus;
+    this.unsubscribe.push(
+      bus.on('usage.stored', (e) => {
+        if (!this.usageHooked) this.enqueueUsage(e.device_id, e.events);
+      }),
+      bus.on('outage.ended', (e) => this.enqueue('outage', e)),
+      bus.on('alert', (e) => this.enqueue('event', e)),
+      bus.on('link.changed', (l) => this.onLink(l)),
+      bus.on('device.changed', (dev) => this.onDevice(dev)),
+    );
+    this.healthTask = this.d.scheduler.every({
+      name: 'report-health',
+      intervalMs: this.d.mqtt.health_interval_s * 1000,
+      run: () => this.enqueueHealth(),
+    });
+    this.persistTask = this.d.scheduler.every({
+      name: 'report-status-persist',
+      intervalMs: 5000,
+      initialDelayMs: 1000,
+      run: () => this.persist(),
+    });
+    this.drops.start();
+    this.conn.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.healthTask?.cancel();
+    this.persistTask?.cancel();
+    this.drops.stop();
+    this.builtins?.stop();
+    this.pump.detach();
+    await this.conn.stop();
+    this.outbox.stop();
+    this.dirty = true;
+    this.persist();
+  }
+
+  /** Stores one outbox message; exposed for producers that hold no bus (tests, future modules). */
+  enqueue(cls: MessageClass, data: unknown): ReturnType<Outbox['enqueue']> {
+    const before = this.outbox.dropTotal;
+    const env = this.outbox.enqueue(cls, data);
+    this.pump.kick();
+    if (this.outbox.dropTotal !== before) this.drops.poke();
+    return env;
+  }
+
+  /**
+   * Takes usage from inside the producer's own transaction instead of from the bus: the row
+   * commits (or fails, e.g. disk full) together with the producer's.
+   */
+  takeUsageFrom(source: TransactionalUsageSource): void {
+    this.usageHooked = true;
+    source.addTransactionHook((deviceId, stored) => {
+      if (stored.length > 0) this.enqueueUsage(deviceId, stored);
+    });
+  }
+
+  enqueueUsage(deviceId: string, events: ReadonlyArray<Record<string, unknown>>): void {
+    this.enqueue('usage', { device_id: deviceId, events: events.map(usageEvent) });
+  }
+
+  enqueueHealth(): void {
+    const drops = this.outbox.drops();
+    const since: Record<string, number> = {};
+    for (const c of CLASSES) since[c] = drops[c] - (this.dropsAtHealth[c] ?? 0);
+    const env = this.enqueue('health', buildHealth(this.d.status.snapshot(), since));
+    if (env) this.dropsAtHealth = { ...drops };
+  }
+
+  /** Cheap view of the drain (no SQL): for benchmarks and the page's progress bar. */
+  drainProgress(): DrainProgress & { connected: boolean } {
+    return { ...this.pump.progress(), connected: this.conn.connected };
+  }
+
+  live(): OutboxSection {
+    return {
+      depth: this.outbox.depth(),
+      bytes: this.outbox.bytes(),
+      oldest_age_s: this.outbox.oldestAgeS(),
+      dropped: this.outbox.drops(),
+      connected: this.conn.connected,
+      ...this.pump.progress(),
+      attempts: this.conn.attempts,
+      last_error: this.conn.error ?? null,
+    };
+  }
+
+  private onUp(client: MqttClient): void {
+    this.client = client;
+    // Order on the wire: subscribe, birth, link, devices; then the pump (live first, backlog).
+    client.subscribe(this.topics.cmdFilter, { qos: 1 }, (err) => {
+      if (err) this.d.log.warn({ err }, 'mqtt: command subscription failed');
+    });
+    this.retained.publishAll(client);
+    this.pump.attach({
+      publish: (t, p, done) => client.publish(t, p, { qos: 1 }, (err) => done(err ?? undefined)),
+    });
+    this.changed();
+    this.persist();
+  }
+
+  private onDown(): void {
+    this.client = undefined;
+    this.pump.detach();
+    this.changed();
+  }
+
+  private onLink(l: LinkStatus): void {
+    this.retained.setLink(l, this.client);
+    const severity = l.verdict === 'down' ? 'critical' : l.verdict === 'up' ? 'info' : 'warning';
+    this.enqueue('event', {
+      code: 'link_changed',
+      severity,
+      message: `link ${l.verdict}${l.fault_layer ? ` (${l.fault_layer})` : ''}`,
+      details: { verdict: l.verdict, fault_layer: l.fault_layer, since: l.since },
+    });
+  }
+
+  private onDevice(dev: DeviceStatus): void {
+    this.retained.setDevice(dev, this.client);
+    this.enqueue('event', {
+      code: 'device_changed',
+      severity: dev.state === 'offline' ? 'warning' : 'info',
+      message: `device ${dev.id} ${dev.state}`,
+      details: { id: dev.id, state: dev.state, reason: dev.reason },
+    });
+  }
+
+  private changed(): void {
+    this.dirty = true;
+  }
+
+  private persist(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      this.state.put('outbox', this.live(), this.d.clock.wallMs());
+    } catch (err) {
+      this.d.log.warn({ err }, 'outbox status not persisted');
+    }
+  }
+
+  private now(): string {
+    return new Date(this.d.clock.wallMs()).toISOString();
+  }
+}

@@ -1,0 +1,267 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { SystemClock } from '../../src/core/clock.js';
+import { Scheduler } from '../../src/core/scheduler.js';
+import { Backoff } from '../../src/report/backoff.js';
+import { redactConfig } from '../../src/report/builtin-commands.js';
+import { markHistorical } from '../../src/report/envelope.js';
+import { Outbox } from '../../src/report/outbox.js';
+import { OutboxPump, type Sender } from '../../src/report/outbox-pump.js';
+import { OutboxRepo } from '../../src/report/outbox-repo.js';
+import { Topics } from '../../src/report/topics.js';
+import { Store } from '../../src/store/store.js';
+import { REPO_ROOT } from '../helpers/daemon.js';
+import { sleep, waitFor } from '../helpers/net.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const log = pino({ level: 'silent' });
+
+/** A real Store in a temp dir plus an Outbox and a pump, as ReportService wires them. */
+function rig(
+  dir: string,
+  opts: { maxBytes?: number; window?: number; drainPerS?: number; wall?: () => number } = {},
+) {
+  const clock = new SystemClock();
+  if (opts.wall) clock.wallMs = opts.wall;
+  const scheduler = new Scheduler({ clock, log });
+  const store = new Store({ dataDir: dir, log, clock });
+  store.start();
+  const repo = new OutboxRepo({ db: () => store.db });
+  const outbox = new Outbox({
+    store,
+    repo,
+    clock,
+    scheduler,
+    log,
+    topics: new Topics('kampung/v1', '3510170012'),
+    gw: '3510170012',
+    boot: 'boot-1',
+    maxBytes: opts.maxBytes ?? 64 * 1024 * 1024,
+    onChange: () => undefined,
+  });
+  outbox.start();
+  const pump = new OutboxPump({
+    outbox,
+    repo,
+    clock,
+    scheduler,
+    log,
+    window: opts.window ?? 8,
+    drainPerS: opts.drainPerS ?? 100000,
+  });
+  return {
+    store,
+    repo,
+    outbox,
+    pump,
+    close() {
+      pump.detach();
+      outbox.stop();
+      scheduler.stop();
+      store.stop();
+    },
+  };
+}
+
+/** A sender that acknowledges after a delay and records what it saw. */
+function fakeBroker(delayMs = 2) {
+  const sent: Array<{ payload: string; at: number }> = [];
+  let inflight = 0;
+  let maxInflight = 0;
+  const sender: Sender = {
+    publish(_topic, payload, done) {
+      sent.push({ payload, at: performance.now() });
+      inflight++;
+      maxInflight = Math.max(maxInflight, inflight);
+      setTimeout(() => {
+        inflight--;
+        done();
+      }, delayMs);
+    },
+  };
+  return { sender, sent, maxInflight: () => maxInflight };
+}
+
+describe('outbox (real SQLite)', () => {
+  const tmps: Array<{ cleanup(): void }> = [];
+  const dir = () => {
+    const t = tempDir('kgw-outbox-');
+    tmps.push(t);
+    return t.path;
+  };
+  afterEach(() => {
+    for (const t of tmps.splice(0)) t.cleanup();
+  });
+
+  it('seq continues across reopen, row ids are never reused after the table empties', () => {
+    const d = dir();
+    let r = rig(d);
+    for (let i = 0; i < 5; i++) r.outbox.enqueue('usage', { i });
+    const ids = r.repo.after(0, Number.MAX_SAFE_INTEGER, 100).map((x) => x.id);
+    for (const row of r.repo.after(0, Number.MAX_SAFE_INTEGER, 100)) r.outbox.ack(row);
+    r.outbox.flushAcks();
+    expect(r.outbox.depth()).toBe(0);
+    r.close();
+    r = rig(d);
+    const env = r.outbox.enqueue('usage', { i: 5 });
+    expect(env?.seq).toBe(6);
+    const row = r.repo.after(0, Number.MAX_SAFE_INTEGER, 1)[0];
+    expect(row?.id).toBeGreaterThan(Math.max(...ids));
+    r.close();
+  });
+
+  it('after CONNACK: live rows first, then the backlog oldest first, flagged historical; window never exceeded', async () => {
+    const r = rig(dir(), { window: 8 });
+    for (let i = 0; i < 200; i++) r.outbox.enqueue('usage', { i });
+    const b = fakeBroker(3);
+    r.pump.attach(b.sender);
+    r.outbox.enqueue('event', { code: 'live', severity: 'info', message: 'now' });
+    r.pump.kick();
+    await waitFor(() => r.outbox.depth() === 0 && b.sent.length === 201, 10_000);
+    const envs = b.sent.map(
+      (s) => JSON.parse(s.payload) as { seq: number; historical: boolean; data: { code?: string } },
+    );
+    const liveAt = envs.findIndex((e) => e.data.code === 'live');
+    // The live message overtakes all but the first window of backlog.
+    expect(liveAt).toBeLessThan(8);
+    expect(envs[liveAt]?.historical).toBe(false);
+    const backlog = envs.filter((e) => e.data.code !== 'live');
+    expect(backlog.every((e) => e.historical)).toBe(true);
+    expect(backlog.map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(b.maxInflight()).toBeLessThanOrEqual(8);
+    r.close();
+  });
+
+  it('backlog drains at drain_per_s', async () => {
+    const r = rig(dir(), { window: 16, drainPerS: 100 });
+    for (let i = 0; i < 60; i++) r.outbox.enqueue('usage', { i });
+    const b = fakeBroker(1);
+    const t0 = performance.now();
+    r.pump.attach(b.sender);
+    await waitFor(() => b.sent.length === 60, 10_000, 5);
+    const ms = performance.now() - t0;
+    // 60 messages at 100/s with a 10-token bucket: about 0.5 s; well above an unpaced drain.
+    expect(ms).toBeGreaterThan(400);
+    expect(ms).toBeLessThan(3000);
+    r.close();
+  });
+
+  it('a lost connection puts in-flight rows back: they go again after the next attach', async () => {
+    const r = rig(dir(), { window: 4 });
+    for (let i = 0; i < 10; i++) r.outbox.enqueue('usage', { i });
+    const never: Sender = { publish: () => undefined }; // no PUBACK ever
+    r.pump.attach(never);
+    await sleep(20);
+    r.pump.detach();
+    expect(r.outbox.depth()).toBe(10);
+    const b = fakeBroker(1);
+    r.pump.attach(b.sender);
+    await waitFor(() => r.outbox.depth() === 0, 5000);
+    expect(new Set(b.sent.map((s) => JSON.parse(s.payload).seq)).size).toBe(10);
+    r.close();
+  });
+
+  it('compacts health into 5-minute summaries whose payload matches the AsyncAPI schema', () => {
+    let wall = Date.UTC(2026, 0, 1, 0, 0, 0);
+    const r = rig(dir(), { maxBytes: 1024 * 1024, wall: () => wall });
+    const health = (i: number) => ({
+      gateway: { id: '3510170012', version: 't', boot: 'b', started_at: null },
+      link: { verdict: i % 3 === 0 ? 'down' : 'up', fault_layer: null },
+      devices: { total: 0, by_state: {}, not_online: [] },
+      outbox: { depth: 0, bytes: 0, oldest_age_s: null, dropped: {}, connected: false },
+      cache: { entries: 0, bytes: 0, upstreams: {} },
+      system: {
+        cpu_load: null,
+        temperature_c: null,
+        throttled: null,
+        memory_used_pct: null,
+        disk_used_pct: null,
+        rss_mb: null,
+      },
+      clock: { synced: false, last_jump_s: null },
+      pad: 'x'.repeat(2000),
+    });
+    // 60 samples a minute apart = 12 windows; the cap forces a compaction.
+    for (let i = 0; i < 60; i++) {
+      r.outbox.enqueue('health', health(i));
+      wall += 60_000;
+    }
+    // Fill with usage until the cap forces the first compaction.
+    let n = 0;
+    while (r.repo.allOf('health').length === 60 && n < 2000) {
+      r.outbox.enqueue('usage', {
+        device_id: 'adm-1',
+        events: [{ id: `e${n}`, type: 'service_use', service: 'x', outcome: 'y'.repeat(1500) }],
+      });
+      n++;
+    }
+    expect(n).toBeGreaterThan(300);
+    expect(r.outbox.drops()).toEqual({ health: 0, usage: 0, event: 0, outage: 0 });
+    const rows = r.repo.allOf('health');
+    expect(rows.length).toBe(12);
+    const doc = parse(readFileSync(join(REPO_ROOT, 'docs', 'asyncapi.yaml'), 'utf8'));
+    const ajv = new Ajv({ strict: false });
+    ajv.addSchema({ components: doc.components }, 'asyncapi');
+    const validate = ajv.getSchema('asyncapi#/components/schemas/HealthMessage');
+    let samples = 0;
+    const folded: number[] = [];
+    for (const row of rows) {
+      const env = JSON.parse(row.payload);
+      expect(validate?.(env), JSON.stringify(validate?.errors)).toBe(true);
+      samples += env.data.summary.samples;
+      folded.push(env.seq, ...env.data.summary.folded_seqs);
+    }
+    expect(samples).toBe(60);
+    expect(folded.sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    r.close();
+  });
+
+  it('joins a caller transaction; a rollback leaves no row, no seq gap and correct counters', async () => {
+    const r = rig(dir());
+    r.outbox.enqueue('usage', { n: 1 });
+    expect(() =>
+      r.store.durable(() => {
+        r.outbox.enqueue('usage', { n: 2 });
+        throw new Error('producer failed after enqueue (e.g. disk full)');
+      }),
+    ).toThrow();
+    await sleep(0);
+    expect(r.outbox.depth()).toBe(1);
+    expect(r.outbox.enqueue('usage', { n: 3 })?.seq).toBe(2);
+    const b = fakeBroker(1);
+    r.pump.attach(b.sender);
+    await waitFor(() => r.outbox.depth() === 0, 5000);
+    expect(b.sent.map((x) => JSON.parse(x.payload).data.n)).toEqual([1, 3]);
+    r.close();
+  });
+
+  it('markHistorical flips only the envelope flag', () => {
+    const p =
+      '{"v":1,"gw":"1","boot":"b","seq":1,"id":"i","ts":"t","clock_synced":false,"historical":false,"data":{"historical":false}}';
+    expect(JSON.parse(markHistorical(p))).toMatchObject({ historical: true, data: { historical: false } });
+  });
+});
+
+describe('backoff and redaction', () => {
+  it('full jitter stays under min(cap, base * 2^n) and reaches the cap', () => {
+    const b = new Backoff({ baseMs: 1000, capMs: 300_000, random: () => 0.999999 });
+    const waits = Array.from({ length: 12 }, () => b.next());
+    expect(waits.slice(0, 4)).toEqual([999, 1999, 3999, 7999]);
+    expect(Math.max(...waits)).toBeLessThan(300_000);
+    expect(waits.at(-1)).toBeGreaterThan(299_000);
+    const r = new Backoff({ baseMs: 1000, capMs: 300_000, random: () => 0 });
+    expect(r.next()).toBe(0);
+  });
+
+  it('get-config drops secret values and keeps *_file paths', () => {
+    const out = redactConfig({
+      mqtt: { username: 'u', password: 'p', password_file: '/x', key_file: '/k' },
+      token: 't',
+    });
+    expect(out).toEqual({ mqtt: { username: 'u', password_file: '/x', key_file: '/k' } });
+  });
+});
