@@ -29,7 +29,7 @@ function schemaFor(topic: string): string | undefined {
 }
 
 describe('docs/asyncapi.yaml describes the real payloads', () => {
-  const broker = new TestBroker({ extraConfig: ['user root'] });
+  const broker = new TestBroker();
   const tmp = tempDir('kgw-asyncapi-');
   const doc = parse(readFileSync(join(REPO_ROOT, 'docs', 'asyncapi.yaml'), 'utf8')) as {
     asyncapi: string;

@@ -8,7 +8,7 @@ import { Subscriber, seqGaps, usageIds } from './subscriber.js';
 const ROOT = 'kampung/v1/3510170012';
 
 describe('outbox cap: compaction, shedding by class, exact drop counts', () => {
-  const broker = new TestBroker({ extraConfig: ['user root'] });
+  const broker = new TestBroker();
   const tmp = tempDir('kgw-caps-');
   beforeAll(() => broker.start());
   afterAll(async () => {

@@ -18,7 +18,7 @@ interface Reply {
 }
 
 describe('remote commands', () => {
-  const broker = new TestBroker({ extraConfig: ['user root'] });
+  const broker = new TestBroker();
   const tmp = tempDir('kgw-cmd-');
   let daemon: TestDaemon;
   let v5: MqttClient;

@@ -16,7 +16,7 @@ const TOKEN = 'kiosk-token-0123456789abcdef';
  * only when its POST answered 202. The daemon is kill -9ed twice while kiosks keep posting.
  */
 describe('Jepsen (a) through the real HTTP API', () => {
-  const broker = new TestBroker({ extraConfig: ['user root'] });
+  const broker = new TestBroker();
   const tmp = tempDir('kgw-e2e-');
   beforeAll(() => broker.start());
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { Subscriber, seqGaps, usageIds } from './subscriber.js';
 const ROOT = 'kampung/v1/3510170012';
 
 describe('outbox under broker outages and kill -9 (Jepsen-style)', () => {
-  const broker = new TestBroker({ extraConfig: ['user root'] });
+  const broker = new TestBroker();
   const tmp = tempDir('kgw-jepsen-');
   beforeAll(() => broker.start());
   afterAll(async () => {

@@ -16,7 +16,7 @@ async function retainedNow(url: string): Promise<Map<string, Record<string, unkn
 }
 
 describe('birth, Will and retained state (real daemon)', () => {
-  const broker = new TestBroker({ extraConfig: ['user root'] });
+  const broker = new TestBroker();
   const tmp = tempDir('kgw-lwt-');
   beforeAll(() => broker.start());
   afterAll(async () => {
@@ -73,7 +73,7 @@ describe('birth, Will and retained state (real daemon)', () => {
   }, 60_000);
 
   it('a broker unreachable at start is normal: the daemon runs, reconnects with backoff, then reports', async () => {
-    const down = new TestBroker({ extraConfig: ['user root'] });
+    const down = new TestBroker();
     await down.start();
     await down.stop();
     const daemon = new TestDaemon({

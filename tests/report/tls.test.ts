@@ -112,7 +112,6 @@ describe('TLS and credentials', () => {
     broker = new TestBroker({
       allowAnonymous: false,
       extraConfig: [
-        'user root',
         `password_file ${join(dir, 'passwd')}`,
         `listener ${tlsPort} 127.0.0.1`,
         `cafile ${join(dir, 'ca.pem')}`,
