@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Config } from './config/schema.js';
 import { Bus } from './core/bus.js';
 import { type Clock, SystemClock } from './core/clock.js';
 import { ClockSyncChecker } from './core/clock-sync.js';
+import type { LogRing } from './core/log-ring.js';
 import type { Logger } from './core/logger.js';
 import { Scheduler } from './core/scheduler.js';
 import { SdNotifier } from './core/sd-notify.js';
@@ -16,8 +18,12 @@ import { RunsRepo } from './store/runs-repo.js';
 import { Store } from './store/store.js';
 import { ClockService } from './system/clock-service.js';
 import { RunService } from './system/run-service.js';
+import { ActionRegistry } from './web/action-registry.js';
+import { AuthService } from './web/auth/auth-service.js';
 import { buildServer } from './web/build-server.js';
+import { registerBuiltinDiagnostics } from './web/builtin-diagnostics.js';
 import { HttpService } from './web/http-service.js';
+import { LiveHub } from './web/live-hub.js';
 
 export interface AppOptions {
   config: Config;
@@ -25,6 +31,23 @@ export interface AppOptions {
   version: string;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
+  /** In-memory tail of the log for the page and the bundle (run.ts tees the logger into it). */
+  logRing?: LogRing;
+  /** The built page (default dist/web/static next to this file). */
+  staticDir?: string;
+}
+
+/**
+ * Where modules plug into the technician page. Fill these in buildApp before buildServer:
+ * `technicianRoutes.push(plugin)` (mounted behind the session guard), `diagnostics.register()`
+ * / `actions.register()` (allow-listed runs), `bundleParts.name = () => data`.
+ */
+export interface WebExtensions {
+  technicianRoutes: FastifyPluginAsync[];
+  publicRoutes: FastifyPluginAsync[];
+  diagnostics: ActionRegistry;
+  actions: ActionRegistry;
+  bundleParts: Record<string, () => unknown>;
 }
 
 /** Everything shared between services, built once here and passed down (no singletons). */
@@ -40,6 +63,7 @@ export interface Deps {
   notifier: SdNotifier;
   runId: string;
   version: string;
+  web: WebExtensions;
 }
 
 export interface App {
@@ -73,6 +97,13 @@ export function buildApp(options: AppOptions): App {
     notifier: new SdNotifier({ log: log.child({ component: 'systemd' }), env: options.env }),
     runId,
     version,
+    web: {
+      technicianRoutes: [],
+      publicRoutes: [],
+      diagnostics: new ActionRegistry('diagnostic'),
+      actions: new ActionRegistry('action'),
+      bundleParts: {},
+    },
   };
 
   const clockService = new ClockService({ checker, scheduler });
@@ -87,7 +118,43 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
-  const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping() });
+  const webLog = log.child({ component: 'web' });
+  const auth = new AuthService({
+    store,
+    clock,
+    log: webLog,
+    scheduler,
+    dataDir: config.data_dir,
+    idleMs: config.http.session_idle_s * 1000,
+    maxMs: config.http.session_max_s * 1000,
+  });
+  const live = new LiveHub({
+    bus: deps.bus,
+    scheduler,
+    log: webLog,
+    snapshot: () => status.snapshot(),
+    wallMs: () => clock.wallMs(),
+  });
+  registerBuiltinDiagnostics(deps.web.diagnostics, { store, clock, dataDir: config.data_dir });
+
+  const server = buildServer({
+    log: log.child({ component: 'http' }),
+    dbOk: () => store.ping(),
+    publicRoutes: deps.web.publicRoutes,
+    technician: {
+      auth,
+      config,
+      clock,
+      log: webLog,
+      scheduler,
+      status,
+      live,
+      alerts: deps.alerts,
+      logRing: options.logRing,
+      ...deps.web,
+      staticDir: options.staticDir ?? fileURLToPath(new URL('./web/static/', import.meta.url)),
+    },
+  });
   const http = new HttpService({
     app: server,
     listen: config.http.listen,
@@ -99,6 +166,8 @@ export function buildApp(options: AppOptions): App {
     store,
     clockService,
     run,
+    auth,
+    live,
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });

@@ -5,6 +5,7 @@ import { type CliIo, processIo } from './cli/io.js';
 import { runCommand } from './cli/run.js';
 import { statusCommand } from './cli/status.js';
 import { USAGE } from './cli/usage.js';
+import { userCommand } from './cli/user.js';
 import { formatIssues } from './config/issues.js';
 import type { ConfigIssue } from './config/types.js';
 import { isGwError } from './core/errors.js';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   run: (args, io) => runCommand(args, io, { onLogger: (l) => (daemonLog = l) }),
   'check-config': checkConfigCommand,
   status: statusCommand,
+  user: userCommand,
 };
 
 /** The only place that decides the exit code and calls process.exit. */

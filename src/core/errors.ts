@@ -23,6 +23,8 @@ export const ErrorCodes = {
   GW_ERR_UNAUTHORIZED: 'authentication required',
   GW_ERR_FORBIDDEN: 'not allowed',
   GW_ERR_RATE_LIMITED: 'too many attempts; try again later',
+  GW_ERR_CONFLICT: 'already exists',
+  GW_ERR_TOO_MANY_CLIENTS: 'too many live connections',
   GW_ERR_PII_REFUSED: 'the request contains what looks like a NIK/KK number',
   GW_ERR_UNAVAILABLE: 'temporarily unavailable',
   GW_ERR_INTERNAL: 'internal error',
@@ -36,12 +38,14 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   GW_ERR_UNAUTHORIZED: 401,
   GW_ERR_FORBIDDEN: 403,
   GW_ERR_NOT_FOUND: 404,
+  GW_ERR_CONFLICT: 409,
   GW_ERR_BODY_TOO_LARGE: 413,
   GW_ERR_UNSUPPORTED_MEDIA: 415,
   GW_ERR_PII_REFUSED: 422,
   GW_ERR_RATE_LIMITED: 429,
   GW_ERR_INTERNAL: 500,
   GW_ERR_UNAVAILABLE: 503,
+  GW_ERR_TOO_MANY_CLIENTS: 503,
   GW_ERR_STORE_FULL: 507,
 };
 

@@ -1,15 +1,35 @@
+import fastifyCookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../core/logger.js';
+import { authRoutes } from './auth/auth-routes.js';
 import { installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
+import { staticRoutes } from './static-routes.js';
+import type { TechnicianDeps } from './technician-context.js';
+import { technicianRoutes } from './technician-routes.js';
 
 export const BODY_LIMIT = 256 * 1024;
 
 export interface WebDeps {
   log: Logger;
   dbOk(): boolean;
+  /** The technician page and its API; without it only the health routes exist. */
+  technician?: TechnicianDeps;
+  /** Unauthenticated plugins of other modules (e.g. the kiosk push API with its own bearer auth). */
+  publicRoutes?: Array<import('fastify').FastifyPluginAsync>;
 }
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
 
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
 export function buildServer(deps: WebDeps): FastifyInstance {
@@ -24,6 +44,25 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandlers(app);
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('content-security-policy', CSP);
+    return payload;
+  });
   app.register(healthRoutes, { dbOk: deps.dbOk });
+  for (const plugin of deps.publicRoutes ?? []) app.register(plugin);
+  const t = deps.technician;
+  if (t) {
+    app.register(fastifyCookie);
+    app.register(authRoutes, {
+      auth: t.auth,
+      gatewayId: t.config.gateway.id,
+      gatewayName: t.config.gateway.name,
+    });
+    app.register(technicianRoutes, { d: t });
+    app.register(staticRoutes, { dir: t.staticDir });
+  }
   return app;
 }
