@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 
 /** Built assets carry a content hash in their name (scripts/build-web.mjs), so they never change. */
-const HASHED = /-[A-Z0-9]{8}\.(js|css|svg|png|woff2)$/;
+const HASHED = /-[A-Z0-9]{8}\.(js|css|svg|png|woff2)(\.br|\.gz)?$/;
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>kampung-gateway</title>
 <p>Halaman teknisi belum dibangun / the technician page is not built: <code>npm run build</code></p>`;
@@ -26,7 +26,8 @@ export const staticRoutes: FastifyPluginAsync<{ dir?: string }> = async (app, op
     root: dir,
     prefix: '/',
     wildcard: false,
-    index: 'index.html',
+    // An array: with preCompressed the plugin only finds index files given as a list.
+    index: ['index.html'],
     preCompressed: true,
     cacheControl: false,
     dotfiles: 'deny',
