@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseCommon } from './cli/args.js';
 import { checkConfigCommand } from './cli/check-config.js';
+import { demoCommand } from './cli/demo.js';
 import { type CliIo, processIo } from './cli/io.js';
 import { runCommand } from './cli/run.js';
 import { statusCommand } from './cli/status.js';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   'check-config': checkConfigCommand,
   status: statusCommand,
   user: userCommand,
+  demo: demoCommand,
 };
 
 /** The only place that decides the exit code and calls process.exit. */

@@ -42,7 +42,8 @@ describe('i18n catalogues', () => {
   });
 
   it('gives the advice of each fault layer', () => {
-    for (const layer of ['lan', 'isp', 'dns', 'internet', 'regency']) expect(id).toHaveProperty([`advice.${layer}`]);
+    for (const layer of ['lan', 'isp', 'dns', 'internet', 'regency'])
+      expect(id).toHaveProperty([`advice.${layer}`]);
     expect(id['advice.isp']).toBe('Fiber/ISP putus — periksa lampu LOS pada ONT, hubungi ISP.');
   });
 });
@@ -51,7 +52,12 @@ describe('diagnostic bundle redaction', () => {
   it('blanks secrets and URL credentials, keeps paths and names', () => {
     const out = redactConfig({
       gateway: { id: '3510170012', name: 'Desa' },
-      mqtt: { url: 'mqtts://gw:s3cret@broker:8883', username: 'gw-1', password_file: '/etc/x/mqtt.secret', token: 'abc' },
+      mqtt: {
+        url: 'mqtts://gw:s3cret@broker:8883',
+        username: 'gw-1',
+        password_file: '/etc/x/mqtt.secret',
+        token: 'abc',
+      },
       devices: [{ id: 'adm-1', token_file: '/etc/t' }],
     }) as Record<string, Record<string, unknown>>;
     const text = JSON.stringify(out);
@@ -66,7 +72,8 @@ describe('diagnostic bundle redaction', () => {
 describe('log ring', () => {
   it('is bounded, filters by level and blanks the setup code', () => {
     const ring = new LogRing(10);
-    for (let i = 0; i < 25; i++) ring.write(`${JSON.stringify({ level: i % 5 === 0 ? 'warn' : 'info', msg: `m${i}` })}\n`);
+    for (let i = 0; i < 25; i++)
+      ring.write(`${JSON.stringify({ level: i % 5 === 0 ? 'warn' : 'info', msg: `m${i}` })}\n`);
     ring.write(`${JSON.stringify({ level: 'warn', setup_code: 'ABCDE-FGHJK', msg: 'code' })}\n`);
     ring.write('not json at all\n');
     const all = ring.lines('trace', 100);
@@ -85,13 +92,18 @@ describe('action registry', () => {
     const r = new ActionRegistry('diagnostic');
     r.register('ping', {
       description: 'ping a configured target',
-      args: Type.Object({ target: Type.Union([Type.Literal('router'), Type.Literal('ont')]) }, { additionalProperties: false }),
+      args: Type.Object(
+        { target: Type.Union([Type.Literal('router'), Type.Literal('ont')]) },
+        { additionalProperties: false },
+      ),
       run: async ({ args }) => args.target,
     });
     expect(() => r.register('ping', { description: '', run: async () => null })).toThrow();
     expect(() => r.register('Bad Name', { description: '', run: async () => null })).toThrow();
     expect(r.resolve('ping', { target: 'router' }).args).toEqual({ target: 'router' });
-    expect(() => r.resolve('ping', { target: '8.8.8.8' })).toThrow(expect.objectContaining({ code: 'GW_ERR_VALIDATION' }));
+    expect(() => r.resolve('ping', { target: '8.8.8.8' })).toThrow(
+      expect.objectContaining({ code: 'GW_ERR_VALIDATION' }),
+    );
     expect(() => r.resolve('shell', {})).toThrow(expect.objectContaining({ code: 'GW_ERR_NOT_FOUND' }));
   });
 });

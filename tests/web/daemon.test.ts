@@ -15,7 +15,12 @@ function cli(d: TestDaemon, args: string[], input?: string) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-async function call(d: TestDaemon, method: string, path: string, opts: { cookie?: string; csrf?: string; body?: unknown } = {}) {
+async function call(
+  d: TestDaemon,
+  method: string,
+  path: string,
+  opts: { cookie?: string; csrf?: string; body?: unknown } = {},
+) {
   const headers: Record<string, string> = { origin: d.url };
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
@@ -71,12 +76,20 @@ describe('technician auth against the real daemon', () => {
     expect(cli(d, ['user', 'passwd', 'budi'], 'a-new-password\n').code).toBe(0);
     // A changed password ends the account's sessions.
     expect((await call(d, 'GET', '/api/v1/status', { cookie: login.cookie })).status).toBe(401);
-    expect((await call(d, 'POST', '/api/v1/session', { body: { name: 'budi', password: PASSWORD } })).status).toBe(401);
-    expect((await call(d, 'POST', '/api/v1/session', { body: { name: 'budi', password: 'a-new-password' } })).status).toBe(200);
+    expect(
+      (await call(d, 'POST', '/api/v1/session', { body: { name: 'budi', password: PASSWORD } })).status,
+    ).toBe(401);
+    expect(
+      (await call(d, 'POST', '/api/v1/session', { body: { name: 'budi', password: 'a-new-password' } }))
+        .status,
+    ).toBe(200);
 
     expect(cli(d, ['user', 'remove', 'budi']).code).toBe(0);
     expect(cli(d, ['user', 'remove', 'budi']).code).toBe(1);
-    expect((await call(d, 'POST', '/api/v1/session', { body: { name: 'budi', password: 'a-new-password' } })).status).toBe(401);
+    expect(
+      (await call(d, 'POST', '/api/v1/session', { body: { name: 'budi', password: 'a-new-password' } }))
+        .status,
+    ).toBe(401);
     const audit = cli(d, ['status', '--json']);
     expect(audit.out).not.toContain(PASSWORD);
   });
@@ -110,7 +123,10 @@ describe('technician auth against the real daemon', () => {
     let status = 0;
     while (Date.now() < deadline) {
       const c = new AbortController();
-      const r = await fetch(`${d.url}/api/v1/events`, { headers: { cookie: login.cookie! }, signal: c.signal });
+      const r = await fetch(`${d.url}/api/v1/events`, {
+        headers: { cookie: login.cookie! },
+        signal: c.signal,
+      });
       status = r.status;
       c.abort();
       if (status === 200) break;

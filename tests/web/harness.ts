@@ -65,7 +65,14 @@ export async function startHarness(
     destination: pino.multistream([{ level: 'trace', stream: ring }]),
   });
   const clock = options.clock ?? new FakeClock();
-  const app = buildApp({ config: result.config, log, version: 'test', clock, logRing: ring, staticDir: STATIC_DIR });
+  const app = buildApp({
+    config: result.config,
+    log,
+    version: 'test',
+    clock,
+    logRing: ring,
+    staticDir: STATIC_DIR,
+  });
   for (const r of options.extraRoutes ?? []) app.deps.web.technicianRoutes.push(r);
   await app.start();
   return {

@@ -25,10 +25,20 @@ async function setup(h: Harness, name = 'ana') {
     payload: { code: h.setupCode(), name, password: PASSWORD },
   });
   expect(res.statusCode).toBe(201);
-  return { cookie: sessionCookie(res.headers['set-cookie']), csrf: (res.json() as { csrf: string }).csrf, res };
+  return {
+    cookie: sessionCookie(res.headers['set-cookie']),
+    csrf: (res.json() as { csrf: string }).csrf,
+    res,
+  };
 }
 
-function login(server: FastifyInstance, name: string, password: string, ip = '10.9.0.1', origin = 'http://localhost:80') {
+function login(
+  server: FastifyInstance,
+  name: string,
+  password: string,
+  ip = '10.9.0.1',
+  origin = 'http://localhost:80',
+) {
   return server.inject({
     method: 'POST',
     url: '/api/v1/session',
@@ -93,12 +103,21 @@ describe('without a session', () => {
       ['DELETE', '/api/v1/session'],
     ] as const;
     for (const [method, url] of closed) {
-      const res = await s.inject({ method, url, headers: { origin: h.origin }, payload: method === 'POST' ? {} : undefined });
+      const res = await s.inject({
+        method,
+        url,
+        headers: { origin: h.origin },
+        payload: method === 'POST' ? {} : undefined,
+      });
       expect(res.statusCode, `${method} ${url}`).toBe(401);
       expect(res.json()).toMatchObject({ error: 'GW_ERR_UNAUTHORIZED' });
     }
     // A forged cookie is no session either.
-    const forged = await s.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie: 'kgw_session=abc' } });
+    const forged = await s.inject({
+      method: 'GET',
+      url: '/api/v1/status',
+      headers: { cookie: 'kgw_session=abc' },
+    });
     expect(forged.statusCode).toBe(401);
   });
 });
@@ -169,7 +188,10 @@ describe('with a session', () => {
   let cookie: string;
   let csrf: string;
   beforeAll(async () => {
-    h = await startHarness(freshDir(), { extraRoutes: [fakeUplink], http: { session_idle_s: 60, session_max_s: 3600 } });
+    h = await startHarness(freshDir(), {
+      extraRoutes: [fakeUplink],
+      http: { session_idle_s: 60, session_max_s: 3600 },
+    });
     ({ cookie, csrf } = await setup(h));
   });
   afterAll(() => h.stop());
@@ -179,22 +201,33 @@ describe('with a session', () => {
 
   it('state changes need the CSRF token and a same-origin Origin', async () => {
     expect((await post('/api/v1/diagnostics/self-check', { origin: h.origin })).statusCode).toBe(403);
-    expect((await post('/api/v1/diagnostics/self-check', { origin: h.origin, 'x-csrf-token': 'nope' })).statusCode).toBe(403);
     expect(
-      (await post('/api/v1/diagnostics/self-check', { origin: 'http://evil.example', 'x-csrf-token': csrf })).statusCode,
+      (await post('/api/v1/diagnostics/self-check', { origin: h.origin, 'x-csrf-token': 'nope' })).statusCode,
+    ).toBe(403);
+    expect(
+      (await post('/api/v1/diagnostics/self-check', { origin: 'http://evil.example', 'x-csrf-token': csrf }))
+        .statusCode,
     ).toBe(403);
     expect((await post('/api/v1/diagnostics/self-check', { 'x-csrf-token': csrf })).statusCode).toBe(403);
     expect(
-      (await post('/api/v1/diagnostics/self-check', { 'x-csrf-token': csrf, 'sec-fetch-site': 'cross-site' })).statusCode,
+      (await post('/api/v1/diagnostics/self-check', { 'x-csrf-token': csrf, 'sec-fetch-site': 'cross-site' }))
+        .statusCode,
     ).toBe(403);
     // Other modules' plugins get the same protection for free.
     expect((await post('/api/v1/link/poke', { origin: h.origin })).statusCode).toBe(403);
     const ok = await post('/api/v1/diagnostics/self-check', { origin: h.origin, 'x-csrf-token': csrf });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ name: 'self-check', ok: true, result: { database: true } });
-    const sameSite = await post('/api/v1/link/poke', { 'x-csrf-token': csrf, 'sec-fetch-site': 'same-origin' });
+    const sameSite = await post('/api/v1/link/poke', {
+      'x-csrf-token': csrf,
+      'sec-fetch-site': 'same-origin',
+    });
     expect(sameSite.statusCode).toBe(200);
-    const logout = await h.app.server.inject({ method: 'DELETE', url: '/api/v1/session', headers: { cookie, origin: h.origin } });
+    const logout = await h.app.server.inject({
+      method: 'DELETE',
+      url: '/api/v1/session',
+      headers: { cookie, origin: h.origin },
+    });
     expect(logout.statusCode).toBe(403);
   });
 
@@ -210,21 +243,31 @@ describe('with a session', () => {
       payload: { args: { host: '127.0.0.1; reboot' } },
     });
     expect(withArgs.statusCode).toBe(400);
-    const list = await h.app.server.inject({ method: 'GET', url: '/api/v1/diagnostics', headers: { cookie } });
+    const list = await h.app.server.inject({
+      method: 'GET',
+      url: '/api/v1/diagnostics',
+      headers: { cookie },
+    });
     expect(list.json().items.map((i: { name: string }) => i.name)).toContain('self-check');
   });
 
   it('serves status, log, alerts and a bundle without secrets', async () => {
     const get = (url: string) => h.app.server.inject({ method: 'GET', url, headers: { cookie } });
     const status = (await get('/api/v1/status')).json();
-    expect(Object.keys(status)).toEqual(expect.arrayContaining(['gateway', 'link', 'devices', 'outbox', 'cache', 'system', 'clock']));
+    expect(Object.keys(status)).toEqual(
+      expect.arrayContaining(['gateway', 'link', 'devices', 'outbox', 'cache', 'system', 'clock']),
+    );
     const log = (await get('/api/v1/log?level=warn')).json();
     expect(log.available).toBe(true);
-    expect(log.lines.every((l: { level: string }) => ['warn', 'error', 'fatal'].includes(l.level))).toBe(true);
+    expect(log.lines.every((l: { level: string }) => ['warn', 'error', 'fatal'].includes(l.level))).toBe(
+      true,
+    );
     expect((await get('/api/v1/log?level=loud')).statusCode).toBe(400);
     const bundle = await get('/api/v1/bundle');
     expect(bundle.statusCode).toBe(200);
-    expect(bundle.headers['content-disposition']).toMatch(/attachment; filename="kampung-gw-3510170012-\d{12}\.json"/);
+    expect(bundle.headers['content-disposition']).toMatch(
+      /attachment; filename="kampung-gw-3510170012-\d{12}\.json"/,
+    );
     const text = bundle.body;
     expect(text).not.toContain(PASSWORD);
     expect(text).not.toContain(cookie.split('=')[1]!);
@@ -267,7 +310,9 @@ describe('login throttle', () => {
     h = await startHarness(dir, { clock: h.clock });
     expect((await login(h.app.server, 'ana', PASSWORD, '10.0.3.2')).statusCode).toBe(429);
     const db = h.app.deps.store.db;
-    const rows = db.prepare("SELECT * FROM audit WHERE action = 'login'").all() as Array<Record<string, unknown>>;
+    const rows = db.prepare("SELECT * FROM audit WHERE action = 'login'").all() as Array<
+      Record<string, unknown>
+    >;
     expect(rows.some((r) => r.outcome === 'bad_password')).toBe(true);
     expect(rows.some((r) => r.outcome === 'throttled')).toBe(true);
     expect(JSON.stringify(rows)).not.toContain('wrong-password');
@@ -298,7 +343,8 @@ describe('session expiry', () => {
     const dir = freshDir();
     h = await startHarness(dir, { http: { session_idle_s: 60, session_max_s: 60 } });
     const { cookie } = await setup(h);
-    const status = (hh: Harness, c: string) => hh.app.server.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie: c } });
+    const status = (hh: Harness, c: string) =>
+      hh.app.server.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie: c } });
     for (let i = 0; i < 5; i++) {
       h.clock.advance(11_000);
       expect((await status(h, cookie)).statusCode).toBe(200);
@@ -327,6 +373,8 @@ describe('session expiry', () => {
     });
     expect(out.statusCode).toBe(204);
     expect(String(out.headers['set-cookie'])).toMatch(/kgw_session=;/);
-    expect((await h.app.server.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie } })).statusCode).toBe(401);
+    expect(
+      (await h.app.server.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie } })).statusCode,
+    ).toBe(401);
   });
 });
