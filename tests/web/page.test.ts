@@ -55,9 +55,9 @@ describe('technician page in headless Chromium against the real daemon', () => {
   });
 
   it('shows the overview live, in WIB, with device tiles', async () => {
-    await page.waitForFunction(() => document.querySelector('#updated')?.textContent?.includes('WIB'));
+    await page.waitForFunction("document.querySelector('#updated')?.textContent?.includes('WIB')");
     expect(await page.textContent('#updated')).toMatch(/^Terakhir diperbarui: \d{2}:\d{2}:\d{2} WIB$/);
-    const tiles = await page.$$eval('.tile', (els) => els.map((e) => (e as HTMLElement).dataset.device));
+    const tiles = await page.$$eval('.tile', (els) => els.map((e) => e.getAttribute('data-device')));
     expect(tiles).toEqual(['adm-1', 'printer-1']);
     expect(await page.textContent('#clock')).toBeTruthy();
   });
@@ -70,7 +70,9 @@ describe('technician page in headless Chromium against the real daemon', () => {
         await page.waitForSelector(`main[data-view="${tab}"]`);
         await page.waitForTimeout(300);
         // Nothing wider than the phone screen: no sideways scrolling at 360 px.
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        const overflow = await page.evaluate<number>(
+          'document.documentElement.scrollWidth - window.innerWidth',
+        );
         expect(overflow, `${tab} at ${width}px`).toBeLessThanOrEqual(1);
         await screenshot(page, `${tab}-${width}`);
       }
@@ -114,7 +116,7 @@ describe('technician page in headless Chromium against the real daemon', () => {
     try {
       await page.waitForSelector('#stale:not([hidden])', { timeout: 25_000 });
       expect(await page.textContent('#stale')).toContain('tidak diperbarui');
-      expect(await page.evaluate(() => document.body.classList.contains('is-stale'))).toBe(true);
+      expect(await page.evaluate<boolean>("document.body.classList.contains('is-stale')")).toBe(true);
       await screenshot(page, 'stale-1280');
     } finally {
       process.kill(pid, 'SIGCONT');

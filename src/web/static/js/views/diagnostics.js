@@ -53,6 +53,12 @@ export function diagnosticsView(main) {
   };
 }
 
+/** The catalogue's description when it has one, else the module's English text. */
+function describe(it) {
+  const text = label('diagdesc', it.name);
+  return text === it.name ? it.description : text;
+}
+
 export function renderList(el, items, onRun) {
   if (items.length === 0) return replace(el, h('p', { class: 'muted' }, t('diag.none')));
   replace(
@@ -78,7 +84,7 @@ export function renderList(el, items, onRun) {
           'div',
           {},
           h('strong', {}, label('diag', it.name)),
-          h('small', { class: 'muted' }, ` ${it.description}`),
+          h('small', { class: 'muted' }, ` ${describe(it)}`),
         ),
         inputs,
         h('button', { type: 'submit', id: `run-${it.name}` }, t('diag.run')),
