@@ -55,7 +55,7 @@ describe('technician page in headless Chromium against the real daemon', () => {
   });
 
   it('shows the overview live, in WIB, with device tiles', async () => {
-    await page.waitForFunction("document.querySelector('#updated')?.textContent?.includes('WIB')");
+    await page.waitForSelector('#updated:has-text("WIB")');
     expect(await page.textContent('#updated')).toMatch(/^Terakhir diperbarui: \d{2}:\d{2}:\d{2} WIB$/);
     const tiles = await page.$$eval('.tile', (els) => els.map((e) => e.getAttribute('data-device')));
     expect(tiles).toEqual(['adm-1', 'printer-1']);

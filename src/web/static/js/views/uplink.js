@@ -70,7 +70,7 @@ async function drawCharts(box, data) {
         height: 180,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Asia/Jakarta'),
         series: [
-          {},
+          { label: t('uplink.time'), value: (_u, v) => (v === null ? '—' : wib(v * 1000)) },
           ...layers.map((l) => ({
             label: label('layer', l),
             stroke: COLORS[l] ?? '#555',
@@ -79,7 +79,8 @@ async function drawCharts(box, data) {
             value: (_u, v) => (v === null ? '—' : `${v.toFixed(1)} ${unit}`),
           })),
         ],
-        axes: [{}, { size: 50 }],
+        // 24-hour WIB tick labels; the date is added at midnight and on the first tick.
+        axes: [{ values: (_u, splits) => splits.map((s, i) => tick(s, i)) }, { size: 50 }],
         legend: { live: true },
       },
       [data.t, ...layers.map((l) => data.series[l][field])],
@@ -87,6 +88,13 @@ async function drawCharts(box, data) {
     );
   };
   return [make('uplink.loss_chart', 'loss', '%'), make('uplink.rtt_chart', 'rtt', 'ms')];
+}
+
+function tick(sec, i) {
+  const text = wib(sec * 1000);
+  const [date, time] = text.split(' ');
+  const hm = time.slice(0, 5);
+  return i === 0 || hm === '00:00' ? `${hm}\n${date.slice(0, 5)}` : hm;
 }
 
 function renderUptime(el, uptime) {

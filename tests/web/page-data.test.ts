@@ -1,0 +1,190 @@
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceStatus, LinkStatus } from '../../src/status/types.js';
+import { tempDir } from '../helpers/tmp.js';
+import { launchChromium, screenshot } from './browser.js';
+import { type Harness, startHarness } from './harness.js';
+
+/**
+ * The page with data, before the uplink and devices modules are merged: stand-in plugins
+ * answer their routes (mounted through the same technicianRoutes list the integrator uses),
+ * a stand-in status section supplies the link verdict, and bus events drive live updates.
+ */
+const NOW = Date.parse('2026-11-28T03:00:00Z');
+const H = 3600_000;
+
+function history() {
+  const t: number[] = [];
+  for (let x = NOW - 24 * H; x <= NOW; x += 10 * 60_000) t.push(Math.round(x / 1000));
+  const wave = (i: number, base: number, amp: number) => Math.max(0, base + amp * Math.sin(i / 9));
+  return {
+    layers: {
+      lan: { t, loss_pct: t.map(() => 0), rtt_ms: t.map((_, i) => wave(i, 1.2, 0.4)) },
+      isp: {
+        t,
+        loss_pct: t.map((_, i) => (i > 120 && i < 128 ? 100 : wave(i, 0.5, 0.5))),
+        rtt_ms: t.map((_, i) => wave(i, 8, 3)),
+      },
+      internet: {
+        t,
+        loss_pct: t.map((_, i) => (i > 120 && i < 128 ? 100 : 0)),
+        rtt_ms: t.map((_, i) => wave(i, 35, 10)),
+      },
+    },
+    uptime: { lan: 100, isp: 99.31, internet: 99.12 },
+  };
+}
+
+const fakeUplink = async (app: FastifyInstance) => {
+  app.get('/api/v1/link/history', async () => history());
+  app.get('/api/v1/outages', async () => ({
+    outages: [
+      { start: '2026-11-27T23:00:00Z', end: '2026-11-28T00:20:00Z', duration_s: 4800, fault_layer: 'isp' },
+      { start: '2026-11-26T06:10:00Z', end: '2026-11-26T06:14:30Z', duration_s: 270, fault_layer: 'lan' },
+    ],
+  }));
+};
+const fakeDevices = async (app: FastifyInstance) => {
+  app.get('/api/v1/devices/:id', async () => ({
+    state_history: [
+      { state: 'online', since: '2026-11-28T01:00:00Z' },
+      { state: 'offline', since: '2026-11-28T02:40:00Z' },
+    ],
+    telemetry: { app_version: '2.4.1', printer_paper: 'low' },
+    availability: { '24h': 96.5, '7d': 99.1 },
+  }));
+  app.get('/api/v1/usage', async () => ({
+    counts: [
+      { device_id: 'adm-1', service: 'ktp-el', count: 41 },
+      { device_id: 'adm-1', service: 'kartu-keluarga', count: 17 },
+    ],
+  }));
+};
+
+const down: LinkStatus = {
+  verdict: 'down',
+  fault_layer: 'isp',
+  since: new Date(Date.now() - 10 * 60_000).toISOString(),
+  layers: {
+    lan: { state: 'up', loss_pct: 0, rtt_ms: 1.1 },
+    isp: { state: 'down', loss_pct: 100, rtt_ms: null },
+    internet: { state: 'unknown', loss_pct: null, rtt_ms: null },
+  },
+  outage: { start: new Date(Date.now() - 10 * 60_000).toISOString(), fault_layer: 'isp' },
+};
+const devices: DeviceStatus[] = [
+  {
+    id: 'adm-1',
+    name: 'Anjungan Mandiri 1',
+    kind: 'kiosk',
+    state: 'online',
+    since: null,
+    reason: null,
+    last_heartbeat: new Date().toISOString(),
+  },
+  {
+    id: 'adm-2',
+    name: 'Anjungan Mandiri 2',
+    kind: 'kiosk',
+    state: 'offline',
+    since: null,
+    reason: 'no heartbeat for 120 s',
+    last_heartbeat: null,
+  },
+];
+
+describe('page with module data (stand-in plugins)', () => {
+  const dir = tempDir('kgw-web-data-');
+  let h: Harness;
+  let browser: Browser;
+  let page: Page;
+  let link = down;
+  let url: string;
+
+  beforeAll(async () => {
+    h = await startHarness(dir.path, { extraRoutes: [fakeUplink, fakeDevices] });
+    h.app.deps.status.register({ section: 'link', live: () => link });
+    h.app.deps.status.register({ section: 'devices', live: () => devices });
+    url = `http://127.0.0.1:${h.app.http.address!.port}`;
+    const code = h.setupCode();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(url);
+    await page.fill('#code', code);
+    await page.fill('#name', 'ana');
+    await page.fill('#password', 'password-data');
+    await page.fill('#password2', 'password-data');
+    await page.click('#submit');
+    await page.waitForSelector('#verdict-text');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.stop();
+    dir.cleanup();
+  });
+
+  it('says what failed and what to check, with the outage timer running', async () => {
+    expect(await page.textContent('#verdict-text')).toBe('Internet putus');
+    expect(await page.getAttribute('#fault-layer', 'data-layer')).toBe('isp');
+    expect(await page.textContent('#advice')).toBe(
+      'Fiber/ISP putus — periksa lampu LOS pada ONT, hubungi ISP.',
+    );
+    const first = await page.textContent('#outage');
+    expect(first).toMatch(/Gangguan berlangsung 10 mnt \d+ dtk/);
+    // The timer ticks on the page between snapshots.
+    await expect.poll(() => page.textContent('#outage'), { timeout: 3000 }).not.toBe(first);
+    expect(await page.$$eval('.tile', (els) => els.map((e) => e.getAttribute('data-state')))).toEqual([
+      'online',
+      'offline',
+    ]);
+    await screenshot(page, 'data-ringkasan-down-1280');
+    await page.setViewportSize({ width: 360, height: 740 });
+    await screenshot(page, 'data-ringkasan-down-360');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('updates live from a bus event, without waiting for the next snapshot', async () => {
+    link = {
+      ...down,
+      verdict: 'up',
+      fault_layer: null,
+      outage: null,
+      layers: { lan: { state: 'up', loss_pct: 0, rtt_ms: 1 } },
+    };
+    h.app.deps.bus.emit('link.changed', link);
+    await page.waitForSelector('.verdict.v-up', { timeout: 3000 });
+    expect(await page.textContent('#verdict-text')).toBe('Internet normal');
+  });
+
+  it('draws loss and latency charts, uptime and the outage ledger', async () => {
+    await page.click('#tab-uplink');
+    await page.waitForSelector('#charts canvas');
+    expect(await page.$$eval('#charts .uplot', (els) => els.length)).toBe(2);
+    expect(await page.textContent('#uptime')).toContain('99.31 %');
+    const rows = await page.$$eval('#outages tr', (els) => els.map((e) => e.textContent));
+    expect(rows[1]).toContain('28-11-2026 06:00:00 WIB'); // 23:00 UTC is 06:00 WIB next day
+    expect(rows[1]).toContain('ISP / fiber (ONT)');
+    await screenshot(page, 'data-uplink-1280');
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.click('#tab-ringkasan');
+    await page.click('#tab-uplink');
+    await page.waitForSelector('#charts canvas');
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(1);
+    await screenshot(page, 'data-uplink-360');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('shows device details and usage counts generically', async () => {
+    await page.click('#tab-perangkat');
+    await page.waitForSelector('section.device[data-device="adm-1"] button');
+    await page.click('section.device[data-device="adm-1"] button');
+    await page.waitForSelector('section.device[data-device="adm-1"] .detail');
+    const text = await page.textContent('section.device[data-device="adm-1"]');
+    expect(text).toContain('2.4.1');
+    expect(text).toContain('96.5');
+    expect(await page.textContent('#usage')).toContain('ktp-el');
+    await screenshot(page, 'data-perangkat-1280');
+  });
+});
