@@ -10,7 +10,10 @@ import type { Logger } from './core/logger.js';
 import { Scheduler } from './core/scheduler.js';
 import { SdNotifier } from './core/sd-notify.js';
 import { Lifecycle, type Service } from './core/service.js';
+import { DevicesService } from './devices/devices-service.js';
+import { deviceTechRoutes } from './devices/tech-routes.js';
 import type { GatewayBus, GatewayEvents } from './events.js';
+import { createProbe } from './probes/registry.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
@@ -68,6 +71,8 @@ export interface Deps {
 
 export interface App {
   deps: Deps;
+  /** Devices module; the web module mounts `deviceTechRoutes` with `devices.techOptions`. */
+  devices: DevicesService;
   http: HttpService;
   server: FastifyInstance;
   start(): Promise<void>;
@@ -118,6 +123,12 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
+  const devices = new DevicesService({ ...deps, createProbe });
+  status.register(devices.statusSection);
+  deps.web.technicianRoutes.push(async (app) => {
+    await app.register(deviceTechRoutes, devices.techOptions);
+  });
+
   const webLog = log.child({ component: 'web' });
   const auth = new AuthService({
     store,
@@ -140,6 +151,7 @@ export function buildApp(options: AppOptions): App {
   const server = buildServer({
     log: log.child({ component: 'http' }),
     dbOk: () => store.ping(),
+    devicePush: devices.pushOptions,
     publicRoutes: deps.web.publicRoutes,
     technician: {
       auth,
@@ -166,10 +178,11 @@ export function buildApp(options: AppOptions): App {
     store,
     clockService,
     run,
+    devices,
     auth,
     live,
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });
-  return { deps, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
+  return { deps, devices, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
 }

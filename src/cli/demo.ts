@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -7,9 +7,9 @@ import { buildApp } from '../app.js';
 import { loadConfig } from '../config/loader.js';
 import { LogRing } from '../core/log-ring.js';
 import { createLogger } from '../core/logger.js';
-import { writeDemoConfig } from '../demo/demo-config.js';
-import { PlaceholderKiosks } from '../demo/kiosk-placeholder.js';
+import { demoKiosks, writeDemoConfig } from '../demo/demo-config.js';
 import { DemoRegency } from '../demo/regency.js';
+import { KioskSim } from '../sim/kiosk.js';
 import { readVersion } from '../version.js';
 import { readCodeFile, setupCodePath } from '../web/auth/setup-code.js';
 import type { CommonArgs } from './args.js';
@@ -27,13 +27,28 @@ export async function demoCommand(_args: CommonArgs, io: CliIo): Promise<number>
   const regency = new DemoRegency();
   await regency.start();
   const wanted = Number(io.env.KAMPUNG_GW_DEMO_PORT ?? 8080);
-  const httpPort = (await portFree(wanted)) ? wanted : 0;
-  const layout = writeDemoConfig(dir, {
-    http: httpPort,
-    mqtt: regency.mqttPort,
-    regencyHttp: regency.httpPort,
-  });
-  const { config } = loadConfig(layout.configPath);
+  // A concrete port even when 8080 is taken: the kiosks need the gateway's URL up front.
+  const httpPort = (await portFree(wanted)) ? wanted : await anyPort();
+  const gateway = `http://127.0.0.1:${httpPort}`;
+  // The device module's kiosk simulator: heartbeats, usage events, and a /health the gateway checks.
+  const sims = demoKiosks(dir).map((k) => ({
+    ...k,
+    sim: new KioskSim({
+      gateway,
+      deviceId: k.id,
+      token: k.token,
+      rate: 0.2,
+      heartbeatMs: 10_000,
+      healthPort: 0,
+    }),
+  }));
+  for (const k of sims) await k.sim.startHealth();
+  const configPath = writeDemoConfig(
+    dir,
+    { http: httpPort, mqtt: regency.mqttPort, regencyHttp: regency.httpPort },
+    sims.map((k) => ({ ...k, healthUrl: k.sim.healthUrl })),
+  );
+  const { config } = loadConfig(configPath);
 
   // Only warnings reach the terminal; the page's Log tab shows everything.
   const logRing = new LogRing();
@@ -46,18 +61,15 @@ export async function demoCommand(_args: CommonArgs, io: CliIo): Promise<number>
     ]),
   });
   const app = buildApp({ config, log, version: readVersion(), env: io.env, logRing });
-  let kiosks: PlaceholderKiosks | undefined;
   try {
     await app.start();
-    const port = app.http.address?.port ?? httpPort;
-    const url = `http://127.0.0.1:${port}/`;
-    kiosks = new PlaceholderKiosks({
-      baseUrl: () => `http://127.0.0.1:${port}`,
-      kiosks: layout.kiosks,
-      scheduler: app.deps.scheduler,
-      log: log.child({ component: 'demo' }),
-    });
-    kiosks.start();
+    const url = `${gateway}/`;
+    for (const k of sims) {
+      await k.sim.start();
+      if (k.diesAfterS !== undefined) {
+        app.deps.scheduler.after(`demo-stop-${k.id}`, k.diesAfterS * 1000, () => void k.sim.stop());
+      }
+    }
     const code = readCodeFile(setupCodePath(config.data_dir)) ?? '(sudah dipakai / already used)';
     io.out(
       [
@@ -85,7 +97,7 @@ export async function demoCommand(_args: CommonArgs, io: CliIo): Promise<number>
     log.fatal({ err }, 'demo failed to start');
     return 1;
   } finally {
-    kiosks?.stop();
+    await Promise.all(sims.map((k) => k.sim.stop()));
     await app.stop();
     io.out(regency.describe());
     await regency.stop();
@@ -102,6 +114,17 @@ function waitForSignal(): Promise<NodeJS.Signals> {
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
+  });
+}
+
+function anyPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
   });
 }
 

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { DemoKiosk } from './kiosk-placeholder.js';
 
-export interface DemoLayout {
-  configPath: string;
-  kiosks: DemoKiosk[];
+export interface DemoKiosk {
+  id: string;
+  name: string;
+  token: string;
+  /** Stops (heartbeats and health endpoint) after this many seconds, to show a kiosk going offline. */
+  diesAfterS?: number;
 }
 
 const KIOSKS = [
@@ -16,18 +18,24 @@ const KIOSKS = [
   { id: 'adm-3', name: 'Anjungan Mandiri 3 (mati setelah 2 menit)', diesAfterS: 120 },
 ];
 
-/** Writes the demo's config and kiosk tokens into `dir`; everything points at loopback. */
+/** Kiosk ids, names and tokens (tokens also written to files for the config). */
+export function demoKiosks(dir: string): DemoKiosk[] {
+  const tokens = join(dir, 'tokens');
+  mkdirSync(tokens, { recursive: true, mode: 0o700 });
+  return KIOSKS.map((k) => {
+    const token = randomBytes(24).toString('base64url');
+    writeFileSync(join(tokens, `${k.id}.token`), `${token}\n`, { mode: 0o600 });
+    return { id: k.id, name: k.name, token, diesAfterS: k.diesAfterS };
+  });
+}
+
+/** Writes the demo's config into `dir`; everything points at loopback. */
 export function writeDemoConfig(
   dir: string,
   ports: { http: number; mqtt: number; regencyHttp: number },
-): DemoLayout {
+  kiosks: Array<DemoKiosk & { healthUrl: string }>,
+): string {
   const tokens = join(dir, 'tokens');
-  mkdirSync(tokens, { recursive: true, mode: 0o700 });
-  const kiosks: DemoKiosk[] = KIOSKS.map((k) => {
-    const token = randomBytes(24).toString('base64url');
-    writeFileSync(join(tokens, `${k.id}.token`), `${token}\n`, { mode: 0o600 });
-    return { id: k.id, token, diesAfterS: k.diesAfterS };
-  });
   const config = {
     gateway: { id: '3510170012', name: 'Desa Kemiren (demo)' },
     data_dir: join(dir, 'data'),
@@ -45,12 +53,13 @@ export function writeDemoConfig(
       ],
     },
     devices: [
-      ...KIOSKS.map((k) => ({
+      ...kiosks.map((k) => ({
         id: k.id,
         name: k.name,
         kind: 'kiosk',
         token_file: join(tokens, `${k.id}.token`),
         heartbeat_timeout_s: 30,
+        checks: [{ type: 'http', url: k.healthUrl, interval_s: 10 }],
       })),
       { id: 'printer-1', name: 'Printer Pelayanan', kind: 'printer', checks: [] },
     ],
@@ -59,5 +68,5 @@ export function writeDemoConfig(
   };
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, `# kampung-gw demo (generated)\n${stringify(config)}`);
-  return { configPath, kiosks };
+  return configPath;
 }

@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../core/logger.js';
+import { type DevicePushOptions, devicePushRoutes } from '../devices/push-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
 import { installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
@@ -18,6 +19,8 @@ export interface WebDeps {
   technician?: TechnicianDeps;
   /** Unauthenticated plugins of other modules (e.g. the kiosk push API with its own bearer auth). */
   publicRoutes?: Array<import('fastify').FastifyPluginAsync>;
+  /** Kiosk push API (device tokens); technician device routes are mounted by the web module. */
+  devicePush?: DevicePushOptions;
 }
 
 const CSP = [
@@ -52,6 +55,7 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     return payload;
   });
   app.register(healthRoutes, { dbOk: deps.dbOk });
+  if (deps.devicePush) app.register(devicePushRoutes, deps.devicePush);
   for (const plugin of deps.publicRoutes ?? []) app.register(plugin);
   const t = deps.technician;
   if (t) {

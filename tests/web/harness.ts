@@ -54,9 +54,18 @@ export interface Harness {
  */
 export async function startHarness(
   dir: string,
-  options: { http?: Record<string, unknown>; clock?: FakeClock; extraRoutes?: FastifyPluginAsync[] } = {},
+  options: {
+    http?: Record<string, unknown>;
+    config?: Record<string, unknown>;
+    clock?: FakeClock;
+    extraRoutes?: FastifyPluginAsync[];
+  } = {},
 ): Promise<Harness> {
-  const raw = { ...baseConfig(dir), http: { listen: '127.0.0.1:0', metrics: true, ...options.http } };
+  const raw = {
+    ...baseConfig(dir),
+    ...options.config,
+    http: { listen: '127.0.0.1:0', metrics: true, ...options.http },
+  };
   const result = validateConfigText(stringify(raw), join(dir, 'config.yaml'));
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
   const ring = new LogRing();

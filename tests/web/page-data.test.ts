@@ -1,16 +1,20 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceStatus, LinkStatus } from '../../src/status/types.js';
+import type { LinkStatus } from '../../src/status/types.js';
 import { tempDir } from '../helpers/tmp.js';
 import { launchChromium, screenshot } from './browser.js';
 import { type Harness, startHarness } from './harness.js';
 
 /**
- * The page with data, before the uplink and devices modules are merged: stand-in plugins
- * answer their routes (mounted through the same technicianRoutes list the integrator uses),
- * a stand-in status section supplies the link verdict, and bus events drive live updates.
+ * The page with data. The uplink module is not on this branch yet: a stand-in plugin answers
+ * its routes (mounted through the same technicianRoutes list the integrator uses) and a
+ * stand-in status section supplies the link verdict; bus events drive live updates. Devices
+ * are the real module, fed through its push API with a kiosk token.
  */
+const TOKEN = 'page-data-kiosk-token-0123456789abcdef';
 const NOW = Date.parse('2026-11-28T03:00:00Z');
 const H = 3600_000;
 
@@ -45,23 +49,6 @@ const fakeUplink = async (app: FastifyInstance) => {
     ],
   }));
 };
-const fakeDevices = async (app: FastifyInstance) => {
-  app.get('/api/v1/devices/:id', async () => ({
-    state_history: [
-      { state: 'online', since: '2026-11-28T01:00:00Z' },
-      { state: 'offline', since: '2026-11-28T02:40:00Z' },
-    ],
-    telemetry: { app_version: '2.4.1', printer_paper: 'low' },
-    availability: { '24h': 96.5, '7d': 99.1 },
-  }));
-  app.get('/api/v1/usage', async () => ({
-    counts: [
-      { device_id: 'adm-1', service: 'ktp-el', count: 41 },
-      { device_id: 'adm-1', service: 'kartu-keluarga', count: 17 },
-    ],
-  }));
-};
-
 const down: LinkStatus = {
   verdict: 'down',
   fault_layer: 'isp',
@@ -73,27 +60,6 @@ const down: LinkStatus = {
   },
   outage: { start: new Date(Date.now() - 10 * 60_000).toISOString(), fault_layer: 'isp' },
 };
-const devices: DeviceStatus[] = [
-  {
-    id: 'adm-1',
-    name: 'Anjungan Mandiri 1',
-    kind: 'kiosk',
-    state: 'online',
-    since: null,
-    reason: null,
-    last_heartbeat: new Date().toISOString(),
-  },
-  {
-    id: 'adm-2',
-    name: 'Anjungan Mandiri 2',
-    kind: 'kiosk',
-    state: 'offline',
-    since: null,
-    reason: 'no heartbeat for 120 s',
-    last_heartbeat: null,
-  },
-];
-
 describe('page with module data (stand-in plugins)', () => {
   const dir = tempDir('kgw-web-data-');
   let h: Harness;
@@ -103,10 +69,40 @@ describe('page with module data (stand-in plugins)', () => {
   let url: string;
 
   beforeAll(async () => {
-    h = await startHarness(dir.path, { extraRoutes: [fakeUplink, fakeDevices] });
+    const tokenFile = join(dir.path, 'adm-1.token');
+    writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+    h = await startHarness(dir.path, {
+      extraRoutes: [fakeUplink],
+      config: {
+        devices: [
+          {
+            id: 'adm-1',
+            name: 'Anjungan Mandiri 1',
+            kind: 'kiosk',
+            token_file: tokenFile,
+            heartbeat_timeout_s: 300,
+          },
+          { id: 'adm-2', name: 'Anjungan Mandiri 2', kind: 'kiosk' },
+        ],
+      },
+    });
     h.app.deps.status.register({ section: 'link', live: () => link });
-    h.app.deps.status.register({ section: 'devices', live: () => devices });
     url = `http://127.0.0.1:${h.app.http.address!.port}`;
+    const push = (path: string, body: unknown) =>
+      fetch(`${url}/api/v1/devices/adm-1/${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (await push('heartbeat', { status: 'ok', app_version: '2.4.1', telemetry: { paper: 'low' } })).status,
+    ).toBe(204);
+    const events = Array.from({ length: 3 }, (_, i) => ({
+      id: `0b6f1d2e-1c3a-4b5d-8e9f-00000000000${i}`,
+      type: 'service_use',
+      service: 'ktp-el',
+    }));
+    expect((await push('events', { events })).status).toBe(202);
     const code = h.setupCode();
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -135,8 +131,8 @@ describe('page with module data (stand-in plugins)', () => {
     // The timer ticks on the page between snapshots.
     await expect.poll(() => page.textContent('#outage'), { timeout: 3000 }).not.toBe(first);
     expect(await page.$$eval('.tile', (els) => els.map((e) => e.getAttribute('data-state')))).toEqual([
-      'online',
-      'offline',
+      'degraded',
+      'unknown',
     ]);
     await screenshot(page, 'data-ringkasan-down-1280');
     await page.setViewportSize({ width: 360, height: 740 });
@@ -183,7 +179,7 @@ describe('page with module data (stand-in plugins)', () => {
     await page.waitForSelector('section.device[data-device="adm-1"] .detail');
     const text = await page.textContent('section.device[data-device="adm-1"]');
     expect(text).toContain('2.4.1');
-    expect(text).toContain('96.5');
+    expect(text).toContain('paper low');
     expect(await page.textContent('#usage')).toContain('ktp-el');
     await screenshot(page, 'data-perangkat-1280');
   });

@@ -62,12 +62,47 @@ function deviceCard(d, detail, load) {
   );
 }
 
-/** Key/value tables for objects, small tables for arrays of objects; nested values as text. */
+/**
+ * The devices module's detail (state changes, telemetry, availability per hour/day/month)
+ * in a readable form; any other field is shown generically so new ones appear unchanged.
+ */
 function generic(obj) {
   const skip = new Set(['id', 'name', 'kind', 'state', 'since', 'reason', 'last_heartbeat']);
   return Object.entries(obj)
-    .filter(([k]) => !skip.has(k))
-    .map(([k, v]) => h('div', { class: 'detail' }, h('h3', {}, label('devices', k)), valueView(v)));
+    .filter(([k, v]) => !skip.has(k) && v !== null && !(Array.isArray(v) && v.length === 0))
+    .map(([k, v]) => h('div', { class: 'detail' }, h('h3', {}, label('devices', k)), detailValue(k, v)));
+}
+
+function detailValue(key, v) {
+  if (key === 'availability' && v && typeof v === 'object' && Array.isArray(v.days)) {
+    const pct = (r) => (r.pct === null ? '—' : `${r.pct.toFixed(1)} %`);
+    return h(
+      'table',
+      { class: 'small' },
+      h('tr', {}, h('th', {}, t('devices.period')), h('th', {}, t('devices.availability'))),
+      v.days.slice(-7).map((r) => h('tr', {}, h('td', {}, wib(r.start).slice(0, 10)), h('td', {}, pct(r)))),
+      (v.months ?? [])
+        .slice(-3)
+        .map((r) => h('tr', {}, h('td', {}, wib(r.start).slice(3, 10)), h('td', {}, pct(r)))),
+    );
+  }
+  if (key === 'changes' && Array.isArray(v)) {
+    return h(
+      'ul',
+      { class: 'changes' },
+      v.map((c) =>
+        h(
+          'li',
+          {},
+          h('time', {}, wib(c.at)),
+          ' ',
+          h('span', { class: `pill s-${c.state}` }, label('state', c.state)),
+          c.reason ? ` ${c.reason}` : '',
+        ),
+      ),
+    );
+  }
+  return valueView(v);
 }
 
 function valueView(v) {
@@ -109,7 +144,7 @@ function cell(key, v) {
 }
 
 function renderUsage(el, u) {
-  const rows = u ? (Array.isArray(u) ? u : (u.counts ?? u.usage ?? u.rows ?? [])) : null;
+  const rows = u ? (Array.isArray(u) ? u : (u.totals ?? u.counts ?? u.usage ?? u.rows ?? [])) : null;
   replace(
     el,
     h('h2', {}, t('devices.usage')),

@@ -1,0 +1,46 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readSecretFile } from '../config/loader.js';
+import type { DeviceConfig } from './config-schema.js';
+
+export type AuthResult = 'ok' | 'unknown_device' | 'bad_token';
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Device bearer tokens. A device is identified by its token, never by address (IPs change
+ * after every power cut). Tokens are read once at start; only their SHA-256 digests are
+ * kept, and digests (always 32 bytes) are compared in constant time.
+ */
+export class DeviceAuth {
+  private readonly devices: readonly DeviceConfig[];
+  private readonly digests = new Map<string, Buffer | null>();
+
+  constructor(devices: readonly DeviceConfig[]) {
+    this.devices = devices;
+  }
+
+  /** Reads every token file; a device without one can never push. */
+  load(): void {
+    this.digests.clear();
+    for (const d of this.devices) {
+      const token = d.token_file ? readSecretFile(d.token_file) : '';
+      this.digests.set(d.id, token.length > 0 ? digest(token) : null);
+    }
+  }
+
+  check(deviceId: string, authorization: string | undefined): AuthResult {
+    if (!this.digests.has(deviceId)) return 'unknown_device';
+    const expected = this.digests.get(deviceId);
+    const presented = bearer(authorization);
+    // Hash even when there is nothing to compare, so timing does not tell the cases apart.
+    const got = digest(presented ?? '');
+    if (!expected || presented === undefined) return 'bad_token';
+    return timingSafeEqual(got, expected) ? 'ok' : 'bad_token';
+  }
+}
+
+function bearer(header: string | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const m = /^Bearer[ \t]+(\S{1,512})[ \t]*$/i.exec(header);
+  return m?.[1];
+}

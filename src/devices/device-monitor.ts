@@ -1,0 +1,257 @@
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Scheduler, TaskHandle } from '../core/scheduler.js';
+import type { Service } from '../core/service.js';
+import type { GatewayBus } from '../events.js';
+import { DEFAULT_INTERVAL_S, type ProbeSpec } from '../probes/spec-schema.js';
+import type { Probe, ProbeDeps } from '../probes/types.js';
+import type { DeviceState, DeviceStatus } from '../status/types.js';
+import type { StateRepo } from '../store/state-repo.js';
+import type { Store } from '../store/store.js';
+import type { ChangesRepo } from './changes-repo.js';
+import type { DeviceConfig } from './config-schema.js';
+import { CheckTracker, evaluate, heartbeatTrouble } from './device-state.js';
+import type { HeartbeatBody, Telemetry } from './push-schemas.js';
+
+export type ProbeFactory = (spec: ProbeSpec, deps: ProbeDeps) => Probe | undefined;
+
+export interface DeviceMonitorDeps {
+  devices: readonly DeviceConfig[];
+  clock: Clock;
+  log: Logger;
+  scheduler: Scheduler;
+  store: Store;
+  bus: GatewayBus;
+  changes: ChangesRepo;
+  state: StateRepo;
+  /** Builds a device check from its spec (the probe registry); undefined = type not available. */
+  createProbe?: ProbeFactory;
+  /** How often last-heartbeat stamps are written to current_state (state changes: at once). */
+  persistEveryMs?: number;
+}
+
+/** A device as the page and the API show it: the status entry plus what it last pushed. */
+export interface DeviceView extends DeviceStatus {
+  app_version: string | null;
+  uptime_s: number | null;
+  telemetry: Telemetry | null;
+  errors: NonNullable<HeartbeatBody['errors']> | null;
+  checks: Array<{ label: string; state: string; problem: string | null }>;
+}
+
+interface Runtime {
+  config: DeviceConfig;
+  state: DeviceState;
+  since: string | null;
+  reason: string | null;
+  lastHeartbeatMono: number | undefined;
+  lastHeartbeatWall: number | undefined;
+  heartbeat: HeartbeatBody | undefined;
+  trouble: string | null;
+  checks: CheckTracker[];
+}
+
+/**
+ * Each device's state: online / degraded / offline / unknown, from heartbeats (timeout on the
+ * monotonic clock) and active checks (with hysteresis). Every change is logged with its
+ * reason, emitted as `device.changed` and persisted to current_state 'devices'.
+ */
+export class DeviceMonitor implements Service {
+  readonly name = 'devices';
+  private readonly d: DeviceMonitorDeps;
+  private readonly devices = new Map<string, Runtime>();
+  private tasks: TaskHandle[] = [];
+  private startedMono = 0;
+  private dirty = false;
+
+  constructor(deps: DeviceMonitorDeps) {
+    this.d = deps;
+  }
+
+  start(): void {
+    const { d } = this;
+    this.startedMono = d.clock.monoMs();
+    const wall = d.clock.wallMs();
+    for (const config of d.devices) {
+      this.devices.set(config.id, {
+        config,
+        state: 'unknown',
+        since: new Date(wall).toISOString(),
+        reason: 'not heard from since start',
+        lastHeartbeatMono: undefined,
+        lastHeartbeatWall: undefined,
+        heartbeat: undefined,
+        trouble: null,
+        checks: [],
+      });
+    }
+    // The log gets an "unknown" mark at every start so downtime of the gateway itself is
+    // not counted as the device's availability or outage.
+    d.store.batch(() =>
+      d.changes.add(
+        [...this.devices.values()].map((r) => ({
+          deviceId: r.config.id,
+          state: 'unknown',
+          reason: 'gateway started',
+        })),
+      ),
+    );
+    this.persist();
+    const timeouts = d.devices.flatMap((c) => (c.heartbeat_timeout_s ? [c.heartbeat_timeout_s * 1000] : []));
+    if (timeouts.length > 0) {
+      const tick = Math.max(100, Math.min(1000, Math.min(...timeouts) / 5));
+      this.tasks.push(
+        d.scheduler.every({ name: 'devices-timeouts', intervalMs: tick, run: () => this.reevaluateAll() }),
+      );
+    }
+    this.tasks.push(
+      d.scheduler.every({
+        name: 'devices-persist',
+        intervalMs: d.persistEveryMs ?? 60_000,
+        run: () => {
+          if (this.dirty) this.persist();
+        },
+      }),
+    );
+    for (const rt of this.devices.values()) this.startChecks(rt);
+  }
+
+  stop(): void {
+    for (const t of this.tasks) t.cancel();
+    this.tasks = [];
+    if (this.devices.size > 0) this.persist();
+  }
+
+  has(deviceId: string): boolean {
+    return this.devices.has(deviceId);
+  }
+
+  heartbeat(deviceId: string, body: HeartbeatBody): void {
+    const rt = this.devices.get(deviceId);
+    if (!rt) return;
+    rt.lastHeartbeatMono = this.d.clock.monoMs();
+    rt.lastHeartbeatWall = this.d.clock.wallMs();
+    rt.heartbeat = body;
+    rt.trouble = heartbeatTrouble(body);
+    this.dirty = true;
+    this.reevaluate(rt);
+  }
+
+  statuses(): DeviceStatus[] {
+    return [...this.devices.values()].map((rt) => this.status(rt));
+  }
+
+  view(deviceId: string): DeviceView | undefined {
+    const rt = this.devices.get(deviceId);
+    if (!rt) return undefined;
+    const hb = rt.heartbeat;
+    return {
+      ...this.status(rt),
+      app_version: hb?.app_version ?? null,
+      uptime_s: hb?.uptime_s ?? null,
+      telemetry: hb?.telemetry ?? null,
+      errors: hb?.errors ?? null,
+      checks: rt.checks.map((c) => ({ label: c.label, state: c.state, problem: c.lastProblem })),
+    };
+  }
+
+  /** Re-derives every state now (the timeout tick; tests call it after moving a fake clock). */
+  reevaluateAll(): void {
+    for (const rt of this.devices.values()) this.reevaluate(rt);
+  }
+
+  private status(rt: Runtime): DeviceStatus {
+    return {
+      id: rt.config.id,
+      name: rt.config.name,
+      kind: rt.config.kind,
+      state: rt.state,
+      since: rt.since,
+      reason: rt.reason,
+      last_heartbeat:
+        rt.lastHeartbeatWall === undefined ? null : new Date(rt.lastHeartbeatWall).toISOString(),
+    };
+  }
+
+  private reevaluate(rt: Runtime): void {
+    const c = rt.config;
+    const v = evaluate({
+      nowMono: this.d.clock.monoMs(),
+      startedMono: this.startedMono,
+      heartbeatTimeoutMs: c.heartbeat_timeout_s === undefined ? undefined : c.heartbeat_timeout_s * 1000,
+      lastHeartbeatMono: rt.lastHeartbeatMono,
+      trouble: rt.trouble,
+      checks: rt.checks,
+    });
+    if (v.state === rt.state && v.reason === rt.reason) return;
+    // A new reason within the same state (paper low → paper out) is logged and announced
+    // like a state change, but `since` keeps the start of the period.
+    const wall = this.d.clock.wallMs();
+    if (v.state !== rt.state) rt.since = new Date(wall).toISOString();
+    rt.state = v.state;
+    rt.reason = v.reason;
+    this.d.log.info({ device: c.id, state: v.state, reason: v.reason }, 'device state changed');
+    try {
+      this.d.store.batch(() =>
+        this.d.changes.add([{ deviceId: c.id, state: v.state, reason: v.reason }], wall),
+      );
+    } catch (err) {
+      this.d.log.error({ err, device: c.id }, 'could not log device state change');
+    }
+    this.persist();
+    this.d.bus.emit('device.changed', this.status(rt));
+  }
+
+  private persist(): void {
+    this.dirty = false;
+    try {
+      this.d.state.put('devices', this.statuses(), this.d.clock.wallMs());
+    } catch (err) {
+      this.d.log.warn({ err }, 'could not persist device states');
+    }
+  }
+
+  private startChecks(rt: Runtime): void {
+    const create = this.d.createProbe;
+    rt.config.checks.forEach((spec, i) => {
+      let probe: Probe | undefined;
+      try {
+        probe = create?.(spec, { clock: this.d.clock, log: this.d.log.child({ device: rt.config.id }) });
+      } catch (err) {
+        this.d.log.warn({ err, device: rt.config.id, type: spec.type }, 'check could not be built');
+      }
+      if (!probe) {
+        this.d.log.warn({ device: rt.config.id, type: spec.type }, 'check type not available; ignored');
+        return;
+      }
+      const run = probe.run.bind(probe);
+      const label = spec.name ?? `${spec.type}${rt.config.checks.length > 1 ? `-${i + 1}` : ''}`;
+      const tracker = new CheckTracker(label, rt.config.down_after, rt.config.up_after);
+      rt.checks.push(tracker);
+      const intervalMs = (spec.interval_s ?? DEFAULT_INTERVAL_S[spec.type]) * 1000;
+      this.tasks.push(
+        this.d.scheduler.every({
+          name: `device-check-${rt.config.id}-${label}`,
+          intervalMs,
+          jitterMs: Math.min(1000, intervalMs / 10),
+          timeoutMs: Math.min(intervalMs, spec.timeout_ms ?? 5000) + 500,
+          run: async (signal) => {
+            let ok = false;
+            let problem: string | null = null;
+            try {
+              const r = await run(signal);
+              ok = r.outcome === 'ok';
+              problem = ok ? null : r.outcome;
+            } catch (err) {
+              problem = signal.aborted ? 'timeout' : 'probe broken';
+              if (!signal.aborted)
+                this.d.log.warn({ err, device: rt.config.id, check: label }, 'device check could not run');
+            }
+            tracker.record(ok, problem);
+            this.reevaluate(rt);
+          },
+        }),
+      );
+    });
+  }
+}

@@ -1,0 +1,122 @@
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Scheduler, TaskHandle } from '../core/scheduler.js';
+import type { Service } from '../core/service.js';
+import type { GatewayBus } from '../events.js';
+import type { StatusSection } from '../status/types.js';
+import { StateRepo } from '../store/state-repo.js';
+import type { Store } from '../store/store.js';
+import { ChangesRepo } from './changes-repo.js';
+import { DeviceAuth } from './device-auth.js';
+import { DeviceMonitor, type ProbeFactory } from './device-monitor.js';
+import type { DevicePushOptions } from './push-routes.js';
+import type { DeviceTechRoutesOptions } from './tech-routes.js';
+import { UsageIngest } from './usage-ingest.js';
+import { UsageRepo } from './usage-repo.js';
+
+const DAY_MS = 86_400_000;
+/** Hourly usage counts and the state-change log are kept this long (monthly reports, evidence). */
+export const KEEP_AGGREGATES_MS = 400 * DAY_MS;
+/** Raw events (for duplicate detection and re-publication) are kept this long. */
+export const KEEP_RAW_MS = 90 * DAY_MS;
+
+export interface DevicesDeps {
+  config: Pick<Config, 'devices'>;
+  clock: Clock;
+  log: Logger;
+  scheduler: Scheduler;
+  store: Store;
+  bus: GatewayBus;
+  runId: string;
+  createProbe?: ProbeFactory;
+  /** Group-commit window (0 = one event-loop turn). */
+  commitWindowMs?: number;
+  persistEveryMs?: number;
+}
+
+/**
+ * The devices module as one service: inventory and tokens, the state machine, usage ingest,
+ * and daily pruning. Exposes the option objects of its two route plugins.
+ */
+export class DevicesService implements Service {
+  readonly name = 'devices';
+  readonly auth: DeviceAuth;
+  readonly monitor: DeviceMonitor;
+  readonly ingest: UsageIngest;
+  readonly usage: UsageRepo;
+  readonly changes: ChangesRepo;
+  private readonly d: DevicesDeps;
+  private prune: TaskHandle | undefined;
+
+  constructor(deps: DevicesDeps) {
+    this.d = deps;
+    const db = () => deps.store.db;
+    const log = deps.log.child({ component: 'devices' });
+    this.auth = new DeviceAuth(deps.config.devices);
+    this.usage = new UsageRepo({ db });
+    this.changes = new ChangesRepo({ db, clock: deps.clock });
+    this.monitor = new DeviceMonitor({
+      devices: deps.config.devices,
+      clock: deps.clock,
+      log,
+      scheduler: deps.scheduler,
+      store: deps.store,
+      bus: deps.bus,
+      changes: this.changes,
+      state: new StateRepo({ db }),
+      createProbe: deps.createProbe,
+      persistEveryMs: deps.persistEveryMs,
+    });
+    this.ingest = new UsageIngest({
+      store: deps.store,
+      usage: this.usage,
+      clock: deps.clock,
+      bus: deps.bus,
+      log,
+      runId: deps.runId,
+      windowMs: deps.commitWindowMs ?? 0,
+      after: (ms, fn) => deps.scheduler.after('usage-group-commit', ms, fn),
+    });
+  }
+
+  get pushOptions(): DevicePushOptions {
+    return { auth: this.auth, monitor: this.monitor, ingest: this.ingest };
+  }
+
+  get techOptions(): DeviceTechRoutesOptions {
+    return { monitor: this.monitor, changes: this.changes, usage: this.usage, clock: this.d.clock };
+  }
+
+  get statusSection(): StatusSection<'devices'> {
+    return { section: 'devices', live: () => this.monitor.statuses() };
+  }
+
+  start(): void {
+    this.auth.load();
+    this.monitor.start();
+    this.prune = this.d.scheduler.every({
+      name: 'devices-prune',
+      intervalMs: DAY_MS,
+      initialDelayMs: 10 * 60_000,
+      run: () => this.pruneOld(),
+    });
+  }
+
+  stop(): void {
+    this.prune?.cancel();
+    this.ingest.flush();
+    this.monitor.stop();
+  }
+
+  /** Deletes what is past its keep time, only with a trusted wall clock (a wrong one could wipe all). */
+  pruneOld(): void {
+    const { clock, store } = this.d;
+    if (!clock.synced()) return;
+    const now = clock.wallMs();
+    store.batch(() => {
+      this.usage.prune(now, KEEP_AGGREGATES_MS, KEEP_RAW_MS);
+      this.changes.prune(now - KEEP_AGGREGATES_MS);
+    });
+  }
+}

@@ -1,0 +1,27 @@
+import { GwError } from '../core/errors.js';
+import { dns } from './dns.js';
+import { http } from './http.js';
+import { icmp } from './icmp.js';
+import type { ProbeSpec } from './spec-schema.js';
+import { tcp } from './tcp.js';
+import type { Probe, ProbeDeps, ProbeType } from './types.js';
+import { usb } from './usb.js';
+
+/** One line per probe type; a type's name equals its file name (STYLE rule 12). */
+export const PROBE_REGISTRY: Partial<Record<ProbeType['type'], ProbeType>> = {
+  icmp,
+  tcp,
+  dns,
+  http,
+  usb,
+};
+
+/** Builds the probe for a spec; a type without an implementation here is a broken probe. */
+export function createProbe(spec: ProbeSpec, deps: ProbeDeps): Probe {
+  const type = PROBE_REGISTRY[spec.type];
+  if (!type)
+    throw new GwError('GW_ERR_PROBE_BROKEN', `no probe type "${spec.type}"`, {
+      details: { reason: 'unknown_type' },
+    });
+  return type.create(spec, deps);
+}

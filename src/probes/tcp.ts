@@ -1,0 +1,57 @@
+import { Socket } from 'node:net';
+import type { ProbeSpec } from './spec-schema.js';
+import type { Probe, ProbeDeps, ProbeResult, ProbeType } from './types.js';
+
+const DEFAULT_TIMEOUT_MS = 800;
+
+const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL']);
+const UNRESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME']);
+
+/** A TCP connect: refused, unreachable and timeout told apart (Telegraf net_response style). */
+class TcpProbe implements Probe {
+  readonly spec: ProbeSpec;
+  private readonly deps: ProbeDeps;
+
+  constructor(spec: ProbeSpec, deps: ProbeDeps) {
+    this.spec = spec;
+    this.deps = deps;
+  }
+
+  run(signal: AbortSignal): Promise<ProbeResult> {
+    const { clock } = this.deps;
+    const deadline = AbortSignal.any([
+      signal,
+      AbortSignal.timeout(this.spec.timeout_ms ?? DEFAULT_TIMEOUT_MS),
+    ]);
+    const started = clock.monoMs();
+    return new Promise((resolve) => {
+      const socket = new Socket();
+      const finish = (r: ProbeResult) => {
+        deadline.removeEventListener('abort', onAbort);
+        socket.destroy();
+        resolve(r);
+      };
+      const onAbort = () => finish({ outcome: 'timeout', latency_ms: null, fields: {} });
+      if (deadline.aborted) return onAbort();
+      deadline.addEventListener('abort', onAbort, { once: true });
+      socket.once('connect', () =>
+        finish({ outcome: 'ok', latency_ms: clock.monoMs() - started, fields: {} }),
+      );
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        const code = err.code ?? 'ERROR';
+        if (code === 'ECONNREFUSED')
+          finish({ outcome: 'refused', latency_ms: clock.monoMs() - started, fields: { error: code } });
+        else if (UNRESOLVED.has(code))
+          finish({ outcome: 'unreachable', latency_ms: null, fields: { error: 'unresolved' } });
+        else if (UNREACHABLE.has(code))
+          finish({ outcome: 'unreachable', latency_ms: null, fields: { error: code } });
+        else if (code === 'ETIMEDOUT')
+          finish({ outcome: 'timeout', latency_ms: null, fields: { error: code } });
+        else finish({ outcome: 'unreachable', latency_ms: null, fields: { error: code } });
+      });
+      socket.connect({ host: this.spec.host ?? '', port: this.spec.port ?? 0 });
+    });
+  }
+}
+
+export const tcp: ProbeType = { type: 'tcp', create: (spec, deps) => new TcpProbe(spec, deps) };
