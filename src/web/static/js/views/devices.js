@@ -116,7 +116,7 @@ function valueView(v) {
       h(
         'tr',
         {},
-        cols.map((c) => h('th', {}, c)),
+        cols.map((c) => h('th', {}, label('col', c))),
       ),
       v.slice(-50).map((row) =>
         h(
