@@ -48,6 +48,13 @@ describe('kampung-gw demo', () => {
       devices: Array<{ id: string }>;
     };
     expect(status.devices.map((d) => d.id)).toEqual(['adm-1', 'adm-2', 'adm-3', 'printer-1']);
+    // The simulated kiosks push heartbeats and usage through the real push API.
+    await waitFor(async () => {
+      const s = (await (await fetch(`${page}/api/v1/status`, { headers: { cookie } })).json()) as {
+        devices: Array<{ id: string; state: string }>;
+      };
+      return s.devices.filter((d) => d.id.startsWith('adm-')).every((d) => d.state === 'online');
+    }, 15_000);
 
     // The embedded broker takes MQTT 3.1.1 and the regency view shows what arrived.
     const client = await mqtt.connectAsync(broker, { protocolVersion: 4, reconnectPeriod: 0 });
