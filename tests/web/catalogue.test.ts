@@ -107,3 +107,47 @@ describe('action registry', () => {
     expect(() => r.resolve('shell', {})).toThrow(expect.objectContaining({ code: 'GW_ERR_NOT_FOUND' }));
   });
 });
+
+describe('uplink history for the charts', () => {
+  it('takes the layer rows of the uplink reply, skips probe and link rows, aligns times', async () => {
+    // The page's own module (plain JS, no types): imported by a computed path.
+    const pageModule = '../../src/web/static/js/history.js';
+    const { normaliseHistory, normaliseUptime, normaliseOutages } = (await import(pageModule)) as {
+      normaliseHistory(raw: unknown): {
+        t: number[];
+        series: Record<string, { loss: unknown[]; rtt: unknown[] }>;
+      };
+      normaliseUptime(raw: unknown): Record<string, number | null> | null;
+      normaliseOutages(raw: unknown): Array<{ duration_s: number | null }> | null;
+    };
+    const t0 = Date.parse('2026-11-28T00:00:00Z');
+    const h = normaliseHistory({
+      rows: [
+        { t: t0, key: 'layer:lan', loss_pct: 0, rtt_avg_ms: 1.5 },
+        { t: t0 + 60_000, key: 'layer:lan', loss_pct: 50, rtt_avg_ms: null },
+        { t: t0 + 60_000, key: 'layer:isp', loss_pct: 100, rtt_avg_ms: null },
+        { t: t0, key: 'probe:router', loss_pct: 7, rtt_avg_ms: 9 },
+        { t: t0, key: 'link', loss_pct: 7, rtt_avg_ms: 9 },
+      ],
+    });
+    expect(h.t).toEqual([t0 / 1000, t0 / 1000 + 60]);
+    expect(Object.keys(h.series).sort()).toEqual(['isp', 'lan']);
+    expect(h.series.lan).toEqual({ loss: [0, 50], rtt: [1.5, null] });
+    expect(h.series.isp).toEqual({ loss: [null, 100], rtt: [null, null] });
+    expect(
+      normaliseUptime({
+        uptime_30d: { 'layer:lan': { up_pct: 99.5 }, 'probe:x': { up_pct: 1 }, link: { up_pct: null } },
+      }),
+    ).toEqual({
+      lan: 99.5,
+      link: null,
+    });
+    expect(
+      normaliseOutages({
+        outages: [{ start: '2026-11-28T00:00:00Z', end: '2026-11-28T00:01:00Z', fault_layer: 'isp' }],
+      }),
+    ).toEqual([
+      { start: '2026-11-28T00:00:00Z', end: '2026-11-28T00:01:00Z', duration_s: 60, fault_layer: 'isp' },
+    ]);
+  });
+});

@@ -18,31 +18,45 @@ const TOKEN = 'page-data-kiosk-token-0123456789abcdef';
 const NOW = Date.parse('2026-11-28T03:00:00Z');
 const H = 3600_000;
 
+/** The uplink module's reply shape (src/uplink/routes.ts on the uplink branch): rows per key. */
 function history() {
-  const t: number[] = [];
-  for (let x = NOW - 24 * H; x <= NOW; x += 10 * 60_000) t.push(Math.round(x / 1000));
+  const rows: Array<Record<string, unknown>> = [];
   const wave = (i: number, base: number, amp: number) => Math.max(0, base + amp * Math.sin(i / 9));
-  return {
-    layers: {
-      lan: { t, loss_pct: t.map(() => 0), rtt_ms: t.map((_, i) => wave(i, 1.2, 0.4)) },
-      isp: {
-        t,
-        loss_pct: t.map((_, i) => (i > 120 && i < 128 ? 100 : wave(i, 0.5, 0.5))),
-        rtt_ms: t.map((_, i) => wave(i, 8, 3)),
-      },
-      internet: {
-        t,
-        loss_pct: t.map((_, i) => (i > 120 && i < 128 ? 100 : 0)),
-        rtt_ms: t.map((_, i) => wave(i, 35, 10)),
-      },
-    },
-    uptime: { lan: 100, isp: 99.31, internet: 99.12 },
-  };
+  let i = 0;
+  for (let t = NOW - 24 * H; t <= NOW; t += 10 * 60_000, i++) {
+    const cut = i > 120 && i < 128;
+    const row = (key: string, loss: number, rtt: number | null) => ({
+      t,
+      key,
+      n: 60,
+      ok: 60,
+      loss_pct: loss,
+      rtt_avg_ms: rtt,
+      rtt_max_ms: rtt,
+      up_ms: 600_000,
+      degraded_ms: 0,
+      down_ms: 0,
+      unknown_ms: 0,
+    });
+    rows.push(row('layer:lan', 0, wave(i, 1.2, 0.4)));
+    rows.push(row('layer:isp', cut ? 100 : wave(i, 0.5, 0.5), cut ? null : wave(i, 8, 3)));
+    rows.push(row('layer:internet', cut ? 100 : 0, cut ? null : wave(i, 35, 10)));
+    rows.push(row('probe:router', 0, wave(i, 1.2, 0.4)));
+    rows.push(row('link', cut ? 100 : 0, null));
+  }
+  return { hours: 24, resolution: 'minute', from: NOW - 24 * H, rows };
 }
 
 const fakeUplink = async (app: FastifyInstance) => {
   app.get('/api/v1/link/history', async () => history());
   app.get('/api/v1/outages', async () => ({
+    ongoing: null,
+    uptime_30d: {
+      link: { up_pct: 99.1, measured_ms: 1 },
+      'layer:lan': { up_pct: 100, measured_ms: 1 },
+      'layer:isp': { up_pct: 99.31, measured_ms: 1 },
+      'probe:router': { up_pct: 100, measured_ms: 1 },
+    },
     outages: [
       { start: '2026-11-27T23:00:00Z', end: '2026-11-28T00:20:00Z', duration_s: 4800, fault_layer: 'isp' },
       { start: '2026-11-26T06:10:00Z', end: '2026-11-26T06:14:30Z', duration_s: 270, fault_layer: 'lan' },

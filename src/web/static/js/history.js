@@ -1,7 +1,8 @@
-// The uplink module's history answer, normalised for the charts. Accepts either columns per
-// layer `{ layers: { lan: { t: [...], loss_pct: [...], rtt_ms: [...] } } }` or rows
-// `{ points|samples|rows: [ { t|ts|at|bucket, layer, loss_pct, rtt_ms } ] }`, times as epoch
-// s/ms or ISO. Returns { t: [epoch s], series: { layer: { loss: [], rtt: [] } } }.
+// The uplink module's history answer, normalised for the charts. Its rows are
+// `{ rows: [ { t, key: 'layer:lan' | 'probe:router' | 'link', loss_pct, rtt_avg_ms } ] }`: the
+// charts use the `layer:*` keys. Also accepted: rows with a `layer` field, or columns per layer
+// `{ layers: { lan: { t: [...], loss_pct: [...], rtt_ms: [...] } } }`; times as epoch s/ms or
+// ISO. Returns { t: [epoch s], series: { layer: { loss: [], rtt: [] } } }.
 function toSec(v) {
   if (typeof v === 'number') return v > 1e12 ? v / 1000 : v;
   const ms = Date.parse(v);
@@ -26,8 +27,10 @@ export function normaliseHistory(raw) {
     }
   }
   const rows = raw.points ?? raw.samples ?? raw.rows ?? raw.history ?? (Array.isArray(raw) ? raw : []);
-  for (const r of rows)
-    add(r.layer, r.t ?? r.ts ?? r.at ?? r.bucket ?? r.start, r.loss_pct, r.rtt_ms ?? r.rtt_avg_ms);
+  for (const r of rows) {
+    const layer = typeof r.key === 'string' ? (r.key.startsWith('layer:') ? r.key.slice(6) : null) : r.layer;
+    add(layer, r.t ?? r.ts ?? r.at ?? r.bucket ?? r.start, r.loss_pct, r.rtt_ms ?? r.rtt_avg_ms);
+  }
   const all = new Set();
   for (const m of byLayer.values()) for (const k of m.keys()) all.add(k);
   const t = [...all].sort((a, b) => a - b);
@@ -39,6 +42,18 @@ export function normaliseHistory(raw) {
     };
   }
   return { t, series };
+}
+
+/** `uptime_30d: { 'layer:lan': { up_pct }, link: { up_pct } }` (or a plain map) → { name: pct }. */
+export function normaliseUptime(raw) {
+  const src = raw?.uptime_30d ?? raw?.uptime ?? raw?.monthly_uptime ?? null;
+  if (!src || typeof src !== 'object') return null;
+  const out = {};
+  for (const [key, v] of Object.entries(src)) {
+    if (key.startsWith('probe:')) continue;
+    out[key.replace(/^layer:/, '')] = typeof v === 'number' ? v : (v?.up_pct ?? null);
+  }
+  return out;
 }
 
 export function normaliseOutages(raw) {

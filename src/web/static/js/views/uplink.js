@@ -1,7 +1,7 @@
 import { optional } from '../api.js';
 import { h, replace } from '../dom.js';
 import { duration, num, wib } from '../format.js';
-import { normaliseHistory, normaliseOutages } from '../history.js';
+import { normaliseHistory, normaliseOutages, normaliseUptime } from '../history.js';
 import { label, t } from '../i18n.js';
 
 const RANGES = [
@@ -46,7 +46,7 @@ export function uplinkView(main) {
       replace(chartsBox);
       charts = await drawCharts(chartsBox, data);
     }
-    renderUptime(uptime, history?.uptime ?? history?.monthly_uptime ?? ledger?.uptime ?? null);
+    renderUptime(uptime, normaliseUptime(ledger) ?? normaliseUptime(history));
     renderOutages(outages, normaliseOutages(ledger));
   }
   load(24);
@@ -112,7 +112,7 @@ function renderUptime(el, uptime) {
               'tr',
               {},
               h('td', {}, label('layer', k)),
-              h('td', {}, typeof v === 'number' ? num(v, ' %', 2) : JSON.stringify(v)),
+              h('td', {}, typeof v === 'number' ? num(v, ' %', 2) : '—'),
             ),
           ),
         ),
