@@ -378,3 +378,30 @@ describe('session expiry', () => {
     ).toBe(401);
   });
 });
+
+describe('live feed and session end', () => {
+  it('tells an SSE client its session expired and closes the stream', { timeout: 20_000 }, async () => {
+    const h = await startHarness(freshDir(), { http: { session_idle_s: 5, session_max_s: 60 } });
+    try {
+      const { cookie } = await setup(h);
+      const url = `http://127.0.0.1:${h.app.http.address!.port}/api/v1/events`;
+      const res = await fetch(url, { headers: { cookie } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let text = '';
+      const first = await reader.read();
+      text += new TextDecoder().decode(first.value);
+      expect(text).toContain('event: status');
+      h.clock.advance(6000); // idle beyond the limit; the open stream itself is no activity
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toContain('event: expired');
+      expect((await fetch(url, { headers: { cookie } })).status).toBe(401);
+    } finally {
+      await h.stop();
+    }
+  });
+});
