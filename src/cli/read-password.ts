@@ -7,8 +7,9 @@ import type { CliIo } from './io.js';
 export async function readPassword(io: CliIo, prompt: string): Promise<string> {
   const stdin = io.stdin;
   if (!stdin.isTTY) return firstLine(stdin);
-  process.stderr.write(prompt);
+  // Echo off before the prompt appears, so nothing typed at once is echoed.
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   stdin.resume();
   stdin.setEncoding('utf8');
   try {
