@@ -193,7 +193,7 @@ describe('page with module data (stand-in plugins)', () => {
     await page.waitForSelector('section.device[data-device="adm-1"] .detail');
     const text = await page.textContent('section.device[data-device="adm-1"]');
     expect(text).toContain('2.4.1');
-    expect(text).toContain('paper low');
+    expect(text).toContain('kertas hampir habis'); // the module's reason, in Indonesian
     expect(await page.textContent('#usage')).toContain('ktp-el');
     await screenshot(page, 'data-perangkat-1280');
   });

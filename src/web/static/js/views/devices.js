@@ -3,6 +3,7 @@ import { h, replace } from '../dom.js';
 import { wib } from '../format.js';
 import { label, t } from '../i18n.js';
 import { live } from '../live.js';
+import { reasonText } from '../reason.js';
 
 /**
  * Perangkat: one card per device from the live status; its details (state history,
@@ -51,7 +52,7 @@ function deviceCard(d, detail, load) {
       {},
       h('tr', {}, h('td', {}, t('devices.kind')), h('td', {}, d.kind)),
       h('tr', {}, h('td', {}, t('overview.since')), h('td', {}, wib(d.since))),
-      h('tr', {}, h('td', {}, t('devices.reason')), h('td', {}, d.reason ?? '—')),
+      h('tr', {}, h('td', {}, t('devices.reason')), h('td', {}, reasonText(d.reason) ?? '—')),
       h('tr', {}, h('td', {}, t('overview.heartbeat')), h('td', {}, wib(d.last_heartbeat))),
     ),
     detail === undefined
@@ -97,7 +98,7 @@ function detailValue(key, v) {
           h('time', {}, wib(c.at)),
           ' ',
           h('span', { class: `pill s-${c.state}` }, label('state', c.state)),
-          c.reason ? ` ${c.reason}` : '',
+          c.reason ? ` ${reasonText(c.reason)}` : '',
         ),
       ),
     );

@@ -3,6 +3,7 @@ import { h, replace } from '../dom.js';
 import { bytes, duration, num, wib } from '../format.js';
 import { label, t } from '../i18n.js';
 import { live } from '../live.js';
+import { reasonText } from '../reason.js';
 
 const LAYERS = ['lan', 'isp', 'dns', 'internet', 'regency'];
 
@@ -128,7 +129,7 @@ function renderDevices(el, devices) {
               { class: `tile s-${d.state}`, href: `#perangkat`, dataset: { device: d.id, state: d.state } },
               h('strong', {}, d.name),
               h('span', { class: 'pill' }, label('state', d.state)),
-              d.reason && h('small', {}, d.reason),
+              d.reason && h('small', {}, reasonText(d.reason)),
               h('small', {}, `${t('overview.heartbeat')}: ${wib(d.last_heartbeat, false)}`),
             ),
           ),
