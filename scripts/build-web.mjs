@@ -2,16 +2,17 @@
 // Bundles the technician page (src/web/static) into dist/web/static: one ES module entry
 // plus a lazily loaded chunk for the charts (uPlot), one stylesheet, content-hashed names
 // (cached for a year by the server) and pre-compressed .br/.gz copies for slow WiFi.
-// Usage: node scripts/build-web.mjs   (the package "build" script runs it after tsc).
+// Usage: node scripts/build-web.mjs [--out DIR]   (the package "build" script runs it after tsc).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src/web/static');
-const out = join(root, 'dist/web/static');
+const outFlag = process.argv.indexOf('--out');
+const out = outFlag > 0 ? resolve(process.argv[outFlag + 1]) : join(root, 'dist/web/static');
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -38,7 +39,7 @@ const outputs = Object.entries(result.metafile.outputs);
 const find = (entry) => {
   const hit = outputs.find(([, o]) => o.entryPoint?.endsWith(entry));
   if (!hit) throw new Error(`no output for ${entry}`);
-  return `/${relative(out, join(root, hit[0]))}`;
+  return `/${relative(out, resolve(process.cwd(), hit[0]))}`;
 };
 const html = readFileSync(join(src, 'index.html'), 'utf8')
   .replace('{{CSS}}', find('style.css'))
@@ -46,7 +47,7 @@ const html = readFileSync(join(src, 'index.html'), 'utf8')
 writeFileSync(join(out, 'index.html'), html);
 
 let total = 0;
-for (const file of [...outputs.map(([p]) => join(root, p)), join(out, 'index.html')]) {
+for (const file of [...outputs.map(([p]) => resolve(process.cwd(), p)), join(out, 'index.html')]) {
   const body = readFileSync(file);
   if (body.length < 512) continue;
   writeFileSync(`${file}.gz`, gzipSync(body, { level: 9 }));

@@ -1,9 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN_JS } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/net.js';
+import { ensurePageBuilt } from './ensure-page.js';
+
+// The page must exist even if the build step only ran tsc.
+beforeAll(() => ensurePageBuilt());
 
 describe('kampung-gw demo', () => {
   let proc: ChildProcess | undefined;

@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LinkStatus } from '../../src/status/types.js';
 import { tempDir } from '../helpers/tmp.js';
 import { launchChromium, screenshot } from './browser.js';
+import { ensurePageBuilt } from './ensure-page.js';
 import { type Harness, startHarness } from './harness.js';
+
+// The page must exist even if the build step only ran tsc.
+beforeAll(() => ensurePageBuilt());
 
 /**
  * The page with data. The uplink module is not on this branch yet: a stand-in plugin answers

@@ -1,11 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../helpers/daemon.js';
 import { NetnsLab } from '../helpers/netns.js';
 import { tempDir } from '../helpers/tmp.js';
 import { launchChromium, screenshot } from './browser.js';
+import { ensurePageBuilt } from './ensure-page.js';
+
+// The page must exist even if the build step only ran tsc.
+beforeAll(() => ensurePageBuilt());
 
 /**
  * The field scenario: a link cut made in a network namespace shows as down / lan on the

@@ -2,6 +2,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../helpers/daemon.js';
 import { launchChromium, screenshot } from './browser.js';
+import { ensurePageBuilt } from './ensure-page.js';
+
+// The page must exist even if the build step only ran tsc.
+beforeAll(() => ensurePageBuilt());
 
 const PASSWORD = 'teknisi-banyuwangi';
 const TABS = ['ringkasan', 'uplink', 'perangkat', 'diagnostik', 'tindakan', 'log'];

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.js';
+import { ensurePageBuilt } from './ensure-page.js';
 import { builtAsset, type Harness, sessionCookie, startHarness } from './harness.js';
+
+// The page must exist even if the build step only ran tsc.
+beforeAll(() => ensurePageBuilt());
 
 const PASSWORD = 'rahasia-desa-1';
 const dirs: Array<() => void> = [];
