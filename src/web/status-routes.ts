@@ -30,6 +30,21 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ d: TechnicianDeps }> = as
     }),
   );
 
+  // Who logged in and what they ran: for the technician who arrives after a colleague.
+  app.get(
+    '/api/v1/audit',
+    {
+      schema: {
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ entries: Type.Array(Anything) }) },
+      },
+    },
+    async (request) => ({ entries: d.auth.audit.recent(request.query.limit) }),
+  );
+
   app.get(
     '/api/v1/log',
     {

@@ -95,6 +95,11 @@ describe('technician page in headless Chromium against the real daemon', () => {
     await page.click('#tab-log');
     await page.selectOption('#log-level', 'debug');
     await page.waitForSelector('#log-lines li:not(.muted)');
+    // The audit trail shows the setup and the diagnostic run, in Indonesian.
+    await page.waitForSelector('#audit table');
+    const audit = await page.textContent('#audit');
+    expect(audit).toContain('penyiapan pertama');
+    expect(audit).toContain('diagnostic:self-check');
     await page.click('#tab-tindakan');
     expect(await page.getAttribute('#bundle', 'href')).toBe('/api/v1/bundle');
     const res = await page.request.get(`${d.url}/api/v1/bundle`);

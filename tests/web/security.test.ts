@@ -96,6 +96,7 @@ describe('without a session', () => {
       ['GET', '/api/v1/status'],
       ['GET', '/api/v1/events'],
       ['GET', '/api/v1/log'],
+      ['GET', '/api/v1/audit'],
       ['GET', '/api/v1/alerts'],
       ['GET', '/api/v1/bundle'],
       ['GET', '/api/v1/diagnostics'],

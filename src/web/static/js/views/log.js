@@ -1,7 +1,7 @@
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { wib } from '../format.js';
-import { t } from '../i18n.js';
+import { label, t } from '../i18n.js';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'];
 
@@ -14,6 +14,7 @@ export function logView(main) {
     LEVELS.map((l) => h('option', { value: l, selected: l === level }, l)),
   );
   const list = h('ol', { class: 'log', id: 'log-lines' });
+  const audit = h('div', { id: 'audit' });
   select.addEventListener('change', () => {
     level = select.value;
     load();
@@ -27,7 +28,32 @@ export function logView(main) {
       h('button', { type: 'button', onclick: () => load() }, t('log.refresh')),
     ),
     h('section', { class: 'card' }, list),
+    h('section', { class: 'card' }, h('h2', {}, t('log.audit')), audit),
   );
+  api('GET', '/api/v1/audit?limit=30')
+    .then((r) =>
+      replace(
+        audit,
+        r.entries.length === 0
+          ? h('p', { class: 'muted' }, t('log.empty'))
+          : h(
+              'table',
+              { class: 'small' },
+              r.entries.map((e) =>
+                h(
+                  'tr',
+                  { class: e.outcome === 'ok' ? '' : 'bad' },
+                  h('td', {}, wib(e.at)),
+                  h('td', {}, e.actor ?? '—'),
+                  h('td', {}, label('audit', e.action)),
+                  h('td', {}, label('outcome', e.outcome)),
+                  h('td', {}, e.source ?? ''),
+                ),
+              ),
+            ),
+      ),
+    )
+    .catch(() => replace(audit, h('p', { class: 'muted' }, t('app.not_available'))));
   async function load() {
     const r = await api('GET', `/api/v1/log?level=${level}&limit=300`).catch(() => null);
     if (!r) return;
