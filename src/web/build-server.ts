@@ -1,4 +1,3 @@
-import fastifyCookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../core/logger.js';
@@ -59,7 +58,6 @@ export function buildServer(deps: WebDeps): FastifyInstance {
   for (const plugin of deps.publicRoutes ?? []) app.register(plugin);
   const t = deps.technician;
   if (t) {
-    app.register(fastifyCookie);
     app.register(authRoutes, {
       auth: t.auth,
       gatewayId: t.config.gateway.id,

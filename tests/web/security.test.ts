@@ -410,3 +410,44 @@ describe('live feed and session end', () => {
     }
   });
 });
+
+describe('static page', () => {
+  it('serves pre-compressed, cacheable assets and nothing outside the page', async () => {
+    const h = await startHarness(freshDir());
+    try {
+      const s = h.app.server;
+      const asset = builtAsset();
+      const br = await s.inject({
+        method: 'GET',
+        url: asset,
+        headers: { 'accept-encoding': 'gzip, deflate, br' },
+      });
+      expect(br.statusCode).toBe(200);
+      expect(br.headers['content-encoding']).toBe('br');
+      expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      expect(br.headers['content-type']).toMatch(/^text\/javascript/);
+      const plain = await s.inject({ method: 'GET', url: asset });
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.body.length).toBeGreaterThan(Number(br.headers['content-length']));
+      const index = await s.inject({ method: 'GET', url: '/' });
+      expect(index.headers['cache-control']).toBe('no-cache');
+      const again = await s.inject({
+        method: 'GET',
+        url: '/',
+        headers: { 'if-none-match': String(index.headers.etag) },
+      });
+      expect(again.statusCode).toBe(304);
+      for (const url of [
+        '/assets/..%2f..%2fconfig.yaml',
+        '/assets/nope.js',
+        '/etc/passwd',
+        '/index.html.br',
+        '/assets/',
+      ]) {
+        expect((await s.inject({ method: 'GET', url })).statusCode, url).toBe(404);
+      }
+    } finally {
+      await h.stop();
+    }
+  });
+});

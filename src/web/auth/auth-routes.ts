@@ -1,7 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { GwError } from '../../core/errors.js';
 import { type AuthService, NAME_PATTERN, type NewSession } from './auth-service.js';
-import { CSRF_HEADER, checkOrigin, cookieOptions, SESSION_COOKIE, sessionToken } from './guard.js';
+import { CSRF_HEADER, checkOrigin, sessionCookie, sessionToken } from './guard.js';
 
 export interface AuthRoutesOptions {
   auth: AuthService;
@@ -35,7 +35,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     request: import('fastify').FastifyRequest,
     s: NewSession,
   ) => {
-    reply.setCookie(SESSION_COOKIE, s.token, cookieOptions(request));
+    reply.header('set-cookie', sessionCookie(request, s.token));
     reply.header('cache-control', 'no-store');
     const info = auth.validate(s.token);
     return { name: s.name, csrf: s.csrf, idle_s: info ? idleS(info) : 0 };
@@ -100,7 +100,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         throw new GwError('GW_ERR_FORBIDDEN', 'missing or wrong CSRF token');
       }
       auth.logout(token, request.ip);
-      reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
+      reply.header('set-cookie', sessionCookie(request, null));
       return reply.code(204).send(null);
     },
   );

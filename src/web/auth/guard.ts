@@ -32,9 +32,18 @@ export function checkOrigin(request: FastifyRequest): void {
   }
 }
 
+/** The session cookie's value (base64url only; anything else is no session). */
 export function sessionToken(request: FastifyRequest): string | undefined {
-  const t = request.cookies[SESSION_COOKIE];
-  return t && t.length <= 128 ? t : undefined;
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
+      const value = part.slice(eq + 1).trim();
+      return /^[A-Za-z0-9_-]{1,128}$/.test(value) ? value : undefined;
+    }
+  }
+  return undefined;
 }
 
 /** preHandler of the technician context: a valid session, and CSRF + Origin on state changes. */
@@ -55,12 +64,14 @@ export function sessionGuard(auth: AuthService) {
   };
 }
 
-export function cookieOptions(request: FastifyRequest, maxAgeS?: number) {
-  return {
-    httpOnly: true,
-    sameSite: 'strict' as const,
-    path: '/',
-    secure: request.protocol === 'https',
-    ...(maxAgeS === undefined ? {} : { maxAge: maxAgeS }),
-  };
+/**
+ * The Set-Cookie value: HttpOnly, SameSite=Strict, Path=/, and Secure when the request came
+ * over TLS. No expiry: a browser session cookie; the server decides when the session ends.
+ * Written by hand (one fixed cookie) rather than with a cookie plugin, for the memory budget.
+ */
+export function sessionCookie(request: FastifyRequest, token: string | null): string {
+  const attrs = ['Path=/', 'HttpOnly', 'SameSite=Strict'];
+  if (request.protocol === 'https') attrs.push('Secure');
+  if (token === null) attrs.push('Max-Age=0', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+  return [`${SESSION_COOKIE}=${token ?? ''}`, ...attrs].join('; ');
 }
