@@ -1,7 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { GwError } from '../../core/errors.js';
 import { type AuthService, NAME_PATTERN, type NewSession } from './auth-service.js';
-import { CSRF_HEADER, checkOrigin, sessionCookie, sessionToken } from './guard.js';
+import { checkCsrf, checkOrigin, sessionCookie, sessionToken } from './guard.js';
 
 export interface AuthRoutesOptions {
   auth: AuthService;
@@ -96,9 +96,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       checkOrigin(request);
       const token = sessionToken(request);
       if (!token || !auth.validate(token)) throw new GwError('GW_ERR_UNAUTHORIZED');
-      if (request.headers[CSRF_HEADER] !== auth.csrfFor(token)) {
-        throw new GwError('GW_ERR_FORBIDDEN', 'missing or wrong CSRF token');
-      }
+      checkCsrf(request, auth, token);
       auth.logout(token, request.ip);
       reply.header('set-cookie', sessionCookie(request, null));
       return reply.code(204).send(null);

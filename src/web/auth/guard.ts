@@ -55,13 +55,18 @@ export function sessionGuard(auth: AuthService) {
     request.technician = session;
     if (SAFE_METHODS.has(request.method)) return;
     checkOrigin(request);
-    const sent = request.headers[CSRF_HEADER];
-    const expected = Buffer.from(auth.csrfFor(token));
-    const got = Buffer.from(typeof sent === 'string' ? sent : '');
-    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-      throw new GwError('GW_ERR_FORBIDDEN', 'missing or wrong CSRF token');
-    }
+    checkCsrf(request, auth, token);
   };
+}
+
+/** The X-CSRF-Token header must equal the session's token (constant-time compare). */
+export function checkCsrf(request: FastifyRequest, auth: AuthService, sessionTokenValue: string): void {
+  const sent = request.headers[CSRF_HEADER];
+  const expected = Buffer.from(auth.csrfFor(sessionTokenValue));
+  const got = Buffer.from(typeof sent === 'string' ? sent : '');
+  if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+    throw new GwError('GW_ERR_FORBIDDEN', 'missing or wrong CSRF token');
+  }
 }
 
 /**
