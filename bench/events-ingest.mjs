@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '20' },
     batch: { type: 'string', default: '20' },
     window: { type: 'string', default: '0' },
+    durability: { type: 'string', default: 'full' },
   },
 });
 const BATCH = Number(args.batch);
@@ -77,7 +78,7 @@ async function gatewayRole() {
   }));
   const svc = new DevicesService({
     config: { devices }, clock, log, scheduler, store, runId: randomUUID(),
-    bus: new Bus(() => undefined), commitWindowMs: Number(args.window),
+    bus: new Bus(() => undefined), commitWindowMs: Number(args.window), durability: args.durability,
   });
   svc.start();
   const app = buildServer({ log, dbOk: () => store.ping(), devicePush: svc.pushOptions });
@@ -87,12 +88,13 @@ async function gatewayRole() {
     if (m !== 'stop') return;
     const stored = svc.usage.total();
     const commits = svc.ingest.commits;
+    const wal_fsyncs = svc.ingest.walSyncs;
     await app.close();
-    svc.stop();
+    await svc.stop();
     scheduler.stop();
     store.stop();
     rmSync(dir, { recursive: true, force: true });
-    process.send({ stored, commits });
+    process.send({ stored, commits, ...(wal_fsyncs === undefined ? {} : { wal_fsyncs }) });
     process.exit(0);
   });
 }
@@ -142,15 +144,15 @@ async function bareSqliteRole() {
 }
 
 // ---------------------------------------------------------------- main
-function child(role) {
-  const proc = fork(new URL(import.meta.url).pathname, ['--role', role, ...process.argv.slice(2).filter((a, i, all) => a !== '--role' && all[i - 1] !== '--role')], { stdio: 'inherit' });
+function child(role, extra = []) {
+  const proc = fork(new URL(import.meta.url).pathname, ['--role', role, ...extra, ...process.argv.slice(2).filter((a, i, all) => a !== '--role' && all[i - 1] !== '--role')], { stdio: 'inherit' });
   const next = () => new Promise((resolve) => proc.once('message', resolve));
   return { proc, next };
 }
 
-async function drive(role) {
+async function drive(role, childArgs) {
   const { default: autocannon } = await import('autocannon');
-  const c = child(role);
+  const c = child(role, childArgs);
   const { port } = await c.next();
   const nextId = idMaker();
   const cpu0 = cpuMs(c.proc.pid);
@@ -191,9 +193,9 @@ async function drive(role) {
  * interval (phases spread), one request at a time. Latency counts from the intended send
  * time, so a stalled server is not hidden (no coordinated omission).
  */
-async function paced(role, eventsPerSec) {
+async function paced(role, eventsPerSec, childArgs) {
   const { Agent, request } = await import('node:http');
-  const c = child(role);
+  const c = child(role, childArgs);
   const { port } = await c.next();
   const kiosks = Number(args.connections);
   const agent = new Agent({ keepAlive: true, maxSockets: kiosks });
@@ -253,6 +255,9 @@ async function main() {
   const gateway = await drive('gateway');
   // The SPEC's latency target is at 5 000 events/s: offer exactly that and measure p99.
   const atTarget = await paced('gateway', 5000);
+  // The same with the WAL fsync moved off the event loop (durability 'wal-fsync').
+  const walFsync = await drive('gateway', ['--durability', 'wal-fsync']);
+  const walFsyncAtTarget = await paced('gateway', 5000, ['--durability', 'wal-fsync']);
   const bareAtTarget = await paced('bare-http', 5000);
   const s = child('bare-sqlite');
   const bareSqlite = await s.next();
@@ -263,6 +268,8 @@ async function main() {
     duration_s: Number(args.duration),
     gateway,
     gateway_at_5000_per_s: atTarget,
+    gateway_wal_fsync: walFsync,
+    gateway_wal_fsync_at_5000_per_s: walFsyncAtTarget,
     bare_fastify: bareHttp,
     bare_fastify_at_5000_per_s: bareAtTarget,
     bare_sqlite_full: bareSqlite,

@@ -19,13 +19,24 @@ export class DeviceAuth {
     this.devices = devices;
   }
 
-  /** Reads every token file; a device without one can never push. */
-  load(): void {
+  /**
+   * Reads every token file; a device without a readable, non-empty one can never push (401).
+   * One unreadable file must not stop the gateway: it is reported and that device refused.
+   * Returns the ids of devices whose token file could not be read.
+   */
+  load(): string[] {
     this.digests.clear();
+    const unreadable: string[] = [];
     for (const d of this.devices) {
-      const token = d.token_file ? readSecretFile(d.token_file) : '';
+      let token = '';
+      try {
+        token = d.token_file ? readSecretFile(d.token_file) : '';
+      } catch {
+        unreadable.push(d.id);
+      }
       this.digests.set(d.id, token.length > 0 ? digest(token) : null);
     }
+    return unreadable;
   }
 
   check(deviceId: string, authorization: string | undefined): AuthResult {

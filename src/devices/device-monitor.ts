@@ -61,6 +61,8 @@ export class DeviceMonitor implements Service {
   private readonly d: DeviceMonitorDeps;
   private readonly devices = new Map<string, Runtime>();
   private tasks: TaskHandle[] = [];
+  /** Probes may hold a process between runs (icmp keeps one fping): released at stop. */
+  private probes: Array<Probe & { close?(): void }> = [];
   private startedMono = 0;
   private dirty = false;
 
@@ -119,6 +121,14 @@ export class DeviceMonitor implements Service {
   stop(): void {
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
+    for (const p of this.probes) {
+      try {
+        p.close?.();
+      } catch (err) {
+        this.d.log.warn({ err, type: p.spec.type }, 'device check did not close cleanly');
+      }
+    }
+    this.probes = [];
     if (this.devices.size > 0) this.persist();
   }
 
@@ -224,6 +234,7 @@ export class DeviceMonitor implements Service {
         this.d.log.warn({ device: rt.config.id, type: spec.type }, 'check type not available; ignored');
         return;
       }
+      this.probes.push(probe);
       const run = probe.run.bind(probe);
       const label = spec.name ?? `${spec.type}${rt.config.checks.length > 1 ? `-${i + 1}` : ''}`;
       const tracker = new CheckTracker(label, rt.config.down_after, rt.config.up_after);

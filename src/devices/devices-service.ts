@@ -12,7 +12,7 @@ import { DeviceAuth } from './device-auth.js';
 import { DeviceMonitor, type ProbeFactory } from './device-monitor.js';
 import type { DevicePushOptions } from './push-routes.js';
 import type { DeviceTechRoutesOptions } from './tech-routes.js';
-import { UsageIngest } from './usage-ingest.js';
+import { type Durability, UsageIngest } from './usage-ingest.js';
 import { UsageRepo } from './usage-repo.js';
 
 const DAY_MS = 86_400_000;
@@ -32,6 +32,8 @@ export interface DevicesDeps {
   createProbe?: ProbeFactory;
   /** Group-commit window (0 = one event-loop turn). */
   commitWindowMs?: number;
+  /** How acknowledged events reach the disk (see UsageIngest); default 'full' = Store.durable(). */
+  durability?: Durability;
   persistEveryMs?: number;
 }
 
@@ -47,12 +49,14 @@ export class DevicesService implements Service {
   readonly usage: UsageRepo;
   readonly changes: ChangesRepo;
   private readonly d: DevicesDeps;
+  private readonly log: Logger;
   private prune: TaskHandle | undefined;
 
   constructor(deps: DevicesDeps) {
     this.d = deps;
     const db = () => deps.store.db;
     const log = deps.log.child({ component: 'devices' });
+    this.log = log;
     this.auth = new DeviceAuth(deps.config.devices);
     this.usage = new UsageRepo({ db });
     this.changes = new ChangesRepo({ db, clock: deps.clock });
@@ -76,6 +80,7 @@ export class DevicesService implements Service {
       log,
       runId: deps.runId,
       windowMs: deps.commitWindowMs ?? 0,
+      durability: deps.durability ?? 'full',
       after: (ms, fn) => deps.scheduler.after('usage-group-commit', ms, fn),
     });
   }
@@ -93,7 +98,9 @@ export class DevicesService implements Service {
   }
 
   start(): void {
-    this.auth.load();
+    const unreadable = this.auth.load();
+    if (unreadable.length > 0)
+      this.log.error({ devices: unreadable }, 'device token file unreadable: these devices cannot push');
     this.monitor.start();
     this.prune = this.d.scheduler.every({
       name: 'devices-prune',
@@ -103,9 +110,9 @@ export class DevicesService implements Service {
     });
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.prune?.cancel();
-    this.ingest.flush();
+    await this.ingest.flush();
     this.monitor.stop();
   }
 

@@ -9,8 +9,12 @@ export interface GroupCommitOptions<T, R> {
   windowMs: number;
   /** Flush at once when this many items are waiting. */
   maxItems: number;
-  /** Runs one transaction for all waiting requests; returns one result per request, in order. */
-  commit(requests: readonly T[]): R[];
+  /**
+   * Runs one transaction for all waiting requests; returns one result per request, in order,
+   * or a promise of them when durability is reached asynchronously (the next group may then
+   * commit while this one waits).
+   */
+  commit(requests: readonly T[]): R[] | Promise<R[]>;
   /** Item count of one request (events in a batch). */
   size(request: T): number;
   /** Arms a one-shot timer (the daemon's scheduler). */
@@ -56,17 +60,22 @@ export class GroupCommitter<T, R> {
     if (group.length === 0) return;
     this.queue = [];
     this.items = 0;
-    let results: R[];
-    try {
-      results = this.o.commit(group.map((w) => w.request));
+    const settle = (results: R[]) => {
       this.commits++;
-    } catch (err) {
+      group.forEach((w, i) => {
+        w.resolve(results[i] as R);
+      });
+    };
+    const fail = (err: unknown) => {
       for (const w of group) w.reject(err);
-      return;
+    };
+    try {
+      const results = this.o.commit(group.map((w) => w.request));
+      if (Array.isArray(results)) settle(results);
+      else results.then(settle, fail);
+    } catch (err) {
+      fail(err);
     }
-    group.forEach((w, i) => {
-      w.resolve(results[i] as R);
-    });
   }
 
   private arm(): void {

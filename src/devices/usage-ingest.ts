@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { GroupCommitter } from './group-commit.js';
 import type { UsageEvent } from './push-schemas.js';
 import type { ReceiveStamp, StoredUsageEvent, UsageRepo } from './usage-repo.js';
+import { WalSync } from './wal-sync.js';
 
 export interface IngestResult {
   accepted: number;
@@ -31,23 +32,32 @@ export interface UsageIngestDeps {
   after(delayMs: number, fn: () => void): { cancel(): void };
   windowMs?: number;
   maxItems?: number;
+  /**
+   * How a group reaches the disk before its 202: 'full' = Store.durable() (synchronous=FULL,
+   * the fsync blocks the event loop); 'wal-fsync' = commit at NORMAL, then fdatasync the WAL
+   * on the thread pool (WalSync) — equally durable, the loop keeps serving meanwhile.
+   */
+  durability?: Durability;
 }
 
+export type Durability = 'full' | 'wal-fsync';
+
+type Result = { stored: StoredUsageEvent[]; duplicates: number };
+
 /**
- * Usage events from kiosks: stored durably (group commit, synchronous=FULL) before the 202,
+ * Usage events from kiosks: stored durably (group commit; see `durability`) before the 202,
  * then announced as `usage.stored`. A full disk is GW_ERR_STORE_FULL (507): nothing of that
  * group was stored, and the kiosk retries the same ids later.
  */
 export class UsageIngest {
   private readonly d: UsageIngestDeps;
-  private readonly committer: GroupCommitter<
-    IngestRequest,
-    { stored: StoredUsageEvent[]; duplicates: number }
-  >;
+  private readonly committer: GroupCommitter<IngestRequest, Result>;
   private readonly hooks: TransactionHook[] = [];
+  private readonly wal: WalSync | undefined;
 
   constructor(deps: UsageIngestDeps) {
     this.d = deps;
+    this.wal = deps.durability === 'wal-fsync' ? new WalSync(deps.store.path) : undefined;
     this.committer = new GroupCommitter({
       windowMs: deps.windowMs ?? 0,
       maxItems: deps.maxItems ?? 2000,
@@ -59,6 +69,11 @@ export class UsageIngest {
 
   get commits(): number {
     return this.committer.commitCount;
+  }
+
+  /** WAL fsyncs done on the thread pool ('wal-fsync' durability), else undefined. */
+  get walSyncs(): number | undefined {
+    return this.wal?.syncs;
   }
 
   addTransactionHook(hook: TransactionHook): void {
@@ -78,15 +93,29 @@ export class UsageIngest {
     return { accepted: r.stored.length, duplicates: r.duplicates };
   }
 
-  /** Commits what waits; called at stop so no kiosk request hangs. */
-  flush(): void {
+  /** Commits what waits and waits for its fsync; called at stop so no kiosk request hangs. */
+  async flush(): Promise<void> {
     this.committer.flush();
+    await this.wal?.close();
   }
 
-  private commit(requests: readonly IngestRequest[]) {
-    let results: Array<{ stored: StoredUsageEvent[]; duplicates: number }>;
+  private commit(requests: readonly IngestRequest[]): Result[] | Promise<Result[]> {
+    const results = this.write(requests);
+    if (!this.wal) return this.announce(requests, results);
+    return this.wal.sync().then(
+      () => this.announce(requests, results),
+      (err: unknown) => {
+        this.d.log.error({ err }, 'WAL fsync failed: usage events not acknowledged');
+        throw new GwError('GW_ERR_UNAVAILABLE', 'could not make the events durable', { cause: err });
+      },
+    );
+  }
+
+  private write(requests: readonly IngestRequest[]): Result[] {
+    const { store } = this.d;
+    const run = this.wal ? store.batch.bind(store) : store.durable.bind(store);
     try {
-      results = this.d.store.durable(() =>
+      return run(() =>
         requests.map((r) => {
           const res = this.d.usage.insert(r.deviceId, r.events, r.stamp);
           for (const hook of this.hooks) hook(r.deviceId, res.stored);
@@ -101,6 +130,10 @@ export class UsageIngest {
       if (isGwError(err, 'GW_ERR_STORE_OPEN')) throw new GwError('GW_ERR_UNAVAILABLE', 'store is closed');
       throw err;
     }
+  }
+
+  /** After the events are durable: tell the other modules. */
+  private announce(requests: readonly IngestRequest[], results: Result[]): Result[] {
     requests.forEach((r, i) => {
       const stored = results[i]?.stored ?? [];
       if (stored.length > 0) this.d.bus.emit('usage.stored', { device_id: r.deviceId, events: [...stored] });

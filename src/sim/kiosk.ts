@@ -30,6 +30,8 @@ export interface KioskOptions {
   trackIds?: boolean;
   /** Chance to send an acknowledged batch again, as if its 202 had been lost on the way. */
   replayProbability?: number;
+  /** Longest wait between retries (the wait doubles from 50 ms after each failure). */
+  maxBackoffMs?: number;
 }
 
 export interface KioskStats {
@@ -108,6 +110,7 @@ export class KioskSim {
       requestTimeoutMs: 5_000,
       trackIds: true,
       replayProbability: 0,
+      maxBackoffMs: 2000,
       ...options,
       healthPort: options.healthPort === undefined ? 0 : options.healthPort,
     };
@@ -288,7 +291,7 @@ export class KioskSim {
       return;
     }
     this.stats.retries++;
-    this.backoffMs = Math.min(2000, this.backoffMs ? this.backoffMs * 2 : 50);
+    this.backoffMs = Math.min(this.o.maxBackoffMs, this.backoffMs ? this.backoffMs * 2 : 50);
   }
 
   private post(kind: 'heartbeat' | 'events', body: unknown): Promise<Response> {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
 import { KioskSim } from '../../src/sim/kiosk-sim.js';
 import { TestDaemon } from '../helpers/daemon.js';
-import { freePort, sleep } from '../helpers/net.js';
+import { freePort, sleep, waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const ROUNDS = 20;
@@ -46,6 +46,8 @@ it(`kill -9 while kiosks post, ${ROUNDS} rounds: every acknowledged id is stored
         heartbeatMs: 0,
         healthPort: null,
         requestTimeoutMs: 2000,
+        // Back at work as soon as the daemon is: every round must kill it under load.
+        maxBackoffMs: 100,
       }),
   );
   await Promise.all(kiosks.map((k) => k.start()));
@@ -53,7 +55,10 @@ it(`kill -9 while kiosks post, ${ROUNDS} rounds: every acknowledged id is stored
   try {
     for (let round = 0; round < ROUNDS; round++) {
       await daemon.start();
-      await sleep(100 + Math.floor(Math.random() * 500));
+      // Kill only while kiosks are posting: wait for fresh acknowledgements first.
+      const before = kiosks.reduce((s, k) => s + k.stats.acknowledged, 0);
+      await waitFor(() => kiosks.reduce((s, k) => s + k.stats.acknowledged, 0) > before, 10_000, 5);
+      await sleep(Math.floor(Math.random() * 400));
       await daemon.kill();
       const acked = kiosks.flatMap((k) => [...k.acked]);
       const { ids, integrity } = storedIds(daemon.dataDir);
@@ -74,6 +79,11 @@ it(`kill -9 while kiosks post, ${ROUNDS} rounds: every acknowledged id is stored
   const acked = new Set(kiosks.flatMap((k) => [...k.acked]));
   const { ids, integrity } = storedIds(daemon.dataDir);
   expect(integrity).toBe('ok');
+  const duplicates = kiosks.reduce((s, k) => s + k.stats.duplicates, 0);
+  process.stdout.write(
+    `crash rounds: ${ROUNDS}, acknowledged before the last kill: ${checkedAcked}, total: ${acked.size}, ` +
+      `re-sent ids answered as duplicates: ${duplicates}\n`,
+  );
   expect(checkedAcked).toBeGreaterThan(1000);
   // acknowledged ⊆ stored, and (after the final drain) nothing stored that was never sent.
   expect([...acked].filter((id) => !ids.has(id))).toEqual([]);

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import type { Durability } from '../../src/devices/usage-ingest.js';
 import { auth, events, type Harness, harness } from './harness.js';
 
 /** A real full disk: the data dir is a tiny tmpfs (root only). */
@@ -16,12 +17,16 @@ function canMount(): boolean {
 }
 
 let h: Harness | undefined;
-afterAll(() => h?.close());
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
 
-it.skipIf(!canMount())(
-  'a full disk answers 507, acknowledges nothing it did not store, and recovers',
-  async () => {
+it.skipIf(!canMount()).each<Durability>(['full', 'wal-fsync'])(
+  '%s: a full disk answers 507, acknowledges nothing it did not store, and recovers',
+  async (durability) => {
     h = await harness([{ id: 'adm-1' }], {
+      durability,
       prepare: (dir) => {
         mkdirSync(join(dir, 'data'));
         execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=640k', 'tmpfs', join(dir, 'data')]);

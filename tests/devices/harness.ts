@@ -10,6 +10,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import { DevicesService } from '../../src/devices/devices-service.js';
 import { deviceTechRoutes } from '../../src/devices/tech-routes.js';
+import type { Durability } from '../../src/devices/usage-ingest.js';
 import type { GatewayEvents } from '../../src/events.js';
 import { createProbe } from '../../src/probes/registry.js';
 import { Store } from '../../src/store/store.js';
@@ -98,6 +99,7 @@ export async function harness(
   opts: {
     clock?: Clock;
     commitWindowMs?: number;
+    durability?: Durability;
     prepare?(dir: string): void;
     release?(dir: string): void;
   } = {},
@@ -123,6 +125,7 @@ export async function harness(
     runId: 'run-test-0001',
     createProbe,
     commitWindowMs: opts.commitWindowMs,
+    durability: opts.durability,
   });
   svc.start();
   const app = buildServer({ log, dbOk: () => store.ping(), devicePush: svc.pushOptions });
@@ -138,7 +141,7 @@ export async function harness(
     app,
     close: async () => {
       await app.close();
-      svc.stop();
+      await svc.stop();
       scheduler.stop();
       store.stop();
       opts.release?.(tmp.path);

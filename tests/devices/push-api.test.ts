@@ -234,6 +234,22 @@ describe('heartbeat', () => {
   });
 });
 
+describe('token files', () => {
+  it('an unreadable token file refuses that device (401) without stopping the others', async () => {
+    const { rmSync } = await import('node:fs');
+    const { DeviceAuth } = await import('../../src/devices/device-auth.js');
+    const devices = h.config.devices.filter((d) => d.id === 'adm-1' || d.id === 'adm-2');
+    const gone = `${h.dir}/tokens/adm-2.token`;
+    const copy = devices.map((d) => (d.id === 'adm-2' ? { ...d, token_file: gone } : d));
+    rmSync(gone);
+    const a = new DeviceAuth(copy);
+    expect(a.load()).toEqual(['adm-2']);
+    expect(a.check('adm-1', auth('adm-1').authorization)).toBe('ok');
+    expect(a.check('adm-2', auth('adm-2').authorization)).toBe('bad_token');
+    expect(a.check('adm-3', auth('adm-1').authorization)).toBe('unknown_device');
+  });
+});
+
 describe('disk full', () => {
   it('answers 507 and stores nothing, then accepts the same ids once there is room', async () => {
     const db = h.store.db;

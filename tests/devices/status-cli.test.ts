@@ -14,8 +14,9 @@ const tmp = tempDir('kgw-devstatus-');
 afterAll(() => tmp.cleanup());
 
 async function status(configPath: string): Promise<{ text: string; devices: DeviceStatus[] }> {
-  const text = (await run(process.execPath, [MAIN_JS, 'status', '--config', configPath])).stdout;
+  // JSON first: the states this test waits for only move forward, so the later text agrees.
   const json = (await run(process.execPath, [MAIN_JS, 'status', '--config', configPath, '--json'])).stdout;
+  const text = (await run(process.execPath, [MAIN_JS, 'status', '--config', configPath])).stdout;
   return { text, devices: (JSON.parse(json) as { devices: DeviceStatus[] }).devices };
 }
 
