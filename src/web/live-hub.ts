@@ -78,27 +78,29 @@ export class LiveHub implements Service {
       'x-accel-buffering': 'no',
     });
     res.write(`retry: 3000\n\n`);
-    this.send(client, 'status', this.statusPayload());
+    this.send(client, frame('status', this.statusPayload()));
     const drop = () => this.clients.delete(client);
     res.on('close', drop);
     res.on('error', drop);
   }
 
   broadcast(event: string, payload: unknown): void {
-    for (const c of this.clients) this.send(c, event, payload);
+    if (this.clients.size === 0) return;
+    const text = frame(event, payload);
+    for (const c of [...this.clients]) this.send(c, text);
   }
 
   private tick(): void {
     if (this.clients.size === 0) return;
-    const payload = this.statusPayload();
+    const text = frame('status', this.statusPayload());
     for (const c of [...this.clients]) {
       if (!c.alive()) {
-        this.send(c, 'expired', {});
+        this.send(c, frame('expired', {}));
         c.res.end();
         this.clients.delete(c);
         continue;
       }
-      this.send(c, 'status', payload);
+      this.send(c, text);
     }
   }
 
@@ -106,7 +108,8 @@ export class LiveHub implements Service {
     return { at: new Date(this.d.wallMs()).toISOString(), status: this.d.snapshot() };
   }
 
-  private send(c: Client, event: string, payload: unknown): void {
+  /** Writes one already-serialised frame (serialised once for all clients). */
+  private send(c: Client, text: string): void {
     if (c.res.writableEnded || c.res.destroyed) {
       this.clients.delete(c);
       return;
@@ -118,6 +121,10 @@ export class LiveHub implements Service {
       this.clients.delete(c);
       return;
     }
-    c.res.write(`event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`);
+    c.res.write(text);
   }
+}
+
+function frame(event: string, payload: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
 }
