@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { CacheService } from './cache/cache-service.js';
 import type { Config } from './config/schema.js';
 import { Bus } from './core/bus.js';
 import { type Clock, SystemClock } from './core/clock.js';
 import { ClockSyncChecker } from './core/clock-sync.js';
+import type { LogRing } from './core/log-ring.js';
 import type { Logger } from './core/logger.js';
 import { Scheduler } from './core/scheduler.js';
 import { SdNotifier } from './core/sd-notify.js';
 import { Lifecycle, type Service } from './core/service.js';
 import { DevicesService } from './devices/devices-service.js';
+import { deviceTechRoutes } from './devices/tech-routes.js';
 import type { GatewayBus, GatewayEvents } from './events.js';
 import { createProbe } from './probes/registry.js';
 import { probeRunner } from './report/probe-command.js';
@@ -28,8 +31,12 @@ import { ALERTS_RESTAMP, Restamper, RUNS_RESTAMP } from './system/restamper.js';
 import { RunService } from './system/run-service.js';
 import { SystemService } from './system/system-service.js';
 import { WritesRepo } from './system/writes-repo.js';
+import { ActionRegistry } from './web/action-registry.js';
+import { AuthService } from './web/auth/auth-service.js';
 import { buildServer } from './web/build-server.js';
+import { registerBuiltinDiagnostics } from './web/builtin-diagnostics.js';
 import { HttpService } from './web/http-service.js';
+import { LiveHub } from './web/live-hub.js';
 
 export interface AppOptions {
   config: Config;
@@ -37,6 +44,23 @@ export interface AppOptions {
   version: string;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
+  /** In-memory tail of the log for the page and the bundle (run.ts tees the logger into it). */
+  logRing?: LogRing;
+  /** The built page (default dist/web/static next to this file). */
+  staticDir?: string;
+}
+
+/**
+ * Where modules plug into the technician page. Fill these in buildApp before buildServer:
+ * `technicianRoutes.push(plugin)` (mounted behind the session guard), `diagnostics.register()`
+ * / `actions.register()` (allow-listed runs), `bundleParts.name = () => data`.
+ */
+export interface WebExtensions {
+  technicianRoutes: FastifyPluginAsync[];
+  publicRoutes: FastifyPluginAsync[];
+  diagnostics: ActionRegistry;
+  actions: ActionRegistry;
+  bundleParts: Record<string, () => unknown>;
 }
 
 /** Everything shared between services, built once here and passed down (no singletons). */
@@ -58,6 +82,7 @@ export interface Deps {
   restamper: Restamper;
   runId: string;
   version: string;
+  web: WebExtensions;
 }
 
 export interface App {
@@ -105,6 +130,13 @@ export function buildApp(options: AppOptions): App {
     restamper,
     runId,
     version,
+    web: {
+      technicianRoutes: [],
+      publicRoutes: [],
+      diagnostics: new ActionRegistry('diagnostic'),
+      actions: new ActionRegistry('action'),
+      bundleParts: {},
+    },
   };
 
   const state = new StateRepo({ db });
@@ -161,6 +193,28 @@ export function buildApp(options: AppOptions): App {
   // Usage events enter the outbox inside the same durable commit that stores them (no window
   // in which a crash loses the regency's copy; a full disk refuses both with 507).
   if (report) report.takeUsageFrom(devices.ingest);
+  deps.web.technicianRoutes.push(async (app) => {
+    await app.register(deviceTechRoutes, devices.techOptions);
+  });
+
+  const webLog = log.child({ component: 'web' });
+  const auth = new AuthService({
+    store,
+    clock,
+    log: webLog,
+    scheduler,
+    dataDir: config.data_dir,
+    idleMs: config.http.session_idle_s * 1000,
+    maxMs: config.http.session_max_s * 1000,
+  });
+  const live = new LiveHub({
+    bus: deps.bus,
+    scheduler,
+    log: webLog,
+    snapshot: () => status.snapshot(),
+    wallMs: () => clock.wallMs(),
+  });
+  registerBuiltinDiagnostics(deps.web.diagnostics, { store, clock, dataDir: config.data_dir });
 
   const cache = new CacheService({ ...deps, log: log.child({ component: 'cache' }) });
   status.register(cache);
@@ -173,6 +227,20 @@ export function buildApp(options: AppOptions): App {
     cache,
     onDiskFull: () => deps.diskGuard.noteFull(),
     devicePush: devices.pushOptions,
+    publicRoutes: deps.web.publicRoutes,
+    technician: {
+      auth,
+      config,
+      clock,
+      log: webLog,
+      scheduler,
+      status,
+      live,
+      alerts: deps.alerts,
+      logRing: options.logRing,
+      ...deps.web,
+      staticDir: options.staticDir ?? fileURLToPath(new URL('./web/static/', import.meta.url)),
+    },
   });
   const http = new HttpService({
     app: server,
@@ -190,6 +258,8 @@ export function buildApp(options: AppOptions): App {
     ...(report ? [report] : []),
     devices,
     cache,
+    auth,
+    live,
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });

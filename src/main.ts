@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { parseCommon } from './cli/args.js';
 import { checkConfigCommand } from './cli/check-config.js';
+import { demoCommand } from './cli/demo.js';
 import { doctorCommand } from './cli/doctor.js';
 import { type CliIo, processIo } from './cli/io.js';
 import { runCommand } from './cli/run.js';
 import { statusCommand } from './cli/status.js';
 import { USAGE } from './cli/usage.js';
+import { userCommand } from './cli/user.js';
 import { formatIssues } from './config/issues.js';
 import type { ConfigIssue } from './config/types.js';
 import { isGwError } from './core/errors.js';
@@ -20,6 +22,8 @@ const COMMANDS: Record<string, Command> = {
   'check-config': checkConfigCommand,
   status: statusCommand,
   doctor: doctorCommand,
+  user: userCommand,
+  demo: demoCommand,
 };
 
 /** The only place that decides the exit code and calls process.exit. */

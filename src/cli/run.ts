@@ -1,5 +1,7 @@
+import { pino } from 'pino';
 import { buildApp } from '../app.js';
 import { loadConfig, resolveConfigPath } from '../config/loader.js';
+import { LogRing } from '../core/log-ring.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { readVersion } from '../version.js';
 import type { CommonArgs } from './args.js';
@@ -14,9 +16,15 @@ export interface RunHooks {
 export async function runCommand(args: CommonArgs, io: CliIo, hooks: RunHooks = {}): Promise<number> {
   const { config, file } = loadConfig(resolveConfigPath(args.config, io.env));
   const version = readVersion();
-  const log = createLogger({ level: config.log_level, base: { gw: config.gateway.id } });
+  // Every line goes to stdout (journald) and to a small ring the technician page reads.
+  const logRing = new LogRing();
+  const destination = pino.multistream([
+    { level: 'trace', stream: pino.destination({ dest: 1, sync: true }) },
+    { level: 'trace', stream: logRing },
+  ]);
+  const log = createLogger({ level: config.log_level, base: { gw: config.gateway.id }, destination });
   hooks.onLogger?.(log);
-  const app = buildApp({ config, log, version, env: io.env });
+  const app = buildApp({ config, log, version, env: io.env, logRing });
   const t0 = performance.now();
 
   let signalled: NodeJS.Signals | undefined;

@@ -5,9 +5,13 @@ import { outboundRoutes } from '../cache/outbound-routes.js';
 import { svcRoutes } from '../cache/svc-routes.js';
 import type { Logger } from '../core/logger.js';
 import { type DevicePushOptions, devicePushRoutes } from '../devices/push-routes.js';
+import { authRoutes } from './auth/auth-routes.js';
 import { installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
 import { type MetricsSource, metricsRoutes } from './metrics-routes.js';
+import { staticRoutes } from './static-routes.js';
+import type { TechnicianDeps } from './technician-context.js';
+import { technicianRoutes } from './technician-routes.js';
 
 export const BODY_LIMIT = 256 * 1024;
 
@@ -20,9 +24,24 @@ export interface WebDeps {
   onDiskFull?(): void;
   /** The /svc cache and write queue (absent in tests that do not need it). */
   cache?: CacheService;
+  /** The technician page and its API; without it only the health routes exist. */
+  technician?: TechnicianDeps;
+  /** Unauthenticated plugins of other modules (e.g. the kiosk push API with its own bearer auth). */
+  publicRoutes?: Array<import('fastify').FastifyPluginAsync>;
   /** Kiosk push API (device tokens); technician device routes are mounted by the web module. */
   devicePush?: DevicePushOptions;
 }
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
 
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
 export function buildServer(deps: WebDeps): FastifyInstance {
@@ -37,6 +56,13 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandlers(app, { onDiskFull: deps.onDiskFull });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('content-security-policy', CSP);
+    return payload;
+  });
   app.register(healthRoutes, { dbOk: deps.dbOk });
   if (deps.metrics) app.register(metricsRoutes, { metrics: deps.metrics });
   if (deps.cache) {
@@ -44,5 +70,16 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     app.register(outboundRoutes, { cache: deps.cache });
   }
   if (deps.devicePush) app.register(devicePushRoutes, deps.devicePush);
+  for (const plugin of deps.publicRoutes ?? []) app.register(plugin);
+  const t = deps.technician;
+  if (t) {
+    app.register(authRoutes, {
+      auth: t.auth,
+      gatewayId: t.config.gateway.id,
+      gatewayName: t.config.gateway.name,
+    });
+    app.register(technicianRoutes, { d: t });
+    app.register(staticRoutes, { dir: t.staticDir });
+  }
   return app;
 }

@@ -3,7 +3,15 @@ import { m003Devices } from './003-devices.js';
 import { m004Report } from './004-report.js';
 import { m005System } from './005-system.js';
 import { m006Cache } from './006-cache.js';
+import { m007Web } from './007-web.js';
 import type { Migration } from './types.js';
 
 /** Append new migrations at the end; never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [m001Core, m003Devices, m004Report, m005System, m006Cache];
+export const MIGRATIONS: readonly Migration[] = [
+  m001Core,
+  m003Devices,
+  m004Report,
+  m005System,
+  m006Cache,
+  m007Web,
+];

@@ -1,0 +1,68 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { TechnicianDeps } from './technician-context.js';
+
+const SECRET_KEY = /pass|secret|token|key|cred|auth/i;
+
+/**
+ * The config as it can leave the box: values under secret-looking keys are blanked, and
+ * credentials embedded in URLs are removed. `*_file` keys are paths, kept (they help
+ * diagnose permissions) except when they look like secrets themselves.
+ */
+export function redactConfig(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => redactConfig(v));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]));
+  }
+  if (typeof value === 'string') {
+    if (SECRET_KEY.test(key) && !key.endsWith('_file')) return '[redacted]';
+    return value.replace(/(\w+:\/\/)[^/@\s]*@/g, '$1[redacted]@');
+  }
+  return value;
+}
+
+/**
+ * GET /api/v1/bundle: one JSON file the technician downloads and sends to the regency —
+ * status, alerts, outages/probe history when the uplink module provides them, the config
+ * without secrets, and recent log lines. No personal data: none of these hold any.
+ */
+export const bundleRoutes: FastifyPluginAsyncTypebox<{ d: TechnicianDeps }> = async (app, { d }) => {
+  app.get(
+    '/api/v1/bundle',
+    { schema: { response: { 200: Type.Object({}, { additionalProperties: true }) } } },
+    async (request, reply) => {
+      const now = d.clock.wallMs();
+      const parts: Record<string, unknown> = {};
+      for (const [name, get] of Object.entries(d.bundleParts)) {
+        try {
+          parts[name] = await get();
+        } catch (err) {
+          parts[name] = { error: (err as Error).message };
+        }
+      }
+      const bundle = {
+        kind: 'kampung-gateway diagnostic bundle',
+        generated_at: new Date(now).toISOString(),
+        clock_synced: d.clock.synced(),
+        status: d.status.snapshot(),
+        alerts: d.alerts.recent(200),
+        ...parts,
+        config: redactConfig(d.config),
+        logs: d.logRing?.lines('debug', 500).map((l) => l.line) ?? [],
+      };
+      d.auth.audit.add({
+        actor: request.technician?.name ?? null,
+        action: 'bundle',
+        outcome: 'ok',
+        source: request.ip,
+      });
+      const stamp = new Date(now + 7 * 3600_000).toISOString().slice(0, 16).replace(/[-:T]/g, '');
+      return reply
+        .header(
+          'content-disposition',
+          `attachment; filename="kampung-gw-${d.config.gateway.id}-${stamp}.json"`,
+        )
+        .header('cache-control', 'no-store')
+        .send(bundle);
+    },
+  );
+};

@@ -1,0 +1,158 @@
+import { optional } from '../api.js';
+import { h, replace } from '../dom.js';
+import { wib } from '../format.js';
+import { label, t } from '../i18n.js';
+import { live } from '../live.js';
+import { reasonText } from '../reason.js';
+
+/**
+ * Perangkat: one card per device from the live status; its details (state history,
+ * telemetry, availability) from GET /api/v1/devices/{id} when the devices module provides
+ * it, rendered generically so new fields show without a page change.
+ */
+export function devicesView(main) {
+  const list = h('div', { id: 'device-list' });
+  const usage = h('section', { class: 'card', id: 'usage' });
+  replace(main, list, usage);
+  const details = new Map();
+
+  const loadDetails = async (id) => {
+    const d = await optional(`/api/v1/devices/${encodeURIComponent(id)}`).catch(() => null);
+    details.set(id, d ?? {});
+    render();
+  };
+  const render = () => {
+    const devices = live.status?.devices ?? [];
+    replace(
+      list,
+      devices.length === 0
+        ? h('section', { class: 'card' }, h('p', { class: 'muted' }, t('overview.no_devices')))
+        : devices.map((d) => deviceCard(d, details.get(d.id), () => loadDetails(d.id))),
+    );
+  };
+  const to = new Date();
+  const from = new Date(to.getTime() - 7 * 86400_000);
+  optional(`/api/v1/usage?from=${from.toISOString()}&to=${to.toISOString()}`)
+    .then((u) => renderUsage(usage, u))
+    .catch(() => renderUsage(usage, null));
+  return {
+    update(event) {
+      if (event === 'status' || event === 'device.changed') render();
+    },
+  };
+}
+
+function deviceCard(d, detail, load) {
+  return h(
+    'section',
+    { class: `card device s-${d.state}`, dataset: { device: d.id } },
+    h('h2', {}, d.name, ' ', h('span', { class: `pill s-${d.state}` }, label('state', d.state))),
+    h(
+      'table',
+      {},
+      h('tr', {}, h('td', {}, t('devices.kind')), h('td', {}, d.kind)),
+      h('tr', {}, h('td', {}, t('overview.since')), h('td', {}, wib(d.since))),
+      h('tr', {}, h('td', {}, t('devices.reason')), h('td', {}, reasonText(d.reason) ?? '—')),
+      h('tr', {}, h('td', {}, t('overview.heartbeat')), h('td', {}, wib(d.last_heartbeat))),
+    ),
+    detail === undefined
+      ? h('button', { type: 'button', class: 'link', onclick: load }, t('devices.details'))
+      : Object.keys(detail).length === 0
+        ? h('p', { class: 'muted' }, t('app.not_available'))
+        : generic(detail),
+  );
+}
+
+/**
+ * The devices module's detail (state changes, telemetry, availability per hour/day/month)
+ * in a readable form; any other field is shown generically so new ones appear unchanged.
+ */
+function generic(obj) {
+  const skip = new Set(['id', 'name', 'kind', 'state', 'since', 'reason', 'last_heartbeat']);
+  return Object.entries(obj)
+    .filter(([k, v]) => !skip.has(k) && v !== null && !(Array.isArray(v) && v.length === 0))
+    .map(([k, v]) => h('div', { class: 'detail' }, h('h3', {}, label('devices', k)), detailValue(k, v)));
+}
+
+function detailValue(key, v) {
+  if (key === 'availability' && v && typeof v === 'object' && Array.isArray(v.days)) {
+    const pct = (r) => (r.pct === null ? '—' : `${r.pct.toFixed(1)} %`);
+    return h(
+      'table',
+      { class: 'small' },
+      h('tr', {}, h('th', {}, t('devices.period')), h('th', {}, t('devices.availability'))),
+      v.days.slice(-7).map((r) => h('tr', {}, h('td', {}, wib(r.start).slice(0, 10)), h('td', {}, pct(r)))),
+      (v.months ?? [])
+        .slice(-3)
+        .map((r) => h('tr', {}, h('td', {}, wib(r.start).slice(3, 10)), h('td', {}, pct(r)))),
+    );
+  }
+  if (key === 'changes' && Array.isArray(v)) {
+    return h(
+      'ul',
+      { class: 'changes' },
+      v.map((c) =>
+        h(
+          'li',
+          {},
+          h('time', {}, wib(c.at)),
+          ' ',
+          h('span', { class: `pill s-${c.state}` }, label('state', c.state)),
+          c.reason ? ` ${reasonText(c.reason)}` : '',
+        ),
+      ),
+    );
+  }
+  return valueView(v);
+}
+
+function valueView(v) {
+  if (Array.isArray(v)) {
+    if (v.length === 0) return h('p', { class: 'muted' }, '—');
+    if (typeof v[0] !== 'object') return h('p', {}, v.join(', '));
+    const cols = Object.keys(v[0]);
+    return h(
+      'table',
+      { class: 'small' },
+      h(
+        'tr',
+        {},
+        cols.map((c) => h('th', {}, label('col', c))),
+      ),
+      v.slice(-50).map((row) =>
+        h(
+          'tr',
+          {},
+          cols.map((c) => h('td', {}, cell(c, row[c]))),
+        ),
+      ),
+    );
+  }
+  if (v && typeof v === 'object') {
+    return h(
+      'table',
+      { class: 'small' },
+      Object.entries(v).map(([k, x]) => h('tr', {}, h('td', {}, k), h('td', {}, cell(k, x)))),
+    );
+  }
+  return h('p', {}, String(v ?? '—'));
+}
+
+function cell(key, v) {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'string' && /(^|_)(at|since|start|end|time)$/.test(key)) return wib(v);
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function renderUsage(el, u) {
+  const rows = u ? (Array.isArray(u) ? u : (u.totals ?? u.counts ?? u.usage ?? u.rows ?? [])) : null;
+  replace(
+    el,
+    h('h2', {}, t('devices.usage')),
+    rows === null
+      ? h('p', { class: 'muted' }, t('app.not_available'))
+      : rows.length === 0
+        ? h('p', { class: 'muted' }, t('devices.no_usage'))
+        : valueView(rows),
+  );
+}

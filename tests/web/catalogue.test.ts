@@ -1,0 +1,153 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { describe, expect, it } from 'vitest';
+import { LogRing } from '../../src/core/log-ring.js';
+import { ActionRegistry } from '../../src/web/action-registry.js';
+import { redactConfig } from '../../src/web/bundle-routes.js';
+import { REPO_ROOT } from '../helpers/daemon.js';
+
+const STATIC = join(REPO_ROOT, 'src', 'web', 'static');
+const load = (lang: string) =>
+  JSON.parse(readFileSync(join(STATIC, 'i18n', `${lang}.json`), 'utf8')) as Record<string, string>;
+
+describe('i18n catalogues', () => {
+  const id = load('id');
+  const en = load('en');
+
+  it('Indonesian and English have exactly the same keys, none empty', () => {
+    expect(Object.keys(en).sort()).toEqual(Object.keys(id).sort());
+    for (const [k, v] of [...Object.entries(id), ...Object.entries(en)]) expect(v.trim(), k).not.toBe('');
+  });
+
+  it('placeholders match between languages', () => {
+    const vars = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const k of Object.keys(id)) expect(vars(en[k]!), k).toEqual(vars(id[k]!));
+  });
+
+  it('every key the page uses exists', () => {
+    const used = new Set<string>();
+    const walk = (dir: string) => {
+      for (const f of readdirSync(dir, { withFileTypes: true })) {
+        if (f.isDirectory()) walk(join(dir, f.name));
+        else if (f.name.endsWith('.js')) {
+          const text = readFileSync(join(dir, f.name), 'utf8');
+          for (const m of text.matchAll(/\bt\('([a-z0-9_.-]+)'/g)) used.add(m[1]!);
+        }
+      }
+    };
+    walk(join(STATIC, 'js'));
+    expect(used.size).toBeGreaterThan(50);
+    for (const k of used) expect(id, k).toHaveProperty([k]);
+  });
+
+  it('gives the advice of each fault layer', () => {
+    for (const layer of ['lan', 'isp', 'dns', 'internet', 'regency'])
+      expect(id).toHaveProperty([`advice.${layer}`]);
+    expect(id['advice.isp']).toBe('Fiber/ISP putus — periksa lampu LOS pada ONT, hubungi ISP.');
+  });
+});
+
+describe('diagnostic bundle redaction', () => {
+  it('blanks secrets and URL credentials, keeps paths and names', () => {
+    const out = redactConfig({
+      gateway: { id: '3510170012', name: 'Desa' },
+      mqtt: {
+        url: 'mqtts://gw:s3cret@broker:8883',
+        username: 'gw-1',
+        password_file: '/etc/x/mqtt.secret',
+        token: 'abc',
+      },
+      devices: [{ id: 'adm-1', token_file: '/etc/t' }],
+    }) as Record<string, Record<string, unknown>>;
+    const text = JSON.stringify(out);
+    expect(text).not.toContain('s3cret');
+    expect(text).not.toContain('"abc"');
+    expect(out.mqtt?.password_file).toBe('/etc/x/mqtt.secret');
+    expect(out.mqtt?.url).toBe('mqtts://[redacted]@broker:8883');
+    expect(out.gateway?.name).toBe('Desa');
+  });
+});
+
+describe('log ring', () => {
+  it('is bounded, filters by level and blanks the setup code', () => {
+    const ring = new LogRing(10);
+    for (let i = 0; i < 25; i++)
+      ring.write(`${JSON.stringify({ level: i % 5 === 0 ? 'warn' : 'info', msg: `m${i}` })}\n`);
+    ring.write(`${JSON.stringify({ level: 'warn', setup_code: 'ABCDE-FGHJK', msg: 'code' })}\n`);
+    ring.write('not json at all\n');
+    const all = ring.lines('trace', 100);
+    expect(all).toHaveLength(10);
+    expect(JSON.stringify(all)).not.toContain('ABCDE-FGHJK');
+    expect(ring.lines('warn', 100).every((l) => l.level === 'warn')).toBe(true);
+    const last = all[all.length - 1]!;
+    expect(ring.lines('trace', 100, last.seq)).toHaveLength(0);
+    ring.write(`${'x'.repeat(10_000)}\n`);
+    expect(JSON.stringify(ring.lines('trace', 1)).length).toBeLessThan(3000);
+  });
+});
+
+describe('action registry', () => {
+  it('is an allow-list with validated arguments', () => {
+    const r = new ActionRegistry('diagnostic');
+    r.register('ping', {
+      description: 'ping a configured target',
+      args: Type.Object(
+        { target: Type.Union([Type.Literal('router'), Type.Literal('ont')]) },
+        { additionalProperties: false },
+      ),
+      run: async ({ args }) => args.target,
+    });
+    expect(() => r.register('ping', { description: '', run: async () => null })).toThrow();
+    expect(() => r.register('Bad Name', { description: '', run: async () => null })).toThrow();
+    expect(r.resolve('ping', { target: 'router' }).args).toEqual({ target: 'router' });
+    expect(() => r.resolve('ping', { target: '8.8.8.8' })).toThrow(
+      expect.objectContaining({ code: 'GW_ERR_VALIDATION' }),
+    );
+    expect(() => r.resolve('shell', {})).toThrow(expect.objectContaining({ code: 'GW_ERR_NOT_FOUND' }));
+  });
+});
+
+describe('uplink history for the charts', () => {
+  it('takes the layer rows of the uplink reply, skips probe and link rows, aligns times', async () => {
+    // The page's own module (plain JS, no types): imported by a computed path.
+    const pageModule = '../../src/web/static/js/history.js';
+    const { normaliseHistory, normaliseUptime, normaliseOutages } = (await import(pageModule)) as {
+      normaliseHistory(raw: unknown): {
+        t: number[];
+        series: Record<string, { loss: unknown[]; rtt: unknown[] }>;
+      };
+      normaliseUptime(raw: unknown): Record<string, number | null> | null;
+      normaliseOutages(raw: unknown): Array<{ duration_s: number | null }> | null;
+    };
+    const t0 = Date.parse('2026-11-28T00:00:00Z');
+    const h = normaliseHistory({
+      rows: [
+        { t: t0, key: 'layer:lan', loss_pct: 0, rtt_avg_ms: 1.5 },
+        { t: t0 + 60_000, key: 'layer:lan', loss_pct: 50, rtt_avg_ms: null },
+        { t: t0 + 60_000, key: 'layer:isp', loss_pct: 100, rtt_avg_ms: null },
+        { t: t0, key: 'probe:router', loss_pct: 7, rtt_avg_ms: 9 },
+        { t: t0, key: 'link', loss_pct: 7, rtt_avg_ms: 9 },
+      ],
+    });
+    expect(h.t).toEqual([t0 / 1000, t0 / 1000 + 60]);
+    expect(Object.keys(h.series).sort()).toEqual(['isp', 'lan']);
+    expect(h.series.lan).toEqual({ loss: [0, 50], rtt: [1.5, null] });
+    expect(h.series.isp).toEqual({ loss: [null, 100], rtt: [null, null] });
+    expect(
+      normaliseUptime({
+        uptime_30d: { 'layer:lan': { up_pct: 99.5 }, 'probe:x': { up_pct: 1 }, link: { up_pct: null } },
+      }),
+    ).toEqual({
+      lan: 99.5,
+      link: null,
+    });
+    expect(
+      normaliseOutages({
+        outages: [{ start: '2026-11-28T00:00:00Z', end: '2026-11-28T00:01:00Z', fault_layer: 'isp' }],
+      }),
+    ).toEqual([
+      { start: '2026-11-28T00:00:00Z', end: '2026-11-28T00:01:00Z', duration_s: 60, fault_layer: 'isp' },
+    ]);
+  });
+});

@@ -1,0 +1,204 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LinkStatus } from '../../src/status/types.js';
+import { tempDir } from '../helpers/tmp.js';
+import { launchChromium, screenshot } from './browser.js';
+import { ensurePageBuilt } from './ensure-page.js';
+import { type Harness, startHarness } from './harness.js';
+
+// The page must exist even if the build step only ran tsc.
+beforeAll(() => ensurePageBuilt());
+
+/**
+ * The page with data. The uplink module is not on this branch yet: a stand-in plugin answers
+ * its routes (mounted through the same technicianRoutes list the integrator uses) and a
+ * stand-in status section supplies the link verdict; bus events drive live updates. Devices
+ * are the real module, fed through its push API with a kiosk token.
+ */
+const TOKEN = 'page-data-kiosk-token-0123456789abcdef';
+const NOW = Date.parse('2026-11-28T03:00:00Z');
+const H = 3600_000;
+
+/** The uplink module's reply shape (src/uplink/routes.ts on the uplink branch): rows per key. */
+function history() {
+  const rows: Array<Record<string, unknown>> = [];
+  const wave = (i: number, base: number, amp: number) => Math.max(0, base + amp * Math.sin(i / 9));
+  let i = 0;
+  for (let t = NOW - 24 * H; t <= NOW; t += 10 * 60_000, i++) {
+    const cut = i > 120 && i < 128;
+    const row = (key: string, loss: number, rtt: number | null) => ({
+      t,
+      key,
+      n: 60,
+      ok: 60,
+      loss_pct: loss,
+      rtt_avg_ms: rtt,
+      rtt_max_ms: rtt,
+      up_ms: 600_000,
+      degraded_ms: 0,
+      down_ms: 0,
+      unknown_ms: 0,
+    });
+    rows.push(row('layer:lan', 0, wave(i, 1.2, 0.4)));
+    rows.push(row('layer:isp', cut ? 100 : wave(i, 0.5, 0.5), cut ? null : wave(i, 8, 3)));
+    rows.push(row('layer:internet', cut ? 100 : 0, cut ? null : wave(i, 35, 10)));
+    rows.push(row('probe:router', 0, wave(i, 1.2, 0.4)));
+    rows.push(row('link', cut ? 100 : 0, null));
+  }
+  return { hours: 24, resolution: 'minute', from: NOW - 24 * H, rows };
+}
+
+const fakeUplink = async (app: FastifyInstance) => {
+  app.get('/api/v1/link/history', async () => history());
+  app.get('/api/v1/outages', async () => ({
+    ongoing: null,
+    uptime_30d: {
+      link: { up_pct: 99.1, measured_ms: 1 },
+      'layer:lan': { up_pct: 100, measured_ms: 1 },
+      'layer:isp': { up_pct: 99.31, measured_ms: 1 },
+      'probe:router': { up_pct: 100, measured_ms: 1 },
+    },
+    outages: [
+      { start: '2026-11-27T23:00:00Z', end: '2026-11-28T00:20:00Z', duration_s: 4800, fault_layer: 'isp' },
+      { start: '2026-11-26T06:10:00Z', end: '2026-11-26T06:14:30Z', duration_s: 270, fault_layer: 'lan' },
+    ],
+  }));
+};
+const down: LinkStatus = {
+  verdict: 'down',
+  fault_layer: 'isp',
+  since: new Date(Date.now() - 10 * 60_000).toISOString(),
+  layers: {
+    lan: { state: 'up', loss_pct: 0, rtt_ms: 1.1 },
+    isp: { state: 'down', loss_pct: 100, rtt_ms: null },
+    internet: { state: 'unknown', loss_pct: null, rtt_ms: null },
+  },
+  outage: { start: new Date(Date.now() - 10 * 60_000).toISOString(), fault_layer: 'isp' },
+};
+describe('page with module data (stand-in plugins)', () => {
+  const dir = tempDir('kgw-web-data-');
+  let h: Harness;
+  let browser: Browser;
+  let page: Page;
+  let link = down;
+  let url: string;
+
+  beforeAll(async () => {
+    const tokenFile = join(dir.path, 'adm-1.token');
+    writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+    h = await startHarness(dir.path, {
+      extraRoutes: [fakeUplink],
+      config: {
+        devices: [
+          {
+            id: 'adm-1',
+            name: 'Anjungan Mandiri 1',
+            kind: 'kiosk',
+            token_file: tokenFile,
+            heartbeat_timeout_s: 300,
+          },
+          { id: 'adm-2', name: 'Anjungan Mandiri 2', kind: 'kiosk' },
+        ],
+      },
+    });
+    h.app.deps.status.register({ section: 'link', live: () => link });
+    url = `http://127.0.0.1:${h.app.http.address!.port}`;
+    const push = (path: string, body: unknown) =>
+      fetch(`${url}/api/v1/devices/adm-1/${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (await push('heartbeat', { status: 'ok', app_version: '2.4.1', telemetry: { paper: 'low' } })).status,
+    ).toBe(204);
+    const events = Array.from({ length: 3 }, (_, i) => ({
+      id: `0b6f1d2e-1c3a-4b5d-8e9f-00000000000${i}`,
+      type: 'service_use',
+      service: 'ktp-el',
+    }));
+    expect((await push('events', { events })).status).toBe(202);
+    const code = h.setupCode();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(url);
+    await page.fill('#code', code);
+    await page.fill('#name', 'ana');
+    await page.fill('#password', 'password-data');
+    await page.fill('#password2', 'password-data');
+    await page.click('#submit');
+    await page.waitForSelector('#verdict-text');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.stop();
+    dir.cleanup();
+  });
+
+  it('says what failed and what to check, with the outage timer running', async () => {
+    expect(await page.textContent('#verdict-text')).toBe('Internet putus');
+    expect(await page.getAttribute('#fault-layer', 'data-layer')).toBe('isp');
+    expect(await page.textContent('#advice')).toBe(
+      'Fiber/ISP putus — periksa lampu LOS pada ONT, hubungi ISP.',
+    );
+    const first = await page.textContent('#outage');
+    expect(first).toMatch(/Gangguan berlangsung 10 mnt \d+ dtk/);
+    // The timer ticks on the page between snapshots.
+    await expect.poll(() => page.textContent('#outage'), { timeout: 3000 }).not.toBe(first);
+    expect(await page.$$eval('.tile', (els) => els.map((e) => e.getAttribute('data-state')))).toEqual([
+      'degraded',
+      'unknown',
+    ]);
+    await screenshot(page, 'data-ringkasan-down-1280');
+    await page.setViewportSize({ width: 360, height: 740 });
+    await screenshot(page, 'data-ringkasan-down-360');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('updates live from a bus event, without waiting for the next snapshot', async () => {
+    link = {
+      ...down,
+      verdict: 'up',
+      fault_layer: null,
+      outage: null,
+      layers: { lan: { state: 'up', loss_pct: 0, rtt_ms: 1 } },
+    };
+    h.app.deps.bus.emit('link.changed', link);
+    await page.waitForSelector('.verdict.v-up', { timeout: 3000 });
+    expect(await page.textContent('#verdict-text')).toBe('Internet normal');
+  });
+
+  it('draws loss and latency charts, uptime and the outage ledger', async () => {
+    await page.click('#tab-uplink');
+    await page.waitForSelector('#charts canvas');
+    expect(await page.$$eval('#charts .uplot', (els) => els.length)).toBe(2);
+    expect(await page.textContent('#uptime')).toContain('99.31 %');
+    const rows = await page.$$eval('#outages tr', (els) => els.map((e) => e.textContent));
+    expect(rows[1]).toContain('28-11-2026 06:00:00 WIB'); // 23:00 UTC is 06:00 WIB next day
+    expect(rows[1]).toContain('ISP / fiber (ONT)');
+    await screenshot(page, 'data-uplink-1280');
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.click('#tab-ringkasan');
+    await page.click('#tab-uplink');
+    await page.waitForSelector('#charts canvas');
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(1);
+    await screenshot(page, 'data-uplink-360');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('shows device details and usage counts generically', async () => {
+    await page.click('#tab-perangkat');
+    await page.waitForSelector('section.device[data-device="adm-1"] button');
+    await page.click('section.device[data-device="adm-1"] button');
+    await page.waitForSelector('section.device[data-device="adm-1"] .detail');
+    const text = await page.textContent('section.device[data-device="adm-1"]');
+    expect(text).toContain('2.4.1');
+    expect(text).toContain('kertas hampir habis'); // the module's reason, in Indonesian
+    expect(await page.textContent('#usage')).toContain('ktp-el');
+    await screenshot(page, 'data-perangkat-1280');
+  });
+});
