@@ -38,6 +38,7 @@ mkdir -p test-artifacts
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@" || status=$?
 # One plain closing line for whoever reads the log: "N passed, N failed, N skipped".
+# shellcheck disable=SC2016 # the ${...} below are JavaScript, not shell
 node -e '
   const r = JSON.parse(require("fs").readFileSync("test-artifacts/vitest.json", "utf8"));
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);

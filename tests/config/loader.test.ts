@@ -26,7 +26,7 @@ describe('config loader', () => {
     const { config } = loadConfig(write('minimal.yaml', MINIMAL));
     expect(config.data_dir).toBe(join(tmp.path, 'data'));
     expect(config.log_level).toBe('info');
-    expect(config.http).toEqual({ listen: '0.0.0.0:8080', metrics: true });
+    expect(config.http).toMatchObject({ listen: '0.0.0.0:8080', metrics: true });
     expect(config.uplink.down_after).toBe(4);
     expect(config.uplink.up_after).toBe(4);
     expect(config.cache.max_mb).toBe(256);
