@@ -13,9 +13,15 @@ import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
 import { RunsRepo } from './store/runs-repo.js';
+import { StateRepo } from './store/state-repo.js';
 import { Store } from './store/store.js';
 import { ClockService } from './system/clock-service.js';
 import { RunService } from './system/run-service.js';
+import { HistoryRepo } from './uplink/history-repo.js';
+import { InterfaceMonitor } from './uplink/interface-monitor.js';
+import { OutageRepo } from './uplink/outage-repo.js';
+import { TrafficRepo } from './uplink/traffic-repo.js';
+import { UplinkService } from './uplink/uplink-service.js';
 import { buildServer } from './web/build-server.js';
 import { HttpService } from './web/http-service.js';
 
@@ -87,6 +93,29 @@ export function buildApp(options: AppOptions): App {
   });
   status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
+  const uplinkLog = log.child({ component: 'uplink' });
+  const iface = new InterfaceMonitor({
+    config: config.uplink,
+    clock,
+    scheduler,
+    store,
+    log: uplinkLog,
+    traffic: new TrafficRepo({ db }),
+  });
+  const uplink = new UplinkService({
+    config: config.uplink,
+    clock,
+    scheduler,
+    store,
+    bus: deps.bus,
+    log: uplinkLog,
+    state: new StateRepo({ db }),
+    history: new HistoryRepo({ db }),
+    outages: new OutageRepo({ db, clock }),
+    iface,
+  });
+  status.register(uplink);
+
   const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping() });
   const http = new HttpService({
     app: server,
@@ -99,6 +128,8 @@ export function buildApp(options: AppOptions): App {
     store,
     clockService,
     run,
+    iface,
+    uplink,
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });

@@ -100,12 +100,16 @@ export function observe(track: ProbeTrack, s: Sample, opts: TrackOptions): Probe
   const firstFail = s.ok ? null : (track.firstFail ?? { mono: s.mono, wall: s.wall });
   const firstOk = s.ok ? (track.firstOk ?? { mono: s.mono, wall: s.wall }) : null;
   const cutoff = s.mono - opts.windowMs;
-  const samples = track.samples.filter((x) => x.mono > cutoff);
+  // Back up from down: the outage's rounds are the outage's, not loss on a working link;
+  // keeping them would hold the verdict at "degraded" for a whole window after every repair.
+  const recovered = track.state === 'down' && state === 'up';
+  const kept = recovered ? track.samples.slice(track.samples.length - (oks - 1)) : track.samples;
+  const samples = kept.filter((x) => x.mono > cutoff);
   samples.push(s);
   const w = windowStats(samples);
   const rttLimit = opts.rttMs[track.layer];
   const lossy = w.packets >= opts.minPackets && w.loss_pct !== null;
-  let degraded = track.degraded;
+  let degraded = recovered ? false : track.degraded;
   if (!degraded) {
     degraded = (lossy && w.loss_pct! >= opts.lossPct) || (w.rtt_ms !== null && w.rtt_ms > rttLimit);
   } else {

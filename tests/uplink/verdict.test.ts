@@ -240,3 +240,13 @@ describe('advanceOutage', () => {
     });
   });
 });
+
+describe('recovery', () => {
+  it('starts a clean window when a probe comes back, so a repaired link is up, not degraded', () => {
+    const t = probe('p', 'isp', 'SSSSSSSSSSFFFFFFFFFFSSSS');
+    expect(t.state).toBe('up');
+    expect(t.degraded).toBe(false);
+    expect(t.samples).toHaveLength(4);
+    expect(computeVerdict([t]).verdict).toBe('up');
+  });
+});
