@@ -124,3 +124,27 @@ export function observe(track: ProbeTrack, s: Sample, opts: TrackOptions): Probe
 export function markBroken(track: ProbeTrack, reason: string): ProbeTrack {
   return { ...track, state: 'unknown', fails: 0, oks: 0, firstFail: null, firstOk: null, broken: reason };
 }
+
+/**
+ * When a lower layer comes back, probes above it that went down "through" it are judged
+ * afresh: their failures were the lower layer's, and keeping them would name a layer that
+ * is merely a round or two behind in recovering (a false "down/dns" after an ISP repair).
+ */
+export function rejudgeAbove(
+  tracks: readonly ProbeTrack[],
+  layer: Layer,
+  order: readonly Layer[],
+): ProbeTrack[] {
+  const rank = order.indexOf(layer);
+  return tracks.map((t) =>
+    order.indexOf(t.layer) > rank && t.state === 'down'
+      ? { ...t, state: 'unknown', fails: 0, oks: 0, firstFail: null, firstOk: null }
+      : t,
+  );
+}
+
+/** Drops the rounds of an outage from the loss window: they are the outage, not link quality. */
+export function forgetSince(track: ProbeTrack, fromMono: number): ProbeTrack {
+  const samples = track.samples.filter((s) => s.mono < fromMono);
+  return samples.length === track.samples.length ? track : { ...track, samples, degraded: false };
+}

@@ -17,7 +17,16 @@ import { linkStatus } from './link-status.js';
 import { advanceOutage, type OpenOutage } from './outage.js';
 import type { OutageRepo } from './outage-repo.js';
 import type { StateName } from './rollup.js';
-import { markBroken, newTrack, observe, type ProbeTrack, type Sample, type TrackOptions } from './track.js';
+import {
+  forgetSince,
+  markBroken,
+  newTrack,
+  observe,
+  type ProbeTrack,
+  rejudgeAbove,
+  type Sample,
+  type TrackOptions,
+} from './track.js';
 import { computeVerdict, type Verdict } from './verdict.js';
 
 export interface UplinkDeps {
@@ -149,12 +158,27 @@ export class UplinkService implements Service, StatusSection<'link'> {
     if (this.lastEvalMono !== null)
       this.writer.addStates(stateKeys(prev), now.mono - this.lastEvalMono, now.wall);
     this.lastEvalMono = now.mono;
-    const v = computeVerdict(this.tracks);
+    let v = computeVerdict(this.tracks);
+    const was = prev.fault_layer;
+    if (
+      was &&
+      v.fault_layer !== was &&
+      (!v.fault_layer || LAYER_ORDER.indexOf(v.fault_layer) > LAYER_ORDER.indexOf(was))
+    ) {
+      this.tracks = rejudgeAbove(this.tracks, was, LAYER_ORDER);
+      v = computeVerdict(this.tracks);
+    }
     this.verdict = v;
     const o = advanceOutage(this.outage, v, this.tracks, now);
     if (!this.outage && o.open) this.openOutage(o.open);
     this.outage = o.open;
-    if (o.ended) this.closeOutage(o.ended);
+    if (o.ended) {
+      const from = o.ended.start.mono;
+      this.tracks = this.tracks.map((t) => forgetSince(t, from));
+      this.verdict = computeVerdict(this.tracks);
+      this.closeOutage(o.ended);
+    }
+    v = this.verdict;
     const changed = v.verdict !== prev.verdict || v.fault_layer !== prev.fault_layer;
     if (changed) this.since = v.verdict === 'down' && this.outage ? this.outage.start.wall : now.wall;
     const layersChanged = LAYER_ORDER.some((l) => v.layers[l]?.state !== prev.layers[l]?.state);
