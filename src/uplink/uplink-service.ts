@@ -45,7 +45,8 @@ export interface UplinkDeps {
 }
 
 const DEFAULT_TIMEOUT_MS: Record<string, number> = { icmp: 500, tcp: 800, dns: 2000, http: 5000 };
-const FLUSH_MS = 60_000;
+// Five minutes of rounds per commit: ~8 MB/day of WAL instead of ~40 at one commit a minute.
+const FLUSH_MS = 5 * 60_000;
 const PRUNE_MS = 5 * 60_000;
 
 /** Watches the uplink ladder, names the failing layer, keeps the outage ledger and history. */
