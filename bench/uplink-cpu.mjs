@@ -70,7 +70,7 @@ async function cpuRun() {
   const http = createHttp((_q, s) => s.end('ok'));
   const [tcpPort, httpPort] = [await listen(tcp), await listen(http)];
   const dns = await startDnsResponder('127.0.0.1', 0);
-  const dir = mkdtempSync(join(tmpdir(), 'kgw-bench-'));
+  const dir = mkdtempSync(join(tmpdir(), 'kgw-upbench-'));
   const uplink = {
     down_after: 4,
     up_after: 4,
@@ -135,7 +135,7 @@ async function detectionRun() {
   ip('-n', ns('rt'), 'addr', 'add', '10.62.0.1/24', 'dev', 'upbgb');
   ip('-n', ns('gw'), 'link', 'set', 'upbga', 'up');
   ip('-n', ns('rt'), 'link', 'set', 'upbgb', 'up');
-  const dir = mkdtempSync(join(tmpdir(), 'kgw-bench-'));
+  const dir = mkdtempSync(join(tmpdir(), 'kgw-upbench-'));
   const uplink = {
     down_after: 4,
     up_after: 4,

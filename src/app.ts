@@ -20,6 +20,7 @@ import { RunService } from './system/run-service.js';
 import { HistoryRepo } from './uplink/history-repo.js';
 import { InterfaceMonitor } from './uplink/interface-monitor.js';
 import { OutageRepo } from './uplink/outage-repo.js';
+import type { UplinkRoutesOptions } from './uplink/routes.js';
 import { TrafficRepo } from './uplink/traffic-repo.js';
 import { UplinkService } from './uplink/uplink-service.js';
 import { buildServer } from './web/build-server.js';
@@ -50,6 +51,8 @@ export interface Deps {
 
 export interface App {
   deps: Deps;
+  /** For the web module: mount `uplinkRoutes` with these options behind the technician guard. */
+  uplinkRoutes: UplinkRoutesOptions;
   http: HttpService;
   server: FastifyInstance;
   start(): Promise<void>;
@@ -102,6 +105,8 @@ export function buildApp(options: AppOptions): App {
     log: uplinkLog,
     traffic: new TrafficRepo({ db }),
   });
+  const history = new HistoryRepo({ db });
+  const outages = new OutageRepo({ db, clock });
   const uplink = new UplinkService({
     config: config.uplink,
     clock,
@@ -110,10 +115,16 @@ export function buildApp(options: AppOptions): App {
     bus: deps.bus,
     log: uplinkLog,
     state: new StateRepo({ db }),
-    history: new HistoryRepo({ db }),
-    outages: new OutageRepo({ db, clock }),
+    history,
+    outages,
     iface,
   });
+  const uplinkRoutesOptions: UplinkRoutesOptions = {
+    history,
+    outages,
+    link: () => uplink.live(),
+    wallMs: () => clock.wallMs(),
+  };
   status.register(uplink);
 
   const server = buildServer({ log: log.child({ component: 'http' }), dbOk: () => store.ping() });
@@ -133,5 +144,12 @@ export function buildApp(options: AppOptions): App {
     http,
   ];
   const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });
-  return { deps, http, server, start: () => lifecycle.start(), stop: () => lifecycle.stop() };
+  return {
+    deps,
+    uplinkRoutes: uplinkRoutesOptions,
+    http,
+    server,
+    start: () => lifecycle.start(),
+    stop: () => lifecycle.stop(),
+  };
 }

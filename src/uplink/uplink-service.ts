@@ -59,6 +59,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
   private tracks: ProbeTrack[] = [];
   private last: Array<{ result: ProbeResult | null; error: string | null }> = [];
   private tasks: Array<TaskHandle | { cancel(): void }> = [];
+  private probes: Probe[] = [];
   private verdict: Verdict = { verdict: 'unknown', fault_layer: null, layers: {}, failingSince: null };
   private since: number | null = null;
   private outage: OpenOutage | null = null;
@@ -86,6 +87,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
     this.last = config.probes.map(() => ({ result: null, error: null }));
     config.probes.forEach((spec, i) => {
       const probe = make(spec, probeDeps);
+      this.probes.push(probe);
       const intervalMs = (spec.interval_s ?? DEFAULT_INTERVAL_S[spec.type]) * 1000;
       const timeoutMs = spec.timeout_ms ?? DEFAULT_TIMEOUT_MS[spec.type] ?? 2000;
       this.tasks.push(
@@ -94,7 +96,8 @@ export class UplinkService implements Service, StatusSection<'link'> {
           intervalMs,
           // Small jitter: enough to keep probes apart, small enough to keep the 5 s detection target.
           jitterMs: Math.min(intervalMs * 0.05, 500),
-          timeoutMs: Math.max(intervalMs, timeoutMs + 1000),
+          // icmp waits for fping's next packet (up to one interval) plus its timeout.
+          timeoutMs: intervalMs + timeoutMs + 1000,
           run: (signal) => this.round(i, probe, signal),
         }),
       );
@@ -110,6 +113,8 @@ export class UplinkService implements Service, StatusSection<'link'> {
   stop(): void {
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
+    for (const p of this.probes) p.close?.();
+    this.probes = [];
     this.evaluate();
     this.writer.flush(true);
     this.persist();
