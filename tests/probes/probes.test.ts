@@ -81,6 +81,21 @@ describe('icmp probe (system fping, loop mode)', () => {
     expect(r.outcome).toBe('timeout');
   });
 
+  it('recovers when its fping is killed from outside', async () => {
+    const p = icmpProbe({ type: 'icmp', host: '127.0.0.78' });
+    expect((await p.run(AbortSignal.timeout(3000))).outcome).toBe('ok');
+    const pid = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.includes('fping') && l.includes('127.0.0.78'))
+      ?.trim()
+      .split(/\s+/)[0];
+    process.kill(Number(pid), 'SIGKILL');
+    // The round that saw it die says the probe broke; the next one starts a new fping.
+    const err = await p.run(AbortSignal.timeout(3000)).catch((e: unknown) => e);
+    expect(isGwError(err, 'GW_ERR_PROBE_BROKEN')).toBe(true);
+    expect((await p.run(AbortSignal.timeout(3000))).outcome).toBe('ok');
+  });
+
   it('close() ends its fping', async () => {
     const p = icmpProbe({ type: 'icmp', host: '127.0.0.77' });
     await p.run(AbortSignal.timeout(3000));
