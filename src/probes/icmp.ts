@@ -7,6 +7,8 @@ import type { Probe, ProbeResult, ProbeType } from './types.js';
 /** fping's own per-packet timeout default; a village LAN/ISP hop answers far sooner. */
 const DEFAULT_TIMEOUT_MS = 500;
 const MAX_RTTS = 120;
+/** Each fping runs this long and is then replaced: a daemon killed with -9 leaves no orphan pinging for longer. */
+const LIFETIME_MS = 3600_000;
 
 export interface FpingAvailability {
   available: boolean;
@@ -29,19 +31,21 @@ export function fpingAvailability(bin = 'fping'): Promise<FpingAvailability> {
 }
 
 /**
- * One long-running `fping -l` per target, one packet per period: a round is every packet
- * reported since the previous round. Spawning fping for every 1 s round cost ~3.3 ms of CPU
+ * One long-running fping per target (`-c` for an hour, then replaced), one packet per period:
+ * a round is every packet reported since the previous round. Spawning fping for every 1 s round cost ~3.3 ms of CPU
  * per round (fork/exec + fping start-up), i.e. 0.3 % of a core per icmp probe — the whole
  * budget; reading one line a second from a pipe costs almost nothing. The period is the
  * probe's interval split into 1 s steps, so a target never sees more than 1 packet/s on
- * average. If the daemon dies, fping dies on its next write to the closed pipe (SIGPIPE).
+ * average. If the daemon dies, fping dies on its next write to the closed pipe (SIGPIPE), or
+ * at the latest when its hour is up (it prints nothing while there is no route at all).
  */
-export function fpingArgs(spec: ProbeSpec): string[] {
+export function fpingArgs(spec: ProbeSpec, lifetimeMs = LIFETIME_MS): string[] {
   const intervalMs = (spec.interval_s ?? 1) * 1000;
   const packets = Math.max(1, Math.floor(intervalMs / 1000));
   const periodMs = Math.floor(intervalMs / packets);
   const timeoutMs = Math.min(spec.timeout_ms ?? DEFAULT_TIMEOUT_MS, periodMs);
-  return ['-l', '-p', String(periodMs), '-t', String(timeoutMs), '-B', '1', spec.host ?? ''];
+  const count = Math.max(1, Math.round(lifetimeMs / periodMs));
+  return ['-c', String(count), '-p', String(periodMs), '-t', String(timeoutMs), '-B', '1', spec.host ?? ''];
 }
 
 interface Tally {
@@ -65,15 +69,17 @@ const emptyTally = (): Tally => ({
 class IcmpProbe implements Probe {
   readonly spec: ProbeSpec;
   private readonly bin: string;
+  private readonly lifetimeMs: number;
   private proc: ChildProcess | null = null;
   private tally = emptyTally();
   private broken: GwError | null = null;
   private stderrTail = '';
   private readonly waiters = new Set<() => void>();
 
-  constructor(spec: ProbeSpec, bin: string) {
+  constructor(spec: ProbeSpec, bin: string, lifetimeMs: number) {
     this.spec = spec;
     this.bin = bin;
+    this.lifetimeMs = lifetimeMs;
   }
 
   run(signal: AbortSignal): Promise<ProbeResult> {
@@ -119,7 +125,9 @@ class IcmpProbe implements Probe {
   }
 
   private start(): void {
-    const proc = spawn(this.bin, fpingArgs(this.spec), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(this.bin, fpingArgs(this.spec, this.lifetimeMs), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.proc = proc;
     this.stderrTail = '';
     const onText = (isErr: boolean) => {
@@ -154,8 +162,13 @@ class IcmpProbe implements Probe {
     proc.once('exit', (code, sig) => {
       if (this.proc !== proc) return;
       this.proc = null;
-      // Exit 2: the name did not resolve (a result). Anything else while looping means fping
-      // itself failed (3 bad arguments, 4 no raw socket, killed): the probe is broken.
+      // Exit 0/1: its hour is up (replace it now if a round is waiting). Exit 2: the name did
+      // not resolve (a result). Anything else means fping itself failed (3 bad arguments,
+      // 4 no raw socket, killed): the probe is broken.
+      if (code === 0 || code === 1) {
+        if (this.waiters.size > 0) this.start();
+        return;
+      }
       if (code === 2) this.tally.unresolved = true;
       else
         this.broken = new GwError(
@@ -216,9 +229,9 @@ function toResult(t: Tally): ProbeResult {
   return { outcome: unreachable ? 'unreachable' : 'timeout', latency_ms: null, fields };
 }
 
-/** The icmp type with another fping binary (tests: a missing one). */
-export function icmpType(bin = 'fping'): ProbeType {
-  return { type: 'icmp', create: (spec) => new IcmpProbe(spec, bin) };
+/** The icmp type with another fping binary or fping lifetime (tests). */
+export function icmpType(bin = 'fping', lifetimeMs = LIFETIME_MS): ProbeType {
+  return { type: 'icmp', create: (spec) => new IcmpProbe(spec, bin, lifetimeMs) };
 }
 
 export const icmp: ProbeType = icmpType();

@@ -113,9 +113,10 @@ describe('parseFpingLine (loop mode)', () => {
 });
 
 describe('fpingArgs', () => {
-  it('sends one packet per second in loop mode at a 1 s interval', () => {
+  it('sends one packet per second for an hour at a 1 s interval', () => {
     expect(fpingArgs({ type: 'icmp', host: 'h', interval_s: 1 })).toEqual([
-      '-l',
+      '-c',
+      '3600',
       '-p',
       '1000',
       '-t',
@@ -129,10 +130,10 @@ describe('fpingArgs', () => {
   it('never exceeds one packet per second per target on average', () => {
     for (const interval of [0.5, 1, 2.5, 5, 10, 60]) {
       const args = fpingArgs({ type: 'icmp', host: 'h', interval_s: interval });
-      const perSecond = 1000 / Number(args[2]);
+      const perSecond = 1000 / Number(args[3]);
       // Only an interval under 1 s (the user's explicit choice) goes above 1 packet/s.
       expect(perSecond).toBeLessThanOrEqual(Math.max(1, 1 / interval) + 1e-9);
-      expect(Number(args[4])).toBeLessThanOrEqual(Number(args[2]));
+      expect(Number(args[5])).toBeLessThanOrEqual(Number(args[3]));
     }
   });
 });

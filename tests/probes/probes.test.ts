@@ -26,10 +26,10 @@ const listen = (srv: Server | HttpServer) =>
     srv.listen(0, '127.0.0.1', () => resolve((srv.address() as { port: number }).port)),
   );
 
-describe('icmp probe (system fping, loop mode)', () => {
+describe('icmp probe (system fping, one long-running process)', () => {
   const opened: Probe[] = [];
-  const icmpProbe = (spec: ProbeSpec, bin?: string) => {
-    const p = bin ? icmpType(bin).create(spec, deps) : createProbe(spec, deps);
+  const icmpProbe = (spec: ProbeSpec, bin?: string, lifetimeMs?: number) => {
+    const p = bin ? icmpType(bin, lifetimeMs).create(spec, deps) : createProbe(spec, deps);
     opened.push(p);
     return p;
   };
@@ -94,6 +94,11 @@ describe('icmp probe (system fping, loop mode)', () => {
     const err = await p.run(AbortSignal.timeout(3000)).catch((e: unknown) => e);
     expect(isGwError(err, 'GW_ERR_PROBE_BROKEN')).toBe(true);
     expect((await p.run(AbortSignal.timeout(3000))).outcome).toBe('ok');
+  });
+
+  it('replaces its fping when its lifetime is up, without a failed round', async () => {
+    const p = icmpProbe({ type: 'icmp', host: '127.0.0.1' }, 'fping', 2000); // fping -c 2
+    for (let i = 0; i < 4; i++) expect((await p.run(AbortSignal.timeout(2500))).outcome).toBe('ok');
   });
 
   it('close() ends its fping', async () => {

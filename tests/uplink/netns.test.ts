@@ -134,6 +134,8 @@ describe.skipIf(!NetnsLab.available())('uplink ladder on real namespaces (real d
   }, 30_000);
 
   afterAll(async () => {
+    // A clean stop closes the probes' fping processes before the namespaces go away.
+    await daemon?.stop('SIGTERM');
     await daemon?.dispose();
     lab.destroy();
     // One JSON line for the report: detection delays measured in this run.
