@@ -123,7 +123,7 @@ async function detectionRun() {
   const ip = (...a) => execFileSync('ip', a);
   for (const n of ['gw', 'rt']) {
     try {
-      ip('netns', 'del', ns(n));
+      execFileSync('ip', ['netns', 'del', ns(n)], { stdio: 'ignore' });
     } catch {}
     ip('netns', 'add', ns(n));
     ip('-n', ns(n), 'link', 'set', 'lo', 'up');
