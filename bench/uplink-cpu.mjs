@@ -15,14 +15,29 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HARNESS = join(ROOT, 'bench/uplink-harness.mjs');
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 60);
 const CUTS = Number(process.env.BENCH_CUTS ?? 10);
+const CHECKS = Number(process.env.BENCH_CHECKS ?? 20);
+const UPLINK = process.env.BENCH_UPLINK !== '0';
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** utime+stime of the process and of its reaped children (fping runs as a child). */
-function cpuTicks(pid) {
+function statFields(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { self: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime+stime of the process, and of its children: reaped ones plus the running fping processes. */
+function cpuTicks(pid) {
+  const f = statFields(pid);
+  let live = 0;
+  for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+    try {
+      const c = statFields(child);
+      live += Number(c[11]) + Number(c[12]);
+    } catch {
+      // exited meanwhile: counted as reaped below
+    }
+  }
+  return { self: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) + live };
 }
 /** Bytes the process wrote: to storage (write_bytes) and through write syscalls (wchar). */
 function io(pid) {
@@ -86,7 +101,8 @@ async function cpuRun() {
     ],
   };
   // 20 devices as SPEC's example: one http health check each at the default 10 s.
-  const checks = Array.from({ length: 20 }, (_, i) => ({ type: 'http', url: `http://127.0.0.1:${httpPort}/d${i}` }));
+  if (!UPLINK) uplink.probes = [];
+  const checks = Array.from({ length: CHECKS }, (_, i) => ({ type: 'http', url: `http://127.0.0.1:${httpPort}/d${i}` }));
   const mon = startHarness({ dataDir: dir, uplink, checks });
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)'], { stdio: 'ignore' });
   await sleep(5000); // start-up and first rounds are not "idle"
