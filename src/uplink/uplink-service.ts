@@ -164,7 +164,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
     if (this.lastEvalMono !== null)
       this.writer.addStates(stateKeys(prev), now.mono - this.lastEvalMono, now.wall);
     this.lastEvalMono = now.mono;
-    let v = computeVerdict(this.tracks);
+    let v = computeVerdict(this.tracks, false);
     const was = prev.fault_layer;
     if (
       was &&
@@ -172,7 +172,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
       (!v.fault_layer || LAYER_ORDER.indexOf(v.fault_layer) > LAYER_ORDER.indexOf(was))
     ) {
       this.tracks = rejudgeAbove(this.tracks, was, LAYER_ORDER);
-      v = computeVerdict(this.tracks);
+      v = computeVerdict(this.tracks, false);
     }
     this.verdict = v;
     const o = advanceOutage(this.outage, v, this.tracks, now);
@@ -181,7 +181,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
     if (o.ended) {
       const from = o.ended.start.mono;
       this.tracks = this.tracks.map((t) => forgetSince(t, from));
-      this.verdict = computeVerdict(this.tracks);
+      this.verdict = computeVerdict(this.tracks, false);
       this.closeOutage(o.ended);
     }
     v = this.verdict;
@@ -242,7 +242,8 @@ export class UplinkService implements Service, StatusSection<'link'> {
       probes: this.deps.config.probes,
       tracks: this.tracks,
       last: this.last,
-      verdict: this.verdict,
+      // With the per-layer loss/RTT, computed only when someone looks.
+      verdict: computeVerdict(this.tracks),
       since: this.since,
       outage: this.outage,
       iface: this.deps.iface?.current() ?? null,
