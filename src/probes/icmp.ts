@@ -75,6 +75,7 @@ class IcmpProbe implements Probe {
   private broken: GwError | null = null;
   private stderrTail = '';
   private readonly waiters = new Set<() => void>();
+  private readonly enders = new Set<() => void>();
 
   constructor(spec: ProbeSpec, bin: string, lifetimeMs: number) {
     this.spec = spec;
@@ -87,6 +88,7 @@ class IcmpProbe implements Probe {
     return new Promise((resolve, reject) => {
       const done = () => {
         this.waiters.delete(check);
+        this.enders.delete(onAbort);
         signal.removeEventListener('abort', onAbort);
       };
       const check = () => {
@@ -108,6 +110,7 @@ class IcmpProbe implements Probe {
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       this.waiters.add(check);
+      this.enders.add(onAbort);
       check();
     });
   }
@@ -117,7 +120,8 @@ class IcmpProbe implements Probe {
     this.proc = null;
     p?.removeAllListeners('exit');
     p?.kill('SIGTERM');
-    for (const w of [...this.waiters]) w();
+    // A round still waiting ends now, as a timeout, rather than hanging on a dead fping.
+    for (const end of [...this.enders]) end();
   }
 
   private notify(): void {

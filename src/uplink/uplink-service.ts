@@ -66,6 +66,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
   private outageId: number | null = null;
   private lastEvalMono: number | null = null;
   private status: LinkStatus | null = null;
+  private stopped = false;
 
   constructor(deps: UplinkDeps) {
     this.deps = deps;
@@ -75,6 +76,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
   }
 
   start(): void {
+    this.stopped = false;
     const { config, clock, scheduler, store } = this.deps;
     const make = this.deps.createProbe ?? defaultCreateProbe;
     const probeDeps: ProbeDeps = { clock, log: this.deps.log };
@@ -111,6 +113,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
     for (const p of this.probes) p.close?.();
@@ -129,6 +132,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
     const spec = this.deps.config.probes[i]!;
     try {
       const r = await probe.run(signal);
+      if (this.stopped) return; // a round that ended with stop() (closed probe) says nothing
       const { clock } = this.deps;
       const ok = r.outcome === 'ok';
       const sent = typeof r.fields.sent === 'number' ? r.fields.sent : 1;
@@ -147,6 +151,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
       this.tracks[i] = observe(this.tracks[i]!, sample, this.opts);
       this.writer.addSample(spec.name, spec.layer, sample, r.fields);
     } catch (err) {
+      if (this.stopped) return;
       const reason = isGwError(err) ? err.message : String(err);
       // Logged once per breakage, not every round: a missing fping would flood the journal.
       if (this.last[i]?.error !== reason)
