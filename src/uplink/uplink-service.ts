@@ -80,7 +80,13 @@ export class UplinkService implements Service, StatusSection<'link'> {
     const { config, clock, scheduler, store } = this.deps;
     const make = this.deps.createProbe ?? defaultCreateProbe;
     const probeDeps: ProbeDeps = { clock, log: this.deps.log };
-    const leftOpen = store.batch(() => this.deps.outages.closeInterrupted(this.deps.history.lastRawWall()));
+    // The last moment the previous run is known to have watched: its last stored rounds or
+    // its last persisted link state, whichever is later.
+    const lastSeen = Math.max(
+      this.deps.history.lastRawWall() ?? 0,
+      this.deps.state.get('link')?.updated_wall ?? 0,
+    );
+    const leftOpen = store.batch(() => this.deps.outages.closeInterrupted(lastSeen || null));
     if (leftOpen > 0)
       this.deps.log.warn({ outages: leftOpen }, 'closed outages left open by the previous run');
     this.tracks = config.probes.map((p) =>
