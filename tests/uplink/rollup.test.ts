@@ -161,3 +161,39 @@ describe('interface helpers', () => {
     expect(counterDelta(1000, 300)).toBe(300);
   });
 });
+
+describe('HistoryWriter on a full disk', () => {
+  it('drops the batch with a warning and keeps going (derived data never stops monitoring)', async () => {
+    const { HistoryWriter } = await import('../../src/uplink/history-writer.js');
+    const dir = tempDir('kgw-full-');
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (l: string) => warnings.push(l) });
+    const clock = new SystemClock(undefined, 'b');
+    const store = new Store({ dataDir: dir.path, log, clock });
+    store.start();
+    try {
+      const history = new HistoryRepo({ db: () => store.db });
+      const writer = new HistoryWriter({ history, store, clock, log });
+      // A real SQLITE_FULL: the database may not grow beyond the pages it has now.
+      const pages = (store.db.pragma('page_count', { simple: true }) as number) + 1;
+      store.db.pragma(`max_page_count = ${pages}`);
+      const now = Date.now();
+      for (let i = 0; i < 3000; i++)
+        writer.addSample('router', 'lan', sample(now - 3000 + i, i % 2 === 0, 1.5), { x: 'y'.repeat(50) });
+      expect(() => writer.flush(true)).not.toThrow();
+      expect(warnings.join('')).toMatch(/uplink history write failed/);
+      // Space again: the next flush works.
+      store.db.pragma('max_page_count = 1073741823');
+      writer.addSample('router', 'lan', sample(now, true), {});
+      writer.flush(true);
+      expect(repoCount(store)).toBe(1);
+    } finally {
+      store.stop();
+      dir.cleanup();
+    }
+  });
+});
+
+function repoCount(store: Store): number {
+  return (store.db.prepare('SELECT COUNT(*) AS n FROM uplink_raw').get() as { n: number }).n;
+}

@@ -277,3 +277,27 @@ describe('rejudgeAbove / forgetSince', () => {
     expect(forgetSince(t, 10_000).degraded).toBe(false);
   });
 });
+
+describe('clock jumps', () => {
+  it('measures an outage on the monotonic clock when NTP steps the wall clock mid-outage', () => {
+    const down = {
+      verdict: 'down' as const,
+      fault_layer: 'isp' as const,
+      layers: {},
+      failingSince: { mono: 5_000, wall: 1_000 },
+    };
+    const opened = advanceOutage(null, down, [], { mono: 9_000, wall: 5_000 });
+    // The box had no RTC: wall time was 1970; NTP now says 2026.
+    const r = advanceOutage(
+      opened.open,
+      { verdict: 'up', fault_layer: null, layers: {}, failingSince: null },
+      [],
+      {
+        mono: 65_000,
+        wall: Date.UTC(2026, 10, 28),
+      },
+    );
+    expect(r.ended?.duration_ms).toBe(60_000);
+    expect(r.ended?.start.wall).toBe(1_000);
+  });
+});
