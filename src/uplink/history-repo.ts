@@ -1,14 +1,17 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { decodeRounds, encodeRounds, type RawRound } from './raw-codec.js';
 import { HOUR_MS, type RollupRow } from './rollup.js';
 
-/** Raw rounds of one probe over one flush period, packed as [ms offset, outcome, latency]. */
+/** Raw rounds of one probe over one flush period: [ms offset, outcome, latency], plus fields by index. */
 export interface RawBatch {
   probe: string;
   layer: string;
   start_wall: number;
   end_wall: number;
   clock_synced: boolean;
-  rounds: Array<[number, string, number | null, Record<string, unknown>?]>;
+  rounds: RawRound[];
+  /** Fields of the rounds that say more than "ok" (index → fields). */
+  extra: Record<number, Record<string, unknown>>;
 }
 
 export type Resolution = 'minute' | 'hour';
@@ -41,21 +44,51 @@ export class HistoryRepo {
 
   insertRaw(batches: readonly RawBatch[]): void {
     const ins = this.stmt(
-      `INSERT INTO uplink_raw (probe, layer, start_wall, end_wall, clock_synced, n, rounds)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO uplink_raw (probe, layer, start_wall, end_wall, clock_synced, n, rounds, extra)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const b of batches) {
       if (b.rounds.length === 0) continue;
+      const extra = Object.keys(b.extra).length > 0 ? JSON.stringify(b.extra) : null;
+      const synced = b.clock_synced ? 1 : 0;
       ins.run(
         b.probe,
         b.layer,
         b.start_wall,
         b.end_wall,
-        b.clock_synced ? 1 : 0,
+        synced,
         b.rounds.length,
-        JSON.stringify(b.rounds),
+        encodeRounds(b.rounds),
+        extra,
       );
     }
+  }
+
+  /** Raw rounds since `fromWall`, unpacked (diagnostics and charts of the last 48 h). */
+  raw(fromWall: number, probe?: string): RawBatch[] {
+    const where = probe === undefined ? 'start_wall >= ?' : 'start_wall >= ? AND probe = ?';
+    const args: Array<string | number> = probe === undefined ? [fromWall] : [fromWall, probe];
+    const rows = this.stmt(
+      `SELECT probe, layer, start_wall, end_wall, clock_synced, rounds, extra FROM uplink_raw
+       WHERE ${where} ORDER BY start_wall`,
+    ).all(...args) as Array<{
+      probe: string;
+      layer: string;
+      start_wall: number;
+      end_wall: number;
+      clock_synced: number;
+      rounds: Buffer;
+      extra: string | null;
+    }>;
+    return rows.map((r) => ({
+      probe: r.probe,
+      layer: r.layer,
+      start_wall: r.start_wall,
+      end_wall: r.end_wall,
+      clock_synced: r.clock_synced === 1,
+      rounds: decodeRounds(r.rounds),
+      extra: r.extra ? (JSON.parse(r.extra) as RawBatch['extra']) : {},
+    }));
   }
 
   /** Adds to existing minute rows: a minute flushed at stop and continued after restart adds up. */

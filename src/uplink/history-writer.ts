@@ -35,6 +35,7 @@ export class HistoryWriter {
         end_wall: s.wall,
         clock_synced: this.deps.clock.synced(),
         rounds: [],
+        extra: {},
       };
       this.raw.set(probe, b);
     }
@@ -42,11 +43,8 @@ export class HistoryWriter {
     const latency = s.latency_ms === null ? null : Math.round(s.latency_ms * 10) / 10;
     // Only rounds that say something beyond "ok" keep their fields: most rounds are ok.
     const interesting = !s.ok || s.lost > 0 || Number(fields.duplicates ?? 0) > 0;
-    b.rounds.push(
-      interesting
-        ? [s.wall - b.start_wall, s.outcome, latency, fields]
-        : [s.wall - b.start_wall, s.outcome, latency],
-    );
+    if (interesting) b.extra[b.rounds.length] = fields;
+    b.rounds.push([s.wall - b.start_wall, s.outcome, latency]);
   }
 
   /** Credits `elapsedMs` (monotonic) ending now to each key's state. */

@@ -4,6 +4,7 @@ import { SystemClock } from '../../src/core/clock.js';
 import { Store } from '../../src/store/store.js';
 import { HistoryRepo } from '../../src/uplink/history-repo.js';
 import { counterDelta, wibDay } from '../../src/uplink/interface-monitor.js';
+import { decodeRounds, encodeRounds, type RawRound } from '../../src/uplink/raw-codec.js';
 import { HOUR_MS, MINUTE_MS, MinuteRollup } from '../../src/uplink/rollup.js';
 import type { Sample } from '../../src/uplink/track.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -122,6 +123,7 @@ describe('HistoryRepo (real SQLite)', () => {
             end_wall: T0 + i,
             clock_synced: true,
             rounds: [[0, 'ok', 1]],
+            extra: {},
           },
         ]);
       }
@@ -133,6 +135,7 @@ describe('HistoryRepo (real SQLite)', () => {
           end_wall: now,
           clock_synced: true,
           rounds: [[0, 'ok', 1]],
+          extra: {},
         },
       ]);
       const m = new MinuteRollup();
@@ -159,6 +162,71 @@ describe('interface helpers', () => {
     expect(counterDelta(null, 500)).toBe(0);
     expect(counterDelta(100, 500)).toBe(400);
     expect(counterDelta(1000, 300)).toBe(300);
+  });
+});
+
+describe('raw rounds packing', () => {
+  it('round-trips offsets (10 ms), outcomes and latencies (0.1 ms) in 5 bytes a round', () => {
+    const rounds: RawRound[] = [
+      [0, 'ok', 0.04],
+      [1010, 'timeout', null],
+      [2000, 'refused', 3.26],
+      [3000, 'bad_response', 9999],
+      [700_000, 'unreachable', null], // a gap longer than 655 s saturates, it does not wrap
+    ];
+    const buf = encodeRounds(rounds);
+    expect(buf.length).toBe(25);
+    expect(decodeRounds(buf)).toEqual([
+      [0, 'ok', 0],
+      [1010, 'timeout', null],
+      [2000, 'refused', 3.3],
+      [3000, 'bad_response', 6553.4],
+      [3000 + 655_350, 'unreachable', null],
+    ]);
+  });
+
+  it('keeps the fields of failed rounds next to the packed rounds', () => {
+    const dir = tempDir('kgw-raw-');
+    const store = new Store({
+      dataDir: dir.path,
+      log: pino({ level: 'silent' }),
+      clock: new SystemClock(undefined, 'b'),
+    });
+    store.start();
+    try {
+      const repo = new HistoryRepo({ db: () => store.db });
+      repo.insertRaw([
+        {
+          probe: 'dns',
+          layer: 'dns',
+          start_wall: T0,
+          end_wall: T0 + 10_000,
+          clock_synced: false,
+          rounds: [
+            [0, 'ok', 5],
+            [10_000, 'bad_response', 4],
+          ],
+          extra: { 1: { rcode: 'NXDOMAIN' } },
+        },
+      ]);
+      expect(repo.raw(T0)).toEqual([
+        {
+          probe: 'dns',
+          layer: 'dns',
+          start_wall: T0,
+          end_wall: T0 + 10_000,
+          clock_synced: false,
+          rounds: [
+            [0, 'ok', 5],
+            [10_000, 'bad_response', 4],
+          ],
+          extra: { 1: { rcode: 'NXDOMAIN' } },
+        },
+      ]);
+    } finally {
+      store.stop();
+      dir.cleanup();
+    }
   });
 });
 

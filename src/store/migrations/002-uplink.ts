@@ -1,7 +1,8 @@
 import type { Migration } from './types.js';
 
 /**
- * Uplink history. Raw rounds are stored packed, one row per probe per flush (about a minute),
+ * Uplink history. Raw rounds are stored packed (src/uplink/raw-codec.ts, 5 bytes a round;
+ * `extra` holds the fields of the rounds that say more than "ok"), one row per probe per flush,
  * not one row per round: a 1 s probe would otherwise cost ~86 000 rows and tens of MB of WAL
  * a day on an SD card. Rollups carry both probe figures and time spent per layer state
  * (`key` = probe name, `layer:<layer>` or `link`), so monthly uptime per layer is a SUM.
@@ -19,7 +20,8 @@ export const m002Uplink: Migration = {
         end_wall INTEGER NOT NULL,
         clock_synced INTEGER NOT NULL,
         n INTEGER NOT NULL,
-        rounds TEXT NOT NULL
+        rounds BLOB NOT NULL,
+        extra TEXT
       );
       CREATE INDEX uplink_raw_start ON uplink_raw (start_wall);
       CREATE TABLE uplink_minute (
