@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { registerCrossModule, type WebExtensions } from './app-extensions.js';
 import { CacheService } from './cache/cache-service.js';
 import type { Config } from './config/schema.js';
 import { Bus } from './core/bus.js';
@@ -11,11 +12,12 @@ import type { Logger } from './core/logger.js';
 import { Scheduler } from './core/scheduler.js';
 import { SdNotifier } from './core/sd-notify.js';
 import { Lifecycle, type Service } from './core/service.js';
+import { CHANGES_RESTAMP } from './devices/changes-repo.js';
 import { DevicesService } from './devices/devices-service.js';
-import { deviceTechRoutes } from './devices/tech-routes.js';
+import { USAGE_RESTAMP } from './devices/usage-repo.js';
 import type { GatewayBus, GatewayEvents } from './events.js';
 import { createProbe } from './probes/registry.js';
-import { probeRunner } from './report/probe-command.js';
+import type { CommandHooks } from './report/builtin-commands.js';
 import { ReportService } from './report/report-service.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
@@ -31,12 +33,19 @@ import { ALERTS_RESTAMP, Restamper, RUNS_RESTAMP } from './system/restamper.js';
 import { RunService } from './system/run-service.js';
 import { SystemService } from './system/system-service.js';
 import { WritesRepo } from './system/writes-repo.js';
+import { HistoryRepo } from './uplink/history-repo.js';
+import { InterfaceMonitor } from './uplink/interface-monitor.js';
+import { OUTAGES_RESTAMP, OutageRepo } from './uplink/outage-repo.js';
+import { TrafficRepo } from './uplink/traffic-repo.js';
+import { UplinkService } from './uplink/uplink-service.js';
 import { ActionRegistry } from './web/action-registry.js';
 import { AuthService } from './web/auth/auth-service.js';
 import { buildServer } from './web/build-server.js';
 import { registerBuiltinDiagnostics } from './web/builtin-diagnostics.js';
 import { HttpService } from './web/http-service.js';
 import { LiveHub } from './web/live-hub.js';
+
+export type { WebExtensions } from './app-extensions.js';
 
 export interface AppOptions {
   config: Config;
@@ -48,19 +57,6 @@ export interface AppOptions {
   logRing?: LogRing;
   /** The built page (default dist/web/static next to this file). */
   staticDir?: string;
-}
-
-/**
- * Where modules plug into the technician page. Fill these in buildApp before buildServer:
- * `technicianRoutes.push(plugin)` (mounted behind the session guard), `diagnostics.register()`
- * / `actions.register()` (allow-listed runs), `bundleParts.name = () => data`.
- */
-export interface WebExtensions {
-  technicianRoutes: FastifyPluginAsync[];
-  publicRoutes: FastifyPluginAsync[];
-  diagnostics: ActionRegistry;
-  actions: ActionRegistry;
-  bundleParts: Record<string, () => unknown>;
 }
 
 /** Everything shared between services, built once here and passed down (no singletons). */
@@ -87,11 +83,11 @@ export interface Deps {
 
 export interface App {
   deps: Deps;
-  /** For the action/command layer: refreshCache() and wipe(). */
-  cache: CacheService;
-  report: ReportService | undefined;
-  /** Devices module; the web module mounts `deviceTechRoutes` with `devices.techOptions`. */
+  uplink: UplinkService;
   devices: DevicesService;
+  /** Absent when the config has no `mqtt` section. */
+  report: ReportService | undefined;
+  cache: CacheService;
   http: HttpService;
   server: FastifyInstance;
   start(): Promise<void>;
@@ -99,36 +95,33 @@ export interface App {
   stop(): Promise<string[]>;
 }
 
-/** The composition root: builds every service from config + deps, in start order. */
-export function buildApp(options: AppOptions): App {
+function buildDeps(options: AppOptions): Deps & { checker: ClockSyncChecker } {
   const { config, log, version } = options;
   const checker = new ClockSyncChecker({ flagFile: config.system.timesync_flag });
   const clock = options.clock ?? new SystemClock(checker);
-  const scheduler = new Scheduler({ clock, log: log.child({ component: 'scheduler' }) });
   const store = new Store({ dataDir: config.data_dir, log: log.child({ component: 'store' }), clock });
   const db = () => store.db;
-  const runId = randomUUID();
-  const status = new StatusHub(emptyStatus(config, version));
   const alerts = new AlertsRepo({ db, clock });
   const bus = new Bus<GatewayEvents>((event, err) => log.error({ err, event }, 'event listener failed'));
-  const systemLog = log.child({ component: 'system' });
   const restamper = new Restamper({ db, clock });
-  restamper.register(ALERTS_RESTAMP);
-  restamper.register(RUNS_RESTAMP);
-  const deps: Deps = {
+  for (const target of [ALERTS_RESTAMP, RUNS_RESTAMP, USAGE_RESTAMP, CHANGES_RESTAMP, OUTAGES_RESTAMP]) {
+    restamper.register(target);
+  }
+  return {
+    checker,
     config,
     log,
     clock,
-    scheduler,
+    scheduler: new Scheduler({ clock, log: log.child({ component: 'scheduler' }) }),
     store,
     alerts,
-    status,
+    status: new StatusHub(emptyStatus(config, version)),
     bus,
     notifier: new SdNotifier({ log: log.child({ component: 'systemd' }), env: options.env }),
     diskGuard: new DiskGuard({ floorBytes: config.system.disk_floor_mb * 1024 * 1024 }),
-    alertSink: new AlertSink({ store, alerts, bus, log: systemLog }),
+    alertSink: new AlertSink({ store, alerts, bus, log: log.child({ component: 'system' }) }),
     restamper,
-    runId,
+    runId: randomUUID(),
     version,
     web: {
       technicianRoutes: [],
@@ -138,19 +131,26 @@ export function buildApp(options: AppOptions): App {
       bundleParts: {},
     },
   };
+}
 
+/** The composition root: builds every service from config + deps, in start order. */
+export function buildApp(options: AppOptions): App {
+  const { checker, ...deps } = buildDeps(options);
+  const { config, log, clock, scheduler, store, status, bus } = deps;
+  const db = () => store.db;
   const state = new StateRepo({ db });
+  const child = (component: string) => log.child({ component });
+
   const clockService = new ClockService({
     checker,
     scheduler,
     clock,
     sink: deps.alertSink,
-    restamper,
+    restamper: deps.restamper,
     state,
-    log: log.child({ component: 'clock' }),
+    log: child('clock'),
     config: config.system,
   });
-  status.register(clockService);
   const system = new SystemService({
     config: config.system,
     dataDir: config.data_dir,
@@ -161,43 +161,52 @@ export function buildApp(options: AppOptions): App {
     writes: new WritesRepo({ db }),
     sink: deps.alertSink,
     guard: deps.diskGuard,
-    log: systemLog,
+    log: child('system'),
   });
-  status.register(system);
   const run = new RunService({
     ...deps,
     gateway: config.gateway,
     dataDir: config.data_dir,
     runs: new RunsRepo({ db, clock }),
-    log: log.child({ component: 'run' }),
+    log: child('run'),
     env: options.env,
   });
-  status.register({ section: 'gateway', live: () => run.gatewayStatus() });
 
-  // Regency reporting (MQTT): only when an `mqtt` section is configured.
-  const report = config.mqtt
-    ? new ReportService({
-        ...deps,
-        mqtt: config.mqtt,
-        log: log.child({ component: 'report' }),
-        rootLog: log,
-        // TODO(integration): lend `diagnose` (uplink ladder) and `refreshCache` (cache) once
-        // those modules are merged; until then they answer error code 'not_available'.
-        hooks: { runProbe: probeRunner({ ...deps, log: log.child({ component: 'report' }), createProbe }) },
-      })
-    : undefined;
-  if (report) status.register(report);
-
-  const devices = new DevicesService({ ...deps, createProbe });
-  status.register(devices.statusSection);
-  // Usage events enter the outbox inside the same durable commit that stores them (no window
-  // in which a crash loses the regency's copy; a full disk refuses both with 507).
-  if (report) report.takeUsageFrom(devices.ingest);
-  deps.web.technicianRoutes.push(async (app) => {
-    await app.register(deviceTechRoutes, devices.techOptions);
+  const uplinkLog = child('uplink');
+  const iface = new InterfaceMonitor({
+    config: config.uplink,
+    clock,
+    scheduler,
+    store,
+    log: uplinkLog,
+    traffic: new TrafficRepo({ db }),
+  });
+  const history = new HistoryRepo({ db });
+  const outages = new OutageRepo({ db, clock });
+  const uplink = new UplinkService({
+    ...deps,
+    config: config.uplink,
+    log: uplinkLog,
+    state,
+    history,
+    outages,
+    iface,
   });
 
-  const webLog = log.child({ component: 'web' });
+  // Regency reporting (MQTT), only with an `mqtt` section. Its command hooks are lent below,
+  // once the modules they call exist.
+  const hooks: CommandHooks = {};
+  const report = config.mqtt
+    ? new ReportService({ ...deps, mqtt: config.mqtt, log: child('report'), rootLog: log, hooks })
+    : undefined;
+
+  const devices = new DevicesService({ ...deps, createProbe });
+  // Usage events enter the outbox inside the same durable commit that stores them: no window
+  // in which a crash loses the regency's copy, and a full disk refuses both with 507.
+  report?.takeUsageFrom(devices.ingest);
+  const cache = new CacheService({ ...deps, auth: devices.auth, log: child('cache') });
+
+  const webLog = child('web');
   const auth = new AuthService({
     store,
     clock,
@@ -208,20 +217,35 @@ export function buildApp(options: AppOptions): App {
     maxMs: config.http.session_max_s * 1000,
   });
   const live = new LiveHub({
-    bus: deps.bus,
+    bus,
     scheduler,
     log: webLog,
     snapshot: () => status.snapshot(),
     wallMs: () => clock.wallMs(),
   });
   registerBuiltinDiagnostics(deps.web.diagnostics, { store, clock, dataDir: config.data_dir });
+  Object.assign(
+    hooks,
+    registerCrossModule({
+      ...deps,
+      devices,
+      cache,
+      report,
+      uplink: { history, outages, link: () => uplink.live(), wallMs: () => clock.wallMs() },
+    }),
+  );
 
-  const cache = new CacheService({ ...deps, log: log.child({ component: 'cache' }) });
+  status.register(clockService);
+  status.register(system);
+  status.register({ section: 'gateway', live: () => run.gatewayStatus() });
+  status.register(uplink);
+  status.register(devices.statusSection);
+  if (report) status.register(report);
   status.register(cache);
 
   const metrics = config.http.metrics ? new GatewayMetrics({ snapshot: () => status.snapshot() }) : undefined;
   const server = buildServer({
-    log: log.child({ component: 'http' }),
+    log: child('http'),
     dbOk: () => store.ping(),
     metrics,
     cache,
@@ -242,11 +266,7 @@ export function buildApp(options: AppOptions): App {
       staticDir: options.staticDir ?? fileURLToPath(new URL('./web/static/', import.meta.url)),
     },
   });
-  const http = new HttpService({
-    app: server,
-    listen: config.http.listen,
-    log: log.child({ component: 'http' }),
-  });
+  const http = new HttpService({ app: server, listen: config.http.listen, log: child('http') });
 
   const services: Service[] = [
     { name: 'scheduler', start: () => undefined, stop: () => scheduler.stop() },
@@ -254,19 +274,22 @@ export function buildApp(options: AppOptions): App {
     clockService,
     system,
     run,
-    ...(metrics ? [metrics] : []),
+    iface,
+    uplink,
     ...(report ? [report] : []),
     devices,
     cache,
+    ...(metrics ? [metrics] : []),
     auth,
     live,
     http,
   ];
-  const lifecycle = new Lifecycle(services, { log: log.child({ component: 'lifecycle' }) });
+  const lifecycle = new Lifecycle(services, { log: child('lifecycle') });
   return {
     deps,
-    report,
+    uplink,
     devices,
+    report,
     cache,
     http,
     server,

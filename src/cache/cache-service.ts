@@ -10,7 +10,7 @@ import { StateRepo } from '../store/state-repo.js';
 import type { Store } from '../store/store.js';
 import { type CacheSection, CacheStats } from './cache-stats.js';
 import { CacheStorage } from './cache-storage.js';
-import { type DeviceAuth, TokenFileAuth } from './device-auth.js';
+import type { DeviceAuth } from './device-auth.js';
 import { BusLinkState, type LinkState } from './link-state.js';
 import { OutboundQueue } from './outbound-queue.js';
 import { OutboundRepo } from './outbound-repo.js';
@@ -28,8 +28,8 @@ export interface CacheServiceDeps {
   scheduler: Scheduler;
   store: Store;
   bus: GatewayBus;
-  /** Device bearer tokens; default: the temporary token_file check (replace at merge). */
-  auth?: DeviceAuth;
+  /** Device bearer tokens (the devices module's DeviceAuth, loaded before the cache starts). */
+  auth: DeviceAuth;
   /** Uplink verdict; default: follows link.changed on the bus. */
   link?: LinkState;
 }
@@ -58,7 +58,6 @@ export class CacheService implements Service, StatusSection<'cache'> {
   private readonly outboundRepo: OutboundRepo;
   private readonly state: StateRepo;
   private readonly busLink: BusLinkState | undefined;
-  private readonly tokenAuth: TokenFileAuth | undefined;
   private readonly refreshing = new Set<string>();
   private cancels: Array<{ cancel(): void }> = [];
   private persistTask: TaskHandle | undefined;
@@ -69,8 +68,7 @@ export class CacheService implements Service, StatusSection<'cache'> {
     this.deps = deps;
     this.log = deps.log;
     this.upstreams = buildUpstreams(c.upstreams);
-    this.tokenAuth = deps.auth ? undefined : new TokenFileAuth(config.devices);
-    this.auth = deps.auth ?? (this.tokenAuth as TokenFileAuth);
+    this.auth = deps.auth;
     this.busLink = deps.link ? undefined : new BusLinkState({ bus: deps.bus });
     const link = deps.link ?? (this.busLink as BusLinkState);
     this.stats = new CacheStats(c.upstreams.map((u) => u.name));
@@ -123,7 +121,6 @@ export class CacheService implements Service, StatusSection<'cache'> {
   }
 
   start(): void {
-    this.tokenAuth?.start();
     this.storage.start();
     this.stats.seed(this.state.get<CacheSection>('cache')?.value);
     this.busLink?.onRecovered(() => this.writes.retryAll());

@@ -66,3 +66,12 @@ export class ChangesRepo {
     return this.db().prepare('DELETE FROM device_changes WHERE at_wall < ?').run(beforeWall).changes;
   }
 }
+
+/** State-change stamps made while the clock was unsynced are repaired once it syncs. */
+export const CHANGES_RESTAMP = {
+  table: 'device_changes',
+  wall: 'at_wall',
+  mono: 'at_mono',
+  boot: 'kernel_boot',
+  synced: 'clock_synced',
+} as const;

@@ -14,6 +14,8 @@ const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 export class DeviceAuth {
   private readonly devices: readonly DeviceConfig[];
   private readonly digests = new Map<string, Buffer | null>();
+  /** Headers already matched, so a kiosk's repeated reads stay cheap (bounded; cleared on load). */
+  private readonly recent = new Map<string, string>();
 
   constructor(devices: readonly DeviceConfig[]) {
     this.devices = devices;
@@ -26,6 +28,7 @@ export class DeviceAuth {
    */
   load(): string[] {
     this.digests.clear();
+    this.recent.clear();
     const unreadable: string[] = [];
     for (const d of this.devices) {
       let token = '';
@@ -47,6 +50,28 @@ export class DeviceAuth {
     const got = digest(presented ?? '');
     if (!expected || presented === undefined) return 'bad_token';
     return timingSafeEqual(got, expected) ? 'ok' : 'bad_token';
+  }
+
+  /**
+   * The device a bearer token belongs to, for routes with no device id in the path (/svc).
+   * Every digest is compared, so the time taken does not tell which device matched.
+   */
+  authenticate(authorization: string | undefined): string | undefined {
+    if (authorization === undefined) return undefined;
+    const known = this.recent.get(authorization);
+    if (known) return known;
+    const presented = bearer(authorization);
+    if (presented === undefined) return undefined;
+    const got = digest(presented);
+    let found: string | undefined;
+    for (const [id, expected] of this.digests) {
+      if (expected && timingSafeEqual(got, expected) && found === undefined) found = id;
+    }
+    if (found !== undefined) {
+      if (this.recent.size >= 256) this.recent.clear();
+      this.recent.set(authorization, found);
+    }
+    return found;
   }
 }
 

@@ -166,3 +166,12 @@ export class UsageRepo {
     return this.cached;
   }
 }
+
+/** Receive stamps of usage events made while the clock was unsynced are repaired once it syncs. */
+export const USAGE_RESTAMP = {
+  table: 'usage_events',
+  wall: 'recv_wall',
+  mono: 'recv_mono',
+  boot: 'kernel_boot',
+  synced: 'clock_synced',
+} as const;

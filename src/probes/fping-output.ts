@@ -27,6 +27,31 @@ const SEND_ERROR = /error while sending ping: (.+)$/i;
 const UNRESOLVED =
   /(Name or service not known|address not found|Temporary failure in name resolution|No address associated)/i;
 
+const TIMED_OUT = /^\S+\s*:\s*\[(\d+)\],\s*timed out/;
+
+/** One line of `fping -l` (loop) output, as it arrives. */
+export type FpingLine =
+  | { kind: 'reply'; seq: number; rtt: number }
+  | { kind: 'timeout'; seq: number }
+  | { kind: 'duplicate'; seq: number }
+  | { kind: 'icmp_error'; error: string }
+  | { kind: 'unresolved' }
+  | { kind: 'other' };
+
+export function parseFpingLine(raw: string): FpingLine {
+  const line = raw.trim();
+  let m = line.match(DUPLICATE);
+  if (m) return { kind: 'duplicate', seq: Number(m[1]) };
+  m = line.match(REPLY);
+  if (m) return { kind: 'reply', seq: Number(m[1]), rtt: Number(m[2]) };
+  m = line.match(TIMED_OUT);
+  if (m) return { kind: 'timeout', seq: Number(m[1]) };
+  m = line.match(ICMP_ERROR) ?? line.match(SEND_ERROR);
+  if (m?.[1]) return { kind: 'icmp_error', error: m[1].toLowerCase() };
+  if (UNRESOLVED.test(line)) return { kind: 'unresolved' };
+  return { kind: 'other' };
+}
+
 export function parseFping(output: string): FpingStats {
   const seqs = new Set<number>();
   const rtts: number[] = [];

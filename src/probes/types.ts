@@ -22,6 +22,11 @@ export interface Probe {
    * broken (e.g. fping missing), with a GwError GW_ERR_PROBE_BROKEN.
    */
   run(signal: AbortSignal): Promise<ProbeResult>;
+  /**
+   * Releases what runs acquired (icmp keeps one fping running between rounds). Call it when
+   * the probe is no longer scheduled; a later run() may acquire again.
+   */
+  close?(): void;
 }
 
 export interface ProbeDeps {

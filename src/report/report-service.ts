@@ -153,10 +153,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
       rootLog: this.d.rootLog,
       scheduler: this.d.scheduler,
       hooks: this.d.hooks ?? {},
-      flushOutbox: () => {
-        this.pump.flushNow();
-        return { depth: this.outbox.depth(), connected: this.conn.connected };
-      },
+      flushOutbox: () => this.flushNow(),
     });
     const bus = this.d.bus;
     this.unsubscribe.push(
@@ -194,6 +191,12 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     this.outbox.stop();
     this.dirty = true;
     this.persist();
+  }
+
+  /** Sends the backlog now, without pacing (the flush-outbox command and page action). */
+  flushNow(): { depth: number; connected: boolean } {
+    this.pump.flushNow();
+    return { depth: this.outbox.depth(), connected: this.conn.connected };
   }
 
   /** Stores one outbox message; exposed for producers that hold no bus (tests, future modules). */

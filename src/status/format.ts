@@ -1,3 +1,4 @@
+import { formatLink } from '../uplink/words.js';
 import type { StatusObject } from './types.js';
 
 const WIB_OFFSET_MS = 7 * 3600_000;
@@ -10,13 +11,6 @@ export function wib(iso: string | null | undefined): string {
   return `${new Date(t + WIB_OFFSET_MS).toISOString().replace('T', ' ').slice(0, 19)} WIB`;
 }
 
-const VERDICT_WORDS: Record<string, string> = {
-  up: 'NORMAL (up)',
-  degraded: 'TERGANGGU (degraded)',
-  down: 'PUTUS (down)',
-  unknown: 'BELUM DIKETAHUI (unknown)',
-};
-
 /** The human report of `kampung-gw status`, Indonesian first with English in brackets. */
 export function formatStatus(s: StatusObject): string {
   const lines: string[] = [];
@@ -26,17 +20,7 @@ export function formatStatus(s: StatusObject): string {
     `Daemon   ${g.running ? 'berjalan (running)' : 'tidak berjalan (not running)'}; mulai ${wib(g.started_at)}` +
       (g.running ? '' : `; terakhir hidup ${wib(g.last_alive)}`),
   );
-  const l = s.link;
-  lines.push(
-    `Uplink   ${VERDICT_WORDS[l.verdict] ?? l.verdict}${l.fault_layer ? ` — lapisan ${l.fault_layer}` : ''}; sejak ${wib(l.since)}`,
-  );
-  for (const [name, layer] of Object.entries(l.layers)) {
-    const loss = layer.loss_pct === null ? '—' : `${layer.loss_pct}%`;
-    const rtt = layer.rtt_ms === null ? '—' : `${layer.rtt_ms} ms`;
-    lines.push(`  ${name.padEnd(9)} ${layer.state.padEnd(9)} loss ${loss.padStart(5)}  rtt ${rtt}`);
-  }
-  if (l.outage)
-    lines.push(`  Gangguan berjalan sejak ${wib(l.outage.start)} (${l.outage.fault_layer ?? '?'})`);
+  lines.push(...formatLink(s.link, Date.now()));
   lines.push(`Perangkat (devices): ${s.devices.length}`);
   for (const d of s.devices) {
     lines.push(

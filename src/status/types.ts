@@ -27,6 +27,34 @@ export interface LinkStatus {
   since: string | null;
   layers: Record<string, LayerStatus>;
   outage: { start: string; fault_layer: string | null } | null;
+  /** Extra (uplink module): each probe's latest view, problems with the probes themselves, interface facts. */
+  probes?: Record<string, ProbeStatus>;
+  problems?: string[];
+  iface?: InterfaceStatus | null;
+}
+
+export interface ProbeStatus {
+  layer: string;
+  type: string;
+  state: 'up' | 'down' | 'unknown';
+  degraded: boolean;
+  outcome: string | null;
+  latency_ms: number | null;
+  loss_pct: number | null;
+  detail: string | null;
+}
+
+export interface InterfaceStatus {
+  name: string | null;
+  operstate: string | null;
+  speed_mbps: number | null;
+  wireless: boolean;
+  ssid: string | null;
+  signal_dbm: number | null;
+  rx_bps: number | null;
+  tx_bps: number | null;
+  today: { day: string; rx_bytes: number; tx_bytes: number } | null;
+  throughput?: { at: string; bytes: number; mbps: number; error: string | null } | null;
 }
 
 export interface DeviceStatus {

@@ -100,12 +100,16 @@ export function observe(track: ProbeTrack, s: Sample, opts: TrackOptions): Probe
   const firstFail = s.ok ? null : (track.firstFail ?? { mono: s.mono, wall: s.wall });
   const firstOk = s.ok ? (track.firstOk ?? { mono: s.mono, wall: s.wall }) : null;
   const cutoff = s.mono - opts.windowMs;
-  const samples = track.samples.filter((x) => x.mono > cutoff);
+  // Back up from down: the outage's rounds are the outage's, not loss on a working link;
+  // keeping them would hold the verdict at "degraded" for a whole window after every repair.
+  const recovered = track.state === 'down' && state === 'up';
+  const kept = recovered ? track.samples.slice(track.samples.length - (oks - 1)) : track.samples;
+  const samples = kept.filter((x) => x.mono > cutoff);
   samples.push(s);
   const w = windowStats(samples);
   const rttLimit = opts.rttMs[track.layer];
   const lossy = w.packets >= opts.minPackets && w.loss_pct !== null;
-  let degraded = track.degraded;
+  let degraded = recovered ? false : track.degraded;
   if (!degraded) {
     degraded = (lossy && w.loss_pct! >= opts.lossPct) || (w.rtt_ms !== null && w.rtt_ms > rttLimit);
   } else {
@@ -119,4 +123,28 @@ export function observe(track: ProbeTrack, s: Sample, opts: TrackOptions): Probe
 /** The probe could not run at all: its layer is not judged from it. */
 export function markBroken(track: ProbeTrack, reason: string): ProbeTrack {
   return { ...track, state: 'unknown', fails: 0, oks: 0, firstFail: null, firstOk: null, broken: reason };
+}
+
+/**
+ * When a lower layer comes back, probes above it that went down "through" it are judged
+ * afresh: their failures were the lower layer's, and keeping them would name a layer that
+ * is merely a round or two behind in recovering (a false "down/dns" after an ISP repair).
+ */
+export function rejudgeAbove(
+  tracks: readonly ProbeTrack[],
+  layer: Layer,
+  order: readonly Layer[],
+): ProbeTrack[] {
+  const rank = order.indexOf(layer);
+  return tracks.map((t) =>
+    order.indexOf(t.layer) > rank && t.state === 'down'
+      ? { ...t, state: 'unknown', fails: 0, oks: 0, firstFail: null, firstOk: null }
+      : t,
+  );
+}
+
+/** Drops the rounds of an outage from the loss window: they are the outage, not link quality. */
+export function forgetSince(track: ProbeTrack, fromMono: number): ProbeTrack {
+  const samples = track.samples.filter((s) => s.mono < fromMono);
+  return samples.length === track.samples.length ? track : { ...track, samples, degraded: false };
 }

@@ -54,7 +54,7 @@ function failingNow(layer: Layer, probes: readonly ProbeTrack[]): boolean {
  * can bring an upper probe down a fraction of a second before the lan probe: when a layer
  * below the lowest down one is failing right now, it is named the fault instead.
  */
-export function computeVerdict(tracks: readonly ProbeTrack[]): Verdict {
+export function computeVerdict(tracks: readonly ProbeTrack[], withStats = true): Verdict {
   const byLayer = new Map<Layer, ProbeTrack[]>();
   for (const t of tracks) byLayer.set(t.layer, [...(byLayer.get(t.layer) ?? []), t]);
   const present = LAYERS.filter((l) => byLayer.has(l));
@@ -62,9 +62,10 @@ export function computeVerdict(tracks: readonly ProbeTrack[]): Verdict {
   let fault: Layer | null = null;
   for (const layer of present) {
     const probes = byLayer.get(layer)!;
-    const stats = windowStats(probes.flatMap((p) => p.samples));
+    // Loss/RTT per layer are for display; the service skips them on its per-round path.
+    const stats = withStats ? windowStats(probes.flatMap((p) => p.samples)) : null;
     const state = fault ? 'unknown' : layerState(layer, probes);
-    layers[layer] = { state, loss_pct: stats.loss_pct, rtt_ms: stats.rtt_ms };
+    layers[layer] = { state, loss_pct: stats?.loss_pct ?? null, rtt_ms: stats?.rtt_ms ?? null };
     if (state === 'down') fault = layer;
   }
   if (fault) {

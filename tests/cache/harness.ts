@@ -8,6 +8,7 @@ import type { Config } from '../../src/config/schema.js';
 import { Bus } from '../../src/core/bus.js';
 import { type Clock, SystemClock } from '../../src/core/clock.js';
 import { Scheduler } from '../../src/core/scheduler.js';
+import { DeviceAuth } from '../../src/devices/device-auth.js';
 import type { GatewayBus, GatewayEvents } from '../../src/events.js';
 import { Store } from '../../src/store/store.js';
 import { buildServer } from '../../src/web/build-server.js';
@@ -38,7 +39,9 @@ export async function startCache(config: Config, clock: Clock = new SystemClock(
   const store = new Store({ dataDir: config.data_dir, log, clock });
   const bus: GatewayBus = new Bus<GatewayEvents>(() => undefined);
   store.start();
-  const cache = new CacheService({ config, log, clock, scheduler, store, bus });
+  const auth = new DeviceAuth(config.devices);
+  auth.load();
+  const cache = new CacheService({ config, log, clock, scheduler, store, bus, auth });
   cache.start();
   const app = buildServer({ log, dbOk: () => store.ping(), cache });
   await app.ready();

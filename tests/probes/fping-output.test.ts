@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFping } from '../../src/probes/fping-output.js';
+import { parseFping, parseFpingLine } from '../../src/probes/fping-output.js';
 import { fpingArgs } from '../../src/probes/icmp.js';
 
 describe('parseFping', () => {
@@ -95,11 +95,28 @@ describe('parseFping', () => {
   });
 });
 
+describe('parseFpingLine (loop mode)', () => {
+  it.each([
+    ['10.0.0.1 : [7], 64 bytes, 1.25 ms (1.10 avg, 0% loss)', { kind: 'reply', seq: 7, rtt: 1.25 }],
+    ['10.0.0.1 : [8], timed out (1.10 avg, 11% loss)', { kind: 'timeout', seq: 8 }],
+    ['10.0.0.1 : duplicate for [7], 64 bytes, 1.30 ms', { kind: 'duplicate', seq: 7 }],
+    [
+      'ICMP Host Unreachable from 10.0.0.254 for ICMP Echo sent to 10.0.0.1',
+      { kind: 'icmp_error', error: 'host unreachable' },
+    ],
+    ['nope.invalid: Name or service not known', { kind: 'unresolved' }],
+    ['', { kind: 'other' }],
+    ['\u0000 garbage [x] ms', { kind: 'other' }],
+  ])('%s', (line, parsed) => {
+    expect(parseFpingLine(line)).toEqual(parsed);
+  });
+});
+
 describe('fpingArgs', () => {
-  it('sends one packet per round at a 1 s interval', () => {
+  it('sends one packet per second for an hour at a 1 s interval', () => {
     expect(fpingArgs({ type: 'icmp', host: 'h', interval_s: 1 })).toEqual([
       '-c',
-      '1',
+      '3600',
       '-p',
       '1000',
       '-t',
@@ -113,8 +130,9 @@ describe('fpingArgs', () => {
   it('never exceeds one packet per second per target on average', () => {
     for (const interval of [0.5, 1, 2.5, 5, 10, 60]) {
       const args = fpingArgs({ type: 'icmp', host: 'h', interval_s: interval });
-      const packets = Number(args[1]);
-      expect(packets / interval).toBeLessThanOrEqual(Math.max(1, 1 / interval) + 1e-9);
+      const perSecond = 1000 / Number(args[3]);
+      // Only an interval under 1 s (the user's explicit choice) goes above 1 packet/s.
+      expect(perSecond).toBeLessThanOrEqual(Math.max(1, 1 / interval) + 1e-9);
       expect(Number(args[5])).toBeLessThanOrEqual(Number(args[3]));
     }
   });

@@ -5,14 +5,14 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/core/clock.js';
 import { isGwError } from '../../src/core/errors.js';
 import { fpingAvailability, icmpType } from '../../src/probes/icmp.js';
 import { createProbe } from '../../src/probes/registry.js';
 import type { ProbeSpec } from '../../src/probes/spec-schema.js';
-import type { ProbeResult } from '../../src/probes/types.js';
-import { freePort } from '../helpers/net.js';
+import type { Probe, ProbeResult } from '../../src/probes/types.js';
+import { freePort, sleep, waitFor } from '../helpers/net.js';
 import { NetnsLab } from '../helpers/netns.js';
 import { tempDir } from '../helpers/tmp.js';
 import { type DnsResponder, startDnsResponder } from './fixtures/dns-responder.mjs';
@@ -26,39 +26,91 @@ const listen = (srv: Server | HttpServer) =>
     srv.listen(0, '127.0.0.1', () => resolve((srv.address() as { port: number }).port)),
   );
 
-describe('icmp probe (system fping)', () => {
+describe('icmp probe (system fping, one long-running process)', () => {
+  const opened: Probe[] = [];
+  const icmpProbe = (spec: ProbeSpec, bin?: string, lifetimeMs?: number) => {
+    const p = bin ? icmpType(bin, lifetimeMs).create(spec, deps) : createProbe(spec, deps);
+    opened.push(p);
+    return p;
+  };
+  afterEach(() => {
+    for (const p of opened.splice(0)) p.close?.();
+  });
+
   it('answers ok with RTT for loopback', async () => {
-    const r = await run({ type: 'icmp', host: '127.0.0.1', interval_s: 1 });
+    const r = await icmpProbe({ type: 'icmp', host: '127.0.0.1', interval_s: 1 }).run(
+      AbortSignal.timeout(3000),
+    );
     expect(r.outcome).toBe('ok');
-    expect(r.fields).toMatchObject({ sent: 1, received: 1, loss_pct: 0 });
+    expect(r.fields).toMatchObject({ sent: 1, received: 1, loss_pct: 0, duplicates: 0 });
     expect(r.latency_ms).toBeGreaterThanOrEqual(0);
   });
 
-  it('sends several packets in a longer round', async () => {
-    const r = await run({ type: 'icmp', host: '127.0.0.1', interval_s: 2, timeout_ms: 200 }, 5000);
+  it('a round reports every packet since the previous round, at 1 packet/s', async () => {
+    const p = icmpProbe({ type: 'icmp', host: '127.0.0.1', interval_s: 1 });
+    await p.run(AbortSignal.timeout(3000));
+    await sleep(2300);
+    const r = await p.run(AbortSignal.timeout(3000));
     expect(r.fields).toMatchObject({ sent: 2, received: 2 });
   });
 
   it('reports an unresolvable name as unreachable, not an exception', async () => {
-    const r = await run({ type: 'icmp', host: 'no-such-host.invalid', interval_s: 1 });
+    const r = await icmpProbe({ type: 'icmp', host: 'no-such-host.invalid', interval_s: 1 }).run(
+      AbortSignal.timeout(3000),
+    );
     expect(r.outcome).toBe('unreachable');
     expect(r.fields.error).toBe('unresolved');
   });
 
   it('rejects with GW_ERR_PROBE_BROKEN when fping is missing, and says so', async () => {
-    const probe = icmpType('/nonexistent/fping').create({ type: 'icmp', host: '127.0.0.1' }, deps);
+    const probe = icmpProbe({ type: 'icmp', host: '127.0.0.1' }, '/nonexistent/fping');
     const err = await probe.run(AbortSignal.timeout(2000)).catch((e: unknown) => e);
     expect(isGwError(err, 'GW_ERR_PROBE_BROKEN')).toBe(true);
+    // It keeps saying so on every round rather than hanging.
+    expect(
+      isGwError(await probe.run(AbortSignal.timeout(2000)).catch((e: unknown) => e), 'GW_ERR_PROBE_BROKEN'),
+    ).toBe(true);
     const a = await fpingAvailability('/nonexistent/fping');
     expect(a.available).toBe(false);
     expect(a.reason).toMatch(/not installed/);
     expect((await fpingAvailability()).available).toBe(true);
   });
 
-  it('resolves timeout when the round is aborted', async () => {
-    const probe = createProbe({ type: 'icmp', host: '127.0.0.1', interval_s: 5 }, deps);
-    const r = await probe.run(AbortSignal.timeout(100));
+  it('resolves timeout when the round is already aborted', async () => {
+    const r = await icmpProbe({ type: 'icmp', host: '127.0.0.1' }).run(AbortSignal.abort());
     expect(r.outcome).toBe('timeout');
+  });
+
+  it('recovers when its fping is killed from outside', async () => {
+    const p = icmpProbe({ type: 'icmp', host: '127.0.0.78' });
+    expect((await p.run(AbortSignal.timeout(3000))).outcome).toBe('ok');
+    const pid = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.includes('fping') && l.includes('127.0.0.78'))
+      ?.trim()
+      .split(/\s+/)[0];
+    process.kill(Number(pid), 'SIGKILL');
+    // The round that saw it die says the probe broke; the next one starts a new fping.
+    const err = await p.run(AbortSignal.timeout(3000)).catch((e: unknown) => e);
+    expect(isGwError(err, 'GW_ERR_PROBE_BROKEN')).toBe(true);
+    expect((await p.run(AbortSignal.timeout(3000))).outcome).toBe('ok');
+  });
+
+  it('replaces its fping when its lifetime is up, without a failed round', async () => {
+    const p = icmpProbe({ type: 'icmp', host: '127.0.0.1' }, 'fping', 2000); // fping -c 2
+    for (let i = 0; i < 4; i++) expect((await p.run(AbortSignal.timeout(2500))).outcome).toBe('ok');
+  });
+
+  it('close() ends its fping', async () => {
+    const p = icmpProbe({ type: 'icmp', host: '127.0.0.77' });
+    await p.run(AbortSignal.timeout(3000));
+    const running = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes('127.0.0.77');
+    expect(running()).toBe(true);
+    const pending = p.run(AbortSignal.timeout(10_000));
+    p.close?.();
+    // The round in flight ends at once instead of waiting for a packet that never comes.
+    expect((await pending).outcome).toBe('timeout');
+    await waitFor(() => !running(), 3000);
   });
 });
 

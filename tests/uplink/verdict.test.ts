@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Layer } from '../../src/uplink/config-schema.js';
 import { advanceOutage, type OpenOutage } from '../../src/uplink/outage.js';
-import { markBroken, newTrack, observe, type ProbeTrack, type TrackOptions } from '../../src/uplink/track.js';
+import {
+  forgetSince,
+  markBroken,
+  newTrack,
+  observe,
+  type ProbeTrack,
+  rejudgeAbove,
+  type TrackOptions,
+} from '../../src/uplink/track.js';
 import { computeVerdict } from '../../src/uplink/verdict.js';
 
 const OPTS: TrackOptions = {
@@ -238,5 +246,58 @@ describe('advanceOutage', () => {
       open: null,
       ended: null,
     });
+  });
+});
+
+describe('recovery', () => {
+  it('starts a clean window when a probe comes back, so a repaired link is up, not degraded', () => {
+    const t = probe('p', 'isp', 'SSSSSSSSSSFFFFFFFFFFSSSS');
+    expect(t.state).toBe('up');
+    expect(t.degraded).toBe(false);
+    expect(t.samples).toHaveLength(4);
+    expect(computeVerdict([t]).verdict).toBe('up');
+  });
+});
+
+describe('rejudgeAbove / forgetSince', () => {
+  it('re-judges upper probes that went down through a lower fault', () => {
+    const tracks = [probe('o', 'isp', 'SFFFFSSSS'), probe('d', 'dns', 'SFFFFFFFS')];
+    expect(computeVerdict(tracks).fault_layer).toBe('dns'); // the artefact: dns one round behind
+    const fresh = rejudgeAbove(tracks, 'isp', ['lan', 'isp', 'dns', 'internet', 'regency']);
+    expect(fresh[1]).toMatchObject({ state: 'unknown', fails: 0 });
+    expect(fresh[0]).toBe(tracks[0]);
+    expect(computeVerdict(fresh).verdict).toBe('up');
+    // A dns that is really dead is named again after down_after fresh failures.
+    expect(computeVerdict([fresh[0]!, feed(fresh[1]!, 'FFFF', 10_000)]).fault_layer).toBe('dns');
+  });
+
+  it('forgets the rounds of an outage for the loss window', () => {
+    const t = probe('a', 'internet', 'SSSSSSSSSSFFF');
+    expect(forgetSince(t, 10_000).samples).toHaveLength(10);
+    expect(forgetSince(t, 10_000).degraded).toBe(false);
+  });
+});
+
+describe('clock jumps', () => {
+  it('measures an outage on the monotonic clock when NTP steps the wall clock mid-outage', () => {
+    const down = {
+      verdict: 'down' as const,
+      fault_layer: 'isp' as const,
+      layers: {},
+      failingSince: { mono: 5_000, wall: 1_000 },
+    };
+    const opened = advanceOutage(null, down, [], { mono: 9_000, wall: 5_000 });
+    // The box had no RTC: wall time was 1970; NTP now says 2026.
+    const r = advanceOutage(
+      opened.open,
+      { verdict: 'up', fault_layer: null, layers: {}, failingSince: null },
+      [],
+      {
+        mono: 65_000,
+        wall: Date.UTC(2026, 10, 28),
+      },
+    );
+    expect(r.ended?.duration_ms).toBe(60_000);
+    expect(r.ended?.start.wall).toBe(1_000);
   });
 });

@@ -1,4 +1,5 @@
 import { m001Core } from './001-core.js';
+import { m002Uplink } from './002-uplink.js';
 import { m003Devices } from './003-devices.js';
 import { m004Report } from './004-report.js';
 import { m005System } from './005-system.js';
@@ -9,6 +10,7 @@ import type { Migration } from './types.js';
 /** Append new migrations at the end; never edit or reorder a released one. */
 export const MIGRATIONS: readonly Migration[] = [
   m001Core,
+  m002Uplink,
   m003Devices,
   m004Report,
   m005System,

@@ -1,0 +1,60 @@
+// Child process for bench/uplink-cpu.mjs: the uplink monitor (and device-like checks) as the
+// daemon builds them, from dist/. Prints one JSON line per verdict change on stdout.
+//   node bench/uplink-harness.mjs '<json: { dataDir, uplink, checks }>'
+import pino from 'pino';
+import { Bus } from '../dist/core/bus.js';
+import { SystemClock } from '../dist/core/clock.js';
+import { Scheduler } from '../dist/core/scheduler.js';
+import { createProbe } from '../dist/probes/registry.js';
+import { DEFAULT_INTERVAL_S } from '../dist/probes/spec-schema.js';
+import { StateRepo } from '../dist/store/state-repo.js';
+import { Store } from '../dist/store/store.js';
+import { HistoryRepo } from '../dist/uplink/history-repo.js';
+import { OutageRepo } from '../dist/uplink/outage-repo.js';
+import { UplinkService } from '../dist/uplink/uplink-service.js';
+
+const opts = JSON.parse(process.argv[2]);
+const log = pino({ level: 'warn' });
+const clock = new SystemClock(undefined, 'bench');
+const scheduler = new Scheduler({ clock, log });
+const store = new Store({ dataDir: opts.dataDir, log, clock });
+store.start();
+const db = () => store.db;
+const bus = new Bus((_e, err) => log.error({ err }));
+bus.on('link.changed', (l) => process.stdout.write(`${JSON.stringify({ ev: 'verdict', verdict: l.verdict, fault: l.fault_layer, t: Date.now() })}\n`));
+const uplink = new UplinkService({
+  config: opts.uplink,
+  clock,
+  scheduler,
+  store,
+  bus,
+  log,
+  state: new StateRepo({ db }),
+  history: new HistoryRepo({ db }),
+  outages: new OutageRepo({ db, clock }),
+});
+uplink.start();
+// Device-like checks: the same probes on the same scheduler, results only counted.
+let results = 0;
+for (const [i, spec] of (opts.checks ?? []).entries()) {
+  const probe = createProbe(spec, { clock, log });
+  const intervalMs = (spec.interval_s ?? DEFAULT_INTERVAL_S[spec.type]) * 1000;
+  scheduler.every({
+    name: `check-${i}`,
+    intervalMs,
+    jitterMs: intervalMs * 0.05,
+    timeoutMs: intervalMs + 2000,
+    run: async (signal) => {
+      await probe.run(signal);
+      results++;
+    },
+  });
+}
+process.stdout.write(`${JSON.stringify({ ev: 'ready', pid: process.pid })}\n`);
+process.on('SIGTERM', () => {
+  uplink.stop();
+  scheduler.stop();
+  store.stop();
+  process.stdout.write(`${JSON.stringify({ ev: 'stopped', results })}\n`);
+  process.exit(0);
+});

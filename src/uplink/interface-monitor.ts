@@ -1,0 +1,194 @@
+import si from 'systeminformation';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Scheduler } from '../core/scheduler.js';
+import type { Service } from '../core/service.js';
+import type { InterfaceStatus } from '../status/types.js';
+import type { Store } from '../store/store.js';
+import type { UplinkConfig } from './config-schema.js';
+import { Throughput } from './throughput.js';
+import type { TrafficRepo } from './traffic-repo.js';
+
+/** Which interface and what kind it is: asking costs ~0.5 s of subprocesses, so rarely. */
+const FACTS_MS = 60 * 60_000;
+const TRAFFIC_WRITE_MS = 10 * 60_000;
+const WIB_MS = 7 * 3600_000;
+
+/** Local (WIB) calendar day of a wall time, e.g. "2026-11-28". */
+export function wibDay(wallMs: number): string {
+  return new Date(wallMs + WIB_MS).toISOString().slice(0, 10);
+}
+
+/** Counter delta that survives a counter reset (interface re-created, reboot). */
+export function counterDelta(prev: number | null, next: number): number {
+  if (prev === null) return 0;
+  return next >= prev ? next - prev : next;
+}
+
+/**
+ * Interface facts from systeminformation (default interface, operstate, speed, bytes/s,
+ * WiFi SSID and signal) and daily traffic totals. Runs at a modest interval, never on a
+ * probe's path; byte counters are cheap reads of /sys, the rest is refreshed hourly.
+ */
+export class InterfaceMonitor implements Service {
+  readonly name = 'uplink-iface';
+  private readonly deps: {
+    config: UplinkConfig;
+    clock: Clock;
+    scheduler: Scheduler;
+    store: Store;
+    log: Logger;
+    traffic: TrafficRepo;
+  };
+  private readonly throughput: Throughput;
+  private tasks: Array<{ cancel(): void }> = [];
+  private state: InterfaceStatus = {
+    name: null,
+    operstate: null,
+    speed_mbps: null,
+    wireless: false,
+    ssid: null,
+    signal_dbm: null,
+    rx_bps: null,
+    tx_bps: null,
+    today: null,
+    throughput: null,
+  };
+  private counters: { rx: number; tx: number; mono: number } | null = null;
+  private pending = { day: '', rx: 0, tx: 0 };
+
+  constructor(deps: InterfaceMonitor['deps']) {
+    this.deps = deps;
+    this.throughput = new Throughput({ config: deps.config.throughput, clock: deps.clock, log: deps.log });
+  }
+
+  start(): void {
+    const { config, scheduler } = this.deps;
+    if (config.interface_interval_s > 0) {
+      this.tasks.push(
+        scheduler.every({
+          name: 'uplink:iface-facts',
+          intervalMs: FACTS_MS,
+          initialDelayMs: 2000,
+          timeoutMs: 20_000,
+          run: () => this.facts(),
+        }),
+        scheduler.every({
+          name: 'uplink:iface-stats',
+          intervalMs: config.interface_interval_s * 1000,
+          jitterMs: 1000,
+          initialDelayMs: 3000,
+          run: () => this.stats(),
+        }),
+        scheduler.every({
+          name: 'uplink:traffic-write',
+          intervalMs: TRAFFIC_WRITE_MS,
+          run: () => this.writeTraffic(),
+        }),
+      );
+    }
+    if (config.throughput.enabled && config.throughput.url) {
+      this.tasks.push(
+        scheduler.cron({
+          name: 'uplink:throughput',
+          expression: config.throughput.cron,
+          jitterMs: 10 * 60_000,
+          timeoutMs: config.throughput.timeout_s * 1000 + 1000,
+          run: async (signal) => {
+            this.state = { ...this.state, throughput: await this.throughput.run(signal) };
+          },
+        }),
+      );
+    }
+  }
+
+  stop(): void {
+    for (const t of this.tasks) t.cancel();
+    this.tasks = [];
+    this.writeTraffic();
+  }
+
+  current(): InterfaceStatus | null {
+    return this.state.name === null && !this.state.throughput ? null : this.state;
+  }
+
+  private async facts(): Promise<void> {
+    try {
+      const name = await si.networkInterfaceDefault();
+      if (!name) return;
+      const all = await si.networkInterfaces();
+      const info = (Array.isArray(all) ? all : [all]).find((i) => i.iface === name);
+      let ssid: string | null = null;
+      let signal: number | null = null;
+      const wireless = info?.type === 'wireless';
+      if (wireless) {
+        const wifi =
+          (await si.wifiConnections()).find((w) => w.iface === name) ?? (await si.wifiConnections())[0];
+        ssid = wifi?.ssid ?? null;
+        signal = typeof wifi?.signalLevel === 'number' ? wifi.signalLevel : null;
+      }
+      if (name !== this.state.name) this.counters = null;
+      this.state = {
+        ...this.state,
+        name,
+        operstate: info?.operstate ?? null,
+        speed_mbps: info && typeof info.speed === 'number' && info.speed > 0 ? info.speed : null,
+        wireless,
+        ssid,
+        signal_dbm: signal,
+      };
+    } catch (err) {
+      this.deps.log.warn({ err }, 'interface facts unavailable');
+    }
+  }
+
+  private async stats(): Promise<void> {
+    const name = this.state.name;
+    if (!name) return;
+    try {
+      const [s] = await si.networkStats(name);
+      if (!s) return;
+      const mono = this.deps.clock.monoMs();
+      const prev = this.counters;
+      const rx = counterDelta(prev?.rx ?? null, s.rx_bytes);
+      const tx = counterDelta(prev?.tx ?? null, s.tx_bytes);
+      const secs = prev ? (mono - prev.mono) / 1000 : 0;
+      this.counters = { rx: s.rx_bytes, tx: s.tx_bytes, mono };
+      const day = wibDay(this.deps.clock.wallMs());
+      if (this.pending.day && this.pending.day !== day) this.writeTraffic();
+      this.pending = { day, rx: this.pending.rx + rx, tx: this.pending.tx + tx };
+      const today = this.state.today?.day === day ? this.state.today : this.storedToday(day, name);
+      this.state = {
+        ...this.state,
+        operstate: s.operstate ?? this.state.operstate,
+        rx_bps: secs > 0 ? Math.round(rx / secs) : null,
+        tx_bps: secs > 0 ? Math.round(tx / secs) : null,
+        today: { day, rx_bytes: today.rx_bytes + rx, tx_bytes: today.tx_bytes + tx },
+      };
+    } catch (err) {
+      this.deps.log.warn({ err }, 'interface counters unavailable');
+    }
+  }
+
+  private storedToday(day: string, name: string): NonNullable<InterfaceStatus['today']> {
+    try {
+      const row = this.deps.traffic.get(day, name);
+      return { day, rx_bytes: row?.rx_bytes ?? 0, tx_bytes: row?.tx_bytes ?? 0 };
+    } catch {
+      return { day, rx_bytes: 0, tx_bytes: 0 };
+    }
+  }
+
+  /** Daily totals are written every 10 minutes, not every sample: the SD card matters more. */
+  private writeTraffic(): void {
+    const p = this.pending;
+    const name = this.state.name;
+    if (!name || !p.day || (p.rx === 0 && p.tx === 0)) return;
+    try {
+      this.deps.store.batch(() => this.deps.traffic.add(p.day, name, p.rx, p.tx));
+      this.pending = { day: p.day, rx: 0, tx: 0 };
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not store traffic totals');
+    }
+  }
+}

@@ -1,0 +1,276 @@
+import type { Clock } from '../core/clock.js';
+import { isGwError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Scheduler, TaskHandle } from '../core/scheduler.js';
+import type { Service } from '../core/service.js';
+import type { GatewayBus } from '../events.js';
+import { createProbe as defaultCreateProbe } from '../probes/registry.js';
+import { DEFAULT_INTERVAL_S } from '../probes/spec-schema.js';
+import type { Probe, ProbeDeps, ProbeResult } from '../probes/types.js';
+import type { LinkStatus, StatusSection } from '../status/types.js';
+import type { StateRepo } from '../store/state-repo.js';
+import type { Store } from '../store/store.js';
+import type { Layer, UplinkConfig } from './config-schema.js';
+import type { HistoryRepo } from './history-repo.js';
+import { HistoryWriter } from './history-writer.js';
+import { linkStatus } from './link-status.js';
+import { advanceOutage, type OpenOutage } from './outage.js';
+import type { OutageRepo } from './outage-repo.js';
+import type { StateName } from './rollup.js';
+import {
+  forgetSince,
+  markBroken,
+  newTrack,
+  observe,
+  type ProbeTrack,
+  rejudgeAbove,
+  type Sample,
+  type TrackOptions,
+} from './track.js';
+import { computeVerdict, type Verdict } from './verdict.js';
+
+export interface UplinkDeps {
+  config: UplinkConfig;
+  clock: Clock;
+  scheduler: Scheduler;
+  store: Store;
+  bus: GatewayBus;
+  log: Logger;
+  state: StateRepo;
+  history: HistoryRepo;
+  outages: OutageRepo;
+  /** Interface facts for the status section (optional, see InterfaceMonitor). */
+  iface?: { current(): LinkStatus['iface'] };
+  /** Consulted before raw history is written (disk nearly full → raw rounds are skipped). */
+  diskGuard?: { allowLowValueWrites(): boolean };
+  createProbe?: (spec: Parameters<typeof defaultCreateProbe>[0], deps: ProbeDeps) => Probe;
+}
+
+const DEFAULT_TIMEOUT_MS: Record<string, number> = { icmp: 500, tcp: 800, dns: 2000, http: 5000 };
+// Five minutes of rounds per commit: ~8 MB/day of WAL instead of ~40 at one commit a minute.
+const FLUSH_MS = 5 * 60_000;
+const PRUNE_MS = 5 * 60_000;
+
+/** Watches the uplink ladder, names the failing layer, keeps the outage ledger and history. */
+export class UplinkService implements Service, StatusSection<'link'> {
+  readonly name = 'uplink';
+  readonly section = 'link' as const;
+  private readonly deps: UplinkDeps;
+  private readonly opts: TrackOptions;
+  private readonly writer: HistoryWriter;
+  private tracks: ProbeTrack[] = [];
+  private last: Array<{ result: ProbeResult | null; error: string | null }> = [];
+  private tasks: Array<TaskHandle | { cancel(): void }> = [];
+  private probes: Probe[] = [];
+  private verdict: Verdict = { verdict: 'unknown', fault_layer: null, layers: {}, failingSince: null };
+  private since: number | null = null;
+  private outage: OpenOutage | null = null;
+  private outageId: number | null = null;
+  private lastEvalMono: number | null = null;
+  private status: LinkStatus | null = null;
+  private stopped = false;
+
+  constructor(deps: UplinkDeps) {
+    this.deps = deps;
+    const d = deps.config.degraded;
+    this.opts = { windowMs: d.window_s * 1000, lossPct: d.loss_pct, rttMs: d.rtt_ms, minPackets: 10 };
+    this.writer = new HistoryWriter(deps);
+  }
+
+  start(): void {
+    this.stopped = false;
+    const { config, clock, scheduler, store } = this.deps;
+    const make = this.deps.createProbe ?? defaultCreateProbe;
+    const probeDeps: ProbeDeps = { clock, log: this.deps.log };
+    // The last moment the previous run is known to have watched: its last stored rounds or
+    // its last persisted link state, whichever is later.
+    const lastSeen = Math.max(
+      this.deps.history.lastRawWall() ?? 0,
+      this.deps.state.get('link')?.updated_wall ?? 0,
+    );
+    const leftOpen = store.batch(() => this.deps.outages.closeInterrupted(lastSeen || null));
+    if (leftOpen > 0)
+      this.deps.log.warn({ outages: leftOpen }, 'closed outages left open by the previous run');
+    this.tracks = config.probes.map((p) =>
+      newTrack(p.name, p.layer, p.down_after ?? config.down_after, p.up_after ?? config.up_after),
+    );
+    this.last = config.probes.map(() => ({ result: null, error: null }));
+    config.probes.forEach((spec, i) => {
+      const probe = make(spec, probeDeps);
+      this.probes.push(probe);
+      const intervalMs = (spec.interval_s ?? DEFAULT_INTERVAL_S[spec.type]) * 1000;
+      const timeoutMs = spec.timeout_ms ?? DEFAULT_TIMEOUT_MS[spec.type] ?? 2000;
+      this.tasks.push(
+        scheduler.every({
+          name: `uplink:${spec.name}`,
+          intervalMs,
+          // Small jitter: enough to keep probes apart, small enough to keep the 5 s detection target.
+          jitterMs: Math.min(intervalMs * 0.05, 500),
+          // icmp waits for fping's next packet (up to one interval) plus its timeout.
+          timeoutMs: intervalMs + timeoutMs + 1000,
+          run: (signal) => this.round(i, probe, signal),
+        }),
+      );
+    });
+    this.tasks.push(scheduler.every({ name: 'uplink:flush', intervalMs: FLUSH_MS, run: () => this.flush() }));
+    this.tasks.push(
+      scheduler.every({ name: 'uplink:prune', intervalMs: PRUNE_MS, run: () => void this.writer.prune() }),
+    );
+    this.evaluate();
+    this.persist();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.tasks) t.cancel();
+    this.tasks = [];
+    for (const p of this.probes) p.close?.();
+    this.probes = [];
+    this.evaluate();
+    this.writer.flush(true);
+    this.persist();
+  }
+
+  live(): LinkStatus {
+    if (!this.status) this.status = this.render();
+    return this.status;
+  }
+
+  private async round(i: number, probe: Probe, signal: AbortSignal): Promise<void> {
+    const spec = this.deps.config.probes[i]!;
+    try {
+      const r = await probe.run(signal);
+      if (this.stopped) return; // a round that ended with stop() (closed probe) says nothing
+      const { clock } = this.deps;
+      const ok = r.outcome === 'ok';
+      const sent = typeof r.fields.sent === 'number' ? r.fields.sent : 1;
+      const received = typeof r.fields.received === 'number' ? r.fields.received : ok ? 1 : 0;
+      const sample: Sample = {
+        mono: clock.monoMs(),
+        wall: clock.wallMs(),
+        ok,
+        sent,
+        lost: Math.max(0, sent - received),
+        latency_ms: r.latency_ms,
+        outcome: r.outcome,
+      };
+      if (this.last[i]?.error) this.deps.log.info({ probe: spec.name }, 'uplink probe works again');
+      this.last[i] = { result: r, error: null };
+      this.tracks[i] = observe(this.tracks[i]!, sample, this.opts);
+      this.writer.addSample(spec.name, spec.layer, sample, r.fields);
+    } catch (err) {
+      if (this.stopped) return;
+      const reason = isGwError(err) ? err.message : String(err);
+      // Logged once per breakage, not every round: a missing fping would flood the journal.
+      if (this.last[i]?.error !== reason)
+        this.deps.log.error({ err, probe: spec.name }, 'uplink probe cannot run');
+      this.last[i] = { result: null, error: reason };
+      this.tracks[i] = markBroken(this.tracks[i]!, reason);
+    }
+    this.evaluate();
+  }
+
+  private evaluate(): void {
+    const { clock } = this.deps;
+    const now = { mono: clock.monoMs(), wall: clock.wallMs() };
+    const prev = this.verdict;
+    if (this.lastEvalMono !== null)
+      this.writer.addStates(stateKeys(prev), now.mono - this.lastEvalMono, now.wall);
+    this.lastEvalMono = now.mono;
+    let v = computeVerdict(this.tracks, false);
+    const was = prev.fault_layer;
+    if (
+      was &&
+      v.fault_layer !== was &&
+      (!v.fault_layer || LAYER_ORDER.indexOf(v.fault_layer) > LAYER_ORDER.indexOf(was))
+    ) {
+      this.tracks = rejudgeAbove(this.tracks, was, LAYER_ORDER);
+      v = computeVerdict(this.tracks, false);
+    }
+    this.verdict = v;
+    const o = advanceOutage(this.outage, v, this.tracks, now);
+    if (!this.outage && o.open) this.openOutage(o.open);
+    this.outage = o.open;
+    if (o.ended) {
+      const from = o.ended.start.mono;
+      this.tracks = this.tracks.map((t) => forgetSince(t, from));
+      this.verdict = computeVerdict(this.tracks, false);
+      this.closeOutage(o.ended);
+    }
+    v = this.verdict;
+    const changed = v.verdict !== prev.verdict || v.fault_layer !== prev.fault_layer;
+    if (changed) this.since = v.verdict === 'down' && this.outage ? this.outage.start.wall : now.wall;
+    const layersChanged = LAYER_ORDER.some((l) => v.layers[l]?.state !== prev.layers[l]?.state);
+    this.status = null;
+    if (changed) {
+      this.deps.log.info({ verdict: v.verdict, fault_layer: v.fault_layer }, 'link verdict changed');
+      this.deps.bus.emit('link.changed', this.live());
+    }
+    if (changed || layersChanged) this.persist();
+  }
+
+  private openOutage(o: OpenOutage): void {
+    try {
+      this.outageId = this.deps.store.durable(() =>
+        this.deps.outages.open(o.start, o.layer, o.loss_pct_before, o.rtt_ms_before),
+      );
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not record outage start');
+    }
+  }
+
+  private closeOutage(e: NonNullable<ReturnType<typeof advanceOutage>['ended']>): void {
+    const id = this.outageId;
+    this.outageId = null;
+    try {
+      if (id !== null) this.deps.store.durable(() => this.deps.outages.close(id, e));
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not record outage end');
+    }
+    const payload = {
+      start: new Date(e.start.wall).toISOString(),
+      end: new Date(e.end.wall).toISOString(),
+      duration_s: Math.round(e.duration_ms / 100) / 10,
+      fault_layer: e.fault_layer,
+    };
+    this.deps.log.info(payload, 'outage ended');
+    this.deps.bus.emit('outage.ended', payload);
+  }
+
+  private flush(): void {
+    this.writer.flush();
+    this.persist();
+  }
+
+  private persist(): void {
+    try {
+      this.deps.state.put('link', this.live(), this.deps.clock.wallMs());
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not persist link state');
+    }
+  }
+
+  private render(): LinkStatus {
+    return linkStatus({
+      probes: this.deps.config.probes,
+      tracks: this.tracks,
+      last: this.last,
+      // With the per-layer loss/RTT, computed only when someone looks.
+      verdict: computeVerdict(this.tracks),
+      since: this.since,
+      outage: this.outage,
+      iface: this.deps.iface?.current() ?? null,
+    });
+  }
+}
+
+const LAYER_ORDER: Layer[] = ['lan', 'isp', 'dns', 'internet', 'regency'];
+
+function stateKeys(v: Verdict): Record<string, StateName> {
+  const out: Record<string, StateName> = { link: v.verdict };
+  for (const l of LAYER_ORDER) {
+    const s = v.layers[l]?.state;
+    if (s) out[`layer:${l}`] = s;
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+import { Value } from '@sinclair/typebox/value';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../src/core/clock.js';
+import { Scheduler } from '../../src/core/scheduler.js';
+import { Store } from '../../src/store/store.js';
+import { type UplinkConfig, UplinkConfigSchema } from '../../src/uplink/config-schema.js';
+import { InterfaceMonitor, wibDay } from '../../src/uplink/interface-monitor.js';
+import { TrafficRepo } from '../../src/uplink/traffic-repo.js';
+import { waitFor } from '../helpers/net.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('InterfaceMonitor (systeminformation on this machine)', () => {
+  const dir = tempDir('kgw-iface-');
+  const log = pino({ level: 'silent' });
+  const clock = new SystemClock(undefined, 'b');
+  const store = new Store({ dataDir: dir.path, log, clock });
+  const scheduler = new Scheduler({ clock, log });
+  afterAll(() => {
+    scheduler.stop();
+    store.stop();
+    dir.cleanup();
+  });
+
+  it('reads the default interface, its byte rates, and stores daily totals at stop', async () => {
+    store.start();
+    const config = Value.Default(UplinkConfigSchema, { interface_interval_s: 1 }) as UplinkConfig;
+    const traffic = new TrafficRepo({ db: () => store.db });
+    const mon = new InterfaceMonitor({ config, clock, scheduler, store, log, traffic });
+    expect(mon.current()).toBeNull();
+    mon.start();
+    const seen = await waitFor(() => (mon.current()?.rx_bps !== null ? mon.current() : null), 15_000);
+    expect(seen.name).toMatch(/\S/);
+    expect(seen.today?.day).toBe(wibDay(Date.now()));
+    expect(seen.rx_bps).toBeGreaterThanOrEqual(0);
+    mon.stop();
+    const rows = traffic.recent();
+    if ((seen.today?.rx_bytes ?? 0) + (seen.today?.tx_bytes ?? 0) > 0) expect(rows.length).toBe(1);
+    expect(rows.every((r) => r.iface === seen.name)).toBe(true);
+  }, 20_000);
+});
