@@ -113,10 +113,13 @@ describe('remote commands', () => {
       ok: true,
       result: { outcome: 'refused' },
     });
-    // Not on this branch (uplink/cache modules plug in later): a clear error, still correlated.
     expect((await call4('ping', 'p2', { probe: 'nope' })).body.error?.code).toBe('bad_args');
-    expect((await call4('diagnose', 'd1')).body.error?.code).toBe('not_available');
-    expect((await call4('refresh-cache', 'r1')).body.error?.code).toBe('not_available');
+    // diagnose runs the whole ladder once: the closed port is the lowest failing layer.
+    const diag = await call4('diagnose', 'd1');
+    expect(diag.body).toMatchObject({ id: 'd1', ok: true });
+    expect((diag.body.result as { steps: unknown[] }).steps.length).toBe(2);
+    expect((diag.body.result as { fault_layer: string }).fault_layer).toBe('isp');
+    expect((await call4('refresh-cache', 'r1')).body).toMatchObject({ id: 'r1', ok: true });
     expect((await call4('set-log-level', 'l0', { level: 'loud' })).body.error?.code).toBe('bad_args');
   });
 

@@ -1,9 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LinkStatus } from '../../src/status/types.js';
+import { HistoryRepo } from '../../src/uplink/history-repo.js';
+import { OutageRepo } from '../../src/uplink/outage-repo.js';
+import type { RollupRow } from '../../src/uplink/rollup.js';
 import { tempDir } from '../helpers/tmp.js';
 import { launchChromium, screenshot } from './browser.js';
 import { ensurePageBuilt } from './ensure-page.js';
@@ -13,60 +15,70 @@ import { type Harness, startHarness } from './harness.js';
 beforeAll(() => ensurePageBuilt());
 
 /**
- * The page with data. The uplink module is not on this branch yet: a stand-in plugin answers
- * its routes (mounted through the same technicianRoutes list the integrator uses) and a
- * stand-in status section supplies the link verdict; bus events drive live updates. Devices
- * are the real module, fed through its push API with a kiosk token.
+ * The page with data. The real uplink module's tables are seeded with a day of history and
+ * two outages (through its own repositories), and its real routes answer the page; a
+ * stand-in status section supplies the live link verdict; bus events drive live updates.
+ * Devices are the real module, fed through its push API with a kiosk token.
  */
 const TOKEN = 'page-data-kiosk-token-0123456789abcdef';
-const NOW = Date.parse('2026-11-28T03:00:00Z');
 const H = 3600_000;
+const CUT_ROWS = 7;
 
-/** The uplink module's reply shape (src/uplink/routes.ts on the uplink branch): rows per key. */
-function history() {
-  const rows: Array<Record<string, unknown>> = [];
-  const wave = (i: number, base: number, amp: number) => Math.max(0, base + amp * Math.sin(i / 9));
+/** 24 h of minute rollups every 10 minutes, with a 70-minute ISP cut in the middle. */
+function seedHistory(h: Harness): void {
+  // The harness's clock (possibly a fake one) is what the routes measure "now" by.
+  const NOW = Math.floor(h.app.deps.clock.wallMs() / 60_000) * 60_000;
+  const db = () => h.app.deps.store.db;
+  const repo = new HistoryRepo({ db });
+  const rows: RollupRow[] = [];
+  const wave = (i: number, base: number, amp: number) => Math.max(0.1, base + amp * Math.sin(i / 9));
   let i = 0;
   for (let t = NOW - 24 * H; t <= NOW; t += 10 * 60_000, i++) {
-    const cut = i > 120 && i < 128;
-    const row = (key: string, loss: number, rtt: number | null) => ({
+    const cut = i > 120 && i <= 120 + CUT_ROWS;
+    const row = (key: string, down: boolean, rtt: number | null): RollupRow => ({
       t,
       key,
       n: 60,
-      ok: 60,
-      loss_pct: loss,
-      rtt_avg_ms: rtt,
-      rtt_max_ms: rtt,
-      up_ms: 600_000,
+      ok: down ? 0 : 60,
+      sent: 60,
+      lost: down ? 60 : 0,
+      rtt_sum: rtt === null || down ? 0 : rtt * 60,
+      rtt_n: rtt === null || down ? 0 : 60,
+      rtt_max: rtt === null || down ? null : rtt,
+      up_ms: down ? 0 : 600_000,
       degraded_ms: 0,
-      down_ms: 0,
+      down_ms: down ? 600_000 : 0,
       unknown_ms: 0,
     });
-    rows.push(row('layer:lan', 0, wave(i, 1.2, 0.4)));
-    rows.push(row('layer:isp', cut ? 100 : wave(i, 0.5, 0.5), cut ? null : wave(i, 8, 3)));
-    rows.push(row('layer:internet', cut ? 100 : 0, cut ? null : wave(i, 35, 10)));
-    rows.push(row('probe:router', 0, wave(i, 1.2, 0.4)));
-    rows.push(row('link', cut ? 100 : 0, null));
+    rows.push(row('layer:lan', false, wave(i, 1.2, 0.4)));
+    rows.push(row('layer:isp', cut, wave(i, 8, 3)));
+    rows.push(row('layer:internet', cut, wave(i, 35, 10)));
+    rows.push(row('probe:router', false, wave(i, 1.2, 0.4)));
+    rows.push(row('link', cut, null));
   }
-  return { hours: 24, resolution: 'minute', from: NOW - 24 * H, rows };
+  h.app.deps.store.batch(() => {
+    repo.addMinutes(rows);
+    repo.rollupHours(NOW - 25 * H, NOW + H);
+  });
+  const outages = new OutageRepo({ db, clock: h.app.deps.clock });
+  const ledger = [
+    { start: Date.parse('2026-11-27T23:00:00Z'), minutes: 80, layer: 'isp' },
+    { start: Date.parse('2026-11-26T06:10:00Z'), minutes: 4.5, layer: 'lan' },
+  ];
+  for (const o of ledger.reverse()) {
+    const id = outages.open({ wall: o.start, mono: 0 }, o.layer, 0, 1.2);
+    const end = o.start + o.minutes * 60_000;
+    outages.close(id, {
+      start: { wall: o.start, mono: 0 },
+      end: { wall: end, mono: o.minutes * 60_000 },
+      duration_ms: o.minutes * 60_000,
+      fault_layer: o.layer as 'isp' | 'lan',
+      loss_pct_before: 0,
+      rtt_ms_before: 1.2,
+    });
+  }
 }
 
-const fakeUplink = async (app: FastifyInstance) => {
-  app.get('/api/v1/link/history', async () => history());
-  app.get('/api/v1/outages', async () => ({
-    ongoing: null,
-    uptime_30d: {
-      link: { up_pct: 99.1, measured_ms: 1 },
-      'layer:lan': { up_pct: 100, measured_ms: 1 },
-      'layer:isp': { up_pct: 99.31, measured_ms: 1 },
-      'probe:router': { up_pct: 100, measured_ms: 1 },
-    },
-    outages: [
-      { start: '2026-11-27T23:00:00Z', end: '2026-11-28T00:20:00Z', duration_s: 4800, fault_layer: 'isp' },
-      { start: '2026-11-26T06:10:00Z', end: '2026-11-26T06:14:30Z', duration_s: 270, fault_layer: 'lan' },
-    ],
-  }));
-};
 const down: LinkStatus = {
   verdict: 'down',
   fault_layer: 'isp',
@@ -78,7 +90,7 @@ const down: LinkStatus = {
   },
   outage: { start: new Date(Date.now() - 10 * 60_000).toISOString(), fault_layer: 'isp' },
 };
-describe('page with module data (stand-in plugins)', () => {
+describe('page with module data (seeded uplink tables)', () => {
   const dir = tempDir('kgw-web-data-');
   let h: Harness;
   let browser: Browser;
@@ -90,7 +102,6 @@ describe('page with module data (stand-in plugins)', () => {
     const tokenFile = join(dir.path, 'adm-1.token');
     writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
     h = await startHarness(dir.path, {
-      extraRoutes: [fakeUplink],
       config: {
         devices: [
           {
@@ -105,6 +116,7 @@ describe('page with module data (stand-in plugins)', () => {
       },
     });
     h.app.deps.status.register({ section: 'link', live: () => link });
+    seedHistory(h);
     url = `http://127.0.0.1:${h.app.http.address!.port}`;
     const push = (path: string, body: unknown) =>
       fetch(`${url}/api/v1/devices/adm-1/${path}`, {
@@ -175,7 +187,12 @@ describe('page with module data (stand-in plugins)', () => {
     await page.click('#tab-uplink');
     await page.waitForSelector('#charts canvas');
     expect(await page.$$eval('#charts .uplot', (els) => els.length)).toBe(2);
-    expect(await page.textContent('#uptime')).toContain('99.31 %');
+    // The page shows what the real uptime query says; the seeded cut keeps it below 100 %.
+    const db = () => h.app.deps.store.db;
+    const now = h.app.deps.clock.wallMs();
+    const served = new HistoryRepo({ db }).uptime(now - 30 * 24 * H, now).link?.up_pct ?? 100;
+    expect(served).toBeLessThan(100);
+    expect(await page.textContent('#uptime')).toContain(`${served.toFixed(2)} %`);
     const rows = await page.$$eval('#outages tr', (els) => els.map((e) => e.textContent));
     expect(rows[1]).toContain('28-11-2026 06:00:00 WIB'); // 23:00 UTC is 06:00 WIB next day
     expect(rows[1]).toContain('ISP / fiber (ONT)');

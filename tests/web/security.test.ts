@@ -54,8 +54,8 @@ function login(
 
 /** A stand-in for another module's technician plugin (e.g. uplink history). */
 const fakeUplink = async (app: FastifyInstance) => {
-  app.get('/api/v1/link/history', async () => ({ layers: {} }));
-  app.post('/api/v1/link/poke', async () => ({ poked: true }));
+  app.get('/api/v1/test-module/history', async () => ({ layers: {} }));
+  app.post('/api/v1/test-module/poke', async () => ({ poked: true }));
 };
 
 describe('without a session', () => {
@@ -104,7 +104,9 @@ describe('without a session', () => {
       ['POST', '/api/v1/diagnostics/self-check'],
       ['POST', '/api/v1/actions/flush-outbox'],
       ['GET', '/api/v1/link/history'],
-      ['POST', '/api/v1/link/poke'],
+      ['GET', '/api/v1/outages'],
+      ['GET', '/api/v1/test-module/history'],
+      ['POST', '/api/v1/test-module/poke'],
       ['DELETE', '/api/v1/session'],
     ] as const;
     for (const [method, url] of closed) {
@@ -219,11 +221,11 @@ describe('with a session', () => {
         .statusCode,
     ).toBe(403);
     // Other modules' plugins get the same protection for free.
-    expect((await post('/api/v1/link/poke', { origin: h.origin })).statusCode).toBe(403);
+    expect((await post('/api/v1/test-module/poke', { origin: h.origin })).statusCode).toBe(403);
     const ok = await post('/api/v1/diagnostics/self-check', { origin: h.origin, 'x-csrf-token': csrf });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ name: 'self-check', ok: true, result: { database: true } });
-    const sameSite = await post('/api/v1/link/poke', {
+    const sameSite = await post('/api/v1/test-module/poke', {
       'x-csrf-token': csrf,
       'sec-fetch-site': 'same-origin',
     });
