@@ -49,6 +49,9 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     loggerInstance: deps.log as FastifyBaseLogger,
     // Per-request log lines would flood journald and the SD card; errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: request logs are rare (errors only) and a child per request
+    // is measurable on the kiosk hot paths (/svc hits, event ingest).
+    childLoggerFactory: (logger) => logger,
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
     return503OnClosing: true,
@@ -56,13 +59,6 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandlers(app, { onDiskFull: deps.onDiskFull });
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('content-security-policy', CSP);
-    return payload;
-  });
   app.register(healthRoutes, { dbOk: deps.dbOk });
   if (deps.metrics) app.register(metricsRoutes, { metrics: deps.metrics });
   if (deps.cache) {
@@ -73,13 +69,24 @@ export function buildServer(deps: WebDeps): FastifyInstance {
   for (const plugin of deps.publicRoutes ?? []) app.register(plugin);
   const t = deps.technician;
   if (t) {
-    app.register(authRoutes, {
-      auth: t.auth,
-      gatewayId: t.config.gateway.id,
-      gatewayName: t.config.gateway.name,
+    // The page's security headers belong to the page and its API only: /svc relays upstream
+    // content to kiosks, and the kiosk hot paths should not pay for a hook they do not need.
+    app.register(async (page) => {
+      page.addHook('onSend', async (_request, reply, payload) => {
+        reply.header('x-content-type-options', 'nosniff');
+        reply.header('referrer-policy', 'no-referrer');
+        reply.header('x-frame-options', 'DENY');
+        reply.header('content-security-policy', CSP);
+        return payload;
+      });
+      await page.register(authRoutes, {
+        auth: t.auth,
+        gatewayId: t.config.gateway.id,
+        gatewayName: t.config.gateway.name,
+      });
+      await page.register(technicianRoutes, { d: t });
+      await page.register(staticRoutes, { dir: t.staticDir });
     });
-    app.register(technicianRoutes, { d: t });
-    app.register(staticRoutes, { dir: t.staticDir });
   }
   return app;
 }

@@ -79,6 +79,12 @@ describe('without a session', () => {
     }
     const page = await s.inject({ method: 'GET', url: '/' });
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    const session = await s.inject({ method: 'GET', url: '/api/v1/session' });
+    expect(session.headers['x-content-type-options']).toBe('nosniff');
+    // Kiosk-facing routes relay their own content: the page's CSP is not forced on them.
+    const health = await s.inject({ method: 'GET', url: '/healthz' });
+    expect(health.headers['content-security-policy']).toBeUndefined();
     expect(page.body).not.toMatch(/https?:\/\/(?!localhost)/);
     // Setup and login are reachable (they answer on their own terms, never 401 for lack of a session).
     const setupRes = await s.inject({
