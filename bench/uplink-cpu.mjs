@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startDnsResponder } from '../tests/probes/fixtures/dns-responder.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HARNESS = join(ROOT, 'bench/uplink-harness.mjs');
+const HARNESS = join(ROOT, 'bench/_uplink-harness.mjs');
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 60);
 const CUTS = Number(process.env.BENCH_CUTS ?? 10);
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 20);

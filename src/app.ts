@@ -274,9 +274,11 @@ export function buildApp(options: AppOptions): App {
     clockService,
     system,
     run,
+    // Report listens before the producers start: what they emit at start (an outage left open
+    // by a power cut) reaches the outbox.
+    ...(report ? [report] : []),
     iface,
     uplink,
-    ...(report ? [report] : []),
     devices,
     cache,
     ...(metrics ? [metrics] : []),

@@ -9,7 +9,14 @@ export interface GatewayEvents {
   /** The link verdict or fault layer changed. */
   'link.changed': LinkStatus;
   /** An outage ended (ledger row written). */
-  'outage.ended': { start: string; end: string; duration_s: number; fault_layer: string | null };
+  /** `interrupted`: the daemon stopped (power cut, kill) during it; its end is the last moment seen. */
+  'outage.ended': {
+    start: string;
+    end: string;
+    duration_s: number;
+    fault_layer: string | null;
+    interrupted?: boolean;
+  };
   /** A device's state changed. */
   'device.changed': DeviceStatus;
   /** Usage events were durably stored (ids are the kiosks' UUIDs). */

@@ -1,13 +1,7 @@
 #!/usr/bin/env node
 import { parseCommon } from './cli/args.js';
-import { checkConfigCommand } from './cli/check-config.js';
-import { demoCommand } from './cli/demo.js';
-import { doctorCommand } from './cli/doctor.js';
 import { type CliIo, processIo } from './cli/io.js';
-import { runCommand } from './cli/run.js';
-import { statusCommand } from './cli/status.js';
 import { USAGE } from './cli/usage.js';
-import { userCommand } from './cli/user.js';
 import { formatIssues } from './config/issues.js';
 import type { ConfigIssue } from './config/types.js';
 import { isGwError } from './core/errors.js';
@@ -17,13 +11,16 @@ type Command = (args: ReturnType<typeof parseCommon>, io: CliIo) => Promise<numb
 
 let daemonLog: Logger | undefined;
 
+// Each command loads only its own modules: the daemon never carries the demo's embedded
+// broker or doctor's checks in memory, and `check-config` starts fast.
 const COMMANDS: Record<string, Command> = {
-  run: (args, io) => runCommand(args, io, { onLogger: (l) => (daemonLog = l) }),
-  'check-config': checkConfigCommand,
-  status: statusCommand,
-  doctor: doctorCommand,
-  user: userCommand,
-  demo: demoCommand,
+  run: async (args, io) =>
+    (await import('./cli/run.js')).runCommand(args, io, { onLogger: (l) => (daemonLog = l) }),
+  'check-config': async (args, io) => (await import('./cli/check-config.js')).checkConfigCommand(args, io),
+  status: async (args, io) => (await import('./cli/status.js')).statusCommand(args, io),
+  doctor: async (args, io) => (await import('./cli/doctor.js')).doctorCommand(args, io),
+  user: async (args, io) => (await import('./cli/user.js')).userCommand(args, io),
+  demo: async (args, io) => (await import('./cli/demo.js')).demoCommand(args, io),
 };
 
 /** The only place that decides the exit code and calls process.exit. */

@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import type { GatewayBus } from '../events.js';
-import { DEFAULT_INTERVAL_S, type ProbeSpec } from '../probes/spec-schema.js';
+import type { ProbeSpec } from '../probes/spec-schema.js';
 import type { Probe, ProbeDeps } from '../probes/types.js';
 import type { DeviceState, DeviceStatus } from '../status/types.js';
 import type { StateRepo } from '../store/state-repo.js';
@@ -12,6 +12,13 @@ import type { ChangesRepo } from './changes-repo.js';
 import type { DeviceConfig } from './config-schema.js';
 import { CheckTracker, evaluate, heartbeatTrouble } from './device-state.js';
 import type { HeartbeatBody, Telemetry } from './push-schemas.js';
+
+/**
+ * Device checks run every 30 s unless a check sets interval_s: a kiosk, printer or access
+ * point that is down for a minute is found by the check or the heartbeat timeout alike, and
+ * twenty devices polled every second would cost the box more CPU than the whole uplink ladder.
+ */
+export const DEVICE_CHECK_INTERVAL_S = 30;
 
 export type ProbeFactory = (spec: ProbeSpec, deps: ProbeDeps) => Probe | undefined;
 
@@ -239,7 +246,7 @@ export class DeviceMonitor implements Service {
       const label = spec.name ?? `${spec.type}${rt.config.checks.length > 1 ? `-${i + 1}` : ''}`;
       const tracker = new CheckTracker(label, rt.config.down_after, rt.config.up_after);
       rt.checks.push(tracker);
-      const intervalMs = (spec.interval_s ?? DEFAULT_INTERVAL_S[spec.type]) * 1000;
+      const intervalMs = (spec.interval_s ?? DEVICE_CHECK_INTERVAL_S) * 1000;
       this.tasks.push(
         this.d.scheduler.every({
           name: `device-check-${rt.config.id}-${label}`,

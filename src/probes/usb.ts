@@ -1,4 +1,3 @@
-import si from 'systeminformation';
 import { GwError } from '../core/errors.js';
 import type { ProbeSpec } from './spec-schema.js';
 import type { Probe, ProbeDeps, ProbeResult, ProbeType } from './types.js';
@@ -19,7 +18,8 @@ export class UsbListing {
 
   constructor(
     private readonly deps: { monoMs(): number },
-    private readonly list: UsbList = () => si.usb(),
+    // Loaded on first use: systeminformation is large and most boxes have no usb checks.
+    private readonly list: UsbList = async () => (await import('systeminformation')).default.usb(),
     private readonly ttlMs = USB_LISTING_TTL_MS,
   ) {}
 

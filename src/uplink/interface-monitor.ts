@@ -1,4 +1,3 @@
-import si from 'systeminformation';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
@@ -113,6 +112,7 @@ export class InterfaceMonitor implements Service {
   }
 
   private async facts(): Promise<void> {
+    const si = await loadSi();
     try {
       const name = await si.networkInterfaceDefault();
       if (!name) return;
@@ -143,6 +143,7 @@ export class InterfaceMonitor implements Service {
   }
 
   private async stats(): Promise<void> {
+    const si = await loadSi();
     const name = this.state.name;
     if (!name) return;
     try {
@@ -191,4 +192,9 @@ export class InterfaceMonitor implements Service {
       this.deps.log.warn({ err }, 'could not store traffic totals');
     }
   }
+}
+
+/** systeminformation is large: loaded on the first interface reading, not at daemon start. */
+async function loadSi() {
+  return (await import('systeminformation')).default;
 }

@@ -76,18 +76,25 @@ export class OutageRepo {
    * run recorded anything; the duration comes from the monotonic clock when the kernel is
    * the same, else from the wall clock.
    */
-  closeInterrupted(lastSeenWall: number | null): number {
+  closeInterrupted(
+    lastSeenWall: number | null,
+  ): Array<{ start_wall: number; end_wall: number; duration_ms: number; fault_layer: string | null }> {
     const open = this.db()
-      .prepare('SELECT id, start_wall FROM uplink_outages WHERE end_wall IS NULL')
-      .all() as Array<{ id: number; start_wall: number }>;
+      .prepare('SELECT id, start_wall, fault_layer FROM uplink_outages WHERE end_wall IS NULL')
+      .all() as Array<{ id: number; start_wall: number; fault_layer: string | null }>;
     const upd = this.db().prepare(
       'UPDATE uplink_outages SET end_wall = ?, duration_ms = ?, interrupted = 1 WHERE id = ?',
     );
-    for (const o of open) {
+    return open.map((o) => {
       const end = Math.max(o.start_wall, lastSeenWall ?? o.start_wall);
       upd.run(end, end - o.start_wall, o.id);
-    }
-    return open.length;
+      return {
+        start_wall: o.start_wall,
+        end_wall: end,
+        duration_ms: end - o.start_wall,
+        fault_layer: o.fault_layer,
+      };
+    });
   }
 
   list(limit = 100, beforeId?: number): OutageRecord[] {

@@ -88,9 +88,20 @@ export class UplinkService implements Service, StatusSection<'link'> {
       this.deps.history.lastRawWall() ?? 0,
       this.deps.state.get('link')?.updated_wall ?? 0,
     );
-    const leftOpen = store.batch(() => this.deps.outages.closeInterrupted(lastSeen || null));
-    if (leftOpen > 0)
-      this.deps.log.warn({ outages: leftOpen }, 'closed outages left open by the previous run');
+    const leftOpen = store.durable(() => this.deps.outages.closeInterrupted(lastSeen || null));
+    if (leftOpen.length > 0) {
+      this.deps.log.warn({ outages: leftOpen.length }, 'closed outages left open by the previous run');
+      // The regency still gets these (flagged): a power cut during a fiber cut is evidence too.
+      for (const o of leftOpen) {
+        this.deps.bus.emit('outage.ended', {
+          start: new Date(o.start_wall).toISOString(),
+          end: new Date(o.end_wall).toISOString(),
+          duration_s: Math.round(o.duration_ms / 100) / 10,
+          fault_layer: o.fault_layer,
+          interrupted: true,
+        });
+      }
+    }
     this.tracks = config.probes.map((p) =>
       newTrack(p.name, p.layer, p.down_after ?? config.down_after, p.up_after ?? config.up_after),
     );

@@ -219,6 +219,8 @@ describe('UplinkService on loopback targets', () => {
       rtt_ms_before: 12,
     });
     expect(row!.end).not.toBeNull();
+    // ...and it is still reported (flagged), so the regency's ledger has it too.
+    expect(events.ended).toEqual([expect.objectContaining({ fault_layer: 'isp', interrupted: true })]);
 
     service.stop(); // flushes the running minute
     service = null;

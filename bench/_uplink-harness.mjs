@@ -1,12 +1,12 @@
 // Child process for bench/uplink-cpu.mjs: the uplink monitor (and device-like checks) as the
 // daemon builds them, from dist/. Prints one JSON line per verdict change on stdout.
-//   node bench/uplink-harness.mjs '<json: { dataDir, uplink, checks }>'
+//   node bench/_uplink-harness.mjs '<json: { dataDir, uplink, checks }>'
 import pino from 'pino';
 import { Bus } from '../dist/core/bus.js';
 import { SystemClock } from '../dist/core/clock.js';
 import { Scheduler } from '../dist/core/scheduler.js';
 import { createProbe } from '../dist/probes/registry.js';
-import { DEFAULT_INTERVAL_S } from '../dist/probes/spec-schema.js';
+import { DEVICE_CHECK_INTERVAL_S } from '../dist/devices/device-monitor.js';
 import { StateRepo } from '../dist/store/state-repo.js';
 import { Store } from '../dist/store/store.js';
 import { HistoryRepo } from '../dist/uplink/history-repo.js';
@@ -38,7 +38,7 @@ uplink.start();
 let results = 0;
 for (const [i, spec] of (opts.checks ?? []).entries()) {
   const probe = createProbe(spec, { clock, log });
-  const intervalMs = (spec.interval_s ?? DEFAULT_INTERVAL_S[spec.type]) * 1000;
+  const intervalMs = (spec.interval_s ?? DEVICE_CHECK_INTERVAL_S) * 1000;
   scheduler.every({
     name: `check-${i}`,
     intervalMs,
