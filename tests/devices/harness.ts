@@ -15,29 +15,13 @@ import type { GatewayEvents } from '../../src/events.js';
 import { createProbe } from '../../src/probes/registry.js';
 import { Store } from '../../src/store/store.js';
 import { buildServer } from '../../src/web/build-server.js';
+import { FakeClock as SharedFakeClock } from '../helpers/fake-clock.js';
 import { tempDir } from '../helpers/tmp.js';
 
-/** A clock the test moves by hand (the only fake the project allows). */
-export class FakeClock implements Clock {
-  readonly kernelBootId = '00000000-0000-4000-8000-00000000b007';
-  wall: number;
-  mono = 1_000_000;
-  isSynced = true;
+/** The shared fake clock, started at a given wall time. */
+export class FakeClock extends SharedFakeClock {
   constructor(wallStart: number) {
-    this.wall = wallStart;
-  }
-  wallMs(): number {
-    return this.wall;
-  }
-  monoMs(): number {
-    return this.mono;
-  }
-  synced(): boolean {
-    return this.isSynced;
-  }
-  advance(ms: number): void {
-    this.wall += ms;
-    this.mono += ms;
+    super({ wall: wallStart, kernelBootId: '00000000-0000-4000-8000-00000000b007' });
   }
 }
 

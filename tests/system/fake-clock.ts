@@ -1,27 +1,8 @@
-import type { Clock } from '../../src/core/clock.js';
+import { FakeClock as SharedFakeClock } from '../helpers/fake-clock.js';
 
-/** The one fake the style allows: a clock the test moves by hand. */
-export class FakeClock implements Clock {
-  wall = Date.parse('1970-01-01T00:10:00Z');
-  mono = 1_000;
-  isSynced = false;
-  readonly kernelBootId: string;
-
+/** The shared fake clock, starting unsynced near 1970 as a box without an RTC does after a power cut. */
+export class FakeClock extends SharedFakeClock {
   constructor(bootId = 'boot-a') {
-    this.kernelBootId = bootId;
-  }
-
-  wallMs(): number {
-    return this.wall;
-  }
-  monoMs(): number {
-    return this.mono;
-  }
-  synced(): boolean {
-    return this.isSynced;
-  }
-  advance(ms: number): void {
-    this.wall += ms;
-    this.mono += ms;
+    super({ wall: Date.parse('1970-01-01T00:10:00Z'), mono: 1_000, synced: false, kernelBootId: bootId });
   }
 }
