@@ -1,5 +1,23 @@
 import type { Migration } from './types.js';
 
+/** Minute and hour rollups share one shape: counts, RTT sums and time per state. */
+const rollupTable = (name: string) => `CREATE TABLE ${name} (
+        t INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        n INTEGER NOT NULL DEFAULT 0,
+        ok INTEGER NOT NULL DEFAULT 0,
+        sent INTEGER NOT NULL DEFAULT 0,
+        lost INTEGER NOT NULL DEFAULT 0,
+        rtt_sum REAL NOT NULL DEFAULT 0,
+        rtt_n INTEGER NOT NULL DEFAULT 0,
+        rtt_max REAL,
+        up_ms INTEGER NOT NULL DEFAULT 0,
+        degraded_ms INTEGER NOT NULL DEFAULT 0,
+        down_ms INTEGER NOT NULL DEFAULT 0,
+        unknown_ms INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (t, key)
+      ) WITHOUT ROWID;`;
+
 /**
  * Uplink history. Raw rounds are stored packed (src/uplink/raw-codec.ts, 5 bytes a round;
  * `extra` holds the fields of the rounds that say more than "ok"), one row per probe per flush,
@@ -24,38 +42,8 @@ export const m002Uplink: Migration = {
         extra TEXT
       );
       CREATE INDEX uplink_raw_start ON uplink_raw (start_wall);
-      CREATE TABLE uplink_minute (
-        t INTEGER NOT NULL,
-        key TEXT NOT NULL,
-        n INTEGER NOT NULL DEFAULT 0,
-        ok INTEGER NOT NULL DEFAULT 0,
-        sent INTEGER NOT NULL DEFAULT 0,
-        lost INTEGER NOT NULL DEFAULT 0,
-        rtt_sum REAL NOT NULL DEFAULT 0,
-        rtt_n INTEGER NOT NULL DEFAULT 0,
-        rtt_max REAL,
-        up_ms INTEGER NOT NULL DEFAULT 0,
-        degraded_ms INTEGER NOT NULL DEFAULT 0,
-        down_ms INTEGER NOT NULL DEFAULT 0,
-        unknown_ms INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (t, key)
-      ) WITHOUT ROWID;
-      CREATE TABLE uplink_hour (
-        t INTEGER NOT NULL,
-        key TEXT NOT NULL,
-        n INTEGER NOT NULL DEFAULT 0,
-        ok INTEGER NOT NULL DEFAULT 0,
-        sent INTEGER NOT NULL DEFAULT 0,
-        lost INTEGER NOT NULL DEFAULT 0,
-        rtt_sum REAL NOT NULL DEFAULT 0,
-        rtt_n INTEGER NOT NULL DEFAULT 0,
-        rtt_max REAL,
-        up_ms INTEGER NOT NULL DEFAULT 0,
-        degraded_ms INTEGER NOT NULL DEFAULT 0,
-        down_ms INTEGER NOT NULL DEFAULT 0,
-        unknown_ms INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (t, key)
-      ) WITHOUT ROWID;
+      ${rollupTable('uplink_minute')}
+      ${rollupTable('uplink_hour')}
       CREATE TABLE uplink_outages (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         start_wall INTEGER NOT NULL,
