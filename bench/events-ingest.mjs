@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startIngestServer } from '../tests/devices/fixtures/ingest-server.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,40 +60,21 @@ function rssMb(pid) {
 async function gatewayRole() {
   const dir = mkdtempSync(join(tmpdir(), 'kgw-bench-'));
   writeFileSync(join(dir, 'adm.token'), TOKEN);
-  const dist = new URL('../dist/', import.meta.url);
-  const imp = (p) => import(new URL(p, dist).href);
-  const { createLogger } = await imp('core/logger.js');
-  const { SystemClock } = await imp('core/clock.js');
-  const { Scheduler } = await imp('core/scheduler.js');
-  const { Bus } = await imp('core/bus.js');
-  const { Store } = await imp('store/store.js');
-  const { DevicesService } = await imp('devices/devices-service.js');
-  const { buildServer } = await imp('web/build-server.js');
-  const log = createLogger({ level: 'error' });
-  const clock = new SystemClock();
-  const scheduler = new Scheduler({ clock, log });
-  const store = new Store({ dataDir: join(dir, 'data'), log, clock });
-  store.start();
-  const devices = Array.from({ length: 20 }, (_, i) => ({
-    id: `adm-${i + 1}`, name: `Anjungan ${i + 1}`, kind: 'kiosk', token_file: join(dir, 'adm.token'), checks: [], down_after: 3, up_after: 2,
-  }));
-  const svc = new DevicesService({
-    config: { devices }, clock, log, scheduler, store, runId: randomUUID(),
-    bus: new Bus(() => undefined), commitWindowMs: Number(args.window), durability: args.durability,
+  // The same push-API server the crash test kills, with one token file for all 20 kiosks.
+  const gw = await startIngestServer({
+    dir,
+    devices: 20,
+    durability: args.durability,
+    commitWindowMs: Number(args.window),
+    tokenFile: () => join(dir, 'adm.token'),
   });
-  svc.start();
-  const app = buildServer({ log, dbOk: () => store.ping(), devicePush: svc.pushOptions });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  process.send({ port: app.server.address().port });
+  process.send({ port: gw.port });
   process.on('message', async (m) => {
     if (m !== 'stop') return;
-    const stored = svc.usage.total();
-    const commits = svc.ingest.commits;
-    const wal_fsyncs = svc.ingest.walSyncs;
-    await app.close();
-    await svc.stop();
-    scheduler.stop();
-    store.stop();
+    const stored = gw.svc.usage.total();
+    const commits = gw.svc.ingest.commits;
+    const wal_fsyncs = gw.svc.ingest.walSyncs;
+    await gw.stop();
     rmSync(dir, { recursive: true, force: true });
     process.send({ stored, commits, ...(wal_fsyncs === undefined ? {} : { wal_fsyncs }) });
     process.exit(0);

@@ -57,6 +57,8 @@ export async function readStatus(config: Config, version: string, log: Logger): 
       const saved = state.get(key);
       if (saved) record[key] = saved.value;
     }
+    // A daemon killed while connected left `connected: true` behind; nothing is connected now.
+    if (!status.gateway.running) status.outbox = { ...status.outbox, connected: false };
     const clockSaved = state.get<{ last_jump_s: number | null }>('clock');
     if (clockSaved) status.clock.last_jump_s = clockSaved.value.last_jump_s;
   } finally {

@@ -129,6 +129,16 @@ describe('kampung-gw status', () => {
     const stopped = status(d.configPath);
     expect(stopped.gateway).toMatchObject({ running: false, boot: running.gateway?.boot });
 
+    // What a daemon killed while connected to the broker leaves behind is not shown as live.
+    const db = new BetterSqlite3(join(d.dataDir, DB_FILE));
+    db.prepare(
+      `INSERT INTO current_state (key, json, updated_wall)
+       VALUES ('outbox', '{"depth":0,"bytes":0,"oldest_age_s":null,"dropped":{},"connected":true}', 0)
+       ON CONFLICT (key) DO UPDATE SET json = json_set(json, '$.connected', json('true'))`,
+    ).run();
+    db.close();
+    expect(status(d.configPath).outbox).toMatchObject({ connected: false });
+
     const human = spawnSync(process.execPath, [MAIN_JS, 'status', '--config', d.configPath], {
       encoding: 'utf8',
     });
