@@ -6,7 +6,8 @@ import { Bus } from '../dist/core/bus.js';
 import { SystemClock } from '../dist/core/clock.js';
 import { Scheduler } from '../dist/core/scheduler.js';
 import { createProbe } from '../dist/probes/registry.js';
-import { DEVICE_CHECK_INTERVAL_S } from '../dist/devices/device-monitor.js';
+import { ChangesRepo } from '../dist/devices/changes-repo.js';
+import { DeviceMonitor } from '../dist/devices/device-monitor.js';
 import { StateRepo } from '../dist/store/state-repo.js';
 import { Store } from '../dist/store/store.js';
 import { HistoryRepo } from '../dist/uplink/history-repo.js';
@@ -34,27 +35,34 @@ const uplink = new UplinkService({
   outages: new OutageRepo({ db, clock }),
 });
 uplink.start();
-// Device-like checks: the same probes on the same scheduler, results only counted.
-let results = 0;
-for (const [i, spec] of (opts.checks ?? []).entries()) {
-  const probe = createProbe(spec, { clock, log });
-  const intervalMs = (spec.interval_s ?? DEVICE_CHECK_INTERVAL_S) * 1000;
-  scheduler.every({
-    name: `check-${i}`,
-    intervalMs,
-    jitterMs: intervalMs * 0.05,
-    timeoutMs: intervalMs + 2000,
-    run: async (signal) => {
-      await probe.run(signal);
-      results++;
-    },
-  });
-}
+// The devices: one http check each, run by the daemon's own device monitor (its sweeps).
+const devices = (opts.checks ?? []).map((spec, i) => ({
+  id: `kiosk-${i + 1}`,
+  name: `Kiosk ${i + 1}`,
+  kind: 'kiosk',
+  heartbeat_timeout_s: 120,
+  checks: [spec],
+  down_after: 3,
+  up_after: 2,
+}));
+const monitor = new DeviceMonitor({
+  devices,
+  clock,
+  log,
+  scheduler,
+  store,
+  bus,
+  changes: new ChangesRepo({ db, clock }),
+  state: new StateRepo({ db }),
+  createProbe,
+});
+monitor.start();
 process.stdout.write(`${JSON.stringify({ ev: 'ready', pid: process.pid })}\n`);
 process.on('SIGTERM', () => {
   uplink.stop();
+  monitor.stop();
   scheduler.stop();
   store.stop();
-  process.stdout.write(`${JSON.stringify({ ev: 'stopped', results })}\n`);
+  process.stdout.write(`${JSON.stringify({ ev: 'stopped' })}\n`);
   process.exit(0);
 });

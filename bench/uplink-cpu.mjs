@@ -19,6 +19,9 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 30);
 const CUTS = Number(process.env.BENCH_CUTS ?? 10);
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 20);
 const UPLINK = process.env.BENCH_UPLINK !== '0';
+// How a cut is made: 'drop' = the router silently drops everything (a fiber cut beyond it: no
+// ICMP error, no carrier change), 'link' = its interface goes down (the gateway's veth loses carrier).
+const CUT_MODES = (process.env.BENCH_CUT_MODES ?? 'drop,link').split(',');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,7 +85,8 @@ function lines(proc, onLine) {
       try {
         onLine(JSON.parse(line));
       } catch {
-        // pino warnings and other text
+        // pino warnings and other text (BENCH_ECHO=1 shows them, e.g. with --trace-gc)
+        if (process.env.BENCH_ECHO) process.stderr.write(`${line}\n`);
       }
       nl = buf.indexOf('\n');
     }
@@ -164,7 +168,7 @@ async function cpuRun() {
   return result;
 }
 
-async function detectionRun() {
+async function detectionRun(mode) {
   if (process.getuid?.() !== 0 || CUTS <= 0) return { skipped: 'needs root' };
   const ns = (n) => `upb-${n}`;
   const ip = (...a) => execFileSync('ip', a);
@@ -210,7 +214,8 @@ async function detectionRun() {
     for (let i = 0; i < CUTS; i++) {
       await sleep(2000 + Math.random() * 1000); // a random phase against the probe rounds
       const cut = Date.now();
-      ip('-n', ns('rt'), 'link', 'set', 'upbgb', 'down');
+      if (mode === 'link') ip('-n', ns('rt'), 'link', 'set', 'upbgb', 'down');
+      else execFileSync('ip', ['netns', 'exec', ns('rt'), 'iptables', '-A', 'INPUT', '-j', 'DROP']);
       const d = await waitEvent((e) => e.verdict === 'down', cut, 15_000);
       if (!d) missed++;
       else {
@@ -219,7 +224,8 @@ async function detectionRun() {
       }
       await sleep(2000);
       const repair = Date.now();
-      ip('-n', ns('rt'), 'link', 'set', 'upbgb', 'up');
+      if (mode === 'link') ip('-n', ns('rt'), 'link', 'set', 'upbgb', 'up');
+      else execFileSync('ip', ['netns', 'exec', ns('rt'), 'iptables', '-F', 'INPUT']);
       const u = await waitEvent((e) => e.verdict === 'up', repair, 20_000);
       if (u) recover.push(u.t - repair);
     }
@@ -230,6 +236,7 @@ async function detectionRun() {
     rmSync(dir, { recursive: true, force: true });
   }
   return {
+    mode,
     cuts: CUTS,
     missed,
     wrong_layer: wrongLayer,
@@ -241,6 +248,7 @@ async function detectionRun() {
   };
 }
 
-const cpu = await cpuRun();
-const detection = await detectionRun();
+const cpu = WINDOW_S > 0 ? await cpuRun() : { skipped: true };
+const detection = [];
+for (const mode of CUT_MODES) detection.push(await detectionRun(mode));
 process.stdout.write(`${JSON.stringify({ bench: 'uplink-cpu', cpu, detection })}\n`);

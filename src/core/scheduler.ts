@@ -11,6 +11,12 @@ export interface PeriodicTask {
   timeoutMs?: number;
   /** First run after this delay (default: a random point within one interval). */
   initialDelayMs?: number;
+  /**
+   * Keep a fixed phase: each run is due exactly one interval after the previous one was due
+   * (late timers do not accumulate drift; a run that overruns skips the missed beats). For a
+   * beat that other periodic things (an fping) are aligned with. Jitter is ignored.
+   */
+  fixedRate?: boolean;
   run(signal: AbortSignal): Promise<void> | void;
 }
 
@@ -58,6 +64,7 @@ export class Scheduler {
     let cancelled = false;
     let rerun = false;
     let last: number | undefined;
+    let due: number | undefined;
     const jitter = () => (task.jitterMs ? Math.floor(this.random() * task.jitterMs) : 0);
 
     const arm = (delayMs: number) => {
@@ -82,6 +89,13 @@ export class Scheduler {
         arm(0);
         return;
       }
+      if (task.fixedRate) {
+        const base = due ?? started;
+        const missed = Math.max(0, Math.floor((last - base) / task.intervalMs));
+        due = base + (missed + 1) * task.intervalMs;
+        arm(due - last);
+        return;
+      }
       // Keep the cadence: subtract the run's own duration from the next wait.
       const elapsed = last - started;
       arm(Math.max(0, task.intervalMs - elapsed) + jitter());
@@ -90,6 +104,7 @@ export class Scheduler {
     const handle: TaskHandle = {
       name: task.name,
       trigger: () => {
+        due = undefined; // a triggered run starts a new phase
         if (running) rerun = true;
         else arm(0);
       },
@@ -101,7 +116,9 @@ export class Scheduler {
       lastRunMono: () => last,
     };
     this.handles.add(handle);
-    arm(task.initialDelayMs ?? Math.floor(this.random() * task.intervalMs));
+    const first = task.initialDelayMs ?? Math.floor(this.random() * task.intervalMs);
+    if (task.fixedRate) due = this.clock.monoMs() + first;
+    arm(first);
     return handle;
   }
 

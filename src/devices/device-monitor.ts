@@ -1,9 +1,10 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import type { GatewayBus } from '../events.js';
-import type { ProbeSpec } from '../probes/spec-schema.js';
+import { type ProbeSpec, timeoutOf } from '../probes/spec-schema.js';
 import type { Probe, ProbeDeps } from '../probes/types.js';
 import type { DeviceState, DeviceStatus } from '../status/types.js';
 import type { StateRepo } from '../store/state-repo.js';
@@ -108,7 +109,9 @@ export class DeviceMonitor implements Service {
     this.persist();
     const timeouts = d.devices.flatMap((c) => (c.heartbeat_timeout_s ? [c.heartbeat_timeout_s * 1000] : []));
     if (timeouts.length > 0) {
-      const tick = Math.max(100, Math.min(1000, Math.min(...timeouts) / 5));
+      // A tenth of the shortest timeout (at most 10 s): "offline" is at most 10 % late, and a
+      // 120 s timeout costs one wake-up every 10 s instead of every second.
+      const tick = Math.max(100, Math.min(10_000, Math.min(...timeouts) / 10));
       this.tasks.push(
         d.scheduler.every({ name: 'devices-timeouts', intervalMs: tick, run: () => this.reevaluateAll() }),
       );
@@ -122,7 +125,9 @@ export class DeviceMonitor implements Service {
         },
       }),
     );
-    for (const rt of this.devices.values()) this.startChecks(rt);
+    const sweeps = new Map<string, Sweep>();
+    for (const rt of this.devices.values()) this.addChecks(rt, sweeps);
+    for (const sw of sweeps.values()) this.startSweep(sw);
   }
 
   stop(): void {
@@ -228,7 +233,8 @@ export class DeviceMonitor implements Service {
     }
   }
 
-  private startChecks(rt: Runtime): void {
+  /** Builds the device's checks and files them into sweeps by interval and deadline. */
+  private addChecks(rt: Runtime, sweeps: Map<string, Sweep>): void {
     const create = this.d.createProbe;
     rt.config.checks.forEach((spec, i) => {
       let probe: Probe | undefined;
@@ -242,34 +248,57 @@ export class DeviceMonitor implements Service {
         return;
       }
       this.probes.push(probe);
-      const run = probe.run.bind(probe);
       const label = spec.name ?? `${spec.type}${rt.config.checks.length > 1 ? `-${i + 1}` : ''}`;
       const tracker = new CheckTracker(label, rt.config.down_after, rt.config.up_after);
       rt.checks.push(tracker);
       const intervalMs = (spec.interval_s ?? DEVICE_CHECK_INTERVAL_S) * 1000;
-      this.tasks.push(
-        this.d.scheduler.every({
-          name: `device-check-${rt.config.id}-${label}`,
-          intervalMs,
-          jitterMs: Math.min(1000, intervalMs / 10),
-          timeoutMs: Math.min(intervalMs, spec.timeout_ms ?? 5000) + 500,
-          run: async (signal) => {
-            let ok = false;
-            let problem: string | null = null;
-            try {
-              const r = await run(signal);
-              ok = r.outcome === 'ok';
-              problem = ok ? null : r.outcome;
-            } catch (err) {
-              problem = signal.aborted ? 'timeout' : 'probe broken';
-              if (!signal.aborted)
-                this.d.log.warn({ err, device: rt.config.id, check: label }, 'device check could not run');
-            }
-            tracker.record(ok, problem);
-            this.reevaluate(rt);
-          },
-        }),
-      );
+      const timeoutMs = Math.min(intervalMs, timeoutOf(spec));
+      const key = `${intervalMs}/${timeoutMs}`;
+      const sweep = sweeps.get(key) ?? { intervalMs, timeoutMs, checks: [] };
+      sweeps.set(key, sweep);
+      sweep.checks.push({ rt, label, tracker, probe });
     });
   }
+
+  /**
+   * All checks with the same interval run together, on one timer: twenty devices polled one
+   * by one would wake the box twenty times per interval, and each wake-up costs more CPU than
+   * the check. The probes get the sweep's deadline as their signal.
+   */
+  private startSweep(sw: Sweep): void {
+    const runOne = async (c: Sweep['checks'][number], signal: AbortSignal) => {
+      let ok = false;
+      let problem: string | null = null;
+      try {
+        const r = await c.probe.run(signal);
+        ok = r.outcome === 'ok';
+        problem = ok ? null : r.outcome;
+      } catch (err) {
+        problem = signal.aborted ? 'timeout' : 'probe broken';
+        if (!signal.aborted)
+          this.d.log.warn({ err, device: c.rt.config.id, check: c.label }, 'device check could not run');
+      }
+      c.tracker.record(ok, problem);
+      this.reevaluate(c.rt);
+    };
+    this.tasks.push(
+      this.d.scheduler.every({
+        name: `device-checks-${sw.intervalMs / 1000}s`,
+        intervalMs: sw.intervalMs,
+        jitterMs: Math.min(1000, sw.intervalMs / 10),
+        timeoutMs: sw.timeoutMs + 500,
+        run: async (signal) => {
+          // Every check of the sweep listens on the one deadline.
+          setMaxListeners(10 + sw.checks.length * 2, signal);
+          await Promise.all(sw.checks.map((c) => runOne(c, signal)));
+        },
+      }),
+    );
+  }
+}
+
+interface Sweep {
+  intervalMs: number;
+  timeoutMs: number;
+  checks: Array<{ rt: Runtime; label: string; tracker: CheckTracker; probe: Probe }>;
 }

@@ -52,6 +52,22 @@ export function parseFpingLine(raw: string): FpingLine {
   return { kind: 'other' };
 }
 
+const SENT_TO = /for ICMP Echo sent to (\S+)/i;
+const HOST_PREFIX = /^(\S+?)\s*:/;
+
+/**
+ * The target a line is about, as it was given to fping (several targets share one fping):
+ * the leading "host :" of replies, timeouts and errors, or the "sent to" address of an ICMP
+ * error. Null for lines about no target (blank, headers).
+ */
+export function fpingLineHost(raw: string): string | null {
+  const line = raw.trim();
+  const sent = line.match(SENT_TO);
+  if (sent?.[1]) return sent[1];
+  if (/^ICMP /i.test(line)) return null;
+  return line.match(HOST_PREFIX)?.[1] ?? null;
+}
+
 export function parseFping(output: string): FpingStats {
   const seqs = new Set<number>();
   const rtts: number[] = [];

@@ -3,7 +3,6 @@ import { request as httpsRequest } from 'node:https';
 import type { ProbeSpec } from './spec-schema.js';
 import type { Probe, ProbeDeps, ProbeResult, ProbeType } from './types.js';
 
-const DEFAULT_TIMEOUT_MS = 5000;
 /** Read at most this much of the body: the probe wants the status, not the content. */
 const BODY_CAP = 64 * 1024;
 
@@ -25,10 +24,9 @@ class HttpProbe implements Probe {
   run(signal: AbortSignal): Promise<ProbeResult> {
     const { clock } = this.deps;
     const url = new URL(this.spec.url ?? '');
-    const deadline = AbortSignal.any([
-      signal,
-      AbortSignal.timeout(this.spec.timeout_ms ?? DEFAULT_TIMEOUT_MS),
-    ]);
+    // The caller's signal carries the deadline (spec.timeout_ms): a timer of our own would
+    // wake the process once more per round, even when cleared (Node keeps its timer armed).
+    const deadline = signal;
     const started = clock.monoMs();
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve) => {

@@ -1,12 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { GwError } from '../core/errors.js';
 import { parseFpingLine } from './fping-output.js';
+import { FpingSampler } from './fping-sampler.js';
+import { FpingTally } from './fping-tally.js';
 import type { ProbeSpec } from './spec-schema.js';
 import type { Probe, ProbeResult, ProbeType } from './types.js';
 
 /** fping's own per-packet timeout default; a village LAN/ISP hop answers far sooner. */
 const DEFAULT_TIMEOUT_MS = 500;
-const MAX_RTTS = 120;
 /** Each fping runs this long and is then replaced: a daemon killed with -9 leaves no orphan pinging for longer. */
 const LIFETIME_MS = 3600_000;
 
@@ -48,30 +49,12 @@ export function fpingArgs(spec: ProbeSpec, lifetimeMs = LIFETIME_MS): string[] {
   return ['-c', String(count), '-p', String(periodMs), '-t', String(timeoutMs), '-B', '1', spec.host ?? ''];
 }
 
-interface Tally {
-  sent: number;
-  received: number;
-  duplicates: number;
-  rtts: number[];
-  icmp: Set<string>;
-  unresolved: boolean;
-}
-
-const emptyTally = (): Tally => ({
-  sent: 0,
-  received: 0,
-  duplicates: 0,
-  rtts: [],
-  icmp: new Set(),
-  unresolved: false,
-});
-
 class IcmpProbe implements Probe {
   readonly spec: ProbeSpec;
   private readonly bin: string;
   private readonly lifetimeMs: number;
   private proc: ChildProcess | null = null;
-  private tally = emptyTally();
+  private tally = new FpingTally();
   private broken: GwError | null = null;
   private stderrTail = '';
   private readonly waiters = new Set<() => void>();
@@ -97,10 +80,10 @@ class IcmpProbe implements Probe {
           this.broken = null; // the next round tries again
           done();
           reject(err);
-        } else if (this.tally.sent > 0 || this.tally.unresolved) {
+        } else if (this.tally.ready) {
           done();
-          resolve(toResult(this.tally));
-          this.tally = emptyTally();
+          resolve(this.tally.result());
+          this.tally = new FpingTally();
         }
       };
       const onAbort = () => {
@@ -187,55 +170,18 @@ class IcmpProbe implements Probe {
   }
 
   private line(text: string): void {
-    const l = parseFpingLine(text);
-    const t = this.tally;
-    switch (l.kind) {
-      case 'reply':
-        t.sent++;
-        t.received++;
-        if (t.rtts.length < MAX_RTTS) t.rtts.push(l.rtt);
-        break;
-      case 'timeout':
-        t.sent++;
-        break;
-      case 'duplicate':
-        t.duplicates++;
-        return;
-      case 'icmp_error':
-        t.icmp.add(l.error);
-        return;
-      case 'unresolved':
-        t.unresolved = true;
-        break;
-      default:
-        return;
-    }
-    this.notify();
+    if (this.tally.add(parseFpingLine(text))) this.notify();
   }
-}
-
-function toResult(t: Tally): ProbeResult {
-  const avg = t.rtts.length ? t.rtts.reduce((a, b) => a + b, 0) / t.rtts.length : null;
-  const r3 = (v: number) => Math.round(v * 1000) / 1000;
-  const fields: ProbeResult['fields'] = {
-    sent: t.sent,
-    received: t.received,
-    loss_pct: t.sent > 0 ? Math.round(((t.sent - t.received) / t.sent) * 1000) / 10 : 100,
-    duplicates: t.duplicates,
-    rtt_min_ms: t.rtts.length ? r3(Math.min(...t.rtts)) : null,
-    rtt_max_ms: t.rtts.length ? r3(Math.max(...t.rtts)) : null,
-  };
-  if (t.icmp.size) fields.icmp_error = [...t.icmp].join(', ');
-  if (t.received > 0) return { outcome: 'ok', latency_ms: avg === null ? null : r3(avg), fields };
-  if (t.unresolved)
-    return { outcome: 'unreachable', latency_ms: null, fields: { ...fields, error: 'unresolved' } };
-  const unreachable = [...t.icmp].some((e) => /unreachable|prohibited|no route/.test(e));
-  return { outcome: unreachable ? 'unreachable' : 'timeout', latency_ms: null, fields };
 }
 
 /** The icmp type with another fping binary or fping lifetime (tests). */
 export function icmpType(bin = 'fping', lifetimeMs = LIFETIME_MS): ProbeType {
-  return { type: 'icmp', create: (spec) => new IcmpProbe(spec, bin, lifetimeMs) };
+  return {
+    type: 'icmp',
+    create: (spec) => new IcmpProbe(spec, bin, lifetimeMs),
+    // The uplink's every-second targets: one fping for all, read at the beat (fping-sampler.ts).
+    sampler: (specs) => new FpingSampler(specs, bin),
+  };
 }
 
 export const icmp: ProbeType = icmpType();

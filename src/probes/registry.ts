@@ -4,7 +4,7 @@ import { http } from './http.js';
 import { icmp } from './icmp.js';
 import type { ProbeSpec } from './spec-schema.js';
 import { tcp } from './tcp.js';
-import type { Probe, ProbeDeps, ProbeType } from './types.js';
+import type { Probe, ProbeDeps, ProbeSampler, ProbeType } from './types.js';
 import { usb } from './usb.js';
 
 /** One line per probe type; a type's name equals its file name (STYLE rule 12). */
@@ -24,4 +24,10 @@ export function createProbe(spec: ProbeSpec, deps: ProbeDeps): Probe {
       details: { reason: 'unknown_type' },
     });
   return type.create(spec, deps);
+}
+
+/** One sampler for specs of one type that share interval and timeout, if the type has samplers. */
+export function createSampler(specs: readonly ProbeSpec[], deps: ProbeDeps): ProbeSampler | undefined {
+  const type = specs[0] ? PROBE_REGISTRY[specs[0].type] : undefined;
+  return type?.sampler?.(specs, deps);
 }

@@ -41,3 +41,17 @@ export const DEFAULT_INTERVAL_S: Record<ProbeTypeName, number> = {
   http: 10,
   usb: 30,
 };
+
+/**
+ * Default deadline per type when a spec has no timeout_ms. Probes do not time themselves:
+ * whoever runs one aborts its signal at this deadline (STYLE rule 6).
+ */
+export const DEFAULT_TIMEOUT_MS: Record<ProbeTypeName, number> = {
+  icmp: 500,
+  tcp: 800,
+  dns: 2000,
+  http: 5000,
+  usb: 2000,
+};
+
+export const timeoutOf = (spec: ProbeSpec): number => spec.timeout_ms ?? DEFAULT_TIMEOUT_MS[spec.type];

@@ -2,8 +2,6 @@ import { Socket } from 'node:net';
 import type { ProbeSpec } from './spec-schema.js';
 import type { Probe, ProbeDeps, ProbeResult, ProbeType } from './types.js';
 
-const DEFAULT_TIMEOUT_MS = 800;
-
 const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL']);
 const UNRESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME']);
 
@@ -19,10 +17,9 @@ class TcpProbe implements Probe {
 
   run(signal: AbortSignal): Promise<ProbeResult> {
     const { clock } = this.deps;
-    const deadline = AbortSignal.any([
-      signal,
-      AbortSignal.timeout(this.spec.timeout_ms ?? DEFAULT_TIMEOUT_MS),
-    ]);
+    // The caller's signal carries the deadline (spec.timeout_ms): a timer of our own would
+    // wake the process once more per round, even when cleared (Node keeps its timer armed).
+    const deadline = signal;
     const started = clock.monoMs();
     return new Promise((resolve) => {
       const socket = new Socket();

@@ -34,10 +34,33 @@ export interface ProbeDeps {
   log: Logger;
 }
 
+/**
+ * Watches several targets of one type continuously and is read on the caller's beat, instead
+ * of one run() per round: for probes that run every second, where waking the process once per
+ * target and round would cost more than the probing itself.
+ */
+export interface ProbeSampler {
+  readonly specs: readonly ProbeSpec[];
+  /** When to start relative to a beat so that each beat finds the previous packets complete. */
+  readonly startOffsetMs: number;
+  /** Starts (or restarts) watching. */
+  start(): void;
+  /** False when watching has ended (its lifetime, or a failure) and start() should be called. */
+  running(): boolean;
+  /**
+   * What each spec (same order) saw since the previous take: a result, null when nothing has
+   * completed yet, or GW_ERR_PROBE_BROKEN when the sampler cannot watch at all.
+   */
+  take(): Array<ProbeResult | Error | null>;
+  stop(): void;
+}
+
 /** One probe type = one file in src/probes/ exporting this, plus one line in registry.ts. */
 export interface ProbeType {
   readonly type: ProbeSpec['type'];
   /** Extra per-type schema checks beyond spec-schema.ts, if any. */
   readonly schema?: TSchema;
   create(spec: ProbeSpec, deps: ProbeDeps): Probe;
+  /** Optional: one sampler for several specs that share an interval and timeout. */
+  sampler?(specs: readonly ProbeSpec[], deps: ProbeDeps): ProbeSampler;
 }

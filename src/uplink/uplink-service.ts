@@ -4,12 +4,15 @@ import type { Logger } from '../core/logger.js';
 import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import type { GatewayBus } from '../events.js';
-import { createProbe as defaultCreateProbe } from '../probes/registry.js';
-import { DEFAULT_INTERVAL_S } from '../probes/spec-schema.js';
+import {
+  createProbe as defaultCreateProbe,
+  createSampler as defaultCreateSampler,
+} from '../probes/registry.js';
 import type { Probe, ProbeDeps, ProbeResult } from '../probes/types.js';
 import type { LinkStatus, StatusSection } from '../status/types.js';
 import type { StateRepo } from '../store/state-repo.js';
 import type { Store } from '../store/store.js';
+import { type BeatDeps, ProbeBeat } from './beat.js';
 import type { Layer, UplinkConfig } from './config-schema.js';
 import type { HistoryRepo } from './history-repo.js';
 import { HistoryWriter } from './history-writer.js';
@@ -44,9 +47,10 @@ export interface UplinkDeps {
   /** Consulted before raw history is written (disk nearly full → raw rounds are skipped). */
   diskGuard?: { allowLowValueWrites(): boolean };
   createProbe?: (spec: Parameters<typeof defaultCreateProbe>[0], deps: ProbeDeps) => Probe;
+  /** Samplers (one fping for all icmp targets); by default the registry's, unless createProbe is given. */
+  createSampler?: BeatDeps['createSampler'];
 }
 
-const DEFAULT_TIMEOUT_MS: Record<string, number> = { icmp: 500, tcp: 800, dns: 2000, http: 5000 };
 // Five minutes of rounds per commit: ~8 MB/day of WAL instead of ~40 at one commit a minute.
 const FLUSH_MS = 5 * 60_000;
 const PRUNE_MS = 5 * 60_000;
@@ -61,7 +65,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
   private tracks: ProbeTrack[] = [];
   private last: Array<{ result: ProbeResult | null; error: string | null }> = [];
   private tasks: Array<TaskHandle | { cancel(): void }> = [];
-  private probes: Probe[] = [];
+  private beat: ProbeBeat | null = null;
   private verdict: Verdict = { verdict: 'unknown', fault_layer: null, layers: {}, failingSince: null };
   private since: number | null = null;
   private outage: OpenOutage | null = null;
@@ -106,23 +110,22 @@ export class UplinkService implements Service, StatusSection<'link'> {
       newTrack(p.name, p.layer, p.down_after ?? config.down_after, p.up_after ?? config.up_after),
     );
     this.last = config.probes.map(() => ({ result: null, error: null }));
-    config.probes.forEach((spec, i) => {
-      const probe = make(spec, probeDeps);
-      this.probes.push(probe);
-      const intervalMs = (spec.interval_s ?? DEFAULT_INTERVAL_S[spec.type]) * 1000;
-      const timeoutMs = spec.timeout_ms ?? DEFAULT_TIMEOUT_MS[spec.type] ?? 2000;
-      this.tasks.push(
-        scheduler.every({
-          name: `uplink:${spec.name}`,
-          intervalMs,
-          // Small jitter: enough to keep probes apart, small enough to keep the 5 s detection target.
-          jitterMs: Math.min(intervalMs * 0.05, 500),
-          // icmp waits for fping's next packet (up to one interval) plus its timeout.
-          timeoutMs: intervalMs + timeoutMs + 1000,
-          run: (signal) => this.round(i, probe, signal),
-        }),
-      );
+    const injected = this.deps.createProbe !== undefined;
+    this.beat = new ProbeBeat({
+      specs: config.probes,
+      clock,
+      scheduler,
+      probeDeps,
+      createProbe: make,
+      createSampler: this.deps.createSampler ?? (injected ? undefined : defaultCreateSampler),
+      onResult: (i, r, inBeat) => {
+        if (this.stopped) return;
+        this.record(i, r);
+        if (!inBeat) this.evaluate();
+      },
+      onBeat: () => this.evaluate(),
     });
+    this.beat.start();
     this.tasks.push(scheduler.every({ name: 'uplink:flush', intervalMs: FLUSH_MS, run: () => this.flush() }));
     this.tasks.push(
       scheduler.every({ name: 'uplink:prune', intervalMs: PRUNE_MS, run: () => void this.writer.prune() }),
@@ -135,8 +138,8 @@ export class UplinkService implements Service, StatusSection<'link'> {
     this.stopped = true;
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
-    for (const p of this.probes) p.close?.();
-    this.probes = [];
+    this.beat?.stop();
+    this.beat = null;
     this.evaluate();
     this.writer.flush(true);
     this.persist();
@@ -147,38 +150,34 @@ export class UplinkService implements Service, StatusSection<'link'> {
     return this.status;
   }
 
-  private async round(i: number, probe: Probe, signal: AbortSignal): Promise<void> {
+  private record(i: number, r: ProbeResult | Error): void {
     const spec = this.deps.config.probes[i]!;
-    try {
-      const r = await probe.run(signal);
-      if (this.stopped) return; // a round that ended with stop() (closed probe) says nothing
-      const { clock } = this.deps;
-      const ok = r.outcome === 'ok';
-      const sent = typeof r.fields.sent === 'number' ? r.fields.sent : 1;
-      const received = typeof r.fields.received === 'number' ? r.fields.received : ok ? 1 : 0;
-      const sample: Sample = {
-        mono: clock.monoMs(),
-        wall: clock.wallMs(),
-        ok,
-        sent,
-        lost: Math.max(0, sent - received),
-        latency_ms: r.latency_ms,
-        outcome: r.outcome,
-      };
-      if (this.last[i]?.error) this.deps.log.info({ probe: spec.name }, 'uplink probe works again');
-      this.last[i] = { result: r, error: null };
-      this.tracks[i] = observe(this.tracks[i]!, sample, this.opts);
-      this.writer.addSample(spec.name, spec.layer, sample, r.fields);
-    } catch (err) {
-      if (this.stopped) return;
-      const reason = isGwError(err) ? err.message : String(err);
+    if (r instanceof Error) {
+      const reason = isGwError(r) ? r.message : String(r);
       // Logged once per breakage, not every round: a missing fping would flood the journal.
       if (this.last[i]?.error !== reason)
-        this.deps.log.error({ err, probe: spec.name }, 'uplink probe cannot run');
+        this.deps.log.error({ err: r, probe: spec.name }, 'uplink probe cannot run');
       this.last[i] = { result: null, error: reason };
       this.tracks[i] = markBroken(this.tracks[i]!, reason);
+      return;
     }
-    this.evaluate();
+    const { clock } = this.deps;
+    const ok = r.outcome === 'ok';
+    const sent = typeof r.fields.sent === 'number' ? r.fields.sent : 1;
+    const received = typeof r.fields.received === 'number' ? r.fields.received : ok ? 1 : 0;
+    const sample: Sample = {
+      mono: clock.monoMs(),
+      wall: clock.wallMs(),
+      ok,
+      sent,
+      lost: Math.max(0, sent - received),
+      latency_ms: r.latency_ms,
+      outcome: r.outcome,
+    };
+    if (this.last[i]?.error) this.deps.log.info({ probe: spec.name }, 'uplink probe works again');
+    this.last[i] = { result: r, error: null };
+    this.tracks[i] = observe(this.tracks[i]!, sample, this.opts);
+    this.writer.addSample(spec.name, spec.layer, sample, r.fields);
   }
 
   private evaluate(): void {

@@ -37,6 +37,31 @@ describe('Scheduler', () => {
     expect(runs).toBeGreaterThanOrEqual(4);
   });
 
+  it('fixedRate keeps the phase: runs stay on multiples of the interval, a slow run skips beats', async () => {
+    const { s } = make();
+    const clock = new SystemClock();
+    const t0 = clock.monoMs();
+    const at: number[] = [];
+    s.every({
+      name: 'beat',
+      intervalMs: 50,
+      fixedRate: true,
+      initialDelayMs: 0,
+      run: async () => {
+        at.push(clock.monoMs() - t0);
+        // A busy beat now and then (longer than the interval) must not shift the later ones.
+        if (at.length === 3) await sleep(70);
+        else await sleep(15);
+      },
+    });
+    await sleep(560);
+    expect(at.length).toBeGreaterThanOrEqual(8);
+    // Every run starts near a multiple of 50 ms (timers may fire late, never drift).
+    for (const t of at) expect(t % 50).toBeLessThan(35);
+    // Beat 3 ran 70 ms: the beat at 100+50=150 was skipped, the next is at 200.
+    expect(at[3]! - at[2]!).toBeGreaterThanOrEqual(95);
+  });
+
   it('aborts a run at its deadline and keeps the schedule going', async () => {
     const { s, lines } = make();
     const reasons: string[] = [];

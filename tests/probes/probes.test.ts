@@ -18,7 +18,8 @@ import { tempDir } from '../helpers/tmp.js';
 import { type DnsResponder, startDnsResponder } from './fixtures/dns-responder.mjs';
 
 const deps = { clock: new SystemClock(undefined, 'test'), log: pino({ level: 'silent' }) };
-const run = (spec: ProbeSpec, ms = 3000): Promise<ProbeResult> =>
+// Probes do not time themselves: like the daemon, the caller aborts at the spec's deadline.
+const run = (spec: ProbeSpec, ms = spec.timeout_ms ?? 3000): Promise<ProbeResult> =>
   createProbe(spec, deps).run(AbortSignal.timeout(ms));
 
 const listen = (srv: Server | HttpServer) =>

@@ -8,7 +8,7 @@ import { SystemClock } from '../../src/core/clock.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import type { GatewayEvents } from '../../src/events.js';
 import { icmpType } from '../../src/probes/icmp.js';
-import { createProbe } from '../../src/probes/registry.js';
+import { createProbe, createSampler } from '../../src/probes/registry.js';
 import type { LinkStatus } from '../../src/status/types.js';
 import { StateRepo } from '../../src/store/state-repo.js';
 import { Store } from '../../src/store/store.js';
@@ -16,7 +16,7 @@ import { type UplinkConfig, UplinkConfigSchema } from '../../src/uplink/config-s
 import { HistoryRepo } from '../../src/uplink/history-repo.js';
 import { OutageRepo } from '../../src/uplink/outage-repo.js';
 import { uplinkRoutes } from '../../src/uplink/routes.js';
-import { UplinkService } from '../../src/uplink/uplink-service.js';
+import { type UplinkDeps, UplinkService } from '../../src/uplink/uplink-service.js';
 import { installErrorHandlers } from '../../src/web/error-handler.js';
 import { sleep, waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -89,8 +89,9 @@ describe('UplinkService on loopback targets', () => {
   });
 
   const db = () => store.db;
-  const build = (config: UplinkConfig, make = createProbe) =>
+  const build = (config: UplinkConfig, make = createProbe, createSampler?: UplinkDeps['createSampler']) =>
     new UplinkService({
+      createSampler,
       config,
       clock,
       scheduler,
@@ -108,8 +109,8 @@ describe('UplinkService on loopback targets', () => {
       down_after: 3,
       up_after: 3,
       probes: [
-        { name: 'router', layer: 'lan', type: 'tcp', host: '127.0.0.1', port: lan.port, interval_s: 0.5 },
-        { name: 'ont', layer: 'isp', type: 'tcp', host: '127.0.0.1', port: isp.port, interval_s: 0.5 },
+        { name: 'router', layer: 'lan', type: 'tcp', host: '127.0.0.1', port: lan.port, interval_s: 1 },
+        { name: 'ont', layer: 'isp', type: 'tcp', host: '127.0.0.1', port: isp.port, interval_s: 1 },
       ],
     });
 
@@ -123,13 +124,14 @@ describe('UplinkService on loopback targets', () => {
     await isp.down();
     await waitFor(() => service!.live().verdict === 'down', 5000);
     const detectMs = Date.now() - cutAt;
-    expect(detectMs).toBeLessThan(3000);
+    // Three failed rounds on the 1 s beat.
+    expect(detectMs).toBeLessThan(4000);
     const down = service.live();
     expect(down.fault_layer).toBe('isp');
     expect(down.layers.lan?.state).toBe('up');
     expect(down.outage?.fault_layer).toBe('isp');
-    // The outage is dated from the first failed round, not from the verdict.
-    expect(Date.parse(down.outage!.start)).toBeLessThanOrEqual(cutAt + 700);
+    // The outage is dated from the first failed round (the next beat), not from the verdict.
+    expect(Date.parse(down.outage!.start)).toBeLessThanOrEqual(cutAt + 1200);
     expect(Date.parse(down.outage!.start)).toBeGreaterThanOrEqual(cutAt - 50);
     const saved = new StateRepo({ db }).get<LinkStatus>('link')?.value;
     expect(saved).toMatchObject({ verdict: 'down', fault_layer: 'isp' });
@@ -202,6 +204,36 @@ describe('UplinkService on loopback targets', () => {
     expect(l.layers.lan?.state).toBe('unknown');
     expect(l.problems?.join(' ')).toMatch(/fping not found/);
     expect(l.probes?.router?.detail).toMatch(/fping/);
+  });
+
+  it('reports a missing fping of the shared sampler the same way', async () => {
+    const config = uplinkConfig({
+      probes: [
+        { name: 'router', layer: 'lan', type: 'icmp', host: '127.0.0.1' },
+        { name: 'ont', layer: 'isp', type: 'tcp', host: '127.0.0.1', port: isp.port },
+      ],
+    });
+    const broken = icmpType('/nonexistent/fping');
+    service = build(config, createProbe, (specs, deps) =>
+      specs[0]?.type === 'icmp' ? broken.sampler?.(specs, deps) : undefined,
+    );
+    service.start();
+    await waitFor(() => service!.live().layers.isp?.state === 'up', 5000);
+    await waitFor(() => /fping not found/.test(service!.live().problems?.join(' ') ?? ''), 5000);
+    const l = service.live();
+    expect(l.verdict).toBe('up');
+    expect(l.layers.lan?.state).toBe('unknown');
+  });
+
+  it('reads real fping through the shared sampler: the lan is up from icmp alone', async () => {
+    service = build(
+      uplinkConfig({ probes: [{ name: 'router', layer: 'lan', type: 'icmp', host: '127.0.0.1' }] }),
+      createProbe,
+      createSampler,
+    );
+    service.start();
+    await waitFor(() => service!.live().layers.lan?.state === 'up', 6000);
+    expect(service.live().verdict).toBe('up');
   });
 
   it('closes an outage left open by a killed run, and serves history and ledger over HTTP', async () => {
