@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GwError } from '../core/errors.js';
 import { fpingLineHost, parseFpingLine } from './fping-output.js';
-import { FpingTally } from './fping-tally.js';
+import { FpingTally, fpingSpawnError } from './fping-tally.js';
 import { DEFAULT_INTERVAL_S, DEFAULT_TIMEOUT_MS, type ProbeSpec } from './spec-schema.js';
 import type { ProbeResult, ProbeSampler } from './types.js';
 
@@ -96,15 +96,7 @@ export class FpingSampler implements ProbeSampler {
     proc.once('error', (err: NodeJS.ErrnoException) => {
       if (this.proc !== proc) return;
       this.proc = null;
-      const missing = err.code === 'ENOENT';
-      this.broken = new GwError(
-        'GW_ERR_PROBE_BROKEN',
-        missing ? `fping not found (${this.bin})` : `fping: ${err.message}`,
-        {
-          cause: err,
-          details: { reason: missing ? 'fping_missing' : 'fping_error' },
-        },
-      );
+      this.broken = fpingSpawnError(err, this.bin);
     });
     proc.once('exit', (code, signal) => {
       if (this.proc !== proc) return;

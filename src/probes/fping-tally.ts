@@ -1,3 +1,4 @@
+import { GwError } from '../core/errors.js';
 import type { FpingLine } from './fping-output.js';
 import type { ProbeResult } from './types.js';
 
@@ -64,4 +65,13 @@ export class FpingTally {
     const unreachable = [...this.icmp].some((e) => /unreachable|prohibited|no route/.test(e));
     return { outcome: unreachable ? 'unreachable' : 'timeout', latency_ms: null, fields };
   }
+}
+
+/** fping could not be started: not installed (the usual case on a fresh box) or another spawn error. */
+export function fpingSpawnError(err: NodeJS.ErrnoException, bin: string): GwError {
+  const missing = err.code === 'ENOENT';
+  return new GwError('GW_ERR_PROBE_BROKEN', missing ? `fping not found (${bin})` : `fping: ${err.message}`, {
+    cause: err,
+    details: { reason: missing ? 'fping_missing' : 'fping_error' },
+  });
 }

@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { GwError } from '../core/errors.js';
 import { parseFpingLine } from './fping-output.js';
 import { FpingSampler } from './fping-sampler.js';
-import { FpingTally } from './fping-tally.js';
+import { FpingTally, fpingSpawnError } from './fping-tally.js';
 import type { ProbeSpec } from './spec-schema.js';
 import type { Probe, ProbeResult, ProbeType } from './types.js';
 
@@ -135,15 +135,7 @@ class IcmpProbe implements Probe {
     proc.once('error', (err: NodeJS.ErrnoException) => {
       if (this.proc !== proc) return;
       this.proc = null;
-      const missing = err.code === 'ENOENT';
-      this.broken = new GwError(
-        'GW_ERR_PROBE_BROKEN',
-        missing ? `fping not found (${this.bin})` : `fping: ${err.message}`,
-        {
-          cause: err,
-          details: { reason: missing ? 'fping_missing' : 'fping_error' },
-        },
-      );
+      this.broken = fpingSpawnError(err, this.bin);
       this.notify();
     });
     proc.once('exit', (code, sig) => {
