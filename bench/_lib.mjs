@@ -1,6 +1,6 @@
 // Shared helpers for the benchmarks: medians, process sampling, a spawned mosquitto.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,5 +75,65 @@ export async function startMosquitto() {
       proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+/** Nanoseconds a task has run, from the scheduler (schedstat): exact, unlike 10 ms utime ticks,
+ * which overcharge a process that wakes briefly and often. */
+const runNs = (path) => Number(readFileSync(`${path}/schedstat`, 'utf8').split(' ')[0]);
+
+/**
+ * CPU ns of every thread of a process (per thread name), of its running children (fping), and
+ * how often each thread slept and was woken (voluntary context switches: on a small box the
+ * wake-ups, not the JavaScript, are what an idle daemon's CPU is made of).
+ */
+export function cpuNs(pid) {
+  const threads = {};
+  const wakes = {};
+  let self = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm =
+        tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '');
+      const ns = runNs(`/proc/${pid}/task/${tid}`);
+      threads[comm] = (threads[comm] ?? 0) + ns;
+      const st = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      wakes[comm] = (wakes[comm] ?? 0) + Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(st)[1]);
+      self += ns;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  let children = 0;
+  for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+    try {
+      children += runNs(`/proc/${child}`);
+    } catch {
+      // exited meanwhile: counted as reaped below
+    }
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Reaped children (an fping replaced within the window) only exist as ticks.
+  const reapedNs = ((Number(f[13]) + Number(f[14])) / CLK_TCK) * 1e9;
+  return { self, children: children + reapedNs, threads, wakes, userTicks: Number(f[11]), sysTicks: Number(f[12]) };
+}
+
+/** Per-thread CPU % of one core and wakes/s between two cpuNs() readings windowS apart. */
+export function cpuDelta(a, b, windowS) {
+  const pct = (ns) => Math.round((ns / 1e9 / windowS) * 100 * 1000) / 1000;
+  const per = (key, f) =>
+    Object.fromEntries(
+      Object.entries(b[key])
+        .map(([k, v]) => [k, f(v - (a[key][k] ?? 0))])
+        .filter(([, v]) => v > 0),
+    );
+  return {
+    cpu_pct: pct(b.self - a.self),
+    children_cpu_pct: pct(b.children - a.children),
+    total_cpu_pct: pct(b.self - a.self + b.children - a.children),
+    threads_cpu_pct: per('threads', pct),
+    thread_wakes_per_s: per('wakes', (n) => Math.round((n / windowS) * 100) / 100),
   };
 }

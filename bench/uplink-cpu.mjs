@@ -3,13 +3,14 @@
 // network namespaces (root only). Needs `npm run build` first. Prints one JSON line.
 //   node bench/uplink-cpu.mjs            BENCH_WINDOW_S=300 BENCH_CUTS=20 to change the run
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
 import { createServer as createTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDnsResponder } from '../tests/probes/fixtures/dns-responder.mjs';
+import { cpuDelta, cpuNs } from './_lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HARNESS = join(ROOT, 'bench/_uplink-harness.mjs');
@@ -25,42 +26,6 @@ const CUT_MODES = (process.env.BENCH_CUT_MODES ?? 'drop,link').split(',');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function statFields(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-/** Nanoseconds a task has run, from the scheduler (schedstat): exact, unlike 10 ms utime ticks,
- * which overcharge a process that wakes briefly and often. */
-const runNs = (path) => Number(readFileSync(`${path}/schedstat`, 'utf8').split(' ')[0]);
-
-/** CPU ns of every thread of the process, per thread name, and of its running children (fping). */
-function cpuNs(pid) {
-  const threads = {};
-  let self = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const comm =
-        tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '');
-      const ns = runNs(`/proc/${pid}/task/${tid}`);
-      threads[comm] = (threads[comm] ?? 0) + ns;
-      self += ns;
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  let children = 0;
-  for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
-    try {
-      children += runNs(`/proc/${child}`);
-    } catch {
-      // exited meanwhile: counted as reaped below
-    }
-  }
-  const f = statFields(pid);
-  // Reaped children (an fping replaced within the window) only exist as ticks.
-  const reapedNs = ((Number(f[13]) + Number(f[14])) / CLK_TCK) * 1e9;
-  return { self, children: children + reapedNs, threads, userTicks: Number(f[11]), sysTicks: Number(f[12]) };
-}
 /** Bytes the process wrote: to storage (write_bytes) and through write syscalls (wchar). */
 function io(pid) {
   const t = readFileSync(`/proc/${pid}/io`, 'utf8');
@@ -128,39 +93,34 @@ async function cpuRun() {
   // 20 devices as SPEC's example: one http health check each at the default 10 s.
   if (!UPLINK) uplink.probes = [];
   const checks = Array.from({ length: CHECKS }, (_, i) => ({ type: 'http', url: `http://127.0.0.1:${httpPort}/d${i}` }));
-  const mon = startHarness({ dataDir: dir, uplink, checks });
+  const harness = startHarness({ dataDir: dir, uplink, checks });
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)'], { stdio: 'ignore' });
   await sleep(WARMUP_S * 1000); // start-up and first rounds are not "idle"
-  const [m0, b0, io0] = [cpuNs(mon.proc.pid), cpuNs(bare.pid), io(mon.proc.pid)];
+  const [m0, b0, io0] = [cpuNs(harness.proc.pid), cpuNs(bare.pid), io(harness.proc.pid)];
   await sleep(WINDOW_S * 1000);
-  const [m1, b1, io1] = [cpuNs(mon.proc.pid), cpuNs(bare.pid), io(mon.proc.pid)];
+  const [m1, b1, io1] = [cpuNs(harness.proc.pid), cpuNs(bare.pid), io(harness.proc.pid)];
   const perDay = (k) => Math.round((((io1[k] - io0[k]) / WINDOW_S) * 86400) / 1048576 * 10) / 10;
-  const nsPct = (ns) => Math.round((ns / 1e9 / WINDOW_S) * 100 * 1000) / 1000;
-  const toPct = (a, b, k) => nsPct(b[k] - a[k]);
   const ticks = (k) => (m1[k] - m0[k]) / CLK_TCK;
-  const threads = Object.fromEntries(
-    Object.entries(m1.threads)
-      .map(([k, v]) => [k, nsPct(v - (m0.threads[k] ?? 0))])
-      .filter(([, v]) => v > 0),
-  );
+  const mon = cpuDelta(m0, m1, WINDOW_S);
   const result = {
     window_s: WINDOW_S,
-    monitor_cpu_pct: toPct(m0, m1, 'self'),
+    monitor_cpu_pct: mon.cpu_pct,
     // Share of user vs kernel time, from the (coarse) tick counters.
     monitor_user_share: Math.round((ticks('userTicks') / Math.max(1e-9, ticks('userTicks') + ticks('sysTicks'))) * 100) / 100,
-    monitor_threads_cpu_pct: threads,
-    fping_children_cpu_pct: toPct(m0, m1, 'children'),
-    monitor_total_cpu_pct: Math.round((toPct(m0, m1, 'self') + toPct(m0, m1, 'children')) * 1000) / 1000,
-    bare_cpu_pct: toPct(b0, b1, 'self'),
-    monitor_rss_mb: Math.round(rssMb(mon.proc.pid) * 10) / 10,
+    monitor_threads_cpu_pct: mon.threads_cpu_pct,
+    monitor_thread_wakes_per_s: mon.thread_wakes_per_s,
+    fping_children_cpu_pct: mon.children_cpu_pct,
+    monitor_total_cpu_pct: mon.total_cpu_pct,
+    bare_cpu_pct: cpuDelta(b0, b1, WINDOW_S).cpu_pct,
+    monitor_rss_mb: Math.round(rssMb(harness.proc.pid) * 10) / 10,
     bare_rss_mb: Math.round(rssMb(bare.pid) * 10) / 10,
     // Extrapolated; stdout of the harness is excluded from neither, so this is an upper bound.
     disk_write_mb_per_day: perDay('storage'),
     write_syscalls_mb_per_day: perDay('syscalls'),
   };
-  mon.proc.kill('SIGTERM');
+  harness.proc.kill('SIGTERM');
   bare.kill('SIGKILL');
-  await new Promise((r) => mon.proc.once('exit', r));
+  await new Promise((r) => harness.proc.once('exit', r));
   tcp.close();
   http.close();
   await dns.close();

@@ -129,6 +129,7 @@ export class CacheService implements Service, StatusSection<'cache'> {
     const { scheduler } = this.deps;
     this.persistTask = scheduler.every({
       name: 'cache-persist',
+      coarse: true,
       intervalMs: PERSIST_EVERY_MS,
       jitterMs: 5_000,
       run: () => this.persist(),

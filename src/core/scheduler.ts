@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import type { Clock } from './clock.js';
+import { CoarseTick, TICK_MS } from './coarse-tick.js';
 import type { Logger } from './logger.js';
 
 export interface PeriodicTask {
@@ -17,6 +18,13 @@ export interface PeriodicTask {
    * beat that other periodic things (an fping) are aligned with. Jitter is ignored.
    */
   fixedRate?: boolean;
+  /**
+   * Run on the scheduler's shared 1 s tick (see CoarseTick) instead of a timer of its own:
+   * interval, jitter, first delay and deadline are rounded up to whole seconds, and all coarse
+   * tasks due together run in one wake-up of the process. For housekeeping that needs no
+   * sub-second timing. Ignored for intervals under a second. Coarse tasks keep a fixed rate.
+   */
+  coarse?: boolean;
   run(signal: AbortSignal): Promise<void> | void;
 }
 
@@ -50,15 +58,37 @@ export class Scheduler {
   private readonly handles = new Set<TaskHandle>();
   private readonly crons = new Set<{ stop(): unknown; destroy(): unknown }>();
   private readonly random: () => number;
+  private readonly tick: CoarseTick;
   private stopped = false;
 
   constructor(deps: { clock: Clock; log: Logger; random?: () => number }) {
     this.clock = deps.clock;
     this.log = deps.log;
     this.random = deps.random ?? Math.random;
+    this.tick = new CoarseTick({
+      clock: this.clock,
+      timerNow: () => performance.now(),
+      random: this.random,
+      setTimer: (fn, ms) => this.setTimer(fn, ms),
+      clearTimer: (t) => this.clearTimer(t),
+      runOne: (name, signal, run) => this.runGuarded(name, signal, run),
+      onDeadline: (name, timeoutMs) => this.log.warn({ task: name, timeoutMs }, 'task exceeded its deadline'),
+    });
   }
 
   every(task: PeriodicTask): TaskHandle {
+    if (task.coarse && task.intervalMs >= TICK_MS && !this.stopped) {
+      const inner = this.tick.add(task);
+      const handle: TaskHandle = {
+        ...inner,
+        cancel: () => {
+          inner.cancel();
+          this.handles.delete(handle);
+        },
+      };
+      this.handles.add(handle);
+      return handle;
+    }
     let timer: NodeJS.Timeout | undefined;
     let running = false;
     let cancelled = false;
@@ -159,6 +189,7 @@ export class Scheduler {
   stop(): void {
     this.stopped = true;
     for (const h of [...this.handles]) h.cancel();
+    this.tick.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const c of this.crons) c.destroy();
@@ -176,12 +207,23 @@ export class Scheduler {
       controller.abort(new Error(`${name} exceeded ${timeoutMs} ms`));
     }, timeoutMs);
     try {
-      await run(controller.signal);
-    } catch (err) {
-      // An abort the task surfaced as an error was already reported above.
-      if (!controller.signal.aborted) this.log.error({ err, task: name }, 'task failed');
+      await this.runGuarded(name, controller.signal, run);
     } finally {
       this.clearTimer(deadline);
+    }
+  }
+
+  /** One run; failures are logged, never thrown. */
+  private async runGuarded(
+    name: string,
+    signal: AbortSignal,
+    run: (signal: AbortSignal) => Promise<void> | void,
+  ): Promise<void> {
+    try {
+      await run(signal);
+    } catch (err) {
+      // An abort the task surfaced as an error was already reported when it was aborted.
+      if (!signal.aborted) this.log.error({ err, task: name }, 'task failed');
     }
   }
 

@@ -113,12 +113,18 @@ export class DeviceMonitor implements Service {
       // 120 s timeout costs one wake-up every 10 s instead of every second.
       const tick = Math.max(100, Math.min(10_000, Math.min(...timeouts) / 10));
       this.tasks.push(
-        d.scheduler.every({ name: 'devices-timeouts', intervalMs: tick, run: () => this.reevaluateAll() }),
+        d.scheduler.every({
+          name: 'devices-timeouts',
+          intervalMs: tick,
+          coarse: true,
+          run: () => this.reevaluateAll(),
+        }),
       );
     }
     this.tasks.push(
       d.scheduler.every({
         name: 'devices-persist',
+        coarse: true,
         intervalMs: d.persistEveryMs ?? 60_000,
         run: () => {
           if (this.dirty) this.persist();
@@ -284,6 +290,7 @@ export class DeviceMonitor implements Service {
     this.tasks.push(
       this.d.scheduler.every({
         name: `device-checks-${sw.intervalMs / 1000}s`,
+        coarse: true,
         intervalMs: sw.intervalMs,
         jitterMs: Math.min(1000, sw.intervalMs / 10),
         timeoutMs: sw.timeoutMs + 500,

@@ -122,6 +122,7 @@ export class DevicesService implements Service {
     this.monitor.start();
     this.prune = this.d.scheduler.every({
       name: 'devices-prune',
+      coarse: true,
       intervalMs: DAY_MS,
       initialDelayMs: 10 * 60_000,
       run: () => this.pruneOld(),

@@ -167,11 +167,13 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     );
     this.healthTask = this.d.scheduler.every({
       name: 'report-health',
+      coarse: true,
       intervalMs: this.d.mqtt.health_interval_s * 1000,
       run: () => this.enqueueHealth(),
     });
     this.persistTask = this.d.scheduler.every({
       name: 'report-status-persist',
+      coarse: true,
       intervalMs: 5000,
       initialDelayMs: 1000,
       run: () => this.persist(),

@@ -67,6 +67,7 @@ export class ClockService implements Service, StatusSection<'clock'> {
     this.afterCheck();
     this.syncTask = d.scheduler.every({
       name: 'clock-sync',
+      coarse: true,
       intervalMs: d.config.clock_check_interval_s * 1000,
       timeoutMs: 5000,
       run: async (signal) => {
@@ -78,6 +79,7 @@ export class ClockService implements Service, StatusSection<'clock'> {
       this.syncTask,
       d.scheduler.every({
         name: 'clock-jump',
+        coarse: true,
         intervalMs: JUMP_CHECK_MS,
         initialDelayMs: JUMP_CHECK_MS,
         run: () => this.checkJump(),

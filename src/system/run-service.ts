@@ -69,6 +69,7 @@ export class RunService implements Service {
     this.tasks.push(
       d.scheduler.every({
         name: 'run-alive',
+        coarse: true,
         intervalMs: ALIVE_EVERY_MS,
         initialDelayMs: ALIVE_EVERY_MS,
         run: () => d.runs.alive(d.runId),
@@ -79,6 +80,7 @@ export class RunService implements Service {
       this.tasks.push(
         d.scheduler.every({
           name: 'watchdog',
+          coarse: true,
           intervalMs: Math.max(500, Math.floor(watchdogMs / 2)),
           initialDelayMs: 0,
           run: async () => {

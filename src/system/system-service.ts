@@ -82,6 +82,7 @@ export class SystemService implements Service, StatusSection<'system'> {
     this.tasks.push(
       d.scheduler.every({
         name: 'system-disk',
+        coarse: true,
         intervalMs: DISK_CHECK_MS,
         initialDelayMs: DISK_CHECK_MS,
         timeoutMs: 4000,
@@ -89,6 +90,7 @@ export class SystemService implements Service, StatusSection<'system'> {
       }),
       d.scheduler.every({
         name: 'system-health',
+        coarse: true,
         intervalMs: d.config.health_interval_s * 1000,
         jitterMs: 1000,
         // First reading soon after start, but not on the start-up path.

@@ -38,7 +38,8 @@ interface Run {
 interface Sampled {
   sampler: ProbeSampler;
   index: number[];
-  startedAt: number;
+  /** null until the first beat starts it (so that it is offset from the beat's phase). */
+  startedAt: number | null;
   retryAt: number;
   pending: { cancel(): void } | null;
 }
@@ -78,14 +79,15 @@ export class ProbeBeat {
         probeDeps,
       );
       if (!sampler) for (const i of index) this.addRun(i, now);
-      else this.sampled.push({ sampler, index, startedAt: now, retryAt: now, pending: null });
+      else this.sampled.push({ sampler, index, startedAt: null, retryAt: now, pending: null });
     }
     this.runs.sort((a, b) => a.i - b.i);
-    for (const g of this.sampled) this.startSampler(g);
+    // On the scheduler's shared tick: the daemon's other periodic work wakes with the beat.
     this.task = this.d.scheduler.every({
       name: 'uplink:beat',
       intervalMs: BEAT_MS,
       fixedRate: true,
+      coarse: true,
       initialDelayMs: 0,
       run: () => this.beat(),
     });
@@ -151,6 +153,10 @@ export class ProbeBeat {
       this.d.onResult(g.index[k]!, r, true);
     });
     if (g.pending || g.sampler.running()) return;
+    if (g.startedAt === null) {
+      this.startSampler(g);
+      return;
+    }
     // Ended: after its lifetime, start at once; after a failure or an early end, back off.
     const early = now - g.startedAt < 2 * intervalOf(g.sampler.specs[0]!) + BEAT_MS;
     if (broken || early) {

@@ -67,6 +67,7 @@ export class InterfaceMonitor implements Service {
       this.tasks.push(
         scheduler.every({
           name: 'uplink:iface-facts',
+          coarse: true,
           intervalMs: FACTS_MS,
           initialDelayMs: 2000,
           timeoutMs: 20_000,
@@ -74,6 +75,7 @@ export class InterfaceMonitor implements Service {
         }),
         scheduler.every({
           name: 'uplink:iface-stats',
+          coarse: true,
           intervalMs: config.interface_interval_s * 1000,
           jitterMs: 1000,
           initialDelayMs: 3000,

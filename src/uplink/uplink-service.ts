@@ -126,9 +126,16 @@ export class UplinkService implements Service, StatusSection<'link'> {
       onBeat: () => this.evaluate(),
     });
     this.beat.start();
-    this.tasks.push(scheduler.every({ name: 'uplink:flush', intervalMs: FLUSH_MS, run: () => this.flush() }));
     this.tasks.push(
-      scheduler.every({ name: 'uplink:prune', intervalMs: PRUNE_MS, run: () => void this.writer.prune() }),
+      scheduler.every({ name: 'uplink:flush', intervalMs: FLUSH_MS, coarse: true, run: () => this.flush() }),
+    );
+    this.tasks.push(
+      scheduler.every({
+        name: 'uplink:prune',
+        intervalMs: PRUNE_MS,
+        coarse: true,
+        run: () => void this.writer.prune(),
+      }),
     );
     this.evaluate();
     this.persist();

@@ -50,6 +50,7 @@ export class LiveHub implements Service {
     }
     this.task = this.d.scheduler.every({
       name: 'live-status',
+      coarse: true,
       intervalMs: TICK_MS,
       initialDelayMs: TICK_MS,
       run: () => this.tick(),

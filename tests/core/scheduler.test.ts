@@ -144,4 +144,94 @@ describe('Scheduler', () => {
     await sleep(50);
     expect(other).toBe(frozen);
   });
+
+  describe('coarse tasks (the shared 1 s tick)', () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+    it('run together on one timer, on a fixed phase, each at its own whole-second interval', async () => {
+      const { s } = make();
+      const clock = new SystemClock();
+      const before = timers();
+      const t0 = clock.monoMs();
+      const at = { a: [] as number[], b: [] as number[], c: [] as number[] };
+      const add = (name: 'a' | 'b' | 'c', intervalMs: number, initialDelayMs?: number) =>
+        s.every({
+          name,
+          intervalMs,
+          initialDelayMs,
+          coarse: true,
+          run: () => void at[name].push(clock.monoMs() - t0),
+        });
+      add('a', 1000, 0);
+      add('b', 2000, 0);
+      add('c', 1500, 900); // rounded up: every 2 s, first at 1 s
+      // Three coarse tasks, one timer between them (a task of its own would add one each).
+      expect(timers() - before).toBe(1);
+      await sleep(4300);
+      expect(at.a).toHaveLength(5); // 0, 1, 2, 3, 4 s
+      expect(at.b).toHaveLength(3); // 0, 2, 4 s
+      expect(at.c).toHaveLength(2); // 1, 3 s
+      // Every run is on the phase of the first tick (whole seconds from t0, timers fire late, never drift)...
+      for (const t of [...at.a, ...at.b, ...at.c]) expect(t % 1000).toBeLessThan(60);
+      // ...and b's and c's runs happen in the same wake-up as one of a's.
+      for (const t of [...at.b, ...at.c])
+        expect(Math.min(...at.a.map((x) => Math.abs(x - t)))).toBeLessThan(5);
+    });
+
+    it('abort a run at its deadline in whole ticks and never overlap it', async () => {
+      const { s, lines } = make();
+      const clock = new SystemClock();
+      const t0 = clock.monoMs();
+      const started: number[] = [];
+      const aborted: number[] = [];
+      s.every({
+        name: 'hangs',
+        intervalMs: 1000,
+        timeoutMs: 1200, // enforced at the first tick at least 1.2 s after the start: 2 s
+        initialDelayMs: 0,
+        coarse: true,
+        run: (signal) =>
+          new Promise<void>((resolve) => {
+            started.push(clock.monoMs() - t0);
+            signal.addEventListener('abort', () => {
+              aborted.push(clock.monoMs() - t0);
+              resolve();
+            });
+          }),
+      });
+      await sleep(4300);
+      // Started at 0, aborted at 2 s; due again at once, so restarted on the next tick (3 s).
+      expect(started.length).toBe(2);
+      expect(aborted[0]).toBeGreaterThanOrEqual(1990);
+      expect(aborted[0]).toBeLessThan(2100);
+      expect(started[1]).toBeGreaterThanOrEqual(2990);
+      expect(lines().some((l) => l.msg === 'task exceeded its deadline' && l.task === 'hangs')).toBe(true);
+    });
+
+    it('trigger() runs at once; cancelling the last coarse task stops the timer; sub-second ones keep their own', async () => {
+      const { s } = make();
+      const before = timers();
+      let runs = 0;
+      const h = s.every({
+        name: 't',
+        intervalMs: 60_000,
+        initialDelayMs: 60_000,
+        coarse: true,
+        run: () => void runs++,
+      });
+      h.trigger();
+      await sleep(20);
+      expect(runs).toBe(1);
+      expect(h.lastRunMono()).toBeTypeOf('number');
+      h.cancel();
+      h.trigger();
+      await sleep(20);
+      expect(runs).toBe(1);
+      expect(timers()).toBe(before);
+      let fast = 0;
+      s.every({ name: 'fast', intervalMs: 20, initialDelayMs: 0, coarse: true, run: () => void fast++ });
+      await sleep(110);
+      expect(fast).toBeGreaterThanOrEqual(3);
+    });
+  });
 });

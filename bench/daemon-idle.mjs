@@ -1,0 +1,97 @@
+// Idle CPU of the whole daemon as SPEC states it: default intervals, 5 uplink probes (icmp
+// router and ONT, dns, tcp anchor, http regency) and 20 devices with an http check each, MQTT
+// connected to a real broker, the page closed. CPU is the scheduler's run time (schedstat, ns)
+// of every thread plus the fping child, over a 5 min window after a warm-up, beside the bare
+// stack (fastify + pino + better-sqlite3 + connected mqtt.js) idling in the same run.
+// SPEC: idle ≤ 0.3 % of one core. Needs `npm run build`. Prints one JSON line.
+//   BENCH_WINDOW_S=300 BENCH_WARMUP_S=30 node bench/daemon-idle.mjs
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttp } from 'node:http';
+import { createServer as createTcp } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { startDnsResponder } from '../tests/probes/fixtures/dns-responder.mjs';
+import { cpuDelta, cpuNs, freePort, sleep, startMosquitto, waitForPort } from './_lib.mjs';
+
+const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 300);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 30);
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 20);
+const listen = (srv) => new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv.address().port)));
+const rssMb = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 102.4) / 10;
+const io = (pid) => Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
+
+const broker = await startMosquitto();
+const tcp = createTcp((s) => s.destroy());
+const http = createHttp((_q, s) => s.end('ok'));
+const [tcpPort, httpPort] = [await listen(tcp), await listen(http)];
+const dns = await startDnsResponder('127.0.0.1', 0);
+const dir = mkdtempSync(join(tmpdir(), 'kgw-bench-idle-'));
+const port = await freePort();
+writeFileSync(
+  join(dir, 'config.yaml'),
+  stringify({
+    gateway: { id: '3510170012', name: 'Desa Kemiren (bench)' },
+    data_dir: join(dir, 'data'),
+    log_level: 'warn',
+    http: { listen: `127.0.0.1:${port}` },
+    uplink: {
+      probes: [
+        { name: 'router', layer: 'lan', type: 'icmp', host: '127.0.0.1' },
+        { name: 'ont', layer: 'isp', type: 'icmp', host: '127.0.0.2' },
+        { name: 'dns', layer: 'dns', type: 'dns', server: '127.0.0.1', port: dns.port, query: 'banyuwangikab.go.id' },
+        { name: 'anchor1', layer: 'internet', type: 'tcp', host: '127.0.0.1', port: tcpPort },
+        { name: 'regency', layer: 'regency', type: 'http', url: `http://127.0.0.1:${httpPort}/health`, interval_s: 30 },
+      ],
+    },
+    devices: Array.from({ length: DEVICES }, (_, i) => ({
+      id: `adm-${i + 1}`,
+      name: `Anjungan Mandiri ${i + 1}`,
+      kind: 'kiosk',
+      checks: [{ type: 'http', url: `http://127.0.0.1:${httpPort}/d${i}` }],
+    })),
+    mqtt: { url: broker.url, connect_delay_max_s: 0 },
+  }),
+);
+// BENCH_NODE_ARGS='--trace-gc' (with BENCH_ECHO=1) or '--cpu-prof' to look inside.
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const daemon = spawn(process.execPath, [...nodeArgs, 'dist/main.js', 'run', '--config', join(dir, 'config.yaml')], {
+  stdio: ['ignore', process.env.BENCH_ECHO ? 'inherit' : 'ignore', 'inherit'],
+});
+const bare = spawn(process.execPath, ['bench/_bare-stack.mjs', broker.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+try {
+  await waitForPort(port);
+  await new Promise((resolve) => bare.stdout.once('data', resolve));
+  await sleep(WARMUP_S * 1000); // start-up, JIT warm-up and first rounds are not idle
+  const [d0, b0, w0] = [cpuNs(daemon.pid), cpuNs(bare.pid), io(daemon.pid)];
+  await sleep(WINDOW_S * 1000);
+  const [d1, b1, w1] = [cpuNs(daemon.pid), cpuNs(bare.pid), io(daemon.pid)];
+  const d = cpuDelta(d0, d1, WINDOW_S);
+  const result = {
+    bench: 'daemon-idle',
+    window_s: WINDOW_S,
+    probes: 5,
+    devices: DEVICES,
+    daemon_cpu_pct: d.total_cpu_pct,
+    daemon_threads_cpu_pct: d.threads_cpu_pct,
+    fping_cpu_pct: d.children_cpu_pct,
+    daemon_thread_wakes_per_s: d.thread_wakes_per_s,
+    bare_stack_cpu_pct: cpuDelta(b0, b1, WINDOW_S).cpu_pct,
+    daemon_rss_mb: rssMb(daemon.pid),
+    bare_stack_rss_mb: rssMb(bare.pid),
+    disk_write_mb_per_day: Math.round((((w1 - w0) / WINDOW_S) * 86400) / 104857.6) / 10,
+    targets: { daemon_cpu_pct: 0.3 },
+  };
+  result.pass = result.daemon_cpu_pct <= 0.3;
+  console.log(JSON.stringify(result));
+} finally {
+  daemon.kill('SIGTERM');
+  bare.kill('SIGKILL');
+  await new Promise((r) => daemon.once('exit', r));
+  broker.stop();
+  tcp.close();
+  http.close();
+  await dns.close();
+  rmSync(dir, { recursive: true, force: true });
+}
