@@ -4,7 +4,7 @@
 // of every thread plus the fping child, over a 5 min window after a warm-up, beside the bare
 // stack (fastify + pino + better-sqlite3 + connected mqtt.js) idling in the same run.
 // SPEC: idle ≤ 0.3 % of one core. Needs `npm run build`. Prints one JSON line.
-//   BENCH_WINDOW_S=300 BENCH_WARMUP_S=30 node bench/daemon-idle.mjs
+//   BENCH_WINDOW_S=300 BENCH_WARMUP_S=90 node bench/daemon-idle.mjs
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
@@ -16,7 +16,7 @@ import { startDnsResponder } from '../tests/probes/fixtures/dns-responder.mjs';
 import { cpuDelta, cpuNs, freePort, sleep, startMosquitto, waitForPort } from './_lib.mjs';
 
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 300);
-const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 30);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 90);
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 20);
 const listen = (srv) => new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv.address().port)));
 const rssMb = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 102.4) / 10;
@@ -63,7 +63,7 @@ const bare = spawn(process.execPath, ['bench/_bare-stack.mjs', broker.url], { st
 try {
   await waitForPort(port);
   await new Promise((resolve) => bare.stdout.once('data', resolve));
-  await sleep(WARMUP_S * 1000); // start-up, JIT warm-up and first rounds are not idle
+  await sleep(WARMUP_S * 1000); // start-up, JIT warm-up, first rounds and the devices going online (up_after checks at 30 s) are not idle
   const [d0, b0, w0] = [cpuNs(daemon.pid), cpuNs(bare.pid), io(daemon.pid)];
   await sleep(WINDOW_S * 1000);
   const [d1, b1, w1] = [cpuNs(daemon.pid), cpuNs(bare.pid), io(daemon.pid)];

@@ -16,7 +16,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HARNESS = join(ROOT, 'bench/_uplink-harness.mjs');
 // SPEC: idle CPU averaged over 5 min, after start-up (JIT warm-up, first rounds) has settled.
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 300);
-const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 30);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 90);
 const CUTS = Number(process.env.BENCH_CUTS ?? 10);
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 20);
 const UPLINK = process.env.BENCH_UPLINK !== '0';

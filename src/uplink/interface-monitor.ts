@@ -5,6 +5,7 @@ import type { Service } from '../core/service.js';
 import type { InterfaceStatus } from '../status/types.js';
 import type { Store } from '../store/store.js';
 import type { UplinkConfig } from './config-schema.js';
+import { readIfaceCounters } from './iface-counters.js';
 import { Throughput } from './throughput.js';
 import type { TrafficRepo } from './traffic-repo.js';
 
@@ -38,6 +39,8 @@ export class InterfaceMonitor implements Service {
     store: Store;
     log: Logger;
     traffic: TrafficRepo;
+    /** sysfs net directory (tests point it elsewhere); default /sys/class/net. */
+    sysfsNet?: string;
   };
   private readonly throughput: Throughput;
   private tasks: Array<{ cancel(): void }> = [];
@@ -83,6 +86,7 @@ export class InterfaceMonitor implements Service {
         }),
         scheduler.every({
           name: 'uplink:traffic-write',
+          coarse: true,
           intervalMs: TRAFFIC_WRITE_MS,
           run: () => this.writeTraffic(),
         }),
@@ -144,12 +148,11 @@ export class InterfaceMonitor implements Service {
     }
   }
 
-  private async stats(): Promise<void> {
-    const si = await loadSi();
+  private stats(): void {
     const name = this.state.name;
     if (!name) return;
     try {
-      const [s] = await si.networkStats(name);
+      const s = readIfaceCounters(name, this.deps.sysfsNet);
       if (!s) return;
       const mono = this.deps.clock.monoMs();
       const prev = this.counters;
