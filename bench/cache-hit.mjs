@@ -140,8 +140,8 @@ try {
   await run(cacheUrl, { duration: 1 });
   await run(bareUrl, { duration: 1 });
 
-  const cache = { rps: [], p99: [] };
-  const base = { rps: [], p99: [] };
+  const cache = { rps: [], p99: [], cpuUs: [] };
+  const base = { rps: [], p99: [], cpuUs: [] };
   const cpu0 = procStats(daemon.pid);
   // VmRSS polled during load too: VmHWM also counts start-up, this is the load peak alone.
   let loadPeak = { daemon: 0, bare: 0 };
@@ -152,11 +152,18 @@ try {
     };
   }, 50);
   for (let i = 0; i < ROUNDS; i++) {
-    for (const [target, url] of i % 2 ? [[base, bareUrl], [cache, cacheUrl]] : [[cache, cacheUrl], [base, bareUrl]]) {
+    const pairs = [
+      [cache, cacheUrl, daemon.pid],
+      [base, bareUrl, bare.pid],
+    ];
+    for (const [target, url, pid] of i % 2 ? pairs.reverse() : pairs) {
+      const before = procStats(pid).cpu_s;
       const r = await run(url, {});
       if (r.non2xx || r.errors) throw new Error(`errors during run: ${r.non2xx} non-2xx, ${r.errors} errors`);
       target.rps.push(r.requests.average);
       target.p99.push(r.latency.p99);
+      // Server CPU per request: unlike req/s, barely moved by other load on the box.
+      target.cpuUs.push(((procStats(pid).cpu_s - before) * 1e6) / r.requests.total);
     }
   }
   clearInterval(poll);
@@ -174,6 +181,8 @@ try {
     round_ratios: cache.rps.map((c, i) => Number((c / base.rps[i]).toFixed(3))),
     cache_rps_rounds: cache.rps.map(Math.round),
     bare_rps_rounds: base.rps.map(Math.round),
+    cpu_us_per_req: { cache: Math.round(median(cache.cpuUs)), bare: Math.round(median(base.cpuUs)) },
+    cpu_ratio_rounds: cache.cpuUs.map((c, i) => Number((base.cpuUs[i] / c).toFixed(3))),
     node_flags: NODE_FLAGS.join(' '),
     pinned: PIN,
     cache_hit_p99_ms: median(cache.p99),

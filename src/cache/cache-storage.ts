@@ -124,6 +124,11 @@ export class CacheStorage {
     return list.find((e) => varyKey(e.varyNames, request) === e.varyKey);
   }
 
+  /** The body when it is in the hot set (no I/O, already checked when it got there), else undefined. */
+  hotBody(e: Entry): Buffer | undefined {
+    return this.hot.get(e.id);
+  }
+
   /** The body, checked; undefined (and the entry dropped) when it is missing or damaged. */
   readBody(e: Entry): Buffer | undefined {
     const cached = this.hot.get(e.id);

@@ -25,6 +25,13 @@ export interface SvcResult {
   dataDate: number;
 }
 
+/** A fresh entry whose body is in memory: answered without I/O or a promise. */
+export interface HotHit {
+  entry: Entry;
+  body: Buffer;
+  ageS: number;
+}
+
 type Failed = { failed: true; reason: string; response?: UpstreamResponse };
 
 /**
@@ -87,6 +94,29 @@ export class ReadThrough {
     if ('failed' in out) return this.fallback(up, entry, out);
     this.stats.served(up.name, out.cache, out.cache === 'REVALIDATED' ? out.body.length : 0);
     return out;
+  }
+
+  /**
+   * The synchronous hit path: a fresh entry whose body is in the hot set, counted and touched
+   * as get() counts a HIT; else undefined, and get() decides (disk read, revalidation,
+   * upstream, stale). `request` holds the kiosk's Cache-Control and Pragma.
+   */
+  hotHit(
+    up: Upstream,
+    pathAndQuery: string,
+    fwd: HeaderMap,
+    request: { readonly 'cache-control'?: string | undefined; readonly pragma?: string | undefined },
+  ): HotHit | undefined {
+    if (requestWantsRevalidation(request) || up.neverCache(pathAndQuery)) return undefined;
+    const entry = this.storage.lookup(`${up.name} ${pathAndQuery}`, fwd);
+    if (!entry) return undefined;
+    const ageS = this.ageS(entry);
+    if (ageS >= this.lifetimeS(up, entry)) return undefined;
+    const body = this.storage.hotBody(entry);
+    if (!body) return undefined;
+    this.storage.touch(entry);
+    this.stats.served(up.name, 'HIT', body.length);
+    return { entry, body, ageS };
   }
 
   linkDown(): boolean {
