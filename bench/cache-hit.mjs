@@ -9,7 +9,7 @@
 // --pin: daemon and bare server share CPU 0, autocannon gets CPU 1 (a 2-core box), so the load
 //   generator does not steal cycles from the server under test.
 // --node-flags: override the unit's flags (e.g. "" to measure their cost).
-// --cpu-prof DIR: write a V8 CPU profile of the daemon there (read it in Chrome DevTools).
+// --cpu-prof DIR: write V8 CPU profiles of the daemon and the bare server there (Chrome DevTools).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -115,6 +115,8 @@ const bareSrc = `
   const app = Fastify({ logger: false });
   app.get('/svc/layanan/katalog', async (_req, reply) => reply.type('application/json').send(body));
   app.listen({ host: '127.0.0.1', port: 0 }).then(() => console.log('PORT ' + app.server.address().port));
+  // A clean exit, so --cpu-prof writes its profile.
+  process.on('SIGTERM', () => process.exit(0));
 `;
 const profFlags = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
 const daemonArgs = [...NODE_FLAGS, ...profFlags, join(ROOT, 'dist', 'main.js'), 'run', '--config', join(dir, 'config.yaml')];
@@ -122,7 +124,7 @@ const daemon = spawn(process.execPath, daemonArgs, {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env },
 });
-const bare = spawn(process.execPath, ['-e', bareSrc], { stdio: ['ignore', 'pipe', 'inherit'] });
+const bare = spawn(process.execPath, [...profFlags, '-e', bareSrc], { stdio: ['ignore', 'pipe', 'inherit'] });
 try {
   const bareUrl = `http://127.0.0.1:${(await waitLine(bare, /PORT (\d+)/))[1]}/svc/layanan/katalog`;
   await waitHealthy(daemonPort);
