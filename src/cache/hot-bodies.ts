@@ -22,10 +22,14 @@ export class HotBodies {
     return b;
   }
 
+  /** One body may take at most a quarter, so a single PDF cannot flush every catalogue page. */
+  fits(size: number): boolean {
+    return size <= this.maxBytes / 4;
+  }
+
   set(id: number, body: Buffer): void {
     this.delete(id);
-    // One body may take at most a quarter, so a single PDF cannot flush every catalogue page.
-    if (body.length > this.maxBytes / 4) return;
+    if (!this.fits(body.length)) return;
     this.map.set(id, body);
     this.newest = id;
     this.bytes += body.length;

@@ -168,9 +168,11 @@ function sendResult(
     .header('x-data-date', isoDate(r.dataDate));
   const inm = request.headers['if-none-match'];
   if (r.status === 200 && inm && r.headers.etag && inm.split(',').some((t) => t.trim() === r.headers.etag)) {
+    // A streamed body is not sent: close its file.
+    if (!Buffer.isBuffer(r.body)) r.body.destroy();
     return reply.code(304).send();
   }
-  return reply.header('content-length', r.body.length).send(r.body);
+  return reply.header('content-length', r.size).send(r.body);
 }
 
 /** The path and query after /svc/{upstream}, exactly as the kiosk sent it (part of the key). */
