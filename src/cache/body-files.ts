@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   fsyncSync,
@@ -10,7 +10,10 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
+
+const CHECK_CHUNK = 64 * 1024;
 
 /**
  * Large cached bodies as files in data_dir/cache, named by their sha256 (identical bodies
@@ -54,6 +57,37 @@ export class BodyFiles {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * The file opened and checked (length and sha256, read in 64 KiB chunks, never whole in
+   * memory), or undefined when it is gone or damaged. The caller reads it again from offset 0
+   * through the same handle, so an eviction (unlink) in between cannot change what it serves.
+   */
+  async openChecked(sha256: string, size: number): Promise<FileHandle | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(join(this.dir, sha256), 'r');
+    } catch {
+      return undefined;
+    }
+    let ok = false;
+    try {
+      const hash = createHash('sha256');
+      const buf = Buffer.allocUnsafe(CHECK_CHUNK);
+      let total = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, total);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        total += bytesRead;
+        if (total > size) break;
+      }
+      ok = total === size && hash.digest('hex') === sha256;
+    } finally {
+      if (!ok) await fh.close();
+    }
+    return ok ? fh : undefined;
   }
 
   remove(sha256: string): void {

@@ -87,7 +87,10 @@ export function mayServeStale(headers: HeaderMap, stalenessS: number): boolean {
 }
 
 /** The request asks for an end-to-end check (Cache-Control: no-cache / max-age=0, Pragma: no-cache). */
-export function requestWantsRevalidation(headers: Readonly<Record<string, string | undefined>>): boolean {
+export function requestWantsRevalidation(headers: {
+  readonly 'cache-control'?: string | undefined;
+  readonly pragma?: string | undefined;
+}): boolean {
   if (headers['cache-control'] === undefined && headers.pragma === undefined) return false;
   const cc = parseCacheControl(headers['cache-control']);
   if (cc.has('no-cache') || seconds(cc.get('max-age')) === 0) return true;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
@@ -122,6 +123,28 @@ export class CacheStorage {
     const list = this.byKey.get(key);
     if (!list) return undefined;
     return list.find((e) => varyKey(e.varyNames, request) === e.varyKey);
+  }
+
+  /** The body when it is in the hot set (no I/O, already checked when it got there), else undefined. */
+  hotBody(e: Entry): Buffer | undefined {
+    return this.hot.get(e.id);
+  }
+
+  /**
+   * Whether a HIT streams this entry's body from its file: file-backed and too large for the
+   * hot set, so reading it whole would cost its full size in memory on every request.
+   */
+  streams(e: Entry): boolean {
+    return e.size > INLINE_MAX && !this.hot.fits(e.size);
+  }
+
+  /** The body file as a stream, checked before the first byte; undefined (entry dropped) when damaged. */
+  async openBody(e: Entry): Promise<Readable | undefined> {
+    const fh = await this.files.openChecked(e.sha256, e.size);
+    if (fh) return fh.createReadStream({ start: 0 });
+    this.log.warn({ upstream: e.upstream, entry: e.id }, 'damaged cache entry dropped');
+    this.remove(e);
+    return undefined;
   }
 
   /** The body, checked; undefined (and the entry dropped) when it is missing or damaged. */

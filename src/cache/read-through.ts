@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import { GwError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -18,11 +19,21 @@ import type { Upstream } from './upstreams.js';
 export interface SvcResult {
   status: number;
   headers: HeaderMap;
-  body: Buffer;
+  /** The bytes, or (a HIT on a body too large for the hot set) its file, checked, as a stream. */
+  body: Buffer | Readable;
+  /** Length of body in bytes. */
+  size: number;
   cache: CacheOutcome;
   ageS: number;
   /** When the upstream last vouched for this data (ms since epoch). */
   dataDate: number;
+}
+
+/** A fresh entry whose body is in memory: answered without I/O or a promise. */
+export interface HotHit {
+  entry: Entry;
+  body: Buffer;
+  ageS: number;
 }
 
 type Failed = { failed: true; reason: string; response?: UpstreamResponse };
@@ -67,7 +78,9 @@ export class ReadThrough {
     const cacheable = !up.neverCache(pathAndQuery);
     let entry = cacheable ? this.storage.lookup(key, fwd) : undefined;
     if (entry && this.ageS(entry) < this.lifetimeS(up, entry) && !requestWantsRevalidation(request)) {
-      const body = this.storage.readBody(entry);
+      const body = this.storage.streams(entry)
+        ? await this.storage.openBody(entry)
+        : this.storage.readBody(entry);
       if (body) {
         this.storage.touch(entry);
         return this.fromStore(up, entry, body, 'HIT');
@@ -85,8 +98,31 @@ export class ReadThrough {
     }
     const out = await flight;
     if ('failed' in out) return this.fallback(up, entry, out);
-    this.stats.served(up.name, out.cache, out.cache === 'REVALIDATED' ? out.body.length : 0);
+    this.stats.served(up.name, out.cache, out.cache === 'REVALIDATED' ? out.size : 0);
     return out;
+  }
+
+  /**
+   * The synchronous hit path: a fresh entry whose body is in the hot set, counted and touched
+   * as get() counts a HIT; else undefined, and get() decides (disk read, revalidation,
+   * upstream, stale). `request` holds the kiosk's Cache-Control and Pragma.
+   */
+  hotHit(
+    up: Upstream,
+    pathAndQuery: string,
+    fwd: HeaderMap,
+    request: { readonly 'cache-control'?: string | undefined; readonly pragma?: string | undefined },
+  ): HotHit | undefined {
+    if (requestWantsRevalidation(request) || up.neverCache(pathAndQuery)) return undefined;
+    const entry = this.storage.lookup(`${up.name} ${pathAndQuery}`, fwd);
+    if (!entry) return undefined;
+    const ageS = this.ageS(entry);
+    if (ageS >= this.lifetimeS(up, entry)) return undefined;
+    const body = this.storage.hotBody(entry);
+    if (!body) return undefined;
+    this.storage.touch(entry);
+    this.stats.served(up.name, 'HIT', body.length);
+    return { entry, body, ageS };
   }
 
   linkDown(): boolean {
@@ -114,16 +150,30 @@ export class ReadThrough {
     if (why.response) {
       this.stats.served(up.name, 'MISS', 0);
       const now = this.clock.wallMs();
-      return { ...why.response, cache: 'MISS', ageS: 0, dataDate: upstreamDate(why.response.headers, now) };
+      return {
+        ...why.response,
+        size: why.response.body.length,
+        cache: 'MISS',
+        ageS: 0,
+        dataDate: upstreamDate(why.response.headers, now),
+      };
     }
     if (why.reason === 'too_large')
       throw new GwError('GW_ERR_UPSTREAM_BAD_RESPONSE', `upstream ${up.name} answer is too large to relay`);
     throw new GwError('GW_ERR_UPSTREAM_UNAVAILABLE', `upstream ${up.name} unavailable (${why.reason})`);
   }
 
-  private fromStore(up: Upstream, e: Entry, body: Buffer, cache: CacheOutcome): SvcResult {
-    this.stats.served(up.name, cache, body.length);
-    return { status: e.status, headers: e.headers, body, cache, ageS: this.ageS(e), dataDate: e.dataDate };
+  private fromStore(up: Upstream, e: Entry, body: Buffer | Readable, cache: CacheOutcome): SvcResult {
+    this.stats.served(up.name, cache, e.size);
+    return {
+      status: e.status,
+      headers: e.headers,
+      body,
+      size: e.size,
+      cache,
+      ageS: this.ageS(e),
+      dataDate: e.dataDate,
+    };
   }
 
   private async fetch(
@@ -171,6 +221,7 @@ export class ReadThrough {
         status: entry.status,
         headers: entry.headers,
         body,
+        size: body.length,
         cache: 'REVALIDATED',
         ageS: initialAgeS,
         dataDate: fields.dataDate,
@@ -192,6 +243,7 @@ export class ReadThrough {
       status: res.status,
       headers: resHeaders,
       body: res.body,
+      size: res.body.length,
       cache: 'MISS',
       ageS: initialAgeS,
       dataDate: fields.dataDate,

@@ -2,6 +2,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GwError } from '../core/errors.js';
 import type { CacheService } from './cache-service.js';
+import { HitHeaders } from './hit-headers.js';
 import type { SvcResult } from './read-through.js';
 import { forwardHeaders, type Upstream } from './upstreams.js';
 
@@ -52,6 +53,19 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
     return up;
   };
 
+  const hitHeaders = new HitHeaders();
+  /** Everything but a plain fresh in-memory hit: may read disk or call the upstream. */
+  const readThrough = async (request: FastifyRequest, reply: FastifyReply, up: Upstream, path: string) => {
+    // Also on errors (504): every /svc answer says where it came from.
+    reply.header('x-cache', 'MISS').header('age', '0');
+    const h = request.headers;
+    const result = await cache.reads.get(up, path, forwardHeaders(h), {
+      'cache-control': str(h['cache-control']),
+      pragma: str(h.pragma),
+    });
+    return sendResult(request, reply, result, isoDate);
+  };
+
   app.get(
     '/svc/:upstream/*',
     {
@@ -60,15 +74,27 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
         response: { 200: Relayed, '2xx': Relayed, '3xx': Relayed, '4xx': Relayed, '5xx': Relayed },
       },
     },
-    async (request, reply) => {
+    // Not async: a fresh in-memory hit is answered in this call, with no promise, no header
+    // re-assembly and no trip through fastify's send (HEAD: node writes the headers only).
+    (request, reply) => {
       const up = upstreamOf(request.params.upstream);
-      // Also on errors (504): every /svc answer says where it came from.
-      reply.header('x-cache', 'MISS').header('age', '0');
-      const result = await cache.reads.get(up, pathOf(request, up), forwardHeaders(request.headers), {
-        'cache-control': str(request.headers['cache-control']),
-        pragma: str(request.headers.pragma),
-      });
-      return sendResult(request, reply, result, isoDate);
+      const path = pathOf(request, up);
+      const h = request.headers;
+      const hit = cache.reads.hotHit(up, path, forwardHeaders(h), h);
+      if (!hit) return readThrough(request, reply, up, path);
+      const { entry, body, ageS } = hit;
+      // Conditional requests and 204s keep the general path (304 / bodiless rules), so do
+      // headers node would refuse (the error handler must still be able to answer).
+      const headers =
+        h['if-none-match'] === undefined && entry.status !== 204 ? hitHeaders.for(entry, ageS) : undefined;
+      if (!headers) {
+        const r: SvcResult = { ...entry, body, cache: 'HIT', ageS };
+        return sendResult(request, reply, r, isoDate);
+      }
+      reply.hijack();
+      reply.raw.writeHead(entry.status, headers);
+      reply.raw.end(body);
+      return undefined;
     },
   );
 
@@ -142,9 +168,11 @@ function sendResult(
     .header('x-data-date', isoDate(r.dataDate));
   const inm = request.headers['if-none-match'];
   if (r.status === 200 && inm && r.headers.etag && inm.split(',').some((t) => t.trim() === r.headers.etag)) {
+    // A streamed body is not sent: close its file.
+    if (!Buffer.isBuffer(r.body)) r.body.destroy();
     return reply.code(304).send();
   }
-  return reply.header('content-length', r.body.length).send(r.body);
+  return reply.header('content-length', r.size).send(r.body);
 }
 
 /** The path and query after /svc/{upstream}, exactly as the kiosk sent it (part of the key). */

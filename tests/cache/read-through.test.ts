@@ -208,3 +208,96 @@ describe('/svc read-through cache', () => {
     expect((await get('/svc/layanan/lang', { 'accept-language': 'en' })).body).toBe('lang=en');
   });
 });
+
+describe('/svc hot hits (the synchronous path) answer as the general path does', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let up: TestUpstream;
+  let gw: Ctx | undefined;
+
+  beforeEach(async () => {
+    dir = tempDir('kgw-cache-hot-');
+    up = new TestUpstream((req) =>
+      req.headers['if-none-match'] === '"k1"'
+        ? { status: 304, headers: { etag: '"k1"', 'cache-control': 'max-age=600' } }
+        : {
+            headers: {
+              etag: '"k1"',
+              'cache-control': 'max-age=600',
+              'content-type': 'application/json',
+              'x-upstream': 'yes',
+            },
+            body: `{"url":${JSON.stringify(req.url)}}`,
+          },
+    );
+    await up.start();
+  });
+
+  afterEach(async () => {
+    await gw?.stop();
+    gw = undefined;
+    await up.stop();
+    dir.cleanup();
+  });
+
+  const config = () =>
+    testConfig(dir.path, { max_mb: 16, upstreams: [{ name: 'layanan', base_url: `${up.url}/api` }] });
+  const get = (g: Ctx, url: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') =>
+    g.app.inject({ method, url, headers: { ...AUTH, ...headers } });
+  const comparable = (h: Record<string, unknown>) => {
+    const { date: _d, age: _a, connection: _c, ...rest } = h;
+    return rest;
+  };
+
+  it('same status, headers and body from memory as from disk; HEAD, 304, Age and auth hold', async () => {
+    gw = await startCache(config());
+    expect((await get(gw, '/svc/layanan/katalog')).headers['x-cache']).toBe('MISS');
+    await gw.stop();
+    // A restart empties the hot set: the first HIT reads the body from disk (general path),
+    // the second comes from memory (synchronous path).
+    gw = await startCache(config());
+    const fromDisk = await get(gw, '/svc/layanan/katalog');
+    const fromMemory = await get(gw, '/svc/layanan/katalog');
+    expect(fromDisk.headers['x-cache']).toBe('HIT');
+    expect(fromMemory.headers['x-cache']).toBe('HIT');
+    expect(fromMemory.statusCode).toBe(fromDisk.statusCode);
+    expect(fromMemory.body).toBe(fromDisk.body);
+    expect(comparable(fromMemory.headers)).toEqual(comparable(fromDisk.headers));
+    expect(fromMemory.headers['x-upstream']).toBe('yes');
+    expect(fromMemory.headers['content-length']).toBe(String(Buffer.byteLength(fromMemory.body)));
+    expect(fromMemory.headers['x-data-date']).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    const head = await get(gw, '/svc/layanan/katalog', {}, 'HEAD');
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['x-cache']).toBe('HIT');
+    expect(head.headers['content-length']).toBe(fromMemory.headers['content-length']);
+    expect(head.body).toBe('');
+
+    const cond = await get(gw, '/svc/layanan/katalog', { 'if-none-match': '"k0", "k1"' });
+    expect(cond.statusCode).toBe(304);
+    expect(cond.body).toBe('');
+    expect(cond.headers.etag).toBe('"k1"');
+    expect((await get(gw, '/svc/layanan/katalog', { 'if-none-match': '"k0"' })).statusCode).toBe(200);
+
+    // Age is memoised per second, never frozen.
+    await sleep(1100);
+    expect(Number((await get(gw, '/svc/layanan/katalog')).headers.age)).toBeGreaterThanOrEqual(1);
+
+    // Every hit is still authenticated.
+    const anon = await gw.app.inject({ method: 'GET', url: '/svc/layanan/katalog' });
+    expect(anon.statusCode).toBe(401);
+    expect(anon.json().error).toBe('GW_ERR_UNAUTHORIZED');
+    const bad = await gw.app.inject({
+      method: 'GET',
+      url: '/svc/layanan/katalog',
+      headers: { authorization: 'Bearer nope' },
+    });
+    expect(bad.statusCode).toBe(401);
+
+    // An end-to-end reload still reaches the upstream (REVALIDATED via If-None-Match).
+    const before = up.count('/api/katalog');
+    const reload = await get(gw, '/svc/layanan/katalog', { 'cache-control': 'no-cache' });
+    expect(reload.headers['x-cache']).toBe('REVALIDATED');
+    expect(up.count('/api/katalog')).toBe(before + 1);
+    expect(gw.cache.live().upstreams.layanan?.hits).toBeGreaterThanOrEqual(5);
+  });
+});

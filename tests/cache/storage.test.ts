@@ -116,6 +116,45 @@ describe('cache storage', () => {
     expect(up.attempts.filter((a) => a.headers['if-none-match']).length).toBe(0);
   });
 
+  it('a body too large for the hot set is streamed from its checked file on HIT; damage is never served', async () => {
+    // memory_mb 1: the hot set keeps bodies up to 256 KiB, so 700 KiB is read from its file per HIT.
+    await start({ memory_mb: 1 });
+    const path = '/svc/layanan/besar.pdf?kb=700';
+    const want = bodyFor('/api/besar.pdf?kb=700', 1);
+    expect((await get(path)).headers['x-cache']).toBe('MISS');
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const fdsBefore = fds();
+    for (let i = 0; i < 10; i++) {
+      const hit = await get(path);
+      expect(hit.headers['x-cache']).toBe('HIT');
+      expect(hit.headers['content-length']).toBe(String(700 * KB));
+      expect(hit.rawPayload.equals(want)).toBe(true);
+      const head = await gw!.app.inject({ method: 'HEAD', url: path, headers: AUTH });
+      expect(head.headers['content-length']).toBe(String(700 * KB));
+      expect(head.body).toBe('');
+      const etag = String(hit.headers.etag);
+      const cond = await gw!.app.inject({
+        method: 'GET',
+        url: path,
+        headers: { ...AUTH, 'if-none-match': etag },
+      });
+      expect(cond.statusCode).toBe(304);
+    }
+    // Every opened body file was closed again (HEAD, 304 and full answers alike).
+    expect(fds() - fdsBefore).toBeLessThan(5);
+    expect(gw!.cache.live().upstreams.layanan?.hits).toBe(30);
+
+    // A flipped byte in the file while the daemon runs: dropped and refetched, never served.
+    const file = join(config.data_dir, 'cache', cacheFiles()[0]!);
+    const bytes = readFileSync(file);
+    bytes[500 * KB] = (bytes[500 * KB]! + 1) % 256;
+    writeFileSync(file, bytes);
+    version = 2;
+    const after = await get(path);
+    expect(after.headers['x-cache']).toBe('MISS');
+    expect(after.rawPayload.equals(bodyFor('/api/besar.pdf?kb=700', 2))).toBe(true);
+  });
+
   it('refreshCache() prefetches with conditional requests; wipe() deletes every body', async () => {
     await start({}, { prefetch: ['/katalog', '/formulir?kb=200'], prefetch_cron: '0 3 * * *' });
     const first = await gw!.cache.refreshCache();

@@ -26,7 +26,9 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const UNIT_NAME = 'kampung-gateway.service';
 const UNIT_SRC = join(REPO, 'systemd', UNIT_NAME);
 const UNIT_NODE = '/usr/bin/node';
-const EXEC_START = '/opt/kampung-gateway/dist/main.js run --config /etc/kampung-gateway/config.yaml';
+/** V8 flags the daemon runs with (young generation capped: the SPEC's peak-RSS budget). */
+const NODE_FLAGS = '--max-semi-space-size=4';
+const EXEC_START = `${NODE_FLAGS} /opt/kampung-gateway/dist/main.js run --config /etc/kampung-gateway/config.yaml`;
 
 const tmp = tempDir('kgw-ops-');
 afterAll(() => tmp.cleanup());
@@ -95,6 +97,11 @@ describe('systemd unit', () => {
     // systemd re-applies this mode at every start; it must equal what install.sh sets.
     expect(one('ConfigurationDirectoryMode')).toBe('0750');
     expect(s.has('StartLimitIntervalSec')).toBe(true);
+    // `npm start` runs the daemon as systemd does.
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+      scripts: { start: string };
+    };
+    expect(pkg.scripts.start).toBe(`node ${NODE_FLAGS} dist/main.js run --config config/default.yaml`);
     expect(s.has('StartLimitBurst')).toBe(true);
     expect(one('WantedBy')).toBe('multi-user.target');
   });
