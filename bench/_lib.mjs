@@ -137,3 +137,11 @@ export function cpuDelta(a, b, windowS) {
     thread_wakes_per_s: per('wakes', (n) => Math.round((n / windowS) * 100) / 100),
   };
 }
+
+/** The node flags between the node binary and dist/main.js in the unit's ExecStart (production's). */
+export function unitNodeFlags(root) {
+  const unit = readFileSync(join(root, 'systemd', 'kampung-gateway.service'), 'utf8');
+  const line = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
+  const words = line.split(/\s+/);
+  return words.slice(1, words.findIndex((w) => w.endsWith('main.js')));
+}

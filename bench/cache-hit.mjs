@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { stringify } from 'yaml';
+import { unitNodeFlags } from './_lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -32,7 +33,7 @@ const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 3);
 const PIN = process.argv.includes('--pin');
 const CPU_PROF = argStr('cpu-prof');
-const NODE_FLAGS = (argStr('node-flags') ?? unitNodeFlags()).split(/\s+/).filter(Boolean);
+const NODE_FLAGS = (argStr('node-flags') ?? unitNodeFlags(ROOT).join(' ')).split(/\s+/).filter(Boolean);
 const TOKEN = 'bench-token-0123456789';
 const BODY = Buffer.alloc(2048, 'kampung-gateway katalog layanan. ');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -51,14 +52,6 @@ function waitLine(proc, re) {
     proc.stdout.on('data', onData);
     proc.once('exit', (code) => reject(new Error(`child exited ${code}`)));
   });
-}
-
-/** The node flags between the node binary and dist/main.js in the unit's ExecStart. */
-function unitNodeFlags() {
-  const unit = readFileSync(join(ROOT, 'systemd', 'kampung-gateway.service'), 'utf8');
-  const line = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
-  const words = line.split(/\s+/);
-  return words.slice(1, words.findIndex((w) => w.endsWith('main.js'))).join(' ');
 }
 
 /** CPU seconds (user+sys), RSS and peak RSS (VmHWM, since start) in MiB of a child, from /proc. */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startDnsResponder } from '../tests/probes/fixtures/dns-responder.mjs';
-import { cpuDelta, cpuNs, freePort, sleep, startMosquitto, waitForPort } from './_lib.mjs';
+import { cpuDelta, cpuNs, freePort, sleep, startMosquitto, unitNodeFlags, waitForPort } from './_lib.mjs';
 
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 300);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 90);
@@ -55,7 +55,8 @@ writeFileSync(
   }),
 );
 // BENCH_NODE_ARGS='--trace-gc' (with BENCH_ECHO=1) or '--cpu-prof' to look inside.
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// The daemon runs with the unit's node flags, as in production.
+const nodeArgs = [...unitNodeFlags(process.cwd()), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 const daemon = spawn(process.execPath, [...nodeArgs, 'dist/main.js', 'run', '--config', join(dir, 'config.yaml')], {
   stdio: ['ignore', process.env.BENCH_ECHO ? 'inherit' : 'ignore', 'inherit'],
 });

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, procStats, sleep, startMosquitto } from './_lib.mjs';
+import { median, procStats, sleep, startMosquitto, unitNodeFlags } from './_lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 10_000);
@@ -24,7 +24,7 @@ mqtt: { url: "${broker.url}", connect_delay_max_s: 0 }
 );
 
 function spawnDaemon() {
-  const child = spawn(process.execPath, ['dist/main.js', 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...unitNodeFlags(process.cwd()), 'dist/main.js', 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   return child;
 }
 

@@ -27,6 +27,8 @@ interface Entry {
   /** Index of the tick the next run is due at (it runs at the first tick it is not running). */
   dueTick: number;
   run: { controller: AbortController; deadlineTick: number } | null;
+  /** trigger() during a run: run again as soon as it ends (as a timer task does). */
+  rerun: boolean;
   last: number | undefined;
 }
 
@@ -66,6 +68,7 @@ export class CoarseTick {
       intervalTicks: Math.max(1, Math.ceil(task.intervalMs / TICK_MS - 1e-9)),
       dueTick: this.tickAtOrAfter(now + first),
       run: null,
+      rerun: false,
       last: undefined,
     };
     this.entries.add(entry);
@@ -73,7 +76,7 @@ export class CoarseTick {
       name: task.name,
       trigger: () => {
         if (!this.entries.has(entry)) return;
-        if (entry.run) entry.dueTick = this.next;
+        if (entry.run) entry.rerun = true;
         else void this.start(entry, this.next);
       },
       cancel: () => {
@@ -136,5 +139,9 @@ export class CoarseTick {
     await this.d.runOne(e.task.name, controller.signal, e.task.run);
     if (e.run === run) e.run = null;
     e.last = this.d.clock.monoMs();
+    if (e.rerun && this.entries.has(e)) {
+      e.rerun = false;
+      void this.start(e, this.next);
+    }
   }
 }

@@ -228,6 +228,27 @@ describe('Scheduler', () => {
       await sleep(20);
       expect(runs).toBe(1);
       expect(timers()).toBe(before);
+      // A trigger during a run runs it again as soon as that run ends, not at the next tick.
+      const ends: number[] = [];
+      const starts: number[] = [];
+      const busy = s.every({
+        name: 'busy',
+        intervalMs: 60_000,
+        initialDelayMs: 60_000,
+        coarse: true,
+        run: async () => {
+          starts.push(performance.now());
+          await sleep(100);
+          ends.push(performance.now());
+        },
+      });
+      busy.trigger();
+      await sleep(20);
+      busy.trigger();
+      await sleep(300);
+      expect(starts).toHaveLength(2);
+      expect(starts[1]! - ends[0]!).toBeLessThan(50);
+      busy.cancel();
       let fast = 0;
       s.every({ name: 'fast', intervalMs: 20, initialDelayMs: 0, coarse: true, run: () => void fast++ });
       await sleep(110);

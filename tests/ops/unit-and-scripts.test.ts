@@ -102,6 +102,9 @@ describe('systemd unit', () => {
       scripts: { start: string };
     };
     expect(pkg.scripts.start).toBe(`node ${NODE_FLAGS} dist/main.js run --config config/default.yaml`);
+    // `kampung-gw run` started by hand (the shebang) runs with the same flags.
+    const shebang = readFileSync(join(REPO, 'src', 'main.ts'), 'utf8').split('\n')[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS}`);
     expect(s.has('StartLimitBurst')).toBe(true);
     expect(one('WantedBy')).toBe('multi-user.target');
   });
