@@ -204,6 +204,21 @@ describe('/svc large MISS streamed to a file', () => {
     await until('no body file left open', () => openCacheFds() === 0);
   });
 
+  it('the same large body fetched again for an expired entry keeps the file both versions share', async () => {
+    await start();
+    up.body = randomBytes(300 * 1024);
+    up.headers = { 'cache-control': 'max-age=0' };
+    expect((await get('/svc/layanan/sama.pdf')).headers['x-cache']).toBe('MISS');
+    up.headers = { 'cache-control': 'max-age=60' };
+    const second = await get('/svc/layanan/sama.pdf');
+    expect(second.headers['x-cache']).toBe('MISS');
+    expect(readdirSync(cacheDir)).toEqual([createHash('sha256').update(up.body).digest('hex')]);
+    const hit = await get('/svc/layanan/sama.pdf');
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(hit.rawPayload.equals(up.body)).toBe(true);
+    expect(up.attempts).toBe(2);
+  });
+
   it('temp files and orphans left by a crash are swept at start, entries kept', async () => {
     await start();
     up.body = randomBytes(200 * 1024);
