@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TempBody } from './temp-body.js';
 
 const CHECK_CHUNK = 64 * 1024;
 
@@ -42,12 +43,18 @@ export class BodyFiles {
       closeSync(fd);
     }
     renameSync(tmp, join(this.dir, sha256));
-    const dfd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
+    this.syncDir();
+  }
+
+  /** A temp file for a body that arrives in chunks (swept at start like every `*.tmp`). */
+  temp(): TempBody {
+    return new TempBody(this.dir);
+  }
+
+  /** Moves a finished temp body to its sha256 name, durably (the rename itself is fsync'd). */
+  adopt(temp: TempBody, sha256: string): void {
+    temp.commit(join(this.dir, sha256));
+    this.syncDir();
   }
 
   /** The bytes, or undefined when the file is gone. */
@@ -104,6 +111,15 @@ export class BodyFiles {
       }
     }
     return removed;
+  }
+
+  private syncDir(): void {
+    const dfd = openSync(this.dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
   }
 
   removeAll(): void {

@@ -80,7 +80,8 @@ export class CacheService implements Service, StatusSection<'cache'> {
       maxBytes: c.max_mb * MB,
       hotBytes: c.memory_mb * MB,
     });
-    // Bodies are buffered whole: cap them so one huge file cannot blow the box's memory budget.
+    // Bodies that are not stored are buffered whole, and one body may use a quarter of the
+    // cache: cap them so one huge file can neither blow the memory budget nor the cache.
     this.client = new UpstreamClient({
       scheduler,
       maxBodyBytes: Math.min(16 * MB, Math.max(1 * MB, (c.max_mb * MB) / 4)),

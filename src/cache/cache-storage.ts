@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { BodyFiles } from './body-files.js';
 import { type HeaderMap, varyKey, varyNames } from './cache-policy.js';
 import { HotBodies } from './hot-bodies.js';
+import type { TempBody } from './temp-body.js';
 
 /** Bodies above this go to files; smaller ones stay inline in SQLite. */
 export const INLINE_MAX = 64 * 1024;
@@ -171,11 +172,57 @@ export class CacheStorage {
   put(n: NewEntry, request: HeaderMap, body: Buffer): Entry | undefined {
     const names = varyNames(n.headers);
     if (names === '*' || body.length > this.maxBytes / 4) return undefined;
-    const vk = varyKey(names, request);
-    const old = this.byKey.get(n.key)?.find((e) => e.varyKey === vk);
     const digest = sha(body);
     const inFile = body.length > INLINE_MAX;
     if (inFile && !this.fileRefs.has(digest)) this.files.write(digest, body);
+    const entry = this.insert(n, names, request, digest, body.length, inFile ? null : body);
+    this.hot.set(entry.id, body);
+    this.evict();
+    return entry;
+  }
+
+  /** A temp file in the body directory for a body that arrives in chunks (see putFile). */
+  tempBody(): TempBody {
+    return this.files.temp();
+  }
+
+  /**
+   * Stores a body already written, fsync'd and hashed in a temp file: renamed to its sha256
+   * name (or dropped when that file exists already) and recorded as put() records it.
+   * undefined when it may not be stored (Vary: *, over a quarter of the cache, or inline-sized);
+   * the temp file is then left to the caller.
+   */
+  putFile(
+    n: NewEntry,
+    request: HeaderMap,
+    temp: TempBody,
+    body: { sha256: string; size: number },
+  ): Entry | undefined {
+    const names = varyNames(n.headers);
+    if (names === '*' || body.size > this.maxBytes / 4 || body.size <= INLINE_MAX) return undefined;
+    const shared = this.fileRefs.has(body.sha256);
+    if (!shared) this.files.adopt(temp, body.sha256);
+    let entry: Entry;
+    try {
+      entry = this.insert(n, names, request, body.sha256, body.size, null);
+    } catch (err) {
+      if (!shared && !this.fileRefs.has(body.sha256)) this.files.remove(body.sha256);
+      throw err;
+    }
+    this.evict();
+    return entry;
+  }
+
+  private insert(
+    n: NewEntry,
+    names: string[],
+    request: HeaderMap,
+    digest: string,
+    size: number,
+    inline: Buffer | null,
+  ): Entry {
+    const vk = varyKey(names, request);
+    const old = this.byKey.get(n.key)?.find((e) => e.varyKey === vk);
     const now = this.clock.wallMs();
     const id = this.store.batch(() => {
       if (old) this.store.db.prepare('DELETE FROM cache_entries WHERE id = ?').run(old.id);
@@ -197,25 +244,17 @@ export class CacheStorage {
           n.initialAgeS,
           n.dataDate,
           digest,
-          body.length,
-          inFile ? null : body,
+          size,
+          inline,
           now,
         );
       return Number(res.lastInsertRowid);
     });
+    const entry: Entry = { ...n, id, varyKey: vk, varyNames: names, sha256: digest, size, lastAccess: now };
+    // Index before unindexing the old variant: when both share a body file, its count must not
+    // drop to zero in between (that would delete the file the new entry needs).
+    this.index(entry, inline === null);
     if (old) this.unindex(old);
-    const entry: Entry = {
-      ...n,
-      id,
-      varyKey: vk,
-      varyNames: names,
-      sha256: digest,
-      size: body.length,
-      lastAccess: now,
-    };
-    this.index(entry, inFile);
-    this.hot.set(id, body);
-    this.evict();
     return entry;
   }
 

@@ -11,9 +11,10 @@ import {
   requestWantsRevalidation,
 } from './cache-policy.js';
 import type { CacheOutcome, CacheStats } from './cache-stats.js';
-import type { CacheStorage, Entry } from './cache-storage.js';
+import { type CacheStorage, type Entry, INLINE_MAX, type NewEntry } from './cache-storage.js';
 import type { LinkState } from './link-state.js';
-import { type UpstreamClient, UpstreamError, type UpstreamResponse } from './upstream-client.js';
+import type { TempBody } from './temp-body.js';
+import { type Spill, type UpstreamClient, UpstreamError, type UpstreamResponse } from './upstream-client.js';
 import type { Upstream } from './upstreams.js';
 
 export interface SvcResult {
@@ -37,6 +38,8 @@ export interface HotHit {
 }
 
 type Failed = { failed: true; reason: string; response?: UpstreamResponse };
+/** A MISS stored as a file: each kiosk sharing the flight opens its own checked stream of it. */
+type Fetched = SvcResult & { file?: Entry };
 
 /**
  * GET through the cache: fresh → HIT from memory/disk; stale or missing → (conditional)
@@ -50,7 +53,7 @@ export class ReadThrough {
   private readonly stats: CacheStats;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly inflight = new Map<string, Promise<SvcResult | Failed>>();
+  private readonly inflight = new Map<string, Promise<Fetched | Failed>>();
 
   constructor(deps: {
     storage: CacheStorage;
@@ -96,8 +99,15 @@ export class ReadThrough {
       );
       this.inflight.set(flightKey, flight);
     }
-    const out = await flight;
-    if ('failed' in out) return this.fallback(up, entry, out);
+    const fetched = await flight;
+    if ('failed' in fetched) return this.fallback(up, entry, fetched);
+    const { file, ...out } = fetched;
+    if (file) {
+      const body = await this.storage.openBody(file);
+      // Evicted or damaged between storing and opening (not seen in practice): no partial answer.
+      if (!body) return this.fallback(up, undefined, { failed: true, reason: 'stored body vanished' });
+      out.body = body;
+    }
     this.stats.served(up.name, out.cache, out.cache === 'REVALIDATED' ? out.size : 0);
     return out;
   }
@@ -183,8 +193,19 @@ export class ReadThrough {
     fwd: HeaderMap,
     entry: Entry | undefined,
     cacheable: boolean,
-  ): Promise<SvcResult | Failed> {
+  ): Promise<Fetched | Failed> {
     const headers: HeaderMap = { ...fwd, via: '1.1 kampung-gw' };
+    // A storable 200 larger than the inline limit is written to a temp file as it arrives.
+    let temp: TempBody | undefined;
+    const spill: Spill = {
+      above: INLINE_MAX,
+      open: (status, h) => {
+        if (!cacheable || status !== 200 || !isStorable(status, h)) return undefined;
+        const t = this.storage.tempBody();
+        temp = t;
+        return { write: (c) => t.write(c), abort: () => t.close() };
+      },
+    };
     if (entry?.headers.etag) headers['if-none-match'] = entry.headers.etag;
     if (entry?.headers['last-modified']) headers['if-modified-since'] = entry.headers['last-modified'];
     const sentMono = this.clock.monoMs();
@@ -195,6 +216,7 @@ export class ReadThrough {
         method: 'GET',
         headers,
         timeoutMs: up.config.timeout_ms,
+        spill,
       });
     } catch (err) {
       if (err instanceof UpstreamError) return { failed: true, reason: err.kind };
@@ -227,7 +249,18 @@ export class ReadThrough {
         dataDate: fields.dataDate,
       };
     }
-    if (cacheable && isStorable(res.status, resHeaders)) {
+    if (res.spilled && temp) {
+      const stored = this.storeSpilled(
+        up,
+        temp,
+        { upstream: up.name, key, status: res.status, headers: resHeaders, ...fields },
+        fwd,
+      );
+      // The disk failed and the part written could not be read back: no partial answer.
+      if (!stored) return { failed: true, reason: 'unreachable' };
+      if (stored.file) return { ...stored, ageS: initialAgeS, dataDate: fields.dataDate };
+      res = { ...res, body: stored.body };
+    } else if (cacheable && isStorable(res.status, resHeaders)) {
       try {
         this.storage.put(
           { upstream: up.name, key, status: res.status, headers: resHeaders, ...fields },
@@ -248,6 +281,46 @@ export class ReadThrough {
       ageS: initialAgeS,
       dataDate: fields.dataDate,
     };
+  }
+
+  /**
+   * Records a body that arrived in a temp file. When it may not be stored (or the disk fails)
+   * the kiosk still gets it, read back into memory as the buffered path would have held it.
+   */
+  private storeSpilled(
+    up: Upstream,
+    temp: TempBody,
+    n: NewEntry,
+    fwd: HeaderMap,
+  ):
+    | { file: Entry; status: number; headers: HeaderMap; body: Buffer; size: number; cache: 'MISS' }
+    | { file?: undefined; body: Buffer }
+    | undefined {
+    try {
+      const done = temp.finish();
+      if (done.kind === 'memory') return { body: done.body };
+      let entry: Entry | undefined;
+      try {
+        entry = this.storage.putFile(n, fwd, temp, done);
+      } catch (err) {
+        this.log.warn({ err, upstream: up.name }, 'could not store response');
+      }
+      if (entry)
+        return {
+          file: entry,
+          status: n.status,
+          headers: n.headers,
+          body: Buffer.alloc(0),
+          size: entry.size,
+          cache: 'MISS',
+        };
+      return { body: temp.readAll() };
+    } catch (err) {
+      this.log.warn({ err, upstream: up.name }, 'could not keep response body');
+      return undefined;
+    } finally {
+      temp.close();
+    }
   }
 
   private lifetimeS(up: Upstream, e: Entry): number {

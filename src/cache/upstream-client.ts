@@ -20,7 +20,9 @@ export class UpstreamError extends Error {
 export interface UpstreamResponse {
   status: number;
   headers: HeaderMap;
+  /** Empty when the body went to the request's spill sink (then `spilled` is true). */
   body: Buffer;
+  spilled?: boolean;
 }
 
 export interface UpstreamRequest {
@@ -30,6 +32,20 @@ export interface UpstreamRequest {
   body?: Buffer;
   /** Deadline for connect + response headers: a dead upstream never holds a kiosk longer. */
   timeoutMs: number;
+  /** Where a body goes once it outgrows `above` bytes, if open() gives a sink for this answer. */
+  spill?: Spill;
+}
+
+/** Receives a body's bytes in order; aborted (and must then clean up) when the response fails. */
+export interface BodySink {
+  write(chunk: Buffer): void;
+  abort(): void;
+}
+
+export interface Spill {
+  above: number;
+  /** Asked once, when the body passes `above`; undefined keeps it in memory. */
+  open(status: number, headers: HeaderMap): BodySink | undefined;
 }
 
 /** Hop-by-hop and per-connection headers never relayed (RFC 9110 7.6.1), plus cookies. */
@@ -44,7 +60,7 @@ const DROP = new Set([
   'transfer-encoding',
   'upgrade',
   'set-cookie',
-  // Bodies are buffered whole; the gateway sets its own length.
+  // The gateway sets its own length (bodies are buffered or stored first).
   'content-length',
 ]);
 
@@ -100,10 +116,12 @@ export class UpstreamClient {
     return new Promise<UpstreamResponse>((resolve, reject) => {
       let sent = false;
       let settled = false;
+      let sink: BodySink | undefined;
       const fail = (err: UpstreamError, extra?: { reusedSocket: boolean }) => {
         if (settled) return;
         settled = true;
         deadline.cancel();
+        sink?.abort();
         reject(Object.assign(err, extra));
       };
       const headers: Record<string, string | number> = { ...r.headers };
@@ -128,27 +146,50 @@ export class UpstreamClient {
           fail(new UpstreamError('timeout', true, 'body not complete in time'));
           res.destroy();
         });
-        const chunks: Buffer[] = [];
+        const status = res.statusCode ?? 502;
+        const headers = relayableHeaders(res.headers);
+        let chunks: Buffer[] = [];
         let size = 0;
+        let asked = false;
         res.on('data', (c: Buffer) => {
+          if (settled) return;
           size += c.length;
           if (size > this.maxBodyBytes) {
             fail(new UpstreamError('too_large', true, `body over ${this.maxBodyBytes} bytes`));
             res.destroy();
             return;
           }
-          chunks.push(c);
+          if (!sink && !asked && r.spill && size > r.spill.above) {
+            asked = true;
+            sink = r.spill.open(status, headers);
+          }
+          if (!sink) {
+            chunks.push(c);
+            return;
+          }
+          try {
+            for (const b of chunks) sink.write(b);
+            chunks = [];
+            sink.write(c);
+          } catch (err) {
+            fail(new UpstreamError('unreachable', true, `body could not be kept: ${(err as Error).message}`));
+            res.destroy();
+          }
         });
         res.on('error', () => fail(new UpstreamError('unreachable', true, 'response aborted')));
         res.on('aborted', () => fail(new UpstreamError('unreachable', true, 'response aborted')));
+        res.on('close', () => {
+          if (!res.complete) fail(new UpstreamError('unreachable', true, 'response cut short'));
+        });
         res.on('end', () => {
           if (settled) return;
           settled = true;
           deadline.cancel();
           resolve({
-            status: res.statusCode ?? 502,
-            headers: relayableHeaders(res.headers),
-            body: Buffer.concat(chunks, size),
+            status,
+            headers,
+            body: sink ? Buffer.alloc(0) : Buffer.concat(chunks, size),
+            ...(sink ? { spilled: true } : {}),
           });
         });
       });
