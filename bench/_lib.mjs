@@ -1,9 +1,11 @@
 // Shared helpers for the benchmarks: medians, process sampling, a spawned mosquitto.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttp } from 'node:http';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startDnsResponder } from '../tests/probes/fixtures/dns-responder.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -144,4 +146,32 @@ export function unitNodeFlags(root) {
   const line = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
   const words = line.split(/\s+/);
   return words.slice(1, words.findIndex((w) => w.endsWith('main.js')));
+}
+
+/**
+ * Loopback targets for the SPEC's five uplink probes (icmp router and ONT, dns, tcp anchor,
+ * http regency at 30 s) and an http server for device checks, so the CPU benches measure the
+ * same ladder. `probes` is the uplink.probes list; close() stops the servers.
+ */
+export async function startProbeTargets() {
+  const listen = (srv) => new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv.address().port)));
+  const tcp = createServer((s) => s.destroy());
+  const http = createHttp((_q, s) => s.end('ok'));
+  const [tcpPort, httpPort] = [await listen(tcp), await listen(http)];
+  const dns = await startDnsResponder('127.0.0.1', 0);
+  return {
+    httpPort,
+    probes: [
+      { name: 'router', layer: 'lan', type: 'icmp', host: '127.0.0.1' },
+      { name: 'ont', layer: 'isp', type: 'icmp', host: '127.0.0.2' },
+      { name: 'dns', layer: 'dns', type: 'dns', server: '127.0.0.1', port: dns.port, query: 'banyuwangikab.go.id' },
+      { name: 'anchor1', layer: 'internet', type: 'tcp', host: '127.0.0.1', port: tcpPort },
+      { name: 'regency', layer: 'regency', type: 'http', url: `http://127.0.0.1:${httpPort}/health`, interval_s: 30 },
+    ],
+    close: async () => {
+      tcp.close();
+      http.close();
+      await dns.close();
+    },
+  };
 }

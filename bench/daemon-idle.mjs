@@ -7,26 +7,19 @@
 //   BENCH_WINDOW_S=300 BENCH_WARMUP_S=90 node bench/daemon-idle.mjs
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttp } from 'node:http';
-import { createServer as createTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startDnsResponder } from '../tests/probes/fixtures/dns-responder.mjs';
-import { cpuDelta, cpuNs, freePort, sleep, startMosquitto, unitNodeFlags, waitForPort } from './_lib.mjs';
+import { cpuDelta, cpuNs, freePort, sleep, startMosquitto, startProbeTargets, unitNodeFlags, waitForPort } from './_lib.mjs';
 
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 300);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 90);
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 20);
-const listen = (srv) => new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv.address().port)));
 const rssMb = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 102.4) / 10;
 const io = (pid) => Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
 
 const broker = await startMosquitto();
-const tcp = createTcp((s) => s.destroy());
-const http = createHttp((_q, s) => s.end('ok'));
-const [tcpPort, httpPort] = [await listen(tcp), await listen(http)];
-const dns = await startDnsResponder('127.0.0.1', 0);
+const targets = await startProbeTargets();
 const dir = mkdtempSync(join(tmpdir(), 'kgw-bench-idle-'));
 const port = await freePort();
 writeFileSync(
@@ -36,20 +29,12 @@ writeFileSync(
     data_dir: join(dir, 'data'),
     log_level: 'warn',
     http: { listen: `127.0.0.1:${port}` },
-    uplink: {
-      probes: [
-        { name: 'router', layer: 'lan', type: 'icmp', host: '127.0.0.1' },
-        { name: 'ont', layer: 'isp', type: 'icmp', host: '127.0.0.2' },
-        { name: 'dns', layer: 'dns', type: 'dns', server: '127.0.0.1', port: dns.port, query: 'banyuwangikab.go.id' },
-        { name: 'anchor1', layer: 'internet', type: 'tcp', host: '127.0.0.1', port: tcpPort },
-        { name: 'regency', layer: 'regency', type: 'http', url: `http://127.0.0.1:${httpPort}/health`, interval_s: 30 },
-      ],
-    },
+    uplink: { probes: targets.probes },
     devices: Array.from({ length: DEVICES }, (_, i) => ({
       id: `adm-${i + 1}`,
       name: `Anjungan Mandiri ${i + 1}`,
       kind: 'kiosk',
-      checks: [{ type: 'http', url: `http://127.0.0.1:${httpPort}/d${i}` }],
+      checks: [{ type: 'http', url: `http://127.0.0.1:${targets.httpPort}/d${i}` }],
     })),
     mqtt: { url: broker.url, connect_delay_max_s: 0 },
   }),
@@ -91,8 +76,6 @@ try {
   bare.kill('SIGKILL');
   await new Promise((r) => daemon.once('exit', r));
   broker.stop();
-  tcp.close();
-  http.close();
-  await dns.close();
+  await targets.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -4,13 +4,10 @@
 //   node bench/uplink-cpu.mjs            BENCH_WINDOW_S=300 BENCH_CUTS=20 to change the run
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer as createHttp } from 'node:http';
-import { createServer as createTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDnsResponder } from '../tests/probes/fixtures/dns-responder.mjs';
-import { cpuDelta, cpuNs } from './_lib.mjs';
+import { cpuDelta, cpuNs, startProbeTargets } from './_lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HARNESS = join(ROOT, 'bench/_uplink-harness.mjs');
@@ -32,7 +29,6 @@ function io(pid) {
   return { storage: Number(t.match(/write_bytes:\s+(\d+)/)[1]), syscalls: Number(t.match(/wchar:\s+(\d+)/)[1]) };
 }
 const rssMb = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
-const listen = (srv) => new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv.address().port)));
 const pct = (arr, p) => {
   if (arr.length === 0) return null;
   const s = [...arr].sort((a, b) => a - b);
@@ -71,10 +67,7 @@ function startHarness(opts, netns) {
 }
 
 async function cpuRun() {
-  const tcp = createTcp((s) => s.destroy());
-  const http = createHttp((_q, s) => s.end('ok'));
-  const [tcpPort, httpPort] = [await listen(tcp), await listen(http)];
-  const dns = await startDnsResponder('127.0.0.1', 0);
+  const targets = await startProbeTargets();
   const dir = mkdtempSync(join(tmpdir(), 'kgw-upbench-'));
   const uplink = {
     down_after: 4,
@@ -82,17 +75,11 @@ async function cpuRun() {
     degraded: { loss_pct: 10, window_s: 120, rtt_ms: { lan: 50, isp: 150, dns: 500, internet: 300, regency: 2000 } },
     interface_interval_s: 0,
     throughput: { enabled: false, cron: '30 3 * * 0', max_bytes: 1024, timeout_s: 10 },
-    probes: [
-      { name: 'router', layer: 'lan', type: 'icmp', host: '127.0.0.1' },
-      { name: 'ont', layer: 'isp', type: 'icmp', host: '127.0.0.2' },
-      { name: 'dns', layer: 'dns', type: 'dns', server: '127.0.0.1', port: dns.port, query: 'banyuwangikab.go.id' },
-      { name: 'anchor1', layer: 'internet', type: 'tcp', host: '127.0.0.1', port: tcpPort },
-      { name: 'regency', layer: 'regency', type: 'http', url: `http://127.0.0.1:${httpPort}/health`, interval_s: 30 },
-    ],
+    probes: targets.probes,
   };
-  // 20 devices as SPEC's example: one http health check each at the default 10 s.
+  // 20 devices as SPEC's example: one http health check each at the default interval (30 s).
   if (!UPLINK) uplink.probes = [];
-  const checks = Array.from({ length: CHECKS }, (_, i) => ({ type: 'http', url: `http://127.0.0.1:${httpPort}/d${i}` }));
+  const checks = Array.from({ length: CHECKS }, (_, i) => ({ type: 'http', url: `http://127.0.0.1:${targets.httpPort}/d${i}` }));
   const harness = startHarness({ dataDir: dir, uplink, checks });
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)'], { stdio: 'ignore' });
   await sleep(WARMUP_S * 1000); // start-up and first rounds are not "idle"
@@ -121,9 +108,7 @@ async function cpuRun() {
   harness.proc.kill('SIGTERM');
   bare.kill('SIGKILL');
   await new Promise((r) => harness.proc.once('exit', r));
-  tcp.close();
-  http.close();
-  await dns.close();
+  await targets.close();
   rmSync(dir, { recursive: true, force: true });
   return result;
 }
