@@ -65,6 +65,8 @@ const UsageQuery = Type.Object(
   {
     from: Type.Optional(Type.String({ pattern: DATE })),
     to: Type.Optional(Type.String({ pattern: DATE })),
+    /** The last N days up to `to` (default: now by the box's clock), instead of `from`. */
+    days: Type.Optional(Type.Integer({ minimum: 1, maximum: 400 })),
     bucket: Type.Optional(Type.Union([Type.Literal('hour'), Type.Literal('day'), Type.Literal('month')])),
   },
   { additionalProperties: false },
@@ -137,7 +139,12 @@ export const deviceTechRoutes: FastifyPluginAsyncTypebox<DeviceTechRoutesOptions
     async (request) => {
       const now = opts.clock.wallMs();
       const to = request.query.to ? Date.parse(request.query.to) : now;
-      const from = request.query.from ? Date.parse(request.query.from) : to - DAY_MS;
+      if (request.query.from && request.query.days) {
+        throw new GwError('GW_ERR_VALIDATION', 'give from or days, not both');
+      }
+      const from = request.query.from
+        ? Date.parse(request.query.from)
+        : to - (request.query.days ?? 1) * DAY_MS;
       if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to || to - from > MAX_RANGE_MS) {
         throw new GwError('GW_ERR_VALIDATION', 'from must be before to, at most 400 days apart');
       }

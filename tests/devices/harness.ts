@@ -74,6 +74,7 @@ export interface Harness {
   bus: Bus<GatewayEvents>;
   devices: DevicesService;
   app: FastifyInstance;
+  clock: Clock;
   close(): Promise<void>;
 }
 
@@ -123,6 +124,7 @@ export async function harness(
     bus,
     devices: svc,
     app,
+    clock,
     close: async () => {
       await app.close();
       await svc.stop();

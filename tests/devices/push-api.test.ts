@@ -133,6 +133,23 @@ describe('usage events', () => {
     expect((await h.app.inject({ url: '/api/v1/usage?from=2024-01-01&to=2026-01-01' })).statusCode).toBe(400);
   });
 
+  it('counts the last N days by the box clock (days=), whatever the date the caller has', async () => {
+    const now = h.clock.wallMs();
+    const at = new Date(now - 3 * 86400_000).toISOString();
+    const inside = { id: uuid(), type: 'service_use', service: 'legalisir-7-hari', at };
+    const outside = { ...inside, id: uuid(), at: new Date(now - 9 * 86400_000).toISOString() };
+    expect((await post('adm-1', 'events', { events: [inside, outside] })).statusCode).toBe(202);
+    const r = await h.app.inject({ url: '/api/v1/usage?days=7&bucket=day' });
+    expect(r.statusCode).toBe(200);
+    const body = r.json() as { from: string; to: string; totals: Array<{ service: string; count: number }> };
+    expect(Date.parse(body.to)).toBe(now);
+    expect(Date.parse(body.from)).toBe(now - 7 * 86400_000);
+    expect(body.totals.find((t) => t.service === 'legalisir-7-hari')?.count).toBe(1);
+    const both = await h.app.inject({ url: `/api/v1/usage?days=7&from=${encodeURIComponent(at)}` });
+    expect(both.statusCode).toBe(400);
+    expect((await h.app.inject({ url: '/api/v1/usage?days=0' })).statusCode).toBe(400);
+  });
+
   it('counts an event whose kiosk clock is implausible (1970, far future) in its receive hour', async () => {
     const recvHour = new Date(Math.floor(Date.now() / 3600_000) * 3600_000).toISOString();
     const batch = ['1970-01-01T00:00:05Z', '2099-01-01T00:00:00Z'].map((at) => ({

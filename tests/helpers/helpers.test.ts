@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
+import { faketimeBaseS, faketimeOffset } from './faketime.js';
 import { TestBroker } from './mosquitto.js';
 import { NetnsLab } from './netns.js';
 
@@ -50,5 +51,17 @@ describe.skipIf(!NetnsLab.available())('NetnsLab (real network namespaces)', () 
     expect(ping()).toBe(true);
     lab.destroy();
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toMatch(/hlp-a/);
+  });
+});
+
+describe('faketime offsets', () => {
+  it("composes a test offset with the runner's own relative FAKETIME", () => {
+    expect(faketimeBaseS({})).toBe(0);
+    expect(faketimeBaseS({ FAKETIME: '+365d' })).toBe(365 * 86_400);
+    expect(faketimeBaseS({ FAKETIME: '-2h' })).toBe(-7200);
+    expect(faketimeBaseS({ FAKETIME: '@2030-01-01 00:00:00' })).toBe(0);
+    expect(faketimeOffset(0, {})).toBe('+0');
+    expect(faketimeOffset(-86_400, { FAKETIME: '+365d' })).toBe(`+${364 * 86_400}`);
+    expect(faketimeOffset(-86_400, {})).toBe('-86400');
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../helpers/daemon.js';
+import { faketimeOffset } from '../helpers/faketime.js';
 import { tempDir } from '../helpers/tmp.js';
 import { parseProm } from './prom-parse.js';
 
@@ -20,7 +21,7 @@ describe.skipIf(!existsSync(LIBFAKETIME))('clock jumps under libfaketime', () =>
   const syncFlag = join(tmp.path, 'synchronized');
   let daemon: TestDaemon;
 
-  const setOffset = (o: string) => writeFileSync(offsetFile, `${o}\n`);
+  const setOffset = (deltaS: number) => writeFileSync(offsetFile, `${faketimeOffset(deltaS)}\n`);
   const scrape = async () => {
     const res = await fetch(`${daemon.url}/metrics`);
     expect(res.status).toBe(200);
@@ -44,7 +45,7 @@ describe.skipIf(!existsSync(LIBFAKETIME))('clock jumps under libfaketime', () =>
   };
 
   beforeAll(async () => {
-    setOffset('+0');
+    setOffset(0);
     daemon = await TestDaemon.start({
       dir: join(tmp.path, 'gw'),
       config: {
@@ -57,6 +58,9 @@ describe.skipIf(!existsSync(LIBFAKETIME))('clock jumps under libfaketime', () =>
       },
       env: {
         LD_PRELOAD: LIBFAKETIME,
+        // The file, not the runner's own FAKETIME (test:future), sets this daemon's offset.
+        FAKETIME: undefined,
+        FAKETIME_SHARED: undefined,
         FAKETIME_TIMESTAMP_FILE: offsetFile,
         FAKETIME_NO_CACHE: '1',
         FAKETIME_DONT_FAKE_MONOTONIC: '1',
@@ -71,10 +75,10 @@ describe.skipIf(!existsSync(LIBFAKETIME))('clock jumps under libfaketime', () =>
   });
 
   it('libfaketime really moves the daemon wall clock (sanity)', async () => {
-    setOffset('-1d');
+    setOffset(-DAY_S);
     const back = await until(scrape, (m) => m.jumps >= 1);
     expect(back.lastJump).toBeLessThan(-DAY_S + 10);
-    setOffset('+0');
+    setOffset(0);
     const fwd = await until(scrape, (m) => m.jumps >= 2);
     expect(fwd.lastJump).toBeGreaterThan(DAY_S - 10);
   });
@@ -83,13 +87,13 @@ describe.skipIf(!existsSync(LIBFAKETIME))('clock jumps under libfaketime', () =>
     const start = await scrape();
     const t0 = Date.now();
 
-    setOffset('-21d');
+    setOffset(-21 * DAY_S);
     const back = await until(scrape, (m) => m.jumps > start.jumps);
     expect(back.lastJump).toBeLessThan(-21 * DAY_S + 10);
     expect(back.lastJump).toBeGreaterThan(-21 * DAY_S - 10);
     expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
 
-    setOffset('+5y');
+    setOffset(5 * 365 * DAY_S);
     const fwd = await until(scrape, (m) => m.jumps > back.jumps);
     expect(fwd.lastJump).toBeGreaterThan(5 * 365 * DAY_S);
     expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
@@ -104,7 +108,7 @@ describe.skipIf(!existsSync(LIBFAKETIME))('clock jumps under libfaketime', () =>
     expect(mid.synced).toBe(0);
 
     // NTP fixes the clock: back to real time, and timesyncd's flag appears.
-    setOffset('+0');
+    setOffset(0);
     writeFileSync(syncFlag, '');
     const synced = await until(scrape, (m) => m.synced === 1);
     expect(synced.synced).toBe(1);

@@ -5,30 +5,12 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { type App, buildApp } from '../../src/app.js';
 import { validateConfigText } from '../../src/config/loader.js';
-import type { Clock } from '../../src/core/clock.js';
 import { LogRing } from '../../src/core/log-ring.js';
 import { createLogger } from '../../src/core/logger.js';
 import { baseConfig, REPO_ROOT } from '../helpers/daemon.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
-/** The only fake: a clock whose monotonic and wall time the test moves, and whose boot id it can change. */
-export class FakeClock implements Clock {
-  mono = 1_000_000;
-  wall = Date.parse('2026-11-28T03:00:00Z');
-  kernelBootId = 'boot-a';
-  wallMs(): number {
-    return this.wall;
-  }
-  monoMs(): number {
-    return this.mono;
-  }
-  synced(): boolean {
-    return true;
-  }
-  advance(ms: number): void {
-    this.mono += ms;
-    this.wall += ms;
-  }
-}
+export { FakeClock } from '../helpers/fake-clock.js';
 
 export const STATIC_DIR = join(REPO_ROOT, 'dist', 'web', 'static');
 

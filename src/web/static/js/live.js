@@ -7,6 +7,9 @@ export const live = {
   updatedAt: null,
   lastSeen: 0,
   stale: false,
+  // The box's wall clock minus the phone's: records are stamped by the box, so "how long ago"
+  // and "the last 7 days" are measured by the box's clock, whatever the phone's says.
+  offsetMs: 0,
   source: null,
   timer: null,
   listeners: new Set(),
@@ -21,6 +24,8 @@ export const live = {
       const data = JSON.parse(e.data);
       this.status = data.status;
       this.updatedAt = data.at;
+      const at = Date.parse(data.at);
+      if (Number.isFinite(at)) this.offsetMs = at - Date.now();
       this.seen('status');
     });
     for (const name of ['link.changed', 'device.changed', 'outage.ended', 'alert', 'diag']) {
@@ -62,6 +67,11 @@ export const live = {
       this.stale = stale;
       for (const fn of this.listeners) fn('stale', null, !stale);
     }
+  },
+
+  /** Now by the box's clock (epoch ms), as of the last status it sent. */
+  now() {
+    return Date.now() + this.offsetMs;
   },
 
   subscribe(fn) {

@@ -30,9 +30,8 @@ export function devicesView(main) {
         : devices.map((d) => deviceCard(d, details.get(d.id), () => loadDetails(d.id))),
     );
   };
-  const to = new Date();
-  const from = new Date(to.getTime() - 7 * 86400_000);
-  optional(`/api/v1/usage?from=${from.toISOString()}&to=${to.toISOString()}`)
+  // The last 7 days by the box's clock (the phone's may be anywhere).
+  optional('/api/v1/usage?days=7&bucket=day')
     .then((u) => renderUsage(usage, u))
     .catch(() => renderUsage(usage, null));
   return {

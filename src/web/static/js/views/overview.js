@@ -71,7 +71,7 @@ function renderVerdict(el) {
         'p',
         { class: 'outage', id: 'outage' },
         `${t('overview.outage')} `,
-        h('strong', {}, duration((Date.now() - Date.parse(outage.start)) / 1000)),
+        h('strong', {}, duration((live.now() - Date.parse(outage.start)) / 1000)),
         ` (${t('overview.outage_since', { time: wib(outage.start) })})`,
       ),
     !outage && link.since && h('p', { class: 'muted' }, `${t('overview.since')} ${wib(link.since)}`),
@@ -185,7 +185,7 @@ function outboxCard(o, drain) {
 }
 
 function cacheCard(c) {
-  const now = Date.now();
+  const now = live.now();
   return h(
     'section',
     { class: 'card', id: 'cache' },
