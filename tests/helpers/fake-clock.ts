@@ -5,7 +5,7 @@ export class FakeClock implements Clock {
   wall: number;
   mono: number;
   isSynced: boolean;
-  readonly kernelBootId: string;
+  kernelBootId: string;
 
   constructor(opts: { wall?: number; mono?: number; synced?: boolean; kernelBootId?: string } = {}) {
     this.wall = opts.wall ?? Date.parse('2026-11-28T03:00:00Z');
