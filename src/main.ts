@@ -28,6 +28,11 @@ const COMMANDS: Record<string, Command> = {
 /** The only place that decides the exit code and calls process.exit. */
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    const v = (await import('./version.js')).buildInfo();
+    processIo.out(`kampung-gw ${v.version} (commit ${v.commit}, node ${v.node}, ${v.arch})\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     (name ? processIo.out : processIo.err)(USAGE);
     return name ? 0 : 2;

@@ -7,6 +7,7 @@ Usage:
   kampung-gw user add|passwd|remove NAME [--config F]   technician accounts (password from stdin)
   kampung-gw doctor       [--config F] [--lang en] [--json]   on-box diagnosis
   kampung-gw demo                               try-out: broker, simulated kiosks, daemon, page
+  kampung-gw --version                          version, commit, node version, architecture
 
 --config defaults to $KAMPUNG_GW_CONFIG, else /etc/kampung-gateway/config.yaml.
 Exit codes: 0 ok, 1 bad config or failed check, 2 usage error.

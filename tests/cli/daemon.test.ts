@@ -157,3 +157,20 @@ describe('kampung-gw status', () => {
     expect(existsSync(join(d.dataDir, DB_FILE))).toBe(false);
   });
 });
+
+describe('kampung-gw --version', () => {
+  it('names the version, the commit of the build, the node version and the architecture', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const info = JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'build-info.json'), 'utf8')) as {
+      commit: string;
+    };
+    for (const flag of ['--version', '-V']) {
+      const r = spawnSync(process.execPath, [MAIN_JS, flag], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toBe(
+        `kampung-gw ${pkg.version} (commit ${info.commit}, node ${process.version}, ${process.platform}-${process.arch})`,
+      );
+    }
+    expect(info.commit).toMatch(/^([0-9a-f]{12}(-dirty)?|unknown)$/);
+  });
+});
