@@ -12,6 +12,7 @@ import { type MetricsSource, metricsRoutes } from './metrics-routes.js';
 import { staticRoutes } from './static-routes.js';
 import type { TechnicianDeps } from './technician-context.js';
 import { technicianRoutes } from './technician-routes.js';
+import { validatorCompiler } from './validator-compiler.js';
 
 export const BODY_LIMIT = 256 * 1024;
 
@@ -56,8 +57,8 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: true,
     requestTimeout: 30_000,
-    ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler());
   installErrorHandlers(app, { onDiskFull: deps.onDiskFull });
   app.register(healthRoutes, { dbOk: deps.dbOk });
   if (deps.metrics) app.register(metricsRoutes, { metrics: deps.metrics });
