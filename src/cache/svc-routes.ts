@@ -1,6 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GwError } from '../core/errors.js';
+import { looksLikeNik } from '../core/nik.js';
 import type { CacheService } from './cache-service.js';
 import { HitHeaders } from './hit-headers.js';
 import type { SvcResult } from './read-through.js';
@@ -110,6 +111,8 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
         'GW_ERR_IDEMPOTENCY_KEY_REQUIRED',
         'an Idempotency-Key header (1-200 visible ASCII) is required',
       );
+    // The key is stored with a queued write and sent upstream: no NIK in it either.
+    if (looksLikeNik(idemKey)) throw new GwError('GW_ERR_PII_REFUSED');
     const out = await cache.writes.submit({
       up,
       method: request.method as 'POST' | 'PUT',

@@ -183,7 +183,7 @@ describe('/svc path rules on normalised and un-normalised forms', () => {
     expect(up.attempts.map((a) => a.url)).toEqual(['/api/etc/passwd']);
   });
 
-  it('refuses a NIK-like run in the path or the query with 422, before the upstream sees it', async () => {
+  it('refuses a NIK-like run in the path, the query or an Idempotency-Key with 422, before the upstream sees it', async () => {
     const paths = [
       '/svc/layanan/warga/3510171234560001',
       '/svc/layanan/warga/%33%35%31%30171234560001',
@@ -196,6 +196,15 @@ describe('/svc path rules on normalised and un-normalised forms', () => {
       const r = await get(path);
       expect(r.status, path).toBe(422);
       expect(JSON.parse(r.body).error).toBe('GW_ERR_PII_REFUSED');
+    }
+    for (const key of ['3510171234560001', 'k-3510-1712-3456-0001']) {
+      const w = await gw.app.inject({
+        method: 'POST',
+        url: '/svc/layanan/permohonan',
+        headers: { ...AUTH, 'idempotency-key': key, 'content-type': 'application/json' },
+        payload: '{}',
+      });
+      expect(w.statusCode, key).toBe(422);
     }
     expect(up.attempts).toHaveLength(0);
   });

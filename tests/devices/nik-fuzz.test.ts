@@ -64,7 +64,9 @@ const formArb = fc.oneof(
 /** Text before and after the number inside a string. */
 const wrapArb = fc.constantFrom(['', ''], ['NIK ', ''], ['warga:', ' gagal'], ['(', ')'], ['x', 'y']);
 
-type Target = { kind: 'events' | 'heartbeat'; body: string } | { kind: 'svc'; path: string };
+type Target =
+  | { kind: 'events' | 'heartbeat'; body: string }
+  | { kind: 'svc'; path: string; idemKey?: string };
 
 const ev = (fields: string) => `{"id":"${randomUUID()}","type":"service_use",${fields}}`;
 const okEv = () => ev('"service":"akta"');
@@ -102,11 +104,14 @@ const placements: Array<(text: string, digits: string) => Target> = [
   (_t, d) => ({ kind: 'svc', path: `/svc/layanan/./warga//${d.replace(/[0-9]/g, (c) => `%3${c}`)}` }),
   (t) => ({ kind: 'svc', path: `/svc/layanan/cari?nik=${encodeURIComponent(t).replace(/%20/g, '+')}` }),
   (t) => ({ kind: 'svc', path: `/svc/layanan/cari?a=1&q=${encodeURIComponent(`warga ${t}`)}` }),
+  // An Idempotency-Key is visible ASCII: the ASCII written forms only.
+  (_t, d) => ({ kind: 'svc', path: '/svc/layanan/permohonan', idemKey: `k-${d.match(/.{4}/g)?.join('-')}` }),
 ];
 
 function send(port: number, t: Target): Promise<number> {
   const path = t.kind === 'svc' ? t.path : `/api/v1/devices/adm-1/${t.kind}`;
-  const body = t.kind === 'svc' ? undefined : Buffer.from(t.body);
+  const idem = t.kind === 'svc' ? t.idemKey : undefined;
+  const body = t.kind !== 'svc' ? Buffer.from(t.body) : idem ? Buffer.from('{}') : undefined;
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -117,6 +122,7 @@ function send(port: number, t: Target): Promise<number> {
         headers: {
           authorization: `Bearer ${TOKEN}`,
           ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}),
+          ...(idem ? { 'idempotency-key': idem } : {}),
         },
       },
       (res) => {
