@@ -64,13 +64,21 @@ export function jsonHasNik(raw: string): boolean {
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       let j = i + 1;
       while (j < n && isNumberChar(raw.charCodeAt(j))) j++;
-      const token = raw.slice(i, j);
-      if (looksLikeNik(token) || looksLikeNik(String(Number(token)))) return true;
+      // Printing can only add digits to a long token or one with an exponent (`1e15`).
+      if (j - i >= 16 || hasExponent(raw, i, j)) {
+        const token = raw.slice(i, j);
+        if (looksLikeNik(token) || looksLikeNik(String(Number(token)))) return true;
+      }
       i = j;
     } else {
       i++;
     }
   }
+  return false;
+}
+
+function hasExponent(raw: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if ((raw.charCodeAt(k) | 0x20) === 0x65) return true;
   return false;
 }
 
