@@ -136,8 +136,8 @@ export class CacheService implements Service, StatusSection<'cache'> {
       run: () => this.persist(),
     });
     for (const up of this.upstreams.values()) {
-      const { prefetch, prefetch_cron } = up.config;
-      if (prefetch.length === 0) continue;
+      const { prefetch_cron } = up.config;
+      if (up.prefetch.length === 0) continue;
       if (prefetch_cron) {
         this.cancels.push(
           scheduler.cron({
@@ -206,7 +206,7 @@ export class CacheService implements Service, StatusSection<'cache'> {
     if (this.reads.linkDown()) return { ...r, skipped: 'link down' };
     this.refreshing.add(up.name);
     try {
-      for (const path of up.config.prefetch) r[await this.reads.refresh(up, path)] += 1;
+      for (const path of up.prefetch) r[await this.reads.refresh(up, path)] += 1;
     } finally {
       this.refreshing.delete(up.name);
     }

@@ -1,11 +1,18 @@
 import { Type } from '@sinclair/typebox';
 
+/** A /svc path as svc-path.ts accepts it: no backslash, `#`, `%2F`, `%5C` or `%25` before the query. */
+const PATH_PATTERN = '^/(?:[^\\\\#%?]|%(?!2[Ff]|5[Cc]|25)[0-9A-Fa-f]{2})*(?:\\?[^#]*)?$';
+
 export const UpstreamConfigSchema = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' }),
     base_url: Type.String({ pattern: '^https?://' }),
     ttl_s: Type.Integer({ minimum: 0, maximum: 31536000, default: 3600 }),
-    prefetch: Type.Array(Type.String({ pattern: '^/' }), { default: [], maxItems: 200 }),
+    // Fetched under their normalised form (svc-path.ts); what a kiosk could not ask for is refused.
+    prefetch: Type.Array(Type.String({ pattern: PATH_PATTERN, maxLength: 2048 }), {
+      default: [],
+      maxItems: 200,
+    }),
     prefetch_cron: Type.Optional(Type.String({ minLength: 9 })),
     offline_writes: Type.Boolean({ default: false }),
     // A dead upstream must never hold a kiosk longer than this (connect + response headers).

@@ -1,9 +1,11 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GwError } from '../core/errors.js';
+import { looksLikeNik } from '../core/nik.js';
 import type { CacheService } from './cache-service.js';
 import { HitHeaders } from './hit-headers.js';
 import type { SvcResult } from './read-through.js';
+import { normalizeSvcPath } from './svc-path.js';
 import { forwardHeaders, type Upstream } from './upstreams.js';
 
 export interface SvcRoutesOptions {
@@ -78,7 +80,7 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
     // re-assembly and no trip through fastify's send (HEAD: node writes the headers only).
     (request, reply) => {
       const up = upstreamOf(request.params.upstream);
-      const path = pathOf(request, up);
+      const path = pathOf(request);
       const h = request.headers;
       const hit = cache.reads.hotHit(up, path, forwardHeaders(h), h);
       if (!hit) return readThrough(request, reply, up, path);
@@ -109,10 +111,12 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
         'GW_ERR_IDEMPOTENCY_KEY_REQUIRED',
         'an Idempotency-Key header (1-200 visible ASCII) is required',
       );
+    // The key is stored with a queued write and sent upstream: no NIK in it either.
+    if (looksLikeNik(idemKey)) throw new GwError('GW_ERR_PII_REFUSED');
     const out = await cache.writes.submit({
       up,
       method: request.method as 'POST' | 'PUT',
-      pathAndQuery: pathOf(request, up),
+      pathAndQuery: pathOf(request),
       headers: forwardHeaders(request.headers),
       idemKey,
       body: Buffer.isBuffer(request.body) ? request.body : undefined,
@@ -175,10 +179,15 @@ function sendResult(
   return reply.header('content-length', r.size).send(r.body);
 }
 
-/** The path and query after /svc/{upstream}, exactly as the kiosk sent it (part of the key). */
-function pathOf(request: FastifyRequest, up: Upstream): string {
-  const rest = request.raw.url?.slice(`/svc/${up.name}`.length) ?? '/';
-  return rest.startsWith('/') ? rest : `/${rest}`;
+/**
+ * The path and query after /svc/{upstream}, normalised (svc-path.ts): the one form never_cache,
+ * the cache key and the forwarded URL all use. Cut from the raw URL after the upstream segment,
+ * however that segment was spelled (`/svc/%6Cayanan/...` routes to `layanan` too).
+ */
+function pathOf(request: FastifyRequest): string {
+  const url = request.raw.url ?? '/';
+  const cut = url.indexOf('/', '/svc/'.length);
+  return normalizeSvcPath(cut < 0 ? '/' : url.slice(cut));
 }
 
 function str(v: string | string[] | undefined): string | undefined {

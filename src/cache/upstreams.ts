@@ -2,13 +2,16 @@ import type { Static } from '@sinclair/typebox';
 import { GwError } from '../core/errors.js';
 import { compileNeverCache, type HeaderMap } from './cache-policy.js';
 import type { UpstreamConfigSchema } from './config-schema.js';
+import { normalizeSvcPath } from './svc-path.js';
 
 export type UpstreamConfig = Static<typeof UpstreamConfigSchema>;
 
 export interface Upstream {
   config: UpstreamConfig;
   name: string;
-  /** Whether a path (query ignored) matches never_cache. */
+  /** The prefetch paths, normalised as kiosk paths are (so a prefetch fills the key kiosks read). */
+  prefetch: readonly string[];
+  /** Whether a normalised path (query ignored) matches never_cache. */
   neverCache(pathAndQuery: string): boolean;
   /** The upstream URL for a /svc path (with query); refuses paths that climb out of base_url. */
   url(pathAndQuery: string): URL;
@@ -24,6 +27,13 @@ export function buildUpstreams(configs: readonly UpstreamConfig[]): Map<string, 
     out.set(config.name, {
       config,
       name: config.name,
+      prefetch: config.prefetch.flatMap((p) => {
+        try {
+          return [normalizeSvcPath(p)];
+        } catch {
+          return []; // a NIK-like prefetch path is never fetched
+        }
+      }),
       neverCache: (p) => !none && never(p.split('?')[0] ?? ''),
       url(pathAndQuery) {
         const url = new URL(`${base.origin}${basePath}${pathAndQuery}`);

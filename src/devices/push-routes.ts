@@ -1,9 +1,9 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { GwError } from '../core/errors.js';
+import { jsonHasNik } from '../core/nik.js';
 import type { DeviceAuth } from './device-auth.js';
 import type { DeviceMonitor } from './device-monitor.js';
-import { containsNikLike } from './pii.js';
 import { DeviceParams, ErrorReply, EventsBody, EventsReply, HeartbeatBody } from './push-schemas.js';
 import type { UsageIngest } from './usage-ingest.js';
 
@@ -26,7 +26,8 @@ const errors = {
 
 /**
  * The kiosk push API (device bearer token). Order of refusals: unknown device 404, bad token
- * 401 (both before the body is even parsed), oversized 413, malformed 400, NIK-like 422.
+ * 401 (both before the body is even parsed), oversized 413, malformed 400, NIK-like 422, then
+ * the schema (400). Bodies are validated without type coercion (build-server.ts).
  */
 export const devicePushRoutes: FastifyPluginAsyncTypebox<DevicePushOptions> = async (app, opts) => {
   const authenticate = async (request: FastifyRequest) => {
@@ -35,8 +36,18 @@ export const devicePushRoutes: FastifyPluginAsyncTypebox<DevicePushOptions> = as
     if (result === 'unknown_device') throw new GwError('GW_ERR_NOT_FOUND', 'unknown device');
     if (result === 'bad_token') throw new GwError('GW_ERR_UNAUTHORIZED', 'missing or wrong device token');
   };
-  // Checked on the parsed body before the schema: a NIK anywhere is refused as such, even
-  // in a field the schema would reject anyway.
+  // The NIK check reads the JSON text as the kiosk sent it, before the schema: a NIK anywhere
+  // (any JSON type, keys, repeated keys) is refused as such, even in a field the schema would
+  // reject anyway. Only this plugin's JSON parser is replaced.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, text, done) => {
+    parseJson(request, text as string, (err, body) => {
+      if (err) return done(err, undefined);
+      if (jsonHasNik(text as string)) return done(new GwError('GW_ERR_PII_REFUSED'), undefined);
+      return done(null, body);
+    });
+  });
   const answers = opts.answers;
   if (answers) {
     app.addHook('onResponse', async (request, reply) => {
@@ -45,15 +56,10 @@ export const devicePushRoutes: FastifyPluginAsyncTypebox<DevicePushOptions> = as
       answers.set(key, (answers.get(key) ?? 0) + 1);
     });
   }
-  const refusePii = async (request: FastifyRequest) => {
-    if (containsNikLike(request.body)) throw new GwError('GW_ERR_PII_REFUSED');
-  };
-
   app.post(
     '/api/v1/devices/:id/heartbeat',
     {
       onRequest: authenticate,
-      preValidation: refusePii,
       schema: { params: DeviceParams, body: HeartbeatBody, response: { 204: Type.Null(), ...errors } },
     },
     async (request, reply) => {
@@ -66,7 +72,6 @@ export const devicePushRoutes: FastifyPluginAsyncTypebox<DevicePushOptions> = as
     '/api/v1/devices/:id/events',
     {
       onRequest: authenticate,
-      preValidation: refusePii,
       schema: {
         params: DeviceParams,
         body: EventsBody,

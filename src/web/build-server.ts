@@ -6,12 +6,13 @@ import { svcRoutes } from '../cache/svc-routes.js';
 import type { Logger } from '../core/logger.js';
 import { type DevicePushOptions, devicePushRoutes } from '../devices/push-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
-import { installErrorHandlers } from './error-handler.js';
+import { clientErrorHandler, installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
 import { type MetricsSource, metricsRoutes } from './metrics-routes.js';
 import { staticRoutes } from './static-routes.js';
 import type { TechnicianDeps } from './technician-context.js';
 import { technicianRoutes } from './technician-routes.js';
+import { validatorCompiler } from './validator-compiler.js';
 
 export const BODY_LIMIT = 256 * 1024;
 
@@ -55,10 +56,20 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
     return503OnClosing: true,
+    // A socket that sends nothing, or half a header, is answered 408 and closed after
+    // headersTimeout (checked every 2 s); an idle keep-alive socket after keepAliveTimeout; any
+    // socket silent for connectionTimeout (the live feed writes every 5 s).
     requestTimeout: 30_000,
-    ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
+    keepAliveTimeout: 5_000,
+    connectionTimeout: 120_000,
+    http: { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2_000 },
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler());
   installErrorHandlers(app, { onDiskFull: deps.onDiskFull });
+  // No route reads text/plain: such bodies get 415 like form and multipart bodies, not a 400
+  // from a schema that never expected a string.
+  app.removeContentTypeParser('text/plain');
   app.register(healthRoutes, { dbOk: deps.dbOk });
   if (deps.metrics) app.register(metricsRoutes, { metrics: deps.metrics });
   if (deps.cache) {

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, ErrorCodes, GwError, HTTP_STATUS, isDiskFull } from '../core/errors.js';
 
@@ -42,6 +44,41 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
   return { status: 500, body: { error: 'GW_ERR_INTERNAL', message: ErrorCodes.GW_ERR_INTERNAL } };
 }
 
+/**
+ * Faults node's HTTP parser answers before fastify sees a request (oversized headers, a
+ * socket that sends nothing or half a header until `headersTimeout`, bytes that are not HTTP):
+ * the same `{ error, message }` JSON as every other refusal, then the socket is closed.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 'GW_ERR_HEADERS_TOO_LARGE'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'GW_ERR_REQUEST_TIMEOUT'
+        : 'GW_ERR_VALIDATION';
+  const status = HTTP_STATUS[code] ?? 400;
+  const body = JSON.stringify({ error: code, message: ErrorCodes[code] } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/**
+ * 5xx answers that are expected operating conditions, not bugs: the upstream is down or sent
+ * garbage, the store is busy, too many live clients. One info line with the code (no stack:
+ * a stack trace was 1.2 KB per request while an upstream was down); everything else is an error.
+ */
+function isExpected(err: unknown): boolean {
+  if (!(err instanceof GwError)) return false;
+  const status = HTTP_STATUS[err.code] ?? 500;
+  return status === 502 || status === 503 || status === 504;
+}
+
 export interface ErrorHandlerHooks {
   /** A request failed because the disk is full (SQLITE_FULL/ENOSPC): tell the disk guard. */
   onDiskFull?(): void;
@@ -51,7 +88,9 @@ export function installErrorHandlers(app: FastifyInstance, hooks: ErrorHandlerHo
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     if (isDiskFull(err)) hooks.onDiskFull?.();
     const { status, body } = toErrorReply(err);
-    if (status >= 500) request.log.error({ err, url: request.routeOptions.url }, 'request failed');
+    if (status >= 500 && isExpected(err))
+      request.log.info({ code: body.error, status, url: request.routeOptions.url }, 'request not served');
+    else if (status >= 500) request.log.error({ err, url: request.routeOptions.url }, 'request failed');
     else request.log.debug({ code: body.error, url: request.routeOptions.url }, 'request refused');
     return reply.code(status).type('application/json; charset=utf-8').send(body);
   });

@@ -7,6 +7,7 @@ import { validateConfigText } from '../../src/config/loader.js';
 import type { Config } from '../../src/config/schema.js';
 import { Bus } from '../../src/core/bus.js';
 import { type Clock, SystemClock } from '../../src/core/clock.js';
+import type { Logger } from '../../src/core/logger.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import { DeviceAuth } from '../../src/devices/device-auth.js';
 import type { GatewayBus, GatewayEvents } from '../../src/events.js';
@@ -33,8 +34,11 @@ export function testConfig(dir: string, cache: Record<string, unknown>): Config 
 }
 
 /** The cache service with a real store, scheduler and fastify app (inject), as app.ts wires it. */
-export async function startCache(config: Config, clock: Clock = new SystemClock()) {
-  const log = pino({ level: 'silent' });
+export async function startCache(
+  config: Config,
+  clock: Clock = new SystemClock(),
+  log: Logger = pino({ level: 'silent' }),
+) {
   const scheduler = new Scheduler({ clock, log });
   const store = new Store({ dataDir: config.data_dir, log, clock });
   const bus: GatewayBus = new Bus<GatewayEvents>(() => undefined);

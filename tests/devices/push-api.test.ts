@@ -304,6 +304,81 @@ describe('heartbeat', () => {
   });
 });
 
+describe('the NIK filter (every JSON type, every written form)', () => {
+  const raw = (kind: 'events' | 'heartbeat', payload: string) =>
+    h.app.inject({
+      method: 'POST',
+      url: `/api/v1/devices/adm-1/${kind}`,
+      headers: { ...auth('adm-1'), 'content-type': 'application/json' },
+      payload,
+    });
+  const ev = (service: string) => `{"events":[{"id":"${uuid()}","type":"service_use","service":${service}}]}`;
+
+  it('refuses a NIK sent as a JSON number instead of coercing it into an accepted string', async () => {
+    const r = await raw('events', ev('3510171234560001'));
+    expect(r.statusCode).toBe(422);
+    expect(r.json().error).toBe('GW_ERR_PII_REFUSED');
+    const hb = await raw('heartbeat', '{"errors":[{"code":3510171234560001}]}');
+    expect(hb.statusCode).toBe(422);
+    // A number where the schema wants a string is a type error, not a string.
+    const small = await raw('events', ev('42'));
+    expect(small.statusCode).toBe(400);
+    expect((await raw('heartbeat', '{"errors":[{"code":42}]}')).statusCode).toBe(400);
+    // Numbers written so that no 16 digits stand in a row in the text.
+    for (const n of ['3.510171234560001e15', '3510171.234560001', '1e15'])
+      expect((await raw('heartbeat', `{"telemetry":{"x":${n}}}`)).statusCode, n).toBe(422);
+  });
+
+  it('sees every duplicate key, escaped digits and keys', async () => {
+    const cases = [
+      `{"events":[{"id":"${uuid()}","type":"service_use","service":"3510171234560001","service":"akta"}]}`,
+      `{"events":[{"id":"${uuid()}","type":"service_use","service":"\\u0033510171234560001"}]}`,
+      `{"app_version":"1.0","app_version":"1.0","telemetry":{"x":1,"x":3510171234560001e-20}}`,
+      '{"telemetry":{"3510-1712-3456-0001":1}}',
+    ];
+    for (const body of cases) {
+      const kind = body.startsWith('{"events"') ? 'events' : 'heartbeat';
+      expect((await raw(kind, body)).statusCode, body).toBe(422);
+    }
+  });
+
+  it('catches the written forms: spaces, dashes, dots, slashes, invisible characters, other scripts', async () => {
+    const forms = [
+      '3510 1712 3456 0001',
+      '3510-1712-3456-0001',
+      '3510.1712.3456.0001',
+      '35.10.17.123456.0001',
+      '3510/1712/3456/0001',
+      '3510 - 1712 - 3456 - 0001',
+      '3510\u200b1712\u200c3456\u200d0001',
+      '3510\u20601712\ufeff3456\u00ad0001',
+      '3510\u00a01712\u20133456\u20140001',
+      '\uff13\uff15\uff11\uff10171234560001',
+    ];
+    for (const form of forms) {
+      const r = await raw('events', ev(`"KTP ${form}"`));
+      expect(r.statusCode, form).toBe(422);
+      expect((await raw('heartbeat', `{"errors":[{"code":"E1","message":"${form}"}]}`)).statusCode).toBe(422);
+    }
+  });
+
+  it('accepts UUID ids made of digits, timestamps and version strings', async () => {
+    const digits = '35101712-3456-4001-8000-000000000001';
+    const r = await raw(
+      'events',
+      `{"events":[{"id":"${digits}","type":"service_use","service":"akta","at":"2026-11-28T10:15:30.123456+07:00"}]}`,
+    );
+    expect(r.statusCode).toBe(202);
+    // The exemption is for the id field only: the same text elsewhere is refused.
+    expect((await raw('events', ev(`"${digits}"`))).statusCode).toBe(422);
+    const hb = await raw(
+      'heartbeat',
+      '{"app_version":"2.14.3-rc.1","uptime_s":86400,"errors":[{"code":"E1","at":"2026-11-28T10:15:30.123456+07:00","message":"gagal 2026-11-28 10:15:30 kode 12"}]}',
+    );
+    expect(hb.statusCode).toBe(204);
+  });
+});
+
 describe('token files', () => {
   it('an unreadable token file refuses that device (401) without stopping the others', async () => {
     const { rmSync } = await import('node:fs');
