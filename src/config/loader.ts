@@ -43,7 +43,6 @@ export function validateConfigText(
   const base = dirname(file);
   const ctx: RefinementContext = {
     resolvePath: (p) => (isAbsolute(p) ? p : resolve(base, p)),
-    check: (schema, value, basePath) => schemaIssues(schema, value, basePath),
   };
   // Refinements assume the shape is right; run them only on a schema-valid document.
   if (issues.length === 0) for (const refine of REFINEMENTS) issues.push(...refine(withDefaults, ctx));

@@ -1,5 +1,3 @@
-import type { TSchema } from '@sinclair/typebox';
-
 /** One problem in a config file, located by its key path (e.g. `uplink.probes[2].host`). */
 export interface ConfigIssue {
   path: string;
@@ -7,14 +5,12 @@ export interface ConfigIssue {
 }
 
 /**
- * A check a module adds beyond the JSON Schema (cross-field rules, per-probe-type schemas,
- * readable secret files). Receives the config with defaults applied; returns its issues.
+ * A check a module adds beyond the JSON Schema (cross-field rules, per-probe-type required
+ * fields, readable secret files). Receives the config with defaults applied; returns its issues.
  */
 export type ConfigRefinement = (config: unknown, ctx: RefinementContext) => ConfigIssue[];
 
 export interface RefinementContext {
   /** Resolves a path from the config file relative to the config file's folder. */
   resolvePath(p: string): string;
-  /** Validates `value` against `schema`, reporting issues under `basePath`. */
-  check(schema: TSchema, value: unknown, basePath: string): ConfigIssue[];
 }

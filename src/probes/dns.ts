@@ -1,8 +1,16 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { ProbeSpec } from './spec-schema.js';
-import type { Probe, ProbeDeps, ProbeResult, ProbeType } from './types.js';
+import { Type } from '@sinclair/typebox';
+import { PORT } from './fields.js';
+import { defineProbeType, type Probe, type ProbeDeps, type ProbeResult, type SpecOf } from './types.js';
+
+const FIELDS = {
+  server: Type.String({ minLength: 1, maxLength: 253 }),
+  query: Type.String({ minLength: 1, maxLength: 253 }),
+  port: PORT,
+};
+type DnsSpec = SpecOf<typeof FIELDS>;
 
 const RCODES: Record<number, string> = {
   0: 'NOERROR',
@@ -44,10 +52,10 @@ export function parseHeader(msg: Buffer): DnsAnswer | null {
  * unreachable" of a host without a DNS server, which we report as refused.
  */
 class DnsProbe implements Probe {
-  readonly spec: ProbeSpec;
+  readonly spec: DnsSpec;
   private readonly deps: ProbeDeps;
 
-  constructor(spec: ProbeSpec, deps: ProbeDeps) {
+  constructor(spec: DnsSpec, deps: ProbeDeps) {
     this.spec = spec;
     this.deps = deps;
   }
@@ -98,4 +106,12 @@ class DnsProbe implements Probe {
   }
 }
 
-export const dns: ProbeType = { type: 'dns', create: (spec, deps) => new DnsProbe(spec, deps) };
+/** `dns`: asks `server` (port 53 unless `port`) for the A record of `query`. */
+export const dns = defineProbeType({
+  type: 'dns',
+  fields: FIELDS,
+  required: ['server', 'query'],
+  defaults: { interval_s: 10, timeout_ms: 2000 },
+  detail: [{ key: 'rcode', unless: 'NOERROR' }],
+  create: (spec, deps) => new DnsProbe(spec, deps),
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GwError } from '../core/errors.js';
 import { fpingLineHost, parseFpingLine } from './fping-output.js';
 import { FpingTally, fpingSpawnError } from './fping-tally.js';
-import { DEFAULT_INTERVAL_S, DEFAULT_TIMEOUT_MS, type ProbeSpec } from './spec-schema.js';
+import { ICMP_DEFAULTS, type IcmpSpec } from './icmp-spec.js';
 import type { ProbeResult, ProbeSampler } from './types.js';
 
 /** Renewed this often: a daemon killed with -9 leaves no orphan pinging for longer. */
@@ -20,7 +20,7 @@ const CHUNK = 16 * 1024;
  * through a flowing pipe cost about two wake-ups a second, this costs none.
  */
 export class FpingSampler implements ProbeSampler {
-  readonly specs: readonly ProbeSpec[];
+  readonly specs: readonly IcmpSpec[];
   readonly startOffsetMs: number;
   private readonly bin: string;
   private readonly lifetimeMs: number;
@@ -35,14 +35,14 @@ export class FpingSampler implements ProbeSampler {
   private broken: GwError | null = null;
   private readonly chunk = Buffer.alloc(CHUNK);
 
-  constructor(specs: readonly ProbeSpec[], bin = 'fping', lifetimeMs = LIFETIME_MS) {
+  constructor(specs: readonly IcmpSpec[], bin = 'fping', lifetimeMs = LIFETIME_MS) {
     this.specs = specs;
     this.bin = bin;
     this.lifetimeMs = lifetimeMs;
     this.hosts = [...new Set(specs.map((s) => s.host ?? ''))];
     const first = specs[0];
-    this.periodMs = Math.round((first?.interval_s ?? DEFAULT_INTERVAL_S.icmp) * 1000);
-    this.timeoutMs = Math.min(first?.timeout_ms ?? DEFAULT_TIMEOUT_MS.icmp, this.periodMs);
+    this.periodMs = Math.round((first?.interval_s ?? ICMP_DEFAULTS.interval_s) * 1000);
+    this.timeoutMs = Math.min(first?.timeout_ms ?? ICMP_DEFAULTS.timeout_ms, this.periodMs);
     // A packet sent at offset o has its answer (or its timeout line) by o + timeout: start
     // so that this lands ~100 ms before the next beat.
     this.startOffsetMs = Math.max(0, Math.min(this.periodMs, 1000) - this.timeoutMs - 100);

@@ -1,7 +1,10 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { ProbeSpec } from './spec-schema.js';
-import type { Probe, ProbeDeps, ProbeResult, ProbeType } from './types.js';
+import { Type } from '@sinclair/typebox';
+import { defineProbeType, type Probe, type ProbeDeps, type ProbeResult, type SpecOf } from './types.js';
+
+const FIELDS = { url: Type.String({ pattern: '^https?://' }) };
+type HttpSpec = SpecOf<typeof FIELDS>;
 
 /** Read at most this much of the body: the probe wants the status, not the content. */
 const BODY_CAP = 64 * 1024;
@@ -13,10 +16,10 @@ const TLS = /CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)|TLS|SSL|ERR_SSL/;
 
 /** GET the URL: 2xx/3xx is ok, other statuses are bad_response; TLS failures are named. */
 class HttpProbe implements Probe {
-  readonly spec: ProbeSpec;
+  readonly spec: HttpSpec;
   private readonly deps: ProbeDeps;
 
-  constructor(spec: ProbeSpec, deps: ProbeDeps) {
+  constructor(spec: HttpSpec, deps: ProbeDeps) {
     this.spec = spec;
     this.deps = deps;
   }
@@ -84,4 +87,12 @@ class HttpProbe implements Probe {
   }
 }
 
-export const http: ProbeType = { type: 'http', create: (spec, deps) => new HttpProbe(spec, deps) };
+/** `http`: GETs `url` (http or https). */
+export const http = defineProbeType({
+  type: 'http',
+  fields: FIELDS,
+  required: ['url'],
+  defaults: { interval_s: 10, timeout_ms: 5000 },
+  detail: ['tls_error', 'status'],
+  create: (spec, deps) => new HttpProbe(spec, deps),
+});

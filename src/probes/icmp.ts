@@ -3,11 +3,9 @@ import { GwError } from '../core/errors.js';
 import { parseFpingLine } from './fping-output.js';
 import { FpingSampler } from './fping-sampler.js';
 import { FpingTally, fpingSpawnError } from './fping-tally.js';
-import type { ProbeSpec } from './spec-schema.js';
-import type { Probe, ProbeResult, ProbeType } from './types.js';
+import { ICMP_DEFAULTS, ICMP_FIELDS, type IcmpSpec } from './icmp-spec.js';
+import { defineProbeType, type Probe, type ProbeResult } from './types.js';
 
-/** fping's own per-packet timeout default; a village LAN/ISP hop answers far sooner. */
-const DEFAULT_TIMEOUT_MS = 500;
 /** Each fping runs this long and is then replaced: a daemon killed with -9 leaves no orphan pinging for longer. */
 const LIFETIME_MS = 3600_000;
 
@@ -40,17 +38,17 @@ export function fpingAvailability(bin = 'fping'): Promise<FpingAvailability> {
  * average. If the daemon dies, fping dies on its next write to the closed pipe (SIGPIPE), or
  * at the latest when its hour is up (it prints nothing while there is no route at all).
  */
-export function fpingArgs(spec: ProbeSpec, lifetimeMs = LIFETIME_MS): string[] {
-  const intervalMs = (spec.interval_s ?? 1) * 1000;
+export function fpingArgs(spec: IcmpSpec, lifetimeMs = LIFETIME_MS): string[] {
+  const intervalMs = (spec.interval_s ?? ICMP_DEFAULTS.interval_s) * 1000;
   const packets = Math.max(1, Math.floor(intervalMs / 1000));
   const periodMs = Math.floor(intervalMs / packets);
-  const timeoutMs = Math.min(spec.timeout_ms ?? DEFAULT_TIMEOUT_MS, periodMs);
+  const timeoutMs = Math.min(spec.timeout_ms ?? ICMP_DEFAULTS.timeout_ms, periodMs);
   const count = Math.max(1, Math.round(lifetimeMs / periodMs));
   return ['-c', String(count), '-p', String(periodMs), '-t', String(timeoutMs), '-B', '1', spec.host ?? ''];
 }
 
 class IcmpProbe implements Probe {
-  readonly spec: ProbeSpec;
+  readonly spec: IcmpSpec;
   private readonly bin: string;
   private readonly lifetimeMs: number;
   private proc: ChildProcess | null = null;
@@ -60,7 +58,7 @@ class IcmpProbe implements Probe {
   private readonly waiters = new Set<() => void>();
   private readonly enders = new Set<() => void>();
 
-  constructor(spec: ProbeSpec, bin: string, lifetimeMs: number) {
+  constructor(spec: IcmpSpec, bin: string, lifetimeMs: number) {
     this.spec = spec;
     this.bin = bin;
     this.lifetimeMs = lifetimeMs;
@@ -167,13 +165,21 @@ class IcmpProbe implements Probe {
 }
 
 /** The icmp type with another fping binary or fping lifetime (tests). */
-export function icmpType(bin = 'fping', lifetimeMs = LIFETIME_MS): ProbeType {
-  return {
+export function icmpType(bin = 'fping', lifetimeMs = LIFETIME_MS) {
+  return defineProbeType({
     type: 'icmp',
+    fields: ICMP_FIELDS,
+    required: ['host'],
+    defaults: ICMP_DEFAULTS,
+    detail: ['icmp_error'],
+    // A run reports the next packet's answer: it may wait up to an interval for it to leave.
+    oneRunMs: (spec) =>
+      (spec.timeout_ms ?? ICMP_DEFAULTS.timeout_ms) + (spec.interval_s ?? ICMP_DEFAULTS.interval_s) * 1000,
     create: (spec) => new IcmpProbe(spec, bin, lifetimeMs),
     // The uplink's every-second targets: one fping for all, read at the beat (fping-sampler.ts).
     sampler: (specs) => new FpingSampler(specs, bin),
-  };
+  });
 }
 
-export const icmp: ProbeType = icmpType();
+/** `icmp`: pings `host` with fping, one packet per second. */
+export const icmp = icmpType();

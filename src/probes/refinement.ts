@@ -1,16 +1,16 @@
 import type { ConfigIssue, ConfigRefinement } from '../config/types.js';
-import { type ProbeSpec, REQUIRED_FIELDS } from './spec-schema.js';
+import { type ProbeSpec, requiredFields } from './spec-schema.js';
 
 function checkSpec(spec: ProbeSpec, path: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  for (const field of REQUIRED_FIELDS[spec.type] ?? []) {
-    if (spec[field] === undefined)
+  for (const field of requiredFields(spec.type)) {
+    if ((spec as Record<string, unknown>)[field] === undefined)
       issues.push({ path: `${path}.${field}`, message: `required for type "${spec.type}"` });
   }
   return issues;
 }
 
-/** Per-type required fields of uplink probes and device checks. */
+/** Per-type required fields (each probe type's `required`) of uplink probes and device checks. */
 export const probeRefinement: ConfigRefinement = (config) => {
   const c = config as { uplink?: { probes?: ProbeSpec[] }; devices?: Array<{ checks?: ProbeSpec[] }> };
   const issues: ConfigIssue[] = [];

@@ -1,16 +1,19 @@
 import { Socket } from 'node:net';
-import type { ProbeSpec } from './spec-schema.js';
-import type { Probe, ProbeDeps, ProbeResult, ProbeType } from './types.js';
+import { HOST, PORT } from './fields.js';
+import { defineProbeType, type Probe, type ProbeDeps, type ProbeResult, type SpecOf } from './types.js';
+
+const FIELDS = { host: HOST, port: PORT };
+type TcpSpec = SpecOf<typeof FIELDS>;
 
 const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL']);
 const UNRESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME']);
 
 /** A TCP connect: refused, unreachable and timeout told apart (Telegraf net_response style). */
 class TcpProbe implements Probe {
-  readonly spec: ProbeSpec;
+  readonly spec: TcpSpec;
   private readonly deps: ProbeDeps;
 
-  constructor(spec: ProbeSpec, deps: ProbeDeps) {
+  constructor(spec: TcpSpec, deps: ProbeDeps) {
     this.spec = spec;
     this.deps = deps;
   }
@@ -51,4 +54,12 @@ class TcpProbe implements Probe {
   }
 }
 
-export const tcp: ProbeType = { type: 'tcp', create: (spec, deps) => new TcpProbe(spec, deps) };
+/** `tcp`: connects to host:port (SPEC: every second by default). */
+export const tcp = defineProbeType({
+  type: 'tcp',
+  fields: FIELDS,
+  required: ['host', 'port'],
+  defaults: { interval_s: 1, timeout_ms: 800 },
+  detail: [],
+  create: (spec, deps) => new TcpProbe(spec, deps),
+});

@@ -1,6 +1,9 @@
+import { Type } from '@sinclair/typebox';
 import { GwError } from '../core/errors.js';
-import type { ProbeSpec } from './spec-schema.js';
-import type { Probe, ProbeDeps, ProbeResult, ProbeType } from './types.js';
+import { defineProbeType, type Probe, type ProbeDeps, type ProbeResult, type SpecOf } from './types.js';
+
+const FIELDS = { usb_id: Type.String({ pattern: '^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$' }) };
+type UsbSpec = SpecOf<typeof FIELDS>;
 
 export type UsbList = () => Promise<Array<{ id: number | string | null }>>;
 
@@ -43,7 +46,7 @@ export class UsbListing {
 
 class UsbProbe implements Probe {
   constructor(
-    readonly spec: ProbeSpec,
+    readonly spec: UsbSpec,
     private readonly listing: UsbListing,
     private readonly deps: ProbeDeps,
   ) {}
@@ -67,12 +70,16 @@ class UsbProbe implements Probe {
 }
 
 /** `usb`: presence of a vendor:product id (e.g. "0bda:0129", a card reader) on the box. */
-export const usb: ProbeType = {
+export const usb = defineProbeType({
   type: 'usb',
+  fields: FIELDS,
+  required: ['usb_id'],
+  defaults: { interval_s: 30, timeout_ms: 2000 },
+  detail: [],
   create: (spec, deps) => new UsbProbe(spec, new UsbListing(deps.clock), deps),
-};
+});
 
 /** For tests and for sharing one listing between several usb checks. */
-export function createUsbProbe(spec: ProbeSpec, deps: ProbeDeps, listing: UsbListing): Probe {
+export function createUsbProbe(spec: UsbSpec, deps: ProbeDeps, listing: UsbListing): Probe {
   return new UsbProbe(spec, listing, deps);
 }

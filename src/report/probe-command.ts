@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { isGwError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
-import type { ProbeSpec } from '../probes/spec-schema.js';
+import { oneRunMsOf, type ProbeSpec } from '../probes/spec-schema.js';
 import type { Probe, ProbeDeps, ProbeResult } from '../probes/types.js';
 import { CommandError } from './commands.js';
 
@@ -14,8 +14,6 @@ export interface ProbeCommandDeps {
   scheduler: Scheduler;
   createProbe(spec: ProbeSpec, deps: ProbeDeps): Probe;
 }
-
-const DEFAULT_TIMEOUT_MS = 5000;
 
 /**
  * The `ping` command: runs one configured uplink probe once, by its name, with its own
@@ -33,9 +31,7 @@ export function probeRunner(d: ProbeCommandDeps): (name: string) => Promise<Prob
       throw new CommandError('failed', isGwError(err) ? err.message : 'probe could not be created');
     }
     const controller = new AbortController();
-    const timer = d.scheduler.after('ping-command-deadline', spec.timeout_ms ?? DEFAULT_TIMEOUT_MS, () =>
-      controller.abort(),
-    );
+    const timer = d.scheduler.after('ping-command-deadline', oneRunMsOf(spec), () => controller.abort());
     try {
       return { probe: name, ...(await probe.run(controller.signal)) };
     } catch (err) {

@@ -21,10 +21,18 @@ export interface LayerStatus {
   rtt_ms: number | null;
 }
 
+/**
+ * The ladder's layers, lowest first: the one list of them. The verdict walks them in this
+ * order and `link.layers` keeps it, so the page shows them in payload order.
+ */
+export const LAYERS = ['lan', 'isp', 'dns', 'internet', 'regency'] as const;
+export type Layer = (typeof LAYERS)[number];
+
 export interface LinkStatus {
   verdict: LinkVerdict;
-  fault_layer: 'lan' | 'isp' | 'dns' | 'internet' | 'regency' | null;
+  fault_layer: Layer | null;
   since: string | null;
+  /** In ladder order (LAYERS), lowest first; only the layers that have probes. */
   layers: Record<string, LayerStatus>;
   outage: { start: string; fault_layer: string | null } | null;
   /** Extra (uplink module): each probe's latest view, problems with the probes themselves, interface facts. */

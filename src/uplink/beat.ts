@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Scheduler, TaskHandle } from '../core/scheduler.js';
-import { DEFAULT_INTERVAL_S, type ProbeSpec, timeoutOf } from '../probes/spec-schema.js';
+import { intervalMsOf, type ProbeSpec, timeoutOf } from '../probes/spec-schema.js';
 import type { Probe, ProbeDeps, ProbeResult, ProbeSampler } from '../probes/types.js';
 
 /** The uplink's one timer: every probe starts, times out and is read on this beat. */
@@ -69,7 +69,7 @@ export class ProbeBeat {
     const now = clock.monoMs();
     const groups = new Map<string, number[]>();
     specs.forEach((spec, i) => {
-      const key = `${spec.type}/${intervalOf(spec)}/${timeoutOf(spec)}`;
+      const key = `${spec.type}/${intervalMsOf(spec)}/${timeoutOf(spec)}`;
       if (this.d.createSampler) groups.set(key, [...(groups.get(key) ?? []), i]);
       else this.addRun(i, now);
     });
@@ -115,7 +115,7 @@ export class ProbeBeat {
     this.runs.push({
       i,
       probe,
-      intervalMs: intervalOf(spec),
+      intervalMs: intervalMsOf(spec),
       timeoutMs: timeoutOf(spec),
       due: now,
       inflight: null,
@@ -158,7 +158,7 @@ export class ProbeBeat {
       return;
     }
     // Ended: after its lifetime, start at once; after a failure or an early end, back off.
-    const early = now - g.startedAt < 2 * intervalOf(g.sampler.specs[0]!) + BEAT_MS;
+    const early = now - g.startedAt < 2 * intervalMsOf(g.sampler.specs[0]!) + BEAT_MS;
     if (broken || early) {
       if (g.retryAt <= g.startedAt) g.retryAt = now + RESTART_BACKOFF_MS;
       if (now < g.retryAt) return;
@@ -189,5 +189,3 @@ export class ProbeBeat {
     this.d.onResult(r.i, result, false);
   }
 }
-
-const intervalOf = (spec: ProbeSpec) => (spec.interval_s ?? DEFAULT_INTERVAL_S[spec.type]) * 1000;

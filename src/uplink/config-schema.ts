@@ -1,8 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ProbeSpecSchema } from '../probes/spec-schema.js';
+import { LAYERS } from '../status/types.js';
 
-export const LAYERS = ['lan', 'isp', 'dns', 'internet', 'regency'] as const;
-export type Layer = (typeof LAYERS)[number];
+export { LAYERS, type Layer } from '../status/types.js';
 
 export const UplinkProbeSchema = Type.Composite(
   [

@@ -1,9 +1,10 @@
 import { isGwError } from '../core/errors.js';
 import { fpingAvailability } from '../probes/icmp.js';
 import { createProbe } from '../probes/registry.js';
-import { DEFAULT_INTERVAL_S } from '../probes/spec-schema.js';
+import { oneRunMsOf, probeDetail } from '../probes/spec-schema.js';
 import type { ProbeDeps } from '../probes/types.js';
-import type { UplinkConfig } from './config-schema.js';
+import { LAYERS, type UplinkConfig } from './config-schema.js';
+import { layerFailed } from './verdict.js';
 import { FAULT_HINTS } from './words.js';
 
 export interface LadderStep {
@@ -34,23 +35,15 @@ export async function checkLadder(config: UplinkConfig, deps: ProbeDeps): Promis
   const steps: LadderStep[] = [];
   for (const spec of config.probes) {
     const probe = createProbe(spec, deps);
-    const limit =
-      (spec.timeout_ms ?? 2000) +
-      (spec.type === 'icmp' ? (spec.interval_s ?? DEFAULT_INTERVAL_S.icmp) * 1000 : 0);
     try {
-      const r = await probe.run(AbortSignal.timeout(limit + 500));
-      const f = r.fields;
-      const detail = ['tls_error', 'rcode', 'status', 'icmp_error', 'error']
-        .filter((k) => f[k] !== undefined && f[k] !== null)
-        .map((k) => `${k}=${String(f[k])}`)
-        .join(' ');
+      const r = await probe.run(AbortSignal.timeout(oneRunMsOf(spec) + 500));
       steps.push({
         name: spec.name,
         layer: spec.layer,
         type: spec.type,
         outcome: r.outcome,
         latency_ms: r.latency_ms,
-        detail: detail || null,
+        detail: probeDetail(spec.type, r.fields),
       });
     } catch (err) {
       steps.push({
@@ -66,11 +59,10 @@ export async function checkLadder(config: UplinkConfig, deps: ProbeDeps): Promis
     }
   }
   let fault: string | null = null;
-  for (const layer of ['lan', 'isp', 'dns', 'internet', 'regency']) {
+  for (const layer of LAYERS) {
     const mine = steps.filter((s) => s.layer === layer && s.outcome !== 'broken');
-    if (mine.length === 0) continue;
     const failed = mine.filter((s) => s.outcome !== 'ok');
-    if (layer === 'internet' ? failed.length === mine.length : failed.length > 0) {
+    if (layerFailed(layer, failed.length, mine.length)) {
       fault = layer;
       break;
     }

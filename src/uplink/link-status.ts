@@ -1,4 +1,5 @@
-import type { ProbeResult } from './../probes/types.js';
+import { probeDetail } from '../probes/spec-schema.js';
+import type { ProbeResult } from '../probes/types.js';
 import type { LinkStatus, ProbeStatus } from '../status/types.js';
 import type { UplinkProbeConfig } from './config-schema.js';
 import type { OpenOutage } from './outage.js';
@@ -6,15 +7,6 @@ import { type ProbeTrack, windowStats } from './track.js';
 import type { Verdict } from './verdict.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function detail(r: ProbeResult | null): string | null {
-  if (!r) return null;
-  const f = r.fields;
-  const parts = ['tls_error', 'rcode', 'status', 'icmp_error', 'error']
-    .filter((k) => f[k] !== undefined && f[k] !== null && !(k === 'rcode' && f[k] === 'NOERROR'))
-    .map((k) => `${k}=${String(f[k])}`);
-  return parts.length ? parts.join(' ') : null;
-}
 
 /** The SPEC `link` object (plus per-probe detail and problems) from the service's state. */
 export function linkStatus(s: {
@@ -42,7 +34,7 @@ export function linkStatus(s: {
       outcome: last?.result?.outcome ?? null,
       latency_ms: last?.result?.latency_ms ?? null,
       loss_pct: w?.loss_pct ?? null,
-      detail: last?.error ?? detail(last?.result ?? null),
+      detail: last?.error ?? (last?.result ? probeDetail(p.type, last.result.fields) : null),
     };
     if (last?.error) problems.push(`probe ${p.name}: ${last.error}`);
   });

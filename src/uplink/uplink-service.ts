@@ -13,7 +13,7 @@ import type { LinkStatus, StatusSection } from '../status/types.js';
 import type { StateRepo } from '../store/state-repo.js';
 import type { Store } from '../store/store.js';
 import { type BeatDeps, ProbeBeat } from './beat.js';
-import type { Layer, UplinkConfig } from './config-schema.js';
+import { LAYERS, type UplinkConfig } from './config-schema.js';
 import type { HistoryRepo } from './history-repo.js';
 import { HistoryWriter } from './history-writer.js';
 import { linkStatus } from './link-status.js';
@@ -199,9 +199,9 @@ export class UplinkService implements Service, StatusSection<'link'> {
     if (
       was &&
       v.fault_layer !== was &&
-      (!v.fault_layer || LAYER_ORDER.indexOf(v.fault_layer) > LAYER_ORDER.indexOf(was))
+      (!v.fault_layer || LAYERS.indexOf(v.fault_layer) > LAYERS.indexOf(was))
     ) {
-      this.tracks = rejudgeAbove(this.tracks, was, LAYER_ORDER);
+      this.tracks = rejudgeAbove(this.tracks, was, LAYERS);
       v = computeVerdict(this.tracks, false);
     }
     this.verdict = v;
@@ -217,7 +217,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
     v = this.verdict;
     const changed = v.verdict !== prev.verdict || v.fault_layer !== prev.fault_layer;
     if (changed) this.since = v.verdict === 'down' && this.outage ? this.outage.start.wall : now.wall;
-    const layersChanged = LAYER_ORDER.some((l) => v.layers[l]?.state !== prev.layers[l]?.state);
+    const layersChanged = LAYERS.some((l) => v.layers[l]?.state !== prev.layers[l]?.state);
     this.status = null;
     if (changed) {
       this.deps.log.info({ verdict: v.verdict, fault_layer: v.fault_layer }, 'link verdict changed');
@@ -281,11 +281,9 @@ export class UplinkService implements Service, StatusSection<'link'> {
   }
 }
 
-const LAYER_ORDER: Layer[] = ['lan', 'isp', 'dns', 'internet', 'regency'];
-
 function stateKeys(v: Verdict): Record<string, StateName> {
   const out: Record<string, StateName> = { link: v.verdict };
-  for (const l of LAYER_ORDER) {
+  for (const l of LAYERS) {
     const s = v.layers[l]?.state;
     if (s) out[`layer:${l}`] = s;
   }

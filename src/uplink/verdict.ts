@@ -19,23 +19,30 @@ export interface Verdict {
 }
 
 /**
- * A layer's own state from its probes. `internet` is a quorum of public anchors: it is
- * down only when every anchor is down, so one dead host does not flip it. Every other layer
- * is one part of the path (one router, one ONT, the regency's service), so any of its probes
- * down takes it down.
+ * How a layer's probes combine. `internet` is a quorum of public anchors (`all`): it fails
+ * only when every anchor fails, so one dead host does not flip it. Every other layer is one
+ * part of the path (one router, one ONT, the regency's service), so any of its probes
+ * failing takes it down (`any`).
  */
+export const layerRule = (layer: string): 'all' | 'any' => (layer === 'internet' ? 'all' : 'any');
+
+/** The ladder's rule for one layer: `failed` of its `of` probes failing, is the layer failed? */
+export function layerFailed(layer: string, failed: number, of: number): boolean {
+  if (failed === 0) return false;
+  return layerRule(layer) === 'all' ? failed === of : true;
+}
+
+/** A layer's own state from its probes, by its rule (layerRule). */
 function layerState(layer: Layer, probes: readonly ProbeTrack[]): LayerState {
   const judged = probes.filter((p) => p.state !== 'unknown');
   if (judged.length === 0) return 'unknown';
   const down = judged.filter((p) => p.state === 'down');
+  if (layerFailed(layer, down.length, probes.length)) return 'down';
   const up = judged.filter((p) => p.state === 'up');
-  if (layer === 'internet') {
-    if (up.length === 0 && down.length === probes.length) return 'down';
-    if (up.length === 0) return 'unknown';
-    return up.every((p) => p.degraded) ? 'degraded' : 'up';
-  }
-  if (down.length > 0) return 'down';
-  return up.some((p) => p.degraded) ? 'degraded' : 'up';
+  // Some anchors down and the others not judged yet: the quorum is still open.
+  if (up.length === 0) return 'unknown';
+  const degraded = layerRule(layer) === 'all' ? up.every((p) => p.degraded) : up.some((p) => p.degraded);
+  return degraded ? 'degraded' : 'up';
 }
 
 /** Whether the layer's latest rounds failed (quorum for internet): a failure still building up. */
@@ -44,7 +51,7 @@ function failingNow(layer: Layer, probes: readonly ProbeTrack[]): boolean {
   if (live.length === 0) return false;
   // Half of down_after: a single random loss below a real fault does not steal the blame.
   const failing = live.filter((p) => p.fails >= Math.max(1, Math.ceil(p.downAfter / 2)));
-  return layer === 'internet' ? failing.length === live.length : failing.length > 0;
+  return layerFailed(layer, failing.length, live.length);
 }
 
 /**

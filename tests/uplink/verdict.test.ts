@@ -187,6 +187,16 @@ describe('computeVerdict (ladder)', () => {
     expect(v.failingSince?.mono).toBe(2000);
   });
 
+  it('lists the layers lowest first whatever the order of the probes (the page shows them so)', () => {
+    const v = computeVerdict([
+      probe('g', 'regency', 'SSSS'),
+      probe('a', 'internet', 'SSSS'),
+      probe('r', 'lan', 'SSSS'),
+      probe('d', 'dns', 'SSSS'),
+    ]);
+    expect(Object.keys(v.layers)).toEqual(['lan', 'dns', 'internet', 'regency']);
+  });
+
   it('dates an internet outage from the last anchor to start failing', () => {
     const v = computeVerdict([probe('a', 'internet', 'FFFFFFFF'), probe('b', 'internet', 'SSSSFFFF')]);
     expect(v.fault_layer).toBe('internet');
