@@ -4,6 +4,7 @@ import { http } from './http.js';
 import { icmp } from './icmp.js';
 import type { ProbeSpec } from './spec-schema.js';
 import { tcp } from './tcp.js';
+import { tls } from './tls.js';
 import type { AnyProbeType, Probe, ProbeDeps, ProbeSampler } from './types.js';
 import { usb } from './usb.js';
 
@@ -17,6 +18,7 @@ export const PROBE_REGISTRY = {
   dns,
   http,
   usb,
+  tls,
 };
 
 export type ProbeTypeName = keyof typeof PROBE_REGISTRY;
