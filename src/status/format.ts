@@ -1,15 +1,6 @@
+import { wibTime as wib } from '../core/wib.js';
 import { formatLink } from '../uplink/words.js';
 import type { StatusObject } from './types.js';
-
-const WIB_OFFSET_MS = 7 * 3600_000;
-
-/** ISO time → "2026-11-28 12:04:05 WIB" (technicians read local time, 24-hour). */
-export function wib(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return '—';
-  return `${new Date(t + WIB_OFFSET_MS).toISOString().replace('T', ' ').slice(0, 19)} WIB`;
-}
 
 /** The human report of `kampung-gw status`, Indonesian first with English in brackets. */
 export function formatStatus(s: StatusObject): string {

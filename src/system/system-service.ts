@@ -5,6 +5,7 @@ import { isDiskFull } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
+import { wibDay } from '../core/wib.js';
 import type { StatusSection, SystemStatus } from '../status/types.js';
 import type { StateRepo } from '../store/state-repo.js';
 import type { Store } from '../store/store.js';
@@ -14,7 +15,7 @@ import type { DiskGuard, DiskState } from './disk-guard.js';
 import { HealthAlerts } from './health-alerts.js';
 import { HealthCollector, type HealthReading } from './health-collector.js';
 import { diskFromStatfs, round1 } from './readings.js';
-import { WriteMeter, wibDay } from './write-meter.js';
+import { WriteMeter } from './write-meter.js';
 import type { WritesRepo } from './writes-repo.js';
 
 export type SystemConfig = Static<typeof SystemConfigSchema>;

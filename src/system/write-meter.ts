@@ -32,9 +32,3 @@ export class WriteMeter {
     return { day: this.day, bytes: this.dayBytes };
   }
 }
-
-const WIB_MS = 7 * 3600_000;
-
-export function wibDay(wallMs: number): string {
-  return new Date(wallMs + WIB_MS).toISOString().slice(0, 10);
-}

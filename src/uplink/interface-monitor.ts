@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
+import { wibDay } from '../core/wib.js';
 import type { InterfaceStatus } from '../status/types.js';
 import type { Store } from '../store/store.js';
 import type { UplinkConfig } from './config-schema.js';
@@ -12,12 +13,6 @@ import type { TrafficRepo } from './traffic-repo.js';
 /** Which interface and what kind it is: asking costs ~0.5 s of subprocesses, so rarely. */
 const FACTS_MS = 60 * 60_000;
 const TRAFFIC_WRITE_MS = 10 * 60_000;
-const WIB_MS = 7 * 3600_000;
-
-/** Local (WIB) calendar day of a wall time, e.g. "2026-11-28". */
-export function wibDay(wallMs: number): string {
-  return new Date(wallMs + WIB_MS).toISOString().slice(0, 10);
-}
 
 /** Counter delta that survives a counter reset (interface re-created, reboot). */
 export function counterDelta(prev: number | null, next: number): number {

@@ -1,14 +1,5 @@
+import { wibTime as wib } from '../core/wib.js';
 import type { LinkStatus } from '../status/types.js';
-
-const WIB_OFFSET_MS = 7 * 3600_000;
-
-function wib(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const t = Date.parse(iso);
-  return Number.isNaN(t)
-    ? '—'
-    : `${new Date(t + WIB_OFFSET_MS).toISOString().replace('T', ' ').slice(0, 19)} WIB`;
-}
 
 export const LAYER_WORDS: Record<string, string> = {
   lan: 'Router/LAN',

@@ -1,4 +1,5 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { wibStamp } from '../core/wib.js';
 import type { TechnicianDeps } from './technician-context.js';
 
 const SECRET_KEY = /pass|secret|token|key|cred|auth/i;
@@ -55,7 +56,7 @@ export const bundleRoutes: FastifyPluginAsyncTypebox<{ d: TechnicianDeps }> = as
         outcome: 'ok',
         source: request.ip,
       });
-      const stamp = new Date(now + 7 * 3600_000).toISOString().slice(0, 16).replace(/[-:T]/g, '');
+      const stamp = wibStamp(now);
       return reply
         .header(
           'content-disposition',

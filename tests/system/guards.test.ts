@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { wibDay } from '../../src/core/wib.js';
 import { DiskGuard } from '../../src/system/disk-guard.js';
 import { Flag, Hysteresis } from '../../src/system/hysteresis.js';
 import { JumpDetector } from '../../src/system/jump-detector.js';
-import { WriteMeter, wibDay } from '../../src/system/write-meter.js';
+import { WriteMeter } from '../../src/system/write-meter.js';
 
 const MB = 1024 * 1024;
 

@@ -1,9 +1,10 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/core/clock.js';
+import { wibDay } from '../../src/core/wib.js';
 import { Store } from '../../src/store/store.js';
 import { HistoryRepo } from '../../src/uplink/history-repo.js';
-import { counterDelta, wibDay } from '../../src/uplink/interface-monitor.js';
+import { counterDelta } from '../../src/uplink/interface-monitor.js';
 import { decodeRounds, encodeRounds, type RawRound } from '../../src/uplink/raw-codec.js';
 import { HOUR_MS, MINUTE_MS, MinuteRollup } from '../../src/uplink/rollup.js';
 import type { Sample } from '../../src/uplink/track.js';

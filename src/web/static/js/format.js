@@ -1,13 +1,13 @@
+// The offset comes from the daemon's own module: the page bundler (esbuild) reads TypeScript.
+import { WIB_OFFSET_MS } from '../../../core/wib.js';
 import { t } from './i18n.js';
-
-const WIB_MS = 7 * 3600_000;
 
 /** ISO or epoch ms → "28-11-2026 14:05:09" in WIB (UTC+7), 24-hour, whatever the phone's zone. */
 export function wib(value, withDate = true) {
   if (value === null || value === undefined || value === '') return '—';
   const ms = typeof value === 'number' ? value : Date.parse(value);
   if (Number.isNaN(ms)) return '—';
-  const d = new Date(ms + WIB_MS);
+  const d = new Date(ms + WIB_OFFSET_MS);
   const p = (n) => String(n).padStart(2, '0');
   const time = `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
   if (!withDate) return `${time} WIB`;

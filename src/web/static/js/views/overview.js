@@ -5,8 +5,6 @@ import { label, t } from '../i18n.js';
 import { live } from '../live.js';
 import { reasonText } from '../reason.js';
 
-const LAYERS = ['lan', 'isp', 'dns', 'internet', 'regency'];
-
 /** Ringkasan: what failed, since when, what to check next; then devices, queue, cache, box. */
 export function overviewView(main) {
   const verdict = h('section', { class: 'card verdict', id: 'verdict' });
@@ -79,10 +77,8 @@ function renderVerdict(el) {
 }
 
 function renderLayers(el, link) {
-  const names = [
-    ...LAYERS.filter((l) => l in link.layers),
-    ...Object.keys(link.layers).filter((l) => !LAYERS.includes(l)),
-  ];
+  // The daemon sends the layers lowest first (status/types.ts LAYERS): keep its order.
+  const names = Object.keys(link.layers);
   replace(
     el,
     h('h2', {}, t('overview.layers')),
