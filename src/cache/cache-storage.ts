@@ -5,48 +5,25 @@ import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
 import { BodyFiles } from './body-files.js';
 import { type HeaderMap, varyKey, varyNames } from './cache-policy.js';
+import { CacheRepo, type Entry, type NewEntry, type RefreshedFields } from './cache-repo.js';
 import { HotBodies } from './hot-bodies.js';
 import type { TempBody } from './temp-body.js';
 
 /** Bodies above this go to files; smaller ones stay inline in SQLite. */
 export const INLINE_MAX = 64 * 1024;
 
-export interface Entry {
-  id: number;
-  upstream: string;
-  key: string;
-  varyKey: string;
-  varyNames: string[];
-  status: number;
-  headers: HeaderMap;
-  storedWall: number;
-  storedMono: number;
-  kernelBoot: string;
-  initialAgeS: number;
-  /** When the upstream last vouched for this data (its Date header, else our wall clock). */
-  dataDate: number;
-  sha256: string;
-  size: number;
-  lastAccess: number;
-  /** Freshness lifetime, derived from the headers on first use (cleared when they change). */
-  lifetimeS?: number | undefined;
-}
-
-export type NewEntry = Omit<
-  Entry,
-  'id' | 'lastAccess' | 'varyKey' | 'varyNames' | 'sha256' | 'size' | 'lifetimeS'
->;
+export type { Entry, NewEntry } from './cache-repo.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /**
  * Metadata of every entry in memory (lookups never touch disk), bodies in a bounded hot set,
- * else inline BLOBs or files. Bounded by maxBytes with LRU eviction; last_access is written
+ * else inline BLOBs or files (rows: cache-repo.ts). Bounded by maxBytes with LRU eviction; last_access is written
  * lazily in batches (flush()) to spare the SD card. Every body read from disk is checked
  * against its sha256: a damaged entry is dropped, never served.
  */
 export class CacheStorage {
-  private readonly store: Store;
+  private readonly repo: CacheRepo;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly files: BodyFiles;
@@ -66,7 +43,7 @@ export class CacheStorage {
     maxBytes: number;
     hotBytes: number;
   }) {
-    this.store = deps.store;
+    this.repo = new CacheRepo({ store: deps.store });
     this.clock = deps.clock;
     this.log = deps.log;
     this.files = new BodyFiles(deps.dir);
@@ -76,36 +53,9 @@ export class CacheStorage {
 
   start(): void {
     this.files.start();
-    const rows = this.store.db
-      .prepare(
-        `SELECT id, upstream, key, vary_key, status, headers, stored_wall, stored_mono, kernel_boot,
-                initial_age_s, data_date, body_sha256, body_size, last_access, body IS NULL AS in_file
-         FROM cache_entries`,
-      )
-      .all() as Row[];
-    for (const r of rows) {
-      const headers = JSON.parse(r.headers) as HeaderMap;
-      const names = varyNames(headers);
-      this.index(
-        {
-          id: r.id,
-          upstream: r.upstream,
-          key: r.key,
-          varyKey: r.vary_key,
-          varyNames: names === '*' ? [] : names,
-          status: r.status,
-          headers,
-          storedWall: r.stored_wall,
-          storedMono: r.stored_mono,
-          kernelBoot: r.kernel_boot,
-          initialAgeS: r.initial_age_s,
-          dataDate: r.data_date,
-          sha256: r.body_sha256,
-          size: r.body_size,
-          lastAccess: r.last_access,
-        },
-        r.in_file === 1,
-      );
+    for (const { entry, inFile } of this.repo.all()) {
+      const names = varyNames(entry.headers);
+      this.index({ ...entry, varyNames: names === '*' ? [] : names }, inFile);
     }
     const swept = this.files.sweep(new Set(this.fileRefs.keys()));
     if (swept > 0) this.log.info({ swept }, 'removed orphaned cache files');
@@ -154,12 +104,7 @@ export class CacheStorage {
     if (cached) return cached;
     let body: Buffer | undefined;
     if (e.size > INLINE_MAX) body = this.files.read(e.sha256);
-    else {
-      const row = this.store.db.prepare('SELECT body FROM cache_entries WHERE id = ?').get(e.id) as
-        | { body: Buffer | null }
-        | undefined;
-      body = row?.body ?? undefined;
-    }
+    else body = this.repo.inlineBody(e.id);
     if (!body || body.length !== e.size || sha(body) !== e.sha256) {
       this.log.warn({ upstream: e.upstream, entry: e.id }, 'damaged cache entry dropped');
       this.remove(e);
@@ -224,32 +169,8 @@ export class CacheStorage {
     const vk = varyKey(names, request);
     const old = this.byKey.get(n.key)?.find((e) => e.varyKey === vk);
     const now = this.clock.wallMs();
-    const id = this.store.batch(() => {
-      if (old) this.store.db.prepare('DELETE FROM cache_entries WHERE id = ?').run(old.id);
-      const res = this.store.db
-        .prepare(
-          `INSERT INTO cache_entries (upstream, key, vary_key, status, headers, stored_wall, stored_mono,
-             kernel_boot, initial_age_s, data_date, body_sha256, body_size, body, last_access)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          n.upstream,
-          n.key,
-          vk,
-          n.status,
-          JSON.stringify(n.headers),
-          n.storedWall,
-          n.storedMono,
-          n.kernelBoot,
-          n.initialAgeS,
-          n.dataDate,
-          digest,
-          size,
-          inline,
-          now,
-        );
-      return Number(res.lastInsertRowid);
-    });
+    const stored = { ...n, varyKey: vk, sha256: digest, size, lastAccess: now };
+    const id = this.repo.insert(stored, inline, old?.id);
     const entry: Entry = { ...n, id, varyKey: vk, varyNames: names, sha256: digest, size, lastAccess: now };
     // Index before unindexing the old variant: when both share a body file, its count must not
     // drop to zero in between (that would delete the file the new entry needs).
@@ -259,27 +180,9 @@ export class CacheStorage {
   }
 
   /** After a 304: new headers and validation time, same body. */
-  refreshed(
-    e: Entry,
-    fields: Pick<Entry, 'headers' | 'storedWall' | 'storedMono' | 'kernelBoot' | 'initialAgeS' | 'dataDate'>,
-  ): void {
+  refreshed(e: Entry, fields: RefreshedFields): void {
     Object.assign(e, fields, { lifetimeS: undefined });
-    this.store.batch(() =>
-      this.store.db
-        .prepare(
-          `UPDATE cache_entries SET headers = ?, stored_wall = ?, stored_mono = ?, kernel_boot = ?,
-             initial_age_s = ?, data_date = ? WHERE id = ?`,
-        )
-        .run(
-          JSON.stringify(e.headers),
-          e.storedWall,
-          e.storedMono,
-          e.kernelBoot,
-          e.initialAgeS,
-          e.dataDate,
-          e.id,
-        ),
-    );
+    this.repo.refresh(e.id, e);
   }
 
   /** Marks use for LRU; written to disk by flush(), not per request. */
@@ -292,24 +195,18 @@ export class CacheStorage {
     if (this.dirty.size === 0) return;
     const ids = [...this.dirty];
     this.dirty.clear();
-    const stmt = this.store.db.prepare('UPDATE cache_entries SET last_access = ? WHERE id = ?');
-    this.store.batch(() => {
-      for (const id of ids) {
-        const e = this.byId.get(id);
-        if (e) stmt.run(e.lastAccess, id);
-      }
-    });
+    this.repo.touch(ids.flatMap((id) => this.byId.get(id) ?? []));
   }
 
   remove(e: Entry): void {
-    this.store.batch(() => this.store.db.prepare('DELETE FROM cache_entries WHERE id = ?').run(e.id));
+    this.repo.remove([e.id]);
     this.unindex(e);
   }
 
   /** Deletes every stored body and entry (privacy action). */
   wipe(): number {
     const n = this.byId.size;
-    this.store.batch(() => this.store.db.prepare('DELETE FROM cache_entries').run());
+    this.repo.removeAll();
     this.files.removeAll();
     this.byKey.clear();
     this.byId.clear();
@@ -331,10 +228,7 @@ export class CacheStorage {
       gone.push(v);
       total -= entryBytes(v);
     }
-    const stmt = this.store.db.prepare('DELETE FROM cache_entries WHERE id = ?');
-    this.store.batch(() => {
-      for (const v of gone) stmt.run(v.id);
-    });
+    this.repo.remove(gone.map((v) => v.id));
     for (const v of gone) this.unindex(v);
     this.log.debug({ evicted: gone.length }, 'cache evicted least recently used entries');
   }
@@ -369,22 +263,4 @@ export class CacheStorage {
 /** Body plus a rough allowance for the metadata row. */
 function entryBytes(e: Entry): number {
   return e.size + 512;
-}
-
-interface Row {
-  id: number;
-  upstream: string;
-  key: string;
-  vary_key: string;
-  status: number;
-  headers: string;
-  stored_wall: number;
-  stored_mono: number;
-  kernel_boot: string;
-  initial_age_s: number;
-  data_date: number;
-  body_sha256: string;
-  body_size: number;
-  last_access: number;
-  in_file: number;
 }

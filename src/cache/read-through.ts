@@ -37,9 +37,16 @@ export interface HotHit {
   ageS: number;
 }
 
-type Failed = { failed: true; reason: string; response?: UpstreamResponse };
-/** A MISS stored as a file: each kiosk sharing the flight opens its own checked stream of it. */
-type Fetched = SvcResult & { file?: Entry };
+/**
+ * How one upstream exchange ended, shared by every kiosk in its flight: an answer in memory
+ * (MISS or REVALIDATED), a MISS stored as a file (each kiosk opens its own checked stream of
+ * it), or a failure for the fallback (stale copy, the upstream's 5xx, or 504).
+ */
+type Fetched =
+  | { kind: 'answer'; result: SvcResult }
+  | { kind: 'file'; entry: Entry; ageS: number; dataDate: number }
+  | Failed;
+type Failed = { kind: 'failed'; reason: string; response?: UpstreamResponse };
 
 /**
  * GET through the cache: fresh → HIT from memory/disk; stale or missing → (conditional)
@@ -53,7 +60,7 @@ export class ReadThrough {
   private readonly stats: CacheStats;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly inflight = new Map<string, Promise<Fetched | Failed>>();
+  private readonly inflight = new Map<string, Promise<Fetched>>();
 
   constructor(deps: {
     storage: CacheStorage;
@@ -90,7 +97,7 @@ export class ReadThrough {
       }
       entry = undefined;
     }
-    if (this.link.isDown()) return this.fallback(up, entry, { failed: true, reason: 'link down' });
+    if (this.link.isDown()) return this.fallback(up, entry, { kind: 'failed', reason: 'link down' });
     const flightKey = `${key}\n${JSON.stringify(fwd)}\n${entry?.id ?? ''}`;
     let flight = this.inflight.get(flightKey);
     if (!flight) {
@@ -100,14 +107,23 @@ export class ReadThrough {
       this.inflight.set(flightKey, flight);
     }
     const fetched = await flight;
-    if ('failed' in fetched) return this.fallback(up, entry, fetched);
-    const { file, ...out } = fetched;
-    if (file) {
-      const body = await this.storage.openBody(file);
+    if (fetched.kind === 'failed') return this.fallback(up, entry, fetched);
+    let out: SvcResult;
+    if (fetched.kind === 'file') {
+      const stored = fetched.entry;
+      const body = await this.storage.openBody(stored);
       // Evicted or damaged between storing and opening (not seen in practice): no partial answer.
-      if (!body) return this.fallback(up, undefined, { failed: true, reason: 'stored body vanished' });
-      out.body = body;
-    }
+      if (!body) return this.fallback(up, undefined, { kind: 'failed', reason: 'stored body vanished' });
+      out = {
+        status: stored.status,
+        headers: stored.headers,
+        body,
+        size: stored.size,
+        cache: 'MISS',
+        ageS: fetched.ageS,
+        dataDate: fetched.dataDate,
+      };
+    } else out = { ...fetched.result };
     this.stats.served(up.name, out.cache, out.cache === 'REVALIDATED' ? out.size : 0);
     return out;
   }
@@ -143,8 +159,8 @@ export class ReadThrough {
   async refresh(up: Upstream, pathAndQuery: string): Promise<'fetched' | 'not_modified' | 'failed'> {
     const key = `${up.name} ${pathAndQuery}`;
     const out = await this.fetch(up, pathAndQuery, key, {}, this.storage.lookup(key, {}), true);
-    if ('failed' in out) return 'failed';
-    return out.cache === 'REVALIDATED' ? 'not_modified' : 'fetched';
+    if (out.kind === 'failed') return 'failed';
+    return out.kind === 'answer' && out.result.cache === 'REVALIDATED' ? 'not_modified' : 'fetched';
   }
 
   private fallback(up: Upstream, entry: Entry | undefined, why: Failed): SvcResult {
@@ -193,7 +209,7 @@ export class ReadThrough {
     fwd: HeaderMap,
     entry: Entry | undefined,
     cacheable: boolean,
-  ): Promise<Fetched | Failed> {
+  ): Promise<Fetched> {
     const headers: HeaderMap = { ...fwd, via: '1.1 kampung-gw' };
     // A storable 200 larger than the inline limit is written to a temp file as it arrives.
     let temp: TempBody | undefined;
@@ -219,10 +235,10 @@ export class ReadThrough {
         spill,
       });
     } catch (err) {
-      if (err instanceof UpstreamError) return { failed: true, reason: err.kind };
+      if (err instanceof UpstreamError) return { kind: 'failed', reason: err.kind };
       throw err;
     }
-    if (res.status >= 500) return { failed: true, reason: `status ${res.status}`, response: res };
+    if (res.status >= 500) return { kind: 'failed', reason: `status ${res.status}`, response: res };
     const mono = this.clock.monoMs();
     const wall = this.clock.wallMs();
     const { age, ...resHeaders } = res.headers;
@@ -240,13 +256,16 @@ export class ReadThrough {
       this.storage.refreshed(entry, { ...fields, headers: mergeNotModified(entry.headers, resHeaders) });
       this.storage.touch(entry);
       return {
-        status: entry.status,
-        headers: entry.headers,
-        body,
-        size: body.length,
-        cache: 'REVALIDATED',
-        ageS: initialAgeS,
-        dataDate: fields.dataDate,
+        kind: 'answer',
+        result: {
+          status: entry.status,
+          headers: entry.headers,
+          body,
+          size: body.length,
+          cache: 'REVALIDATED',
+          ageS: initialAgeS,
+          dataDate: fields.dataDate,
+        },
       };
     }
     if (res.spilled && temp) {
@@ -257,8 +276,9 @@ export class ReadThrough {
         fwd,
       );
       // The disk failed and the part written could not be read back: no partial answer.
-      if (!stored) return { failed: true, reason: 'unreachable' };
-      if (stored.file) return { ...stored, ageS: initialAgeS, dataDate: fields.dataDate };
+      if (!stored) return { kind: 'failed', reason: 'unreachable' };
+      if (stored.kind === 'file')
+        return { kind: 'file', entry: stored.entry, ageS: initialAgeS, dataDate: fields.dataDate };
       res = { ...res, body: stored.body };
     } else if (cacheable && isStorable(res.status, resHeaders)) {
       try {
@@ -273,13 +293,16 @@ export class ReadThrough {
       }
     }
     return {
-      status: res.status,
-      headers: resHeaders,
-      body: res.body,
-      size: res.body.length,
-      cache: 'MISS',
-      ageS: initialAgeS,
-      dataDate: fields.dataDate,
+      kind: 'answer',
+      result: {
+        status: res.status,
+        headers: resHeaders,
+        body: res.body,
+        size: res.body.length,
+        cache: 'MISS',
+        ageS: initialAgeS,
+        dataDate: fields.dataDate,
+      },
     };
   }
 
@@ -292,29 +315,18 @@ export class ReadThrough {
     temp: TempBody,
     n: NewEntry,
     fwd: HeaderMap,
-  ):
-    | { file: Entry; status: number; headers: HeaderMap; body: Buffer; size: number; cache: 'MISS' }
-    | { file?: undefined; body: Buffer }
-    | undefined {
+  ): { kind: 'file'; entry: Entry } | { kind: 'memory'; body: Buffer } | undefined {
     try {
       const done = temp.finish();
-      if (done.kind === 'memory') return { body: done.body };
+      if (done.kind === 'memory') return { kind: 'memory', body: done.body };
       let entry: Entry | undefined;
       try {
         entry = this.storage.putFile(n, fwd, temp, done);
       } catch (err) {
         this.log.warn({ err, upstream: up.name }, 'could not store response');
       }
-      if (entry)
-        return {
-          file: entry,
-          status: n.status,
-          headers: n.headers,
-          body: Buffer.alloc(0),
-          size: entry.size,
-          cache: 'MISS',
-        };
-      return { body: temp.readAll() };
+      if (entry) return { kind: 'file', entry };
+      return { kind: 'memory', body: temp.readAll() };
     } catch (err) {
       this.log.warn({ err, upstream: up.name }, 'could not keep response body');
       return undefined;
