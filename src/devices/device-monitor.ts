@@ -1,27 +1,18 @@
-import { setMaxListeners } from 'node:events';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import type { GatewayBus } from '../events.js';
-import { type ProbeSpec, timeoutOf } from '../probes/spec-schema.js';
-import type { Probe, ProbeDeps } from '../probes/types.js';
 import type { DeviceState, DeviceStatus } from '../status/types.js';
 import type { StateRepo } from '../store/state-repo.js';
 import type { Store } from '../store/store.js';
 import type { ChangesRepo } from './changes-repo.js';
 import type { DeviceConfig } from './config-schema.js';
-import { CheckTracker, evaluate, heartbeatTrouble } from './device-state.js';
+import { DeviceChecks, type ProbeFactory } from './device-checks.js';
+import { type CheckTracker, evaluate, heartbeatTrouble } from './device-state.js';
 import type { HeartbeatBody, Telemetry } from './push-schemas.js';
 
-/**
- * Device checks run every 30 s unless a check sets interval_s: a kiosk, printer or access
- * point that is down for a minute is found by the check or the heartbeat timeout alike, and
- * twenty devices polled every second would cost the box more CPU than the whole uplink ladder.
- */
-export const DEVICE_CHECK_INTERVAL_S = 30;
-
-export type ProbeFactory = (spec: ProbeSpec, deps: ProbeDeps) => Probe | undefined;
+export type { ProbeFactory } from './device-checks.js';
 
 export interface DeviceMonitorDeps {
   devices: readonly DeviceConfig[];
@@ -68,14 +59,23 @@ export class DeviceMonitor implements Service {
   readonly name = 'devices';
   private readonly d: DeviceMonitorDeps;
   private readonly devices = new Map<string, Runtime>();
+  private readonly checks: DeviceChecks;
   private tasks: TaskHandle[] = [];
-  /** Probes may hold a process between runs (icmp keeps one fping): released at stop. */
-  private probes: Array<Probe & { close?(): void }> = [];
   private startedMono = 0;
   private dirty = false;
 
   constructor(deps: DeviceMonitorDeps) {
     this.d = deps;
+    this.checks = new DeviceChecks({
+      clock: deps.clock,
+      log: deps.log,
+      scheduler: deps.scheduler,
+      createProbe: deps.createProbe,
+      onChecked: (id) => {
+        const rt = this.devices.get(id);
+        if (rt) this.reevaluate(rt);
+      },
+    });
   }
 
   start(): void {
@@ -131,22 +131,14 @@ export class DeviceMonitor implements Service {
         },
       }),
     );
-    const sweeps = new Map<string, Sweep>();
-    for (const rt of this.devices.values()) this.addChecks(rt, sweeps);
-    for (const sw of sweeps.values()) this.startSweep(sw);
+    for (const rt of this.devices.values()) rt.checks = this.checks.add(rt.config);
+    this.checks.start();
   }
 
   stop(): void {
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
-    for (const p of this.probes) {
-      try {
-        p.close?.();
-      } catch (err) {
-        this.d.log.warn({ err, type: p.spec.type }, 'device check did not close cleanly');
-      }
-    }
-    this.probes = [];
+    this.checks.stop();
     if (this.devices.size > 0) this.persist();
   }
 
@@ -238,74 +230,4 @@ export class DeviceMonitor implements Service {
       this.d.log.warn({ err }, 'could not persist device states');
     }
   }
-
-  /** Builds the device's checks and files them into sweeps by interval and deadline. */
-  private addChecks(rt: Runtime, sweeps: Map<string, Sweep>): void {
-    const create = this.d.createProbe;
-    rt.config.checks.forEach((spec, i) => {
-      let probe: Probe | undefined;
-      try {
-        probe = create?.(spec, { clock: this.d.clock, log: this.d.log.child({ device: rt.config.id }) });
-      } catch (err) {
-        this.d.log.warn({ err, device: rt.config.id, type: spec.type }, 'check could not be built');
-      }
-      if (!probe) {
-        this.d.log.warn({ device: rt.config.id, type: spec.type }, 'check type not available; ignored');
-        return;
-      }
-      this.probes.push(probe);
-      const label = spec.name ?? `${spec.type}${rt.config.checks.length > 1 ? `-${i + 1}` : ''}`;
-      const tracker = new CheckTracker(label, rt.config.down_after, rt.config.up_after);
-      rt.checks.push(tracker);
-      const intervalMs = (spec.interval_s ?? DEVICE_CHECK_INTERVAL_S) * 1000;
-      const timeoutMs = Math.min(intervalMs, timeoutOf(spec));
-      const key = `${intervalMs}/${timeoutMs}`;
-      const sweep = sweeps.get(key) ?? { intervalMs, timeoutMs, checks: [] };
-      sweeps.set(key, sweep);
-      sweep.checks.push({ rt, label, tracker, probe });
-    });
-  }
-
-  /**
-   * All checks with the same interval run together, on one timer: twenty devices polled one
-   * by one would wake the box twenty times per interval, and each wake-up costs more CPU than
-   * the check. The probes get the sweep's deadline as their signal.
-   */
-  private startSweep(sw: Sweep): void {
-    const runOne = async (c: Sweep['checks'][number], signal: AbortSignal) => {
-      let ok = false;
-      let problem: string | null = null;
-      try {
-        const r = await c.probe.run(signal);
-        ok = r.outcome === 'ok';
-        problem = ok ? null : r.outcome;
-      } catch (err) {
-        problem = signal.aborted ? 'timeout' : 'probe broken';
-        if (!signal.aborted)
-          this.d.log.warn({ err, device: c.rt.config.id, check: c.label }, 'device check could not run');
-      }
-      c.tracker.record(ok, problem);
-      this.reevaluate(c.rt);
-    };
-    this.tasks.push(
-      this.d.scheduler.every({
-        name: `device-checks-${sw.intervalMs / 1000}s`,
-        coarse: true,
-        intervalMs: sw.intervalMs,
-        jitterMs: Math.min(1000, sw.intervalMs / 10),
-        timeoutMs: sw.timeoutMs + 500,
-        run: async (signal) => {
-          // Every check of the sweep listens on the one deadline.
-          setMaxListeners(10 + sw.checks.length * 2, signal);
-          await Promise.all(sw.checks.map((c) => runOne(c, signal)));
-        },
-      }),
-    );
-  }
-}
-
-interface Sweep {
-  intervalMs: number;
-  timeoutMs: number;
-  checks: Array<{ rt: Runtime; label: string; tracker: CheckTracker; probe: Probe }>;
 }
