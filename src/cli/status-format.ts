@@ -1,5 +1,5 @@
+import type { StatusObject } from '../status/types.js';
 import { formatLink } from '../uplink/words.js';
-import type { StatusObject } from './types.js';
 
 const WIB_OFFSET_MS = 7 * 3600_000;
 
