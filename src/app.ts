@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { registerCrossModule, type WebExtensions } from './app-extensions.js';
-import { CacheService } from './cache/cache-service.js';
+import type { CacheService } from './cache/cache-service.js';
+import { cacheModule } from './cache/module.js';
 import type { Config } from './config/schema.js';
 import { Bus } from './core/bus.js';
 import { type Clock, SystemClock } from './core/clock.js';
@@ -12,40 +11,47 @@ import type { Logger } from './core/logger.js';
 import { Scheduler } from './core/scheduler.js';
 import { SdNotifier } from './core/sd-notify.js';
 import { Lifecycle, type Service } from './core/service.js';
-import { CHANGES_RESTAMP } from './devices/changes-repo.js';
-import { DevicesService } from './devices/devices-service.js';
-import { USAGE_RESTAMP } from './devices/usage-repo.js';
-import type { GatewayBus, GatewayEvents } from './events.js';
-import { createProbe } from './probes/registry.js';
-import type { CommandHooks } from './report/builtin-commands.js';
-import { ReportService } from './report/report-service.js';
+import type { DevicesService } from './devices/devices-service.js';
+import { devicesModule } from './devices/module.js';
+import type { GatewayEvents } from './events.js';
+import { composeModules } from './modules/compose.js';
+import type { GatewayModule, ModuleProvides, SharedDeps } from './modules/contract.js';
+import { OperationRegistry } from './modules/operations.js';
+import { reportModule } from './report/module.js';
+import type { ReportService } from './report/report-service.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
-import { RunsRepo } from './store/runs-repo.js';
 import { StateRepo } from './store/state-repo.js';
 import { Store } from './store/store.js';
 import { AlertSink } from './system/alert-sink.js';
-import { ClockService } from './system/clock-service.js';
 import { DiskGuard } from './system/disk-guard.js';
-import { GatewayMetrics } from './system/metrics.js';
-import { ALERTS_RESTAMP, Restamper, RUNS_RESTAMP } from './system/restamper.js';
-import { RunService } from './system/run-service.js';
-import { SystemService } from './system/system-service.js';
-import { WritesRepo } from './system/writes-repo.js';
-import { HistoryRepo } from './uplink/history-repo.js';
-import { InterfaceMonitor } from './uplink/interface-monitor.js';
-import { OUTAGES_RESTAMP, OutageRepo } from './uplink/outage-repo.js';
-import { TrafficRepo } from './uplink/traffic-repo.js';
-import { UplinkService } from './uplink/uplink-service.js';
-import { ActionRegistry } from './web/action-registry.js';
-import { AuthService } from './web/auth/auth-service.js';
-import { buildServer } from './web/build-server.js';
-import { registerBuiltinDiagnostics } from './web/builtin-diagnostics.js';
-import { HttpService } from './web/http-service.js';
-import { LiveHub } from './web/live-hub.js';
+import { systemModule } from './system/module.js';
+import { Restamper } from './system/restamper.js';
+import { uplinkModule } from './uplink/module.js';
+import type { UplinkService } from './uplink/uplink-service.js';
+import type { HttpService } from './web/http-service.js';
+import { webModule } from './web/module.js';
 
-export type { WebExtensions } from './app-extensions.js';
+/**
+ * The gateway's capabilities, in build and start order (stopped in reverse). Report comes
+ * before the producers so what they emit at start reaches the outbox; web comes last because
+ * it mounts the routes the others declare. A new capability is one descriptor added here.
+ */
+export const GATEWAY_MODULES: readonly GatewayModule[] = [
+  systemModule,
+  reportModule,
+  uplinkModule,
+  devicesModule,
+  cacheModule,
+  webModule,
+];
+
+/** The list with extra modules placed just before web (so their routes are mounted). */
+export function modulesWith(extra: readonly GatewayModule[]): GatewayModule[] {
+  const web = GATEWAY_MODULES.indexOf(webModule);
+  return [...GATEWAY_MODULES.slice(0, web), ...extra, ...GATEWAY_MODULES.slice(web)];
+}
 
 export interface AppOptions {
   config: Config;
@@ -55,31 +61,14 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   /** In-memory tail of the log for the page and the bundle (run.ts tees the logger into it). */
   logRing?: LogRing;
-  /** The built page (default dist/web/static next to this file). */
+  /** The built page (default dist/web/static). */
   staticDir?: string;
+  /** Default GATEWAY_MODULES (tests add theirs with modulesWith). */
+  modules?: readonly GatewayModule[];
 }
 
-/** Everything shared between services, built once here and passed down (no singletons). */
-export interface Deps {
-  config: Config;
-  log: Logger;
-  clock: Clock;
-  scheduler: Scheduler;
-  store: Store;
-  alerts: AlertsRepo;
-  status: StatusHub;
-  bus: GatewayBus;
-  notifier: SdNotifier;
-  /** Who may still write when the disk fills (low-value writes stop first). */
-  diskGuard: DiskGuard;
-  /** Alerts: recorded in the alerts table and emitted as `alert` on the bus. */
-  alertSink: AlertSink;
-  /** Tables whose wall stamps are repaired once the clock syncs: modules register theirs. */
-  restamper: Restamper;
-  runId: string;
-  version: string;
-  web: WebExtensions;
-}
+/** The shared deps, and the config they were built from (for tests and the CLI). */
+export type Deps = SharedDeps & { config: Config };
 
 export interface App {
   deps: Deps;
@@ -90,12 +79,15 @@ export interface App {
   cache: CacheService;
   http: HttpService;
   server: FastifyInstance;
+  /** What each module provides, by name (for modules added in tests). */
+  provided: ReadonlyMap<string, unknown>;
   start(): Promise<void>;
   /** Stops in reverse order; returns the names of services that failed to stop. */
   stop(): Promise<string[]>;
 }
 
-function buildDeps(options: AppOptions): Deps & { checker: ClockSyncChecker } {
+/** Everything shared between modules, built once here and passed down (no singletons). */
+function buildDeps(options: AppOptions): Deps {
   const { config, log, version } = options;
   const checker = new ClockSyncChecker({ flagFile: config.system.timesync_flag });
   const clock = options.clock ?? new SystemClock(checker);
@@ -103,198 +95,55 @@ function buildDeps(options: AppOptions): Deps & { checker: ClockSyncChecker } {
   const db = () => store.db;
   const alerts = new AlertsRepo({ db, clock });
   const bus = new Bus<GatewayEvents>((event, err) => log.error({ err, event }, 'event listener failed'));
-  const restamper = new Restamper({ db, clock });
-  for (const target of [ALERTS_RESTAMP, RUNS_RESTAMP, USAGE_RESTAMP, CHANGES_RESTAMP, OUTAGES_RESTAMP]) {
-    restamper.register(target);
-  }
   return {
-    checker,
     config,
     log,
     clock,
+    checker,
     scheduler: new Scheduler({ clock, log: log.child({ component: 'scheduler' }) }),
     store,
+    state: new StateRepo({ db }),
     alerts,
     status: new StatusHub(emptyStatus(config, version)),
     bus,
     notifier: new SdNotifier({ log: log.child({ component: 'systemd' }), env: options.env }),
     diskGuard: new DiskGuard({ floorBytes: config.system.disk_floor_mb * 1024 * 1024 }),
     alertSink: new AlertSink({ store, alerts, bus, log: log.child({ component: 'system' }) }),
-    restamper,
+    restamper: new Restamper({ db, clock }),
+    operations: new OperationRegistry(),
     runId: randomUUID(),
     version,
-    web: {
-      technicianRoutes: [],
-      publicRoutes: [],
-      diagnostics: new ActionRegistry('diagnostic'),
-      actions: new ActionRegistry('action'),
-      bundleParts: {},
-    },
+    env: options.env,
+    logRing: options.logRing,
+    staticDir: options.staticDir,
   };
 }
 
-/** The composition root: builds every service from config + deps, in start order. */
+/** The composition root: shared deps, then the modules in list order, then one lifecycle. */
 export function buildApp(options: AppOptions): App {
-  const { checker, ...deps } = buildDeps(options);
-  const { config, log, clock, scheduler, store, status, bus } = deps;
-  const db = () => store.db;
-  const state = new StateRepo({ db });
-  const child = (component: string) => log.child({ component });
-
-  const clockService = new ClockService({
-    checker,
-    scheduler,
-    clock,
-    sink: deps.alertSink,
-    restamper: deps.restamper,
-    state,
-    log: child('clock'),
-    config: config.system,
-  });
-  const system = new SystemService({
-    config: config.system,
-    dataDir: config.data_dir,
-    clock,
-    scheduler,
-    store,
-    state,
-    writes: new WritesRepo({ db }),
-    sink: deps.alertSink,
-    guard: deps.diskGuard,
-    log: child('system'),
-  });
-  const run = new RunService({
-    ...deps,
-    gateway: config.gateway,
-    dataDir: config.data_dir,
-    runs: new RunsRepo({ db, clock }),
-    log: child('run'),
-    env: options.env,
-  });
-
-  const uplinkLog = child('uplink');
-  const iface = new InterfaceMonitor({
-    config: config.uplink,
-    clock,
-    scheduler,
-    store,
-    log: uplinkLog,
-    traffic: new TrafficRepo({ db }),
-  });
-  const history = new HistoryRepo({ db });
-  const outages = new OutageRepo({ db, clock });
-  const uplink = new UplinkService({
-    ...deps,
-    config: config.uplink,
-    log: uplinkLog,
-    state,
-    history,
-    outages,
-    iface,
-  });
-
-  // Regency reporting (MQTT), only with an `mqtt` section. Its command hooks are lent below,
-  // once the modules they call exist.
-  const hooks: CommandHooks = {};
-  const report = config.mqtt
-    ? new ReportService({ ...deps, mqtt: config.mqtt, log: child('report'), rootLog: log, hooks })
-    : undefined;
-
-  const devices = new DevicesService({ ...deps, createProbe });
-  // Usage events enter the outbox inside the same durable commit that stores them: no window
-  // in which a crash loses the regency's copy, and a full disk refuses both with 507.
-  report?.takeUsageFrom(devices.ingest);
-  const cache = new CacheService({ ...deps, auth: devices.auth, log: child('cache') });
-
-  const webLog = child('web');
-  const auth = new AuthService({
-    store,
-    clock,
-    log: webLog,
-    scheduler,
-    dataDir: config.data_dir,
-    idleMs: config.http.session_idle_s * 1000,
-    maxMs: config.http.session_max_s * 1000,
-  });
-  const live = new LiveHub({
-    bus,
-    scheduler,
-    log: webLog,
-    snapshot: () => status.snapshot(),
-    wallMs: () => clock.wallMs(),
-  });
-  registerBuiltinDiagnostics(deps.web.diagnostics, { store, clock, dataDir: config.data_dir });
-  Object.assign(
-    hooks,
-    registerCrossModule({
-      ...deps,
-      devices,
-      cache,
-      report,
-      uplink: { history, outages, link: () => uplink.live(), wallMs: () => clock.wallMs() },
-    }),
-  );
-
-  status.register(clockService);
-  status.register(system);
-  status.register({ section: 'gateway', live: () => run.gatewayStatus() });
-  status.register(uplink);
-  status.register(devices.statusSection);
-  if (report) status.register(report);
-  status.register(cache);
-
-  const metrics = config.http.metrics ? new GatewayMetrics({ snapshot: () => status.snapshot() }) : undefined;
-  const server = buildServer({
-    log: child('http'),
-    dbOk: () => store.ping(),
-    metrics,
-    cache,
-    onDiskFull: () => deps.diskGuard.noteFull(),
-    devicePush: devices.pushOptions,
-    publicRoutes: deps.web.publicRoutes,
-    technician: {
-      auth,
-      config,
-      clock,
-      log: webLog,
-      scheduler,
-      status,
-      live,
-      alerts: deps.alerts,
-      logRing: options.logRing,
-      ...deps.web,
-      staticDir: options.staticDir ?? fileURLToPath(new URL('./web/static/', import.meta.url)),
-    },
-  });
-  const http = new HttpService({ app: server, listen: config.http.listen, log: child('http') });
-
-  const services: Service[] = [
-    { name: 'scheduler', start: () => undefined, stop: () => scheduler.stop() },
-    store,
-    clockService,
-    system,
-    run,
-    // Report listens before the producers start: what they emit at start (an outage left open
-    // by a power cut) reaches the outbox.
-    ...(report ? [report] : []),
-    iface,
-    uplink,
-    devices,
-    cache,
-    ...(metrics ? [metrics] : []),
-    auth,
-    live,
-    http,
+  const deps = buildDeps(options);
+  const { services, provided } = composeModules(options.modules ?? GATEWAY_MODULES, options.config, deps);
+  const core: Service[] = [
+    { name: 'scheduler', start: () => undefined, stop: () => deps.scheduler.stop() },
+    deps.store,
   ];
-  const lifecycle = new Lifecycle(services, { log: child('lifecycle') });
+  const lifecycle = new Lifecycle([...core, ...services], {
+    log: deps.log.child({ component: 'lifecycle' }),
+  });
+  const get = <K extends keyof ModuleProvides>(name: K): ModuleProvides[K] => {
+    if (!provided.has(name)) throw new Error(`module ${name} is not in this build`);
+    return provided.get(name) as ModuleProvides[K];
+  };
+  const web = get('web');
   return {
     deps,
-    uplink,
-    devices,
-    report,
-    cache,
-    http,
-    server,
+    uplink: get('uplink'),
+    devices: get('devices').service,
+    report: provided.get('report') as ReportService | undefined,
+    cache: get('cache'),
+    http: web.http,
+    server: web.server,
+    provided,
     start: () => lifecycle.start(),
     stop: () => lifecycle.stop(),
   };

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler, TaskHandle } from '../core/scheduler.js';
@@ -10,6 +9,7 @@ import { StateRepo } from '../store/state-repo.js';
 import type { Store } from '../store/store.js';
 import { type CacheSection, CacheStats } from './cache-stats.js';
 import { CacheStorage } from './cache-storage.js';
+import type { CacheConfig } from './config-schema.js';
 import type { DeviceAuth } from './device-auth.js';
 import { BusLinkState, type LinkState } from './link-state.js';
 import { OutboundQueue } from './outbound-queue.js';
@@ -22,7 +22,9 @@ const MB = 1024 * 1024;
 const PERSIST_EVERY_MS = 60_000;
 
 export interface CacheServiceDeps {
-  config: Config;
+  config: CacheConfig;
+  /** Bodies are stored under dataDir/cache. */
+  dataDir: string;
   log: Logger;
   clock: Clock;
   scheduler: Scheduler;
@@ -63,8 +65,7 @@ export class CacheService implements Service, StatusSection<'cache'> {
   private persistTask: TaskHandle | undefined;
 
   constructor(deps: CacheServiceDeps) {
-    const { config, clock, scheduler, store } = deps;
-    const c = config.cache;
+    const { config: c, clock, scheduler, store } = deps;
     this.deps = deps;
     this.log = deps.log;
     this.upstreams = buildUpstreams(c.upstreams);
@@ -76,7 +77,7 @@ export class CacheService implements Service, StatusSection<'cache'> {
       store,
       clock,
       log: this.log,
-      dir: join(config.data_dir, 'cache'),
+      dir: join(deps.dataDir, 'cache'),
       maxBytes: c.max_mb * MB,
       hotBytes: c.memory_mb * MB,
     });
@@ -218,7 +219,7 @@ export class CacheService implements Service, StatusSection<'cache'> {
 
   private persist(): void {
     this.storage.flush();
-    const keepMs = this.deps.config.cache.outbound.keep_days * 86_400_000;
+    const keepMs = this.deps.config.outbound.keep_days * 86_400_000;
     this.outboundRepo.prune(this.deps.clock.wallMs() - keepMs);
     if (!this.stats.takeChanged()) return;
     const section = this.live();

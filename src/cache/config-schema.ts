@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 /** A /svc path as svc-path.ts accepts it: no backslash, `#`, `%2F`, `%5C` or `%25` before the query. */
 const PATH_PATTERN = '^/(?:[^\\\\#%?]|%(?!2[Ff]|5[Cc]|25)[0-9A-Fa-f]{2})*(?:\\?[^#]*)?$';
@@ -42,3 +42,5 @@ export const CacheConfigSchema = Type.Object(
   },
   { additionalProperties: false, default: {} },
 );
+
+export type CacheConfig = Static<typeof CacheConfigSchema>;

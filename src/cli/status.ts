@@ -1,11 +1,11 @@
 import { loadConfig, resolveConfigPath } from '../config/loader.js';
 import { createLogger } from '../core/logger.js';
-import { formatStatus } from '../status/format.js';
-import { readStatus } from '../status/read-status.js';
 import { readVersion } from '../version.js';
 import { formatSetupInfo, readSetupInfo } from '../web/auth/setup-status.js';
 import type { CommonArgs } from './args.js';
 import type { CliIo } from './io.js';
+import { readStatus } from './read-status.js';
+import { formatStatus } from './status-format.js';
 
 export async function statusCommand(args: CommonArgs, io: CliIo): Promise<number> {
   const { config } = loadConfig(resolveConfigPath(args.config, io.env));

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import type { PeriodicTask, TaskHandle } from './scheduler.js';
+import type { PeriodicTask, TaskHandle } from './periodic-task.js';
 
 /** Period of the shared tick that coarse tasks run on. */
 export const TICK_MS = 1000;

@@ -12,7 +12,7 @@ import { DeviceAuth } from './device-auth.js';
 import { DeviceMonitor, type ProbeFactory } from './device-monitor.js';
 import type { DevicePushOptions } from './push-routes.js';
 import type { DeviceTechRoutesOptions } from './tech-routes.js';
-import { type Durability, UsageIngest } from './usage-ingest.js';
+import { type Durability, type TransactionHook, UsageIngest } from './usage-ingest.js';
 import { UsageRepo } from './usage-repo.js';
 
 const DAY_MS = 86_400_000;
@@ -35,6 +35,8 @@ export interface DevicesDeps {
   /** How acknowledged events reach the disk (see UsageIngest); default 'full' = Store.durable(). */
   durability?: Durability;
   persistEveryMs?: number;
+  /** Run inside each usage commit (the report module's outbox): see UsageIngest `hooks`. */
+  usageHooks?: readonly TransactionHook[];
 }
 
 /**
@@ -81,6 +83,7 @@ export class DevicesService implements Service {
       runId: deps.runId,
       windowMs: deps.commitWindowMs ?? 0,
       durability: deps.durability ?? 'full',
+      hooks: deps.usageHooks,
       after: (ms, fn) => deps.scheduler.after('usage-group-commit', ms, fn),
     });
   }

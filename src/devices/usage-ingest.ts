@@ -38,6 +38,8 @@ export interface UsageIngestDeps {
    * on the thread pool (WalSync) — equally durable, the loop keeps serving meanwhile.
    */
   durability?: Durability;
+  /** Run inside the commit for what it stored (the report module's outbox, same transaction). */
+  hooks?: readonly TransactionHook[];
 }
 
 export type Durability = 'full' | 'wal-fsync';
@@ -52,13 +54,14 @@ type Result = { stored: StoredUsageEvent[]; duplicates: number };
 export class UsageIngest {
   private readonly d: UsageIngestDeps;
   private readonly committer: GroupCommitter<IngestRequest, Result>;
-  private readonly hooks: TransactionHook[] = [];
+  private readonly hooks: readonly TransactionHook[];
   private readonly wal: WalSync | undefined;
   /** Events newly stored / answered as duplicates since start (for /metrics). */
   readonly totals = { accepted: 0, duplicates: 0 };
 
   constructor(deps: UsageIngestDeps) {
     this.d = deps;
+    this.hooks = deps.hooks ?? [];
     this.wal = deps.durability === 'wal-fsync' ? new WalSync(deps.store.path) : undefined;
     this.committer = new GroupCommitter({
       windowMs: deps.windowMs ?? 0,
@@ -76,10 +79,6 @@ export class UsageIngest {
   /** WAL fsyncs done on the thread pool ('wal-fsync' durability), else undefined. */
   get walSyncs(): number | undefined {
     return this.wal?.syncs;
-  }
-
-  addTransactionHook(hook: TransactionHook): void {
-    this.hooks.push(hook);
   }
 
   async submit(deviceId: string, events: readonly UsageEvent[]): Promise<IngestResult> {

@@ -1,25 +1,17 @@
 import type { Logger } from '../core/logger.js';
+import {
+  checkArgs,
+  OperationError,
+  type OperationErrorCode,
+  type OperationRegistry,
+} from '../modules/operations.js';
 
 export const MAX_COMMAND_BYTES = 8 * 1024;
 
-export type CommandErrorCode =
-  | 'unknown_command'
-  | 'malformed'
-  | 'too_large'
-  | 'bad_args'
-  | 'not_available'
-  | 'failed';
+export type CommandErrorCode = 'unknown_command' | 'malformed' | 'too_large' | OperationErrorCode;
 
-export class CommandError extends Error {
-  readonly code: CommandErrorCode;
-  constructor(code: CommandErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-/** A handler validates its own args (throw CommandError('bad_args')) and returns JSON-able data. */
-export type CommandHandler = (args: Record<string, unknown>) => Promise<unknown> | unknown;
+/** The commands' refusal is the operations' one (a handler throws it with `bad_args` etc.). */
+export { OperationError as CommandError };
 
 export interface CommandReply {
   id: string | null;
@@ -31,25 +23,27 @@ export interface CommandReply {
 const ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const NAME_RE = /^[a-z][a-z0-9-]{0,63}$/;
 
+const NO_SIGNAL = new AbortController().signal;
+
 /**
- * The allow-list of remote commands. Modules register handlers by name; anything else is an
- * error reply. Handlers are plain functions: no command string ever reaches a shell.
+ * The MQTT face of the one operation registry: the entries offered as commands, by exact
+ * name; anything else is an error reply. Handlers are plain functions: no command string ever
+ * reaches a shell.
  */
 export class CommandRegistry {
-  private readonly handlers = new Map<string, CommandHandler>();
+  private readonly operations: OperationRegistry;
   private readonly log: Logger;
 
-  constructor(deps: { log: Logger }) {
+  constructor(deps: { log: Logger; operations: OperationRegistry }) {
     this.log = deps.log;
-  }
-
-  register(name: string, handler: CommandHandler): void {
-    if (!NAME_RE.test(name)) throw new Error(`invalid command name ${name}`);
-    this.handlers.set(name, handler);
+    this.operations = deps.operations;
   }
 
   names(): string[] {
-    return [...this.handlers.keys()].sort();
+    return this.operations
+      .list('mqtt')
+      .map((op) => op.name)
+      .sort();
   }
 
   /** Parses and runs one request; never throws. */
@@ -71,14 +65,21 @@ export class CommandRegistry {
       return this.refuse(id, name, 'malformed', 'only id and args are allowed');
     if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args)))
       return this.refuse(id, name, 'malformed', 'args must be an object');
-    const handler = NAME_RE.test(name) ? this.handlers.get(name) : undefined;
-    if (!handler) return this.refuse(id, name, 'unknown_command', 'not an allow-listed command');
+    const op = NAME_RE.test(name) ? this.operations.find('mqtt', name) : undefined;
+    if (!op) return this.refuse(id, name, 'unknown_command', 'not an allow-listed command');
+    const checked = checkArgs(op, (args ?? {}) as Record<string, unknown>);
+    if (!checked.ok) return this.refuse(id, name, 'bad_args', checked.message);
     try {
-      const result = await handler((args ?? {}) as Record<string, unknown>);
+      const result = await op.run({
+        args: checked.args,
+        signal: NO_SIGNAL,
+        progress: () => undefined,
+        actor: 'regency',
+      });
       this.log.info({ command: name, id }, 'remote command done');
       return { id, ok: true, result: result ?? null };
     } catch (err) {
-      if (err instanceof CommandError) return this.refuse(id, name, err.code, err.message);
+      if (err instanceof OperationError) return this.refuse(id, name, err.code, err.message);
       this.log.error({ err, command: name, id }, 'remote command failed');
       return { id, ok: false, error: { code: 'failed', message: 'command failed' } };
     }

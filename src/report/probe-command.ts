@@ -8,7 +8,7 @@ import type { Probe, ProbeDeps, ProbeResult } from '../probes/types.js';
 import { CommandError } from './commands.js';
 
 export interface ProbeCommandDeps {
-  config: Config;
+  config: Pick<Config, 'uplink'>;
   clock: Clock;
   log: Logger;
   scheduler: Scheduler;

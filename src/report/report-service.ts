@@ -1,15 +1,15 @@
 import type { MqttClient } from 'mqtt';
-import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
+import type { TransactionHook } from '../devices/usage-ingest.js';
 import type { GatewayBus } from '../events.js';
+import type { OperationRegistry } from '../modules/operations.js';
 import type { StatusHub } from '../status/status-hub.js';
 import type { DeviceStatus, LinkStatus, OutboxStatus, StatusSection } from '../status/types.js';
 import { StateRepo } from '../store/state-repo.js';
 import type { Store } from '../store/store.js';
-import { type CommandHooks, registerBuiltins } from './builtin-commands.js';
 import { CommandResponder } from './command-responder.js';
 import { CommandRegistry } from './commands.js';
 import type { MqttConfig } from './config-schema.js';
@@ -23,10 +23,11 @@ import { RetainedState } from './retained-state.js';
 import { CLASSES, type MessageClass, Topics } from './topics.js';
 
 export interface ReportDeps {
-  config: Config;
+  gateway: { id: string; name: string };
   mqtt: MqttConfig;
+  /** The allow-list whose MQTT entries answer `cmd/{name}`. */
+  operations: OperationRegistry;
   log: Logger;
-  rootLog: Logger;
   clock: Clock;
   scheduler: Scheduler;
   store: Store;
@@ -34,16 +35,10 @@ export interface ReportDeps {
   bus: GatewayBus;
   runId: string;
   version: string;
-  hooks?: CommandHooks;
   random?: () => number;
 }
 
 export type OutboxSection = OutboxStatus & DrainProgress & { attempts: number; last_error: string | null };
-
-/** A producer whose hooks run inside its own durable transaction (the devices usage ingest). */
-export interface TransactionalUsageSource {
-  addTransactionHook(hook: (deviceId: string, stored: ReadonlyArray<Record<string, unknown>>) => void): void;
-}
 
 /** The SPEC usage event: the kiosk's fields (no nulls), plus when the box received it. */
 function usageEvent(e: Record<string, unknown>): Record<string, unknown> {
@@ -54,7 +49,8 @@ function usageEvent(e: Record<string, unknown>): Record<string, unknown> {
 
 /**
  * Regency reporting: bus events → retained state (status, link, device/{id}) and the durable
- * outbox (health, usage, outage, event); one MQTT connection; remote commands.
+ * outbox (health, outage, event; usage through `usageHook`, inside the ingest's transaction);
+ * one MQTT connection; remote commands (the MQTT entries of the operation registry).
  */
 export class ReportService implements Service, StatusSection<'outbox'> {
   readonly name = 'report';
@@ -72,20 +68,18 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   private readonly unsubscribe: Array<() => void> = [];
   private healthTask: TaskHandle | undefined;
   private persistTask: TaskHandle | undefined;
-  private builtins: { stop(): void } | undefined;
   private dirty = true;
   private dropsAtHealth: Record<string, number> = {};
   private readonly drops: DropReporter;
   private readonly responder: CommandResponder;
-  private usageHooked = false;
 
   constructor(deps: ReportDeps) {
     this.d = deps;
-    this.topics = new Topics(deps.mqtt.topic_prefix, deps.config.gateway.id);
+    this.topics = new Topics(deps.mqtt.topic_prefix, deps.gateway.id);
     const db = () => deps.store.db;
     this.repo = new OutboxRepo({ db });
     this.state = new StateRepo({ db });
-    this.commands = new CommandRegistry({ log: deps.log });
+    this.commands = new CommandRegistry({ log: deps.log, operations: deps.operations });
     this.outbox = new Outbox({
       store: deps.store,
       repo: this.repo,
@@ -93,7 +87,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
       scheduler: deps.scheduler,
       log: deps.log,
       topics: this.topics,
-      gw: deps.config.gateway.id,
+      gw: deps.gateway.id,
       boot: deps.runId,
       maxBytes: deps.mqtt.outbox_max_mb * 1024 * 1024,
       onChange: () => this.changed(),
@@ -109,16 +103,16 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     });
     this.conn = new MqttConnection({
       config: deps.mqtt,
-      clientId: `kgw-${deps.config.gateway.id}`,
+      clientId: `kgw-${deps.gateway.id}`,
       statusTopic: this.topics.status,
       log: deps.log,
       scheduler: deps.scheduler,
       random: deps.random,
-      willPayload: () => JSON.stringify({ online: false, gw: deps.config.gateway.id, boot: deps.runId }),
+      willPayload: () => JSON.stringify({ online: false, gw: deps.gateway.id, boot: deps.runId }),
       offlinePayload: () =>
         JSON.stringify({
           online: false,
-          gw: deps.config.gateway.id,
+          gw: deps.gateway.id,
           boot: deps.runId,
           clean: true,
           ts: this.now(),
@@ -148,18 +142,8 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   start(): void {
     this.outbox.start();
     this.dropsAtHealth = { ...this.outbox.drops() };
-    this.builtins = registerBuiltins(this.commands, {
-      config: this.d.config,
-      rootLog: this.d.rootLog,
-      scheduler: this.d.scheduler,
-      hooks: this.d.hooks ?? {},
-      flushOutbox: () => this.flushNow(),
-    });
     const bus = this.d.bus;
     this.unsubscribe.push(
-      bus.on('usage.stored', (e) => {
-        if (!this.usageHooked) this.enqueueUsage(e.device_id, e.events);
-      }),
       bus.on('outage.ended', (e) => this.enqueue('outage', e)),
       bus.on('alert', (e) => this.enqueue('event', e)),
       bus.on('link.changed', (l) => this.onLink(l)),
@@ -187,7 +171,6 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     this.healthTask?.cancel();
     this.persistTask?.cancel();
     this.drops.stop();
-    this.builtins?.stop();
     this.pump.detach();
     await this.conn.stop();
     this.outbox.stop();
@@ -211,15 +194,12 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   }
 
   /**
-   * Takes usage from inside the producer's own transaction instead of from the bus: the row
-   * commits (or fails, e.g. disk full) together with the producer's.
+   * For the devices module's ingest: runs inside the producer's own transaction, so the
+   * outbox row commits (or fails, e.g. disk full) together with the stored usage.
    */
-  takeUsageFrom(source: TransactionalUsageSource): void {
-    this.usageHooked = true;
-    source.addTransactionHook((deviceId, stored) => {
-      if (stored.length > 0) this.enqueueUsage(deviceId, stored);
-    });
-  }
+  readonly usageHook: TransactionHook = (deviceId, stored) => {
+    if (stored.length > 0) this.enqueueUsage(deviceId, stored);
+  };
 
   enqueueUsage(deviceId: string, events: ReadonlyArray<Record<string, unknown>>): void {
     this.enqueue('usage', { device_id: deviceId, events: events.map(usageEvent) });

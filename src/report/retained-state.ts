@@ -1,5 +1,4 @@
 import type { MqttClient } from 'mqtt';
-import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { StatusHub } from '../status/status-hub.js';
@@ -7,7 +6,7 @@ import type { DeviceStatus, LinkStatus } from '../status/types.js';
 import type { Topics } from './topics.js';
 
 export interface RetainedDeps {
-  config: Config;
+  gateway: { id: string; name: string };
   clock: Clock;
   log: Logger;
   status: StatusHub;
@@ -55,8 +54,8 @@ export class RetainedState {
     const g = this.d.status.snapshot().gateway;
     return {
       online: true,
-      gw: this.d.config.gateway.id,
-      name: this.d.config.gateway.name,
+      gw: this.d.gateway.id,
+      name: this.d.gateway.name,
       version: this.d.version,
       boot: this.d.runId,
       started_at: g.started_at,

@@ -1,10 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { CacheService } from '../cache/cache-service.js';
-import { outboundRoutes } from '../cache/outbound-routes.js';
-import { svcRoutes } from '../cache/svc-routes.js';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  LogController,
+} from 'fastify';
 import type { Logger } from '../core/logger.js';
-import { type DevicePushOptions, devicePushRoutes } from '../devices/push-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
 import { clientErrorHandler, installErrorHandlers } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
@@ -23,14 +24,13 @@ export interface WebDeps {
   metrics?: MetricsSource;
   /** Called when a request failed with a full disk, so later writes are refused up front. */
   onDiskFull?(): void;
-  /** The /svc cache and write queue (absent in tests that do not need it). */
-  cache?: CacheService;
   /** The technician page and its API; without it only the health routes exist. */
   technician?: TechnicianDeps;
-  /** Unauthenticated plugins of other modules (e.g. the kiosk push API with its own bearer auth). */
-  publicRoutes?: Array<import('fastify').FastifyPluginAsync>;
-  /** Kiosk push API (device tokens); technician device routes are mounted by the web module. */
-  devicePush?: DevicePushOptions;
+  /**
+   * Unauthenticated plugins of the modules (the kiosk push API and /svc, each with its own
+   * bearer-token auth), from their descriptors' `publicRoutes`.
+   */
+  publicRoutes?: readonly FastifyPluginAsync[];
 }
 
 const CSP = [
@@ -72,11 +72,6 @@ export function buildServer(deps: WebDeps): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   app.register(healthRoutes, { dbOk: deps.dbOk });
   if (deps.metrics) app.register(metricsRoutes, { metrics: deps.metrics });
-  if (deps.cache) {
-    app.register(svcRoutes, { cache: deps.cache });
-    app.register(outboundRoutes, { cache: deps.cache });
-  }
-  if (deps.devicePush) app.register(devicePushRoutes, deps.devicePush);
   for (const plugin of deps.publicRoutes ?? []) app.register(plugin);
   const t = deps.technician;
   if (t) {

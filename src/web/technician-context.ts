@@ -10,7 +10,7 @@ import type { ActionRegistry } from './action-registry.js';
 import type { AuthService } from './auth/auth-service.js';
 import type { LiveHub } from './live-hub.js';
 
-/** What the technician page's API needs; app.ts builds it. */
+/** What the technician page's API needs; the web module builds it. */
 export interface TechnicianDeps {
   auth: AuthService;
   config: Config;
@@ -21,6 +21,7 @@ export interface TechnicianDeps {
   live: LiveHub;
   alerts: AlertsRepo;
   logRing?: LogRing;
+  /** The page's views of the one operation registry. */
   diagnostics: ActionRegistry;
   actions: ActionRegistry;
   /**
@@ -28,9 +29,9 @@ export interface TechnicianDeps {
    * are registered inside the guarded context: every route gets the session check, and CSRF +
    * same-origin on state changes, without doing anything itself.
    */
-  technicianRoutes: FastifyPluginAsync[];
+  technicianRoutes: readonly FastifyPluginAsync[];
   /** Extra parts of the diagnostic bundle (e.g. outages, probe history), by name. No personal data. */
-  bundleParts: Record<string, () => unknown>;
+  bundleParts: Readonly<Record<string, () => unknown>>;
   /** Where the built page lives (dist/web/static); absent → a plain "not built" page. */
   staticDir?: string;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { CacheService } from '../../src/cache/cache-service.js';
+import { cachePlugin } from '../../src/cache/module.js';
 import { validateConfigText } from '../../src/config/loader.js';
 import type { Config } from '../../src/config/schema.js';
 import { Bus } from '../../src/core/bus.js';
@@ -45,9 +46,18 @@ export async function startCache(
   store.start();
   const auth = new DeviceAuth(config.devices);
   auth.load();
-  const cache = new CacheService({ config, log, clock, scheduler, store, bus, auth });
+  const cache = new CacheService({
+    config: config.cache,
+    dataDir: config.data_dir,
+    log,
+    clock,
+    scheduler,
+    store,
+    bus,
+    auth,
+  });
   cache.start();
-  const app = buildServer({ log, dbOk: () => store.ping(), cache });
+  const app = buildServer({ log, dbOk: () => store.ping(), publicRoutes: [cachePlugin(cache)] });
   await app.ready();
   return {
     cache,

@@ -9,6 +9,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import { DevicesService } from '../../src/devices/devices-service.js';
+import { devicePushPlugin } from '../../src/devices/module.js';
 import { deviceTechRoutes } from '../../src/devices/tech-routes.js';
 import type { Durability } from '../../src/devices/usage-ingest.js';
 import type { GatewayEvents } from '../../src/events.js';
@@ -113,7 +114,11 @@ export async function harness(
     durability: opts.durability,
   });
   svc.start();
-  const app = buildServer({ log, dbOk: () => store.ping(), devicePush: svc.pushOptions });
+  const app = buildServer({
+    log,
+    dbOk: () => store.ping(),
+    publicRoutes: [devicePushPlugin(svc.pushOptions)],
+  });
   app.register(deviceTechRoutes, svc.techOptions);
   await app.ready();
   return {

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
+import { readStatus } from '../../src/cli/read-status.js';
 import { validateConfigText } from '../../src/config/loader.js';
 import { createLogger } from '../../src/core/logger.js';
-import { readStatus } from '../../src/status/read-status.js';
 import { tempDir } from '../helpers/tmp.js';
 import { parseProm } from './prom-parse.js';
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { LogRing } from '../../src/core/log-ring.js';
+import { OperationRegistry } from '../../src/modules/operations.js';
 import { ActionRegistry } from '../../src/web/action-registry.js';
 import { redactConfig } from '../../src/web/bundle-routes.js';
 import { REPO_ROOT } from '../helpers/daemon.js';
@@ -89,8 +90,11 @@ describe('log ring', () => {
 
 describe('action registry', () => {
   it('is an allow-list with validated arguments', () => {
-    const r = new ActionRegistry('diagnostic');
-    r.register('ping', {
+    const ops = new OperationRegistry();
+    const r = new ActionRegistry('diagnostic', ops);
+    ops.register({
+      name: 'ping',
+      page: 'diagnostic',
       description: 'ping a configured target',
       args: Type.Object(
         { target: Type.Union([Type.Literal('router'), Type.Literal('ont')]) },
@@ -98,13 +102,20 @@ describe('action registry', () => {
       ),
       run: async ({ args }) => args.target,
     });
-    expect(() => r.register('ping', { description: '', run: async () => null })).toThrow();
-    expect(() => r.register('Bad Name', { description: '', run: async () => null })).toThrow();
+    ops.register({ name: 'wipe', page: 'action', description: '', run: async () => null });
+    expect(() =>
+      ops.register({ name: 'ping', mqtt: true, description: '', run: async () => null }),
+    ).toThrow();
+    expect(() =>
+      ops.register({ name: 'Bad Name', page: 'action', description: '', run: async () => null }),
+    ).toThrow();
     expect(r.resolve('ping', { target: 'router' }).args).toEqual({ target: 'router' });
     expect(() => r.resolve('ping', { target: '8.8.8.8' })).toThrow(
       expect.objectContaining({ code: 'GW_ERR_VALIDATION' }),
     );
     expect(() => r.resolve('shell', {})).toThrow(expect.objectContaining({ code: 'GW_ERR_NOT_FOUND' }));
+    // An action is not reachable as a diagnostic.
+    expect(() => r.resolve('wipe', {})).toThrow(expect.objectContaining({ code: 'GW_ERR_NOT_FOUND' }));
   });
 });
 

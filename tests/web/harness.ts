@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
-import { type App, buildApp } from '../../src/app.js';
+import { type App, buildApp, modulesWith } from '../../src/app.js';
 import { validateConfigText } from '../../src/config/loader.js';
 import { LogRing } from '../../src/core/log-ring.js';
 import { createLogger } from '../../src/core/logger.js';
+import { defineModule, type GatewayModule } from '../../src/modules/contract.js';
 import { baseConfig, REPO_ROOT } from '../helpers/daemon.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -41,6 +42,8 @@ export async function startHarness(
     config?: Record<string, unknown>;
     clock?: FakeClock;
     extraRoutes?: FastifyPluginAsync[];
+    /** Extra module descriptors, built just before the web module. */
+    modules?: GatewayModule[];
   } = {},
 ): Promise<Harness> {
   const raw = {
@@ -63,8 +66,8 @@ export async function startHarness(
     clock,
     logRing: ring,
     staticDir: STATIC_DIR,
+    modules: modulesWith([...(options.modules ?? []), routesModule(options.extraRoutes ?? [])]),
   });
-  for (const r of options.extraRoutes ?? []) app.deps.web.technicianRoutes.push(r);
   await app.start();
   return {
     app,
@@ -76,6 +79,15 @@ export async function startHarness(
       await app.stop();
     },
   };
+}
+
+/** Stand-ins for other modules' technician plugins, declared the way a module declares them. */
+function routesModule(routes: FastifyPluginAsync[]): GatewayModule {
+  return defineModule({
+    name: 'test-routes',
+    slice: () => ({}),
+    build: () => ({ provides: undefined, technicianRoutes: routes }),
+  });
 }
 
 /** Pulls `kgw_session=...` out of a set-cookie header. */

@@ -4,12 +4,12 @@ import type { Config } from '../config/schema.js';
 import { SystemClock } from '../core/clock.js';
 import { ClockSyncChecker } from '../core/clock-sync.js';
 import type { Logger } from '../core/logger.js';
+import { emptyStatus } from '../status/defaults.js';
+import type { SectionName, StatusObject } from '../status/types.js';
 import { RunsRepo } from '../store/runs-repo.js';
 import { StateRepo } from '../store/state-repo.js';
 import { DB_FILE, Store } from '../store/store.js';
 import { PID_FILE } from '../system/run-service.js';
-import { emptyStatus } from './defaults.js';
-import type { SectionName, StatusObject } from './types.js';
 
 /** Sections that modules persist to `current_state` under their own name. */
 const PERSISTED: SectionName[] = ['link', 'devices', 'outbox', 'cache', 'system'];

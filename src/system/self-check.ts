@@ -1,17 +1,13 @@
 import { statfs } from 'node:fs/promises';
 import type { Clock } from '../core/clock.js';
+import type { Operation } from '../modules/operations.js';
 import type { Store } from '../store/store.js';
-import type { ActionRegistry } from './action-registry.js';
 
-/**
- * The box's own quick check, always available even before the uplink and system modules
- * register their richer diagnostics: database, disk of the data dir, clock, memory.
- */
-export function registerBuiltinDiagnostics(
-  registry: ActionRegistry,
-  d: { store: Store; clock: Clock; dataDir: string },
-): void {
-  registry.register('self-check', {
+/** The box's own quick check on the page: database, disk of the data dir, clock, memory. */
+export function selfCheck(d: { store: Store; clock: Clock; dataDir: string }): Operation {
+  return {
+    name: 'self-check',
+    page: 'diagnostic',
     description: 'database, data disk, clock and memory of the box',
     timeoutMs: 10_000,
     run: async ({ progress }) => {
@@ -27,7 +23,7 @@ export function registerBuiltinDiagnostics(
       progress({ check: 'memory', ok: rssMb < 120, rss_mb: rssMb });
       return { database: db, disk_free_mb: freeMb, clock_synced: synced, rss_mb: rssMb, ok: db && diskOk };
     },
-  });
+  };
 }
 
 function safe(fn: () => boolean): boolean {

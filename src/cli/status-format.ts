@@ -1,6 +1,6 @@
 import { wibTime as wib } from '../core/wib.js';
+import type { StatusObject } from '../status/types.js';
 import { formatLink } from '../uplink/words.js';
-import type { StatusObject } from './types.js';
 
 /** The human report of `kampung-gw status`, Indonesian first with English in brackets. */
 export function formatStatus(s: StatusObject): string {

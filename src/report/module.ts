@@ -1,0 +1,58 @@
+import type { Config } from '../config/schema.js';
+import { defineModule } from '../modules/contract.js';
+import { getConfigOperation, logLevelOperation } from './builtin-commands.js';
+import type { MqttConfig } from './config-schema.js';
+import { ReportService } from './report-service.js';
+
+export interface ReportSlice {
+  mqtt: MqttConfig;
+  gateway: Config['gateway'];
+  logLevel: Config['log_level'];
+  /** Only for `get-config`, which answers with the whole config, redacted. */
+  whole: Config;
+}
+
+declare module '../modules/contract.js' {
+  interface ModuleProvides {
+    report: ReportService;
+  }
+}
+
+/**
+ * Regency reporting over MQTT: on only with an `mqtt` section. Listed before the producers, so
+ * what they emit at start (an outage left open by a power cut) reaches the outbox.
+ */
+export const reportModule = defineModule({
+  name: 'report',
+  slice: (c): ReportSlice | undefined =>
+    c.mqtt ? { mqtt: c.mqtt, gateway: c.gateway, logLevel: c.log_level, whole: c } : undefined,
+  build: ({ config, deps, log }) => {
+    const report = new ReportService({
+      ...deps,
+      mqtt: config.mqtt,
+      gateway: config.gateway,
+      log: log('report'),
+    });
+    const logLevel = logLevelOperation({
+      configured: config.logLevel,
+      rootLog: deps.log,
+      scheduler: deps.scheduler,
+    });
+    return {
+      provides: report,
+      services: [report, logLevel.service],
+      status: [report],
+      operations: [
+        {
+          name: 'flush-outbox',
+          page: 'action',
+          mqtt: true,
+          description: 'send the regency backlog now, without pacing',
+          run: async () => report.flushNow(),
+        },
+        getConfigOperation(config.whole),
+        logLevel.operation,
+      ],
+    };
+  },
+});
