@@ -123,6 +123,17 @@ export class CacheService implements Service, StatusSection<'cache'> {
   }
 
   start(): void {
+    for (const up of this.upstreams.values()) {
+      // Like an unreadable device token: reported, and that upstream is asked without them.
+      try {
+        up.loadCredentials();
+      } catch (err) {
+        this.log.error(
+          { err, upstream: up.name },
+          'upstream credentials unreadable: requests go without them',
+        );
+      }
+    }
     this.storage.start();
     this.stats.seed(this.state.get<CacheSection>('cache')?.value);
     this.busLink?.onRecovered(() => this.writes.retryAll());

@@ -3,6 +3,19 @@ import { type Static, Type } from '@sinclair/typebox';
 /** A /svc path as svc-path.ts accepts it: no backslash, `#`, `%2F`, `%5C` or `%25` before the query. */
 const PATH_PATTERN = '^/(?:[^\\\\#%?]|%(?!2[Ff]|5[Cc]|25)[0-9A-Fa-f]{2})*(?:\\?[^#]*)?$';
 
+/** `cache.upstreams[].auth`: exactly one way the gateway proves itself to the upstream. */
+export const UpstreamAuthSchema = Type.Object(
+  {
+    // The token, one line: sent as `Authorization: Bearer <token>`.
+    bearer_file: Type.Optional(Type.String({ minLength: 1 })),
+    // `user:password`, one line: sent as `Authorization: Basic ...`.
+    basic_file: Type.Optional(Type.String({ minLength: 1 })),
+    // `Name: value` lines (e.g. an API key header), sent as they are.
+    headers_file: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false, minProperties: 1, maxProperties: 1 },
+);
+
 export const UpstreamConfigSchema = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' }),
@@ -19,6 +32,8 @@ export const UpstreamConfigSchema = Type.Object(
     timeout_ms: Type.Integer({ minimum: 100, maximum: 60000, default: 3000 }),
     // Paths never stored: "/warga/*" (glob, * within a segment, ** across) or a plain prefix.
     never_cache: Type.Array(Type.String({ pattern: '^/', maxLength: 200 }), { default: [], maxItems: 50 }),
+    // The upstream's own credentials, from a file (never inline, never in base_url).
+    auth: Type.Optional(UpstreamAuthSchema),
   },
   { additionalProperties: false },
 );

@@ -106,7 +106,7 @@ export class OutboundQueue {
         const response = await this.client.request({
           url: w.up.url(w.pathAndQuery),
           method: w.method,
-          headers: { ...w.headers, 'idempotency-key': w.idemKey },
+          headers: w.up.withCredentials({ ...w.headers, 'idempotency-key': w.idemKey }),
           body: w.body,
           timeoutMs: w.up.config.timeout_ms,
         });
@@ -200,7 +200,10 @@ export class OutboundQueue {
       const res = await this.client.request({
         url: up.url(row.path),
         method: row.method,
-        headers: { ...(JSON.parse(row.headers) as HeaderMap), 'idempotency-key': row.idem_key },
+        headers: up.withCredentials({
+          ...(JSON.parse(row.headers) as HeaderMap),
+          'idempotency-key': row.idem_key,
+        }),
         body: row.body ?? undefined,
         timeoutMs: Math.max(10_000, up.config.timeout_ms),
       });

@@ -230,7 +230,7 @@ export class ReadThrough {
       res = await this.client.request({
         url: up.url(pathAndQuery),
         method: 'GET',
-        headers,
+        headers: up.withCredentials(headers),
         timeoutMs: up.config.timeout_ms,
         spill,
       });

@@ -3,6 +3,7 @@ import { GwError } from '../core/errors.js';
 import { compileNeverCache, type HeaderMap } from './cache-policy.js';
 import type { UpstreamConfigSchema } from './config-schema.js';
 import { normalizeSvcPath } from './svc-path.js';
+import { loadUpstreamAuth } from './upstream-auth.js';
 
 export type UpstreamConfig = Static<typeof UpstreamConfigSchema>;
 
@@ -15,6 +16,10 @@ export interface Upstream {
   neverCache(pathAndQuery: string): boolean;
   /** The upstream URL for a /svc path (with query); refuses paths that climb out of base_url. */
   url(pathAndQuery: string): URL;
+  /** The headers sent to the upstream: the given ones plus its own credentials (auth.*_file). */
+  withCredentials(headers: HeaderMap): HeaderMap;
+  /** Reads the credential files (at start). Throws GW_ERR_SECRET_UNREADABLE. */
+  loadCredentials(): void;
 }
 
 export function buildUpstreams(configs: readonly UpstreamConfig[]): Map<string, Upstream> {
@@ -24,6 +29,7 @@ export function buildUpstreams(configs: readonly UpstreamConfig[]): Map<string, 
     const basePath = base.pathname.replace(/\/$/, '');
     const never = compileNeverCache(config.never_cache ?? []);
     const none = (config.never_cache ?? []).length === 0;
+    let credentials: HeaderMap = {};
     out.set(config.name, {
       config,
       name: config.name,
@@ -40,6 +46,10 @@ export function buildUpstreams(configs: readonly UpstreamConfig[]): Map<string, 
         if (!url.pathname.startsWith(`${basePath}/`) && url.pathname !== basePath)
           throw new GwError('GW_ERR_VALIDATION', 'path leaves the upstream base');
         return url;
+      },
+      withCredentials: (headers) => ({ ...headers, ...credentials }),
+      loadCredentials() {
+        credentials = loadUpstreamAuth(config.auth);
       },
     });
   }
