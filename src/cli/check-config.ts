@@ -13,7 +13,13 @@ export async function checkConfigCommand(args: CommonArgs, io: CliIo): Promise<n
     io.err(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     return 1;
   }
-  const result = validateConfigText(text, file);
+  const validated = validateConfigText(text, file);
+  // Insecure settings fail here even though the daemon would start (it warns): the installer
+  // is the one who can fix them.
+  const result =
+    validated.ok && validated.advisories.length > 0
+      ? { ok: false as const, issues: validated.advisories }
+      : validated;
   if (args.json) {
     io.out(JSON.stringify(result.ok ? { ok: true, file } : { ok: false, file, issues: result.issues }));
     return result.ok ? 0 : 1;

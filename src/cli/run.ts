@@ -14,7 +14,7 @@ export interface RunHooks {
 
 /** Runs until SIGTERM/SIGINT; resolves to the exit code. */
 export async function runCommand(args: CommonArgs, io: CliIo, hooks: RunHooks = {}): Promise<number> {
-  const { config, file } = loadConfig(resolveConfigPath(args.config, io.env));
+  const { config, file, advisories } = loadConfig(resolveConfigPath(args.config, io.env));
   const version = readVersion();
   // Every line goes to stdout (journald) and to a small ring the technician page reads.
   const logRing = new LogRing();
@@ -24,6 +24,8 @@ export async function runCommand(args: CommonArgs, io: CliIo, hooks: RunHooks = 
   ]);
   const log = createLogger({ level: config.log_level, base: { gw: config.gateway.id }, destination });
   hooks.onLogger?.(log);
+  for (const a of advisories)
+    log.warn({ key: a.path, problem: a.message }, 'config: insecure setting (check-config refuses it)');
   const app = buildApp({ config, log, version, env: io.env, logRing });
   const t0 = performance.now();
 

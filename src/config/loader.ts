@@ -4,7 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { GwError } from '../core/errors.js';
 import { schemaIssues } from './issues.js';
-import { type Config, ConfigSchema, REFINEMENTS } from './schema.js';
+import { ADVISORIES, type Config, ConfigSchema, REFINEMENTS } from './schema.js';
 import type { ConfigIssue, RefinementContext } from './types.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/kampung-gateway/config.yaml';
@@ -13,6 +13,8 @@ export interface LoadedConfig {
   /** Deep-frozen, defaults applied, every path absolute. */
   config: Config;
   file: string;
+  /** Insecure settings check-config refuses and `run` logs (see ADVISORIES). */
+  advisories: ConfigIssue[];
 }
 
 export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -23,7 +25,7 @@ export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessE
 export function validateConfigText(
   text: string,
   file: string,
-): { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] } {
+): { ok: true; config: Config; advisories: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] } {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
@@ -47,7 +49,8 @@ export function validateConfigText(
   // Refinements assume the shape is right; run them only on a schema-valid document.
   if (issues.length === 0) for (const refine of REFINEMENTS) issues.push(...refine(withDefaults, ctx));
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, config: deepFreeze(absolutePaths(withDefaults as Config, ctx.resolvePath)) };
+  const advisories = ADVISORIES.flatMap((advise) => advise(withDefaults, ctx));
+  return { ok: true, config: deepFreeze(absolutePaths(withDefaults as Config, ctx.resolvePath)), advisories };
 }
 
 export function loadConfig(file: string): LoadedConfig {
@@ -63,7 +66,7 @@ export function loadConfig(file: string): LoadedConfig {
       details: { issues: result.issues },
     });
   }
-  return { config: result.config, file };
+  return { config: result.config, file, advisories: result.advisories };
 }
 
 /** data_dir and every `*_file` become absolute, relative to the config file's folder. */

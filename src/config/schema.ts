@@ -7,7 +7,7 @@ import { SystemConfigSchema } from '../system/config-schema.js';
 import { UplinkConfigSchema } from '../uplink/config-schema.js';
 import { HttpConfigSchema } from '../web/config-schema.js';
 import { DataDirSchema, GatewaySchema, LogLevelSchema } from './base-schema.js';
-import { secretFilesRefinement, uniqueIdsRefinement } from './refinements.js';
+import { secretFilesRefinement, uniqueIdsRefinement, urlCredentialsRefinement } from './refinements.js';
 import type { ConfigRefinement } from './types.js';
 
 /** The whole config file: each module declares its own part once; this only composes. */
@@ -29,3 +29,9 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 
 export const REFINEMENTS: ConfigRefinement[] = [probeRefinement, uniqueIdsRefinement, secretFilesRefinement];
+
+/**
+ * Insecure settings: check-config refuses them (exit 1, with the key path), while `run` only
+ * logs them as warnings and starts — an upgrade must not take a working village offline.
+ */
+export const ADVISORIES: ConfigRefinement[] = [urlCredentialsRefinement];

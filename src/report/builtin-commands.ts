@@ -1,3 +1,4 @@
+import { redactConfig } from '../config/redact.js';
 import { LOG_LEVELS, type Logger, type LogLevel } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
@@ -11,20 +12,7 @@ export interface LogLevelDeps {
   scheduler: Scheduler;
 }
 
-const SECRET_KEY = /(password|passwd|secret|token|credential|private|key)$/i;
 const MAX_LEVEL_EXPIRY_S = 24 * 3600;
-
-/** The config with every secret-looking value removed; `*_file` paths and username stay. */
-export function redactConfig(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(redactConfig);
-  if (node === null || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) {
-    if (!k.endsWith('_file') && SECRET_KEY.test(k)) continue;
-    out[k] = redactConfig(v);
-  }
-  return out;
-}
 
 /** `get-config` (MQTT): the config as it can leave the box. */
 export function getConfigOperation(config: unknown): Operation {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { redactUrl } from '../config/redact.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { Backoff } from './backoff.js';
@@ -119,7 +120,7 @@ export class MqttConnection {
       this.arm(this.backoff.next());
       return;
     }
-    this.d.log.info({ attempt: this.attemptsTotal, url: this.d.config.url }, 'mqtt: connecting');
+    this.d.log.info({ attempt: this.attemptsTotal, url: redactUrl(this.d.config.url) }, 'mqtt: connecting');
     const client = mqtt.connect(this.d.config.url, options);
     this.client = client;
     let closed = false;

@@ -1,25 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { redactConfig } from '../config/redact.js';
 import { wibStamp } from '../core/wib.js';
 import type { TechnicianDeps } from './technician-context.js';
-
-const SECRET_KEY = /pass|secret|token|key|cred|auth/i;
-
-/**
- * The config as it can leave the box: values under secret-looking keys are blanked, and
- * credentials embedded in URLs are removed. `*_file` keys are paths, kept (they help
- * diagnose permissions) except when they look like secrets themselves.
- */
-export function redactConfig(value: unknown, key = ''): unknown {
-  if (Array.isArray(value)) return value.map((v) => redactConfig(v));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]));
-  }
-  if (typeof value === 'string') {
-    if (SECRET_KEY.test(key) && !key.endsWith('_file')) return '[redacted]';
-    return value.replace(/(\w+:\/\/)[^/@\s]*@/g, '$1[redacted]@');
-  }
-  return value;
-}
 
 /**
  * GET /api/v1/bundle: one JSON file the technician downloads and sends to the regency —

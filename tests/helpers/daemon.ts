@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -153,6 +153,15 @@ export class TestDaemon {
       if (Date.now() > deadline) throw new Error(`no matching log line in ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /**
+   * The one-time setup code, as an installer gets it: once the daemon has logged that one is
+   * waiting (the log never carries the code itself), from its 0600 file in the data dir.
+   */
+  async setupCode(): Promise<string> {
+    await this.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('no technician account yet'));
+    return readFileSync(join(this.dataDir, 'setup-code'), 'utf8').trim();
   }
 
   /** Sends a signal and waits for exit; returns exit code, signal and how long it took. */

@@ -7,7 +7,6 @@ import { parse } from 'yaml';
 import { SystemClock } from '../../src/core/clock.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import { Backoff } from '../../src/report/backoff.js';
-import { redactConfig } from '../../src/report/builtin-commands.js';
 import { markHistorical } from '../../src/report/envelope.js';
 import { Outbox } from '../../src/report/outbox.js';
 import { OutboxPump, type Sender } from '../../src/report/outbox-pump.js';
@@ -255,13 +254,5 @@ describe('backoff and redaction', () => {
     expect(waits.at(-1)).toBeGreaterThan(299_000);
     const r = new Backoff({ baseMs: 1000, capMs: 300_000, random: () => 0 });
     expect(r.next()).toBe(0);
-  });
-
-  it('get-config drops secret values and keeps *_file paths', () => {
-    const out = redactConfig({
-      mqtt: { username: 'u', password: 'p', password_file: '/x', key_file: '/k' },
-      token: 't',
-    });
-    expect(out).toEqual({ mqtt: { username: 'u', password_file: '/x', key_file: '/k' } });
   });
 });

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { LogRing } from '../../src/core/log-ring.js';
 import { OperationRegistry } from '../../src/modules/operations.js';
 import { ActionRegistry } from '../../src/web/action-registry.js';
-import { redactConfig } from '../../src/web/bundle-routes.js';
 import { REPO_ROOT } from '../helpers/daemon.js';
 
 const STATIC = join(REPO_ROOT, 'src', 'web', 'static');
@@ -46,27 +45,6 @@ describe('i18n catalogues', () => {
     for (const layer of ['lan', 'isp', 'dns', 'internet', 'regency'])
       expect(id).toHaveProperty([`advice.${layer}`]);
     expect(id['advice.isp']).toBe('Fiber/ISP putus — periksa lampu LOS pada ONT, hubungi ISP.');
-  });
-});
-
-describe('diagnostic bundle redaction', () => {
-  it('blanks secrets and URL credentials, keeps paths and names', () => {
-    const out = redactConfig({
-      gateway: { id: '3510170012', name: 'Desa' },
-      mqtt: {
-        url: 'mqtts://gw:s3cret@broker:8883',
-        username: 'gw-1',
-        password_file: '/etc/x/mqtt.secret',
-        token: 'abc',
-      },
-      devices: [{ id: 'adm-1', token_file: '/etc/t' }],
-    }) as Record<string, Record<string, unknown>>;
-    const text = JSON.stringify(out);
-    expect(text).not.toContain('s3cret');
-    expect(text).not.toContain('"abc"');
-    expect(out.mqtt?.password_file).toBe('/etc/x/mqtt.secret');
-    expect(out.mqtt?.url).toBe('mqtts://[redacted]@broker:8883');
-    expect(out.gateway?.name).toBe('Desa');
   });
 });
 

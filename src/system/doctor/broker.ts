@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions } from 'mqtt';
+import { redactUrl } from '../../config/redact.js';
 import { type CheckResult, type DoctorCheck, result, t } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -31,7 +32,7 @@ export const brokerCheck: DoctorCheck = {
     if (!m) {
       return result('broker', 'skip', t('MQTT tidak dikonfigurasi', 'MQTT is not configured'));
     }
-    const url = m.url;
+    const url = redactUrl(m.url);
     const tls = url.startsWith('mqtts://');
     let opts: IClientOptions;
     try {
