@@ -33,7 +33,8 @@ export const outboundRoutes: FastifyPluginAsyncTypebox<{ cache: CacheService }> 
       },
     },
     async (request) => {
-      const device = cache.auth.authenticate(request.headers.authorization);
+      if (cache.auth.blocked(request.ip)) throw new GwError('GW_ERR_RATE_LIMITED');
+      const device = cache.auth.authenticate(request.headers.authorization, request.ip);
       if (!device) throw new GwError('GW_ERR_UNAUTHORIZED', 'a valid device bearer token is required');
       const row = cache.writes.status(request.params.id);
       if (!row || row.device_id !== device) throw new GwError('GW_ERR_NOT_FOUND', 'no such queued write');

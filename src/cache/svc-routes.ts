@@ -43,7 +43,8 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   // Synchronous hook: no promise per request on the cache-hit path.
   app.addHook('onRequest', (request, _reply, done) => {
-    const id = cache.auth.authenticate(request.headers.authorization);
+    if (cache.auth.blocked(request.ip)) return done(new GwError('GW_ERR_RATE_LIMITED'));
+    const id = cache.auth.authenticate(request.headers.authorization, request.ip);
     if (!id) return done(new GwError('GW_ERR_UNAUTHORIZED', 'a valid device bearer token is required'));
     request.deviceId = id;
     done();

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { CacheConfigSchema } from '../cache/config-schema.js';
 import { DevicesConfigSchema } from '../devices/config-schema.js';
+import { tokenStrengthRefinement } from '../devices/token-strength.js';
 import { probeRefinement } from '../probes/refinement.js';
 import { MqttConfigSchema } from '../report/config-schema.js';
 import { SystemConfigSchema } from '../system/config-schema.js';
@@ -34,4 +35,4 @@ export const REFINEMENTS: ConfigRefinement[] = [probeRefinement, uniqueIdsRefine
  * Insecure settings: check-config refuses them (exit 1, with the key path), while `run` only
  * logs them as warnings and starts — an upgrade must not take a working village offline.
  */
-export const ADVISORIES: ConfigRefinement[] = [urlCredentialsRefinement];
+export const ADVISORIES: ConfigRefinement[] = [urlCredentialsRefinement, tokenStrengthRefinement];

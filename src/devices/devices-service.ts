@@ -5,6 +5,7 @@ import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import type { GatewayBus } from '../events.js';
 import type { StatusSection } from '../status/types.js';
+import { DEVICE_TOKEN_POLICY, FailureThrottle } from '../store/failure-throttle.js';
 import { StateRepo } from '../store/state-repo.js';
 import type { Store } from '../store/store.js';
 import { ChangesRepo } from './changes-repo.js';
@@ -59,7 +60,10 @@ export class DevicesService implements Service {
     const db = () => deps.store.db;
     const log = deps.log.child({ component: 'devices' });
     this.log = log;
-    this.auth = new DeviceAuth(deps.config.devices);
+    this.auth = new DeviceAuth(deps.config.devices, {
+      throttle: new FailureThrottle({ db, clock: deps.clock, policy: DEVICE_TOKEN_POLICY }),
+      log,
+    });
     this.usage = new UsageRepo({ db });
     this.changes = new ChangesRepo({ db, clock: deps.clock });
     this.monitor = new DeviceMonitor({
@@ -116,6 +120,11 @@ export class DevicesService implements Service {
 
   get statusSection(): StatusSection<'devices'> {
     return { section: 'devices', live: () => this.monitor.statuses() };
+  }
+
+  /** Extra status key: refused device tokens and throttled addresses (SPEC welcomes more keys). */
+  get securitySection(): StatusSection<'security'> {
+    return { section: 'security', live: () => this.auth.counters() };
   }
 
   start(): void {

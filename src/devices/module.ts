@@ -47,7 +47,7 @@ export const devicesModule = defineModule({
     return {
       provides: { service: devices, auth: devices.auth },
       services: [devices],
-      status: [devices.statusSection],
+      status: [devices.statusSection, devices.securitySection],
       publicRoutes: [devicePushPlugin(devices.pushOptions)],
       technicianRoutes: [async (app) => app.register(deviceTechRoutes, devices.techOptions)],
       restamp: [USAGE_RESTAMP, CHANGES_RESTAMP],

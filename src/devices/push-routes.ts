@@ -22,18 +22,25 @@ const errors = {
   413: ErrorReply,
   415: ErrorReply,
   422: ErrorReply,
+  429: ErrorReply,
 };
 
 /**
- * The kiosk push API (device bearer token). Order of refusals: unknown device 404, bad token
- * 401 (both before the body is even parsed), oversized 413, malformed 400, NIK-like 422, then
- * the schema (400). Bodies are validated without type coercion (build-server.ts).
+ * The kiosk push API (device bearer token). Order of refusals: an address that guessed too
+ * often 429, then a missing or wrong token 401 — for an unknown device id too, so ids cannot
+ * be listed without a token (both before the body is even parsed) — then oversized 413,
+ * malformed 400, NIK-like 422, then the schema (400). Bodies are validated without type
+ * coercion (build-server.ts).
  */
 export const devicePushRoutes: FastifyPluginAsyncTypebox<DevicePushOptions> = async (app, opts) => {
   const authenticate = async (request: FastifyRequest) => {
     const id = (request.params as { id?: unknown }).id;
-    const result = opts.auth.check(typeof id === 'string' ? id : '', request.headers.authorization);
-    if (result === 'unknown_device') throw new GwError('GW_ERR_NOT_FOUND', 'unknown device');
+    const result = opts.auth.check(
+      typeof id === 'string' ? id : '',
+      request.headers.authorization,
+      request.ip,
+    );
+    if (result === 'throttled') throw new GwError('GW_ERR_RATE_LIMITED');
     if (result === 'bad_token') throw new GwError('GW_ERR_UNAUTHORIZED', 'missing or wrong device token');
   };
   // The NIK check reads the JSON text as the kiosk sent it, before the schema: a NIK anywhere

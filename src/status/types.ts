@@ -112,6 +112,14 @@ export interface StatusObject {
   cache: CacheStatus;
   system: SystemStatus;
   clock: ClockStatus;
+  /** Extra: refused device tokens and throttled addresses (no tokens, no addresses). */
+  security?: SecurityStatus;
+}
+
+export interface SecurityStatus {
+  device_auth_failures: number;
+  device_auth_throttled: number;
+  blocked_sources: number;
 }
 
 export type SectionName = keyof StatusObject;

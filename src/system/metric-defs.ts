@@ -75,6 +75,17 @@ export function statusMetrics(): MetricDef[] {
       for (const d of s.devices)
         for (const st of DEVICE_STATES) e(d.state === st ? 1 : 0, { device: d.id, kind: d.kind, state: st });
     }),
+    c('device_auth_failures_total', 'Device requests refused for a missing or wrong token.', (s, e) =>
+      e(s.security?.device_auth_failures),
+    ),
+    c(
+      'device_auth_throttled_total',
+      'Device requests refused (429) from addresses that guessed too often.',
+      (s, e) => e(s.security?.device_auth_throttled),
+    ),
+    g('device_auth_blocked_sources', 'Source addresses blocked now for wrong device tokens.', (s, e) =>
+      e(s.security?.blocked_sources),
+    ),
     g('outbox_depth_messages', 'Messages waiting in the durable outbox.', (s, e) => e(s.outbox.depth)),
     g('outbox_size_bytes', 'Bytes waiting in the durable outbox.', (s, e) => e(s.outbox.bytes)),
     g('outbox_oldest_age_seconds', 'Age of the oldest waiting message.', (s, e) => e(s.outbox.oldest_age_s)),

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -100,6 +101,7 @@ mqtt: { url: "mqtt://127.0.0.1:1883", password_file: /nonexistent/secret }
       join(REPO_ROOT, 'config/default.yaml'),
     );
     expect(r.ok ? [] : r.issues).toEqual([]);
+    expect(r.ok ? r.advisories : []).toEqual([]);
   });
 
   it('config/example.yaml is valid once its secret files exist', () => {
@@ -113,10 +115,12 @@ mqtt: { url: "mqtt://127.0.0.1:1883", password_file: /nonexistent/secret }
     expect(files.length).toBeGreaterThanOrEqual(3);
     for (const f of files) {
       mkdirSync(join(f, '..'), { recursive: true });
-      writeFileSync(f, 'secret\n');
+      // Device tokens must be strong enough for check-config (128 bits), as the example says.
+      writeFileSync(f, f.endsWith('.token') ? `${randomBytes(16).toString('hex')}\n` : 'secret\n');
     }
     const r = validateConfigText(text, join(root, 'config.yaml'));
     expect(r.ok ? [] : r.issues).toEqual([]);
+    expect(r.ok ? r.advisories : []).toEqual([]);
   });
 });
 

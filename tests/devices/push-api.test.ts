@@ -221,7 +221,7 @@ describe('usage events', () => {
     expect(r.json().error).toBe('GW_ERR_BODY_TOO_LARGE');
   });
 
-  it('answers 401 for missing, wrong or malformed tokens, 404 for unknown devices', async () => {
+  it('answers 401 for missing, wrong or malformed tokens, and for unknown devices too', async () => {
     const body = { events: events(1) };
     const bad = [
       {},
@@ -237,9 +237,12 @@ describe('usage events', () => {
       expect(r.json().error).toBe('GW_ERR_UNAUTHORIZED');
     }
     expect((await post('cam-1', 'heartbeat', {}, { authorization: 'Bearer ' })).statusCode).toBe(401);
-    const unknown = await post('adm-9', 'events', body, auth('adm-1'));
-    expect(unknown.statusCode).toBe(404);
-    expect(unknown.json().error).toBe('GW_ERR_NOT_FOUND');
+    // An unknown id answers like a known one without its token: ids cannot be listed.
+    for (const headers of [auth('adm-1'), {}]) {
+      const unknown = await post('adm-9', 'events', body, headers);
+      expect(unknown.statusCode).toBe(401);
+      expect(unknown.json().error).toBe('GW_ERR_UNAUTHORIZED');
+    }
     expect(h.devices.usage.countIds(body.events.map((e) => e.id))).toBe(0);
   });
 
@@ -389,9 +392,9 @@ describe('token files', () => {
     rmSync(gone);
     const a = new DeviceAuth(copy);
     expect(a.load()).toEqual(['adm-2']);
-    expect(a.check('adm-1', auth('adm-1').authorization)).toBe('ok');
-    expect(a.check('adm-2', auth('adm-2').authorization)).toBe('bad_token');
-    expect(a.check('adm-3', auth('adm-1').authorization)).toBe('unknown_device');
+    expect(a.check('adm-1', auth('adm-1').authorization, '10.0.0.1')).toBe('ok');
+    expect(a.check('adm-2', auth('adm-2').authorization, '10.0.0.1')).toBe('bad_token');
+    expect(a.check('adm-3', auth('adm-1').authorization, '10.0.0.1')).toBe('bad_token');
   });
 });
 

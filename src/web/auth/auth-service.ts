@@ -4,10 +4,10 @@ import { GwError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Scheduler, TaskHandle } from '../../core/scheduler.js';
 import type { Service } from '../../core/service.js';
+import { FailureThrottle, LOGIN_POLICY } from '../../store/failure-throttle.js';
 import { MetaRepo } from '../../store/meta-repo.js';
 import type { Store } from '../../store/store.js';
 import { AuditRepo } from './audit-repo.js';
-import { LoginThrottle } from './login-throttle.js';
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParams, verifyPassword } from './password.js';
 import { SessionsRepo } from './sessions-repo.js';
 import { SetupCodes } from './setup-code.js';
@@ -51,7 +51,7 @@ export class AuthService implements Service {
   readonly technicians: TechniciansRepo;
   private readonly o: AuthOptions;
   private readonly sessions: SessionsRepo;
-  private readonly throttle: LoginThrottle;
+  private readonly throttle: FailureThrottle;
   private readonly setupCodes: SetupCodes;
   private readonly scrypt: ScryptParams;
   private dummy: Promise<string> | undefined;
@@ -63,7 +63,7 @@ export class AuthService implements Service {
     this.audit = new AuditRepo({ db, clock: o.clock });
     this.technicians = new TechniciansRepo({ db });
     this.sessions = new SessionsRepo({ db });
-    this.throttle = new LoginThrottle({ db, clock: o.clock });
+    this.throttle = new FailureThrottle({ db, clock: o.clock, policy: LOGIN_POLICY });
     this.setupCodes = new SetupCodes({ meta: new MetaRepo({ db }), dataDir: o.dataDir });
     this.scrypt = o.scrypt ?? DEFAULT_SCRYPT;
   }
