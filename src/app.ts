@@ -63,6 +63,8 @@ export interface AppOptions {
   logRing?: LogRing;
   /** The built page (default dist/web/static). */
   staticDir?: string;
+  /** Shows a new one-time setup code on the terminal (never in the log); see AuthOptions. */
+  showSetupCode?(code: string, file: string): void;
   /** Default GATEWAY_MODULES (tests add theirs with modulesWith). */
   modules?: readonly GatewayModule[];
 }
@@ -116,6 +118,7 @@ function buildDeps(options: AppOptions): Deps {
     env: options.env,
     logRing: options.logRing,
     staticDir: options.staticDir,
+    showSetupCode: options.showSetupCode,
   };
 }
 

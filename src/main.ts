@@ -20,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
     (await import('./cli/run.js')).runCommand(args, io, { onLogger: (l) => (daemonLog = l) }),
   'check-config': async (args, io) => (await import('./cli/check-config.js')).checkConfigCommand(args, io),
   status: async (args, io) => (await import('./cli/status.js')).statusCommand(args, io),
+  'setup-code': async (args, io) => (await import('./cli/setup-code.js')).setupCodeCommand(args, io),
   doctor: async (args, io) => (await import('./cli/doctor.js')).doctorCommand(args, io),
   user: async (args, io) => (await import('./cli/user.js')).userCommand(args, io),
   demo: async (args, io) => (await import('./cli/demo.js')).demoCommand(args, io),

@@ -4,6 +4,8 @@ export interface CliIo {
   err(text: string): void;
   env: NodeJS.ProcessEnv;
   stdin: NodeJS.ReadStream;
+  /** A person is watching stdout (not journald, a pipe or a file). */
+  stdoutIsTTY: boolean;
 }
 
 export const processIo: CliIo = {
@@ -11,4 +13,5 @@ export const processIo: CliIo = {
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
   env: process.env,
   stdin: process.stdin,
+  stdoutIsTTY: process.stdout.isTTY === true,
 };

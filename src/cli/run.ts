@@ -26,7 +26,7 @@ export async function runCommand(args: CommonArgs, io: CliIo, hooks: RunHooks = 
   hooks.onLogger?.(log);
   for (const a of advisories)
     log.warn({ key: a.path, problem: a.message }, 'config: insecure setting (check-config refuses it)');
-  const app = buildApp({ config, log, version, env: io.env, logRing });
+  const app = buildApp({ config, log, version, env: io.env, logRing, showSetupCode: terminalNotice(io) });
   const t0 = performance.now();
 
   let signalled: NodeJS.Signals | undefined;
@@ -62,4 +62,17 @@ export async function runCommand(args: CommonArgs, io: CliIo, hooks: RunHooks = 
   process.off('SIGINT', onSignal);
   log.info({ failed }, 'stopped');
   return 0;
+}
+
+/**
+ * A person started the daemon by hand at a terminal: show them the setup code there. Under
+ * systemd stdout is the journal, which the `adm` group reads: the code stays in its 0600 file.
+ */
+function terminalNotice(io: CliIo): ((code: string, file: string) => void) | undefined {
+  if (!io.stdoutIsTTY) return undefined;
+  return (code, file) =>
+    io.out(
+      `Kode penyiapan (one-time setup code): ${code} — juga di ${file} / also in ${file}; ` +
+        'buka halaman teknisi dan buat akun pertama / open the page and create the first account',
+    );
 }

@@ -4,6 +4,7 @@ Usage:
   kampung-gw run          [--config F]          run the daemon in the foreground
   kampung-gw check-config [--config F]          validate the config; exit 0 valid, 1 invalid
   kampung-gw status       [--config F] [--json] link, devices, outbox, cache, clock (daemon running or not)
+  kampung-gw setup-code   [--config F] [--json] the pending one-time setup code (root / kampung-gw)
   kampung-gw user add|passwd|remove NAME [--config F]   technician accounts (password from stdin)
   kampung-gw doctor       [--config F] [--lang en] [--json]   on-box diagnosis
   kampung-gw demo                               try-out: broker, simulated kiosks, daemon, page

@@ -9,6 +9,8 @@ export const ErrorCodes = {
   GW_ERR_CONFIG_PARSE: 'config file is not valid YAML',
   GW_ERR_CONFIG_INVALID: 'config file does not match the schema',
   GW_ERR_SECRET_UNREADABLE: 'a secret file could not be read',
+  GW_ERR_NO_SETUP_CODE: 'no one-time setup code is pending',
+  GW_ERR_SETUP_CODE_UNREADABLE: 'the setup code file exists but this user may not read it',
   GW_ERR_STORE_OPEN: 'the database could not be opened',
   GW_ERR_STORE_MIGRATION: 'a database migration failed',
   GW_ERR_STORE_FULL: 'the disk is full; the write was refused',

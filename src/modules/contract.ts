@@ -59,6 +59,8 @@ export interface SharedDeps {
   logRing?: LogRing;
   /** Where the built page lives. */
   staticDir?: string;
+  /** Shows a new one-time setup code on the terminal (run.ts: only when stdout is a TTY). */
+  showSetupCode?(code: string, file: string): void;
 }
 
 /** What the modules listed earlier contributed to the web: the web module mounts these. */

@@ -42,6 +42,7 @@ export const webModule = defineModule({
       dataDir: config.data_dir,
       idleMs: config.http.session_idle_s * 1000,
       maxMs: config.http.session_max_s * 1000,
+      showSetupCode: deps.showSetupCode,
     });
     const live = new LiveHub({
       bus,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN_JS, TestDaemon } from '../helpers/daemon.js';
@@ -42,10 +42,22 @@ describe('technician auth against the real daemon', () => {
   });
   afterAll(() => d.dispose());
 
-  it('prints a setup code that status shows until the first account exists', async () => {
-    const line = await d.waitForLog((l) => typeof l.setup_code === 'string');
+  it('keeps the setup code out of the log; setup-code and status show it until the first account exists', async () => {
+    const line = await d.waitForLog((l) => String(l.msg).startsWith('no technician account yet'));
     expect(line.level).toBe('warn');
-    const code = String(line.setup_code);
+    expect(line.file).toBe(join(d.dataDir, 'setup-code'));
+    const code = await d.setupCode();
+    expect(code).toMatch(/^[2-9A-Z]{5}-[2-9A-Z]{5}$/);
+    // Not in any log line (journald is readable by the adm group), nor on a non-TTY stdout.
+    expect(JSON.stringify(d.logs)).not.toContain(code);
+    expect(statSync(join(d.dataDir, 'setup-code')).mode & 0o777).toBe(0o600);
+    const shown = cli(d, ['setup-code']);
+    expect(shown.code).toBe(0);
+    expect(shown.out.trim()).toBe(code);
+    expect(JSON.parse(cli(d, ['setup-code', '--json']).out)).toEqual({
+      code,
+      file: join(d.dataDir, 'setup-code'),
+    });
     const status = cli(d, ['status']);
     expect(status.code).toBe(0);
     expect(status.out).toContain(code);
@@ -60,6 +72,9 @@ describe('technician auth against the real daemon', () => {
     expect(s.json).toMatchObject({ gateway: { id: '3510170012' } });
     expect(cli(d, ['status']).out).not.toContain(code);
     expect(existsSync(join(d.dataDir, 'setup-code'))).toBe(false);
+    const none = cli(d, ['setup-code']);
+    expect(none.code).toBe(1);
+    expect(none.err).toContain('GW_ERR_NO_SETUP_CODE');
   });
 
   it('user add / passwd / remove from the command line, password on stdin', async () => {

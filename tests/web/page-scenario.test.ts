@@ -55,7 +55,7 @@ describe('overview during a link cut and a kiosk going offline', () => {
         ],
       },
     });
-    const code = String((await d.waitForLog((l) => typeof l.setup_code === 'string')).setup_code);
+    const code = await d.setupCode();
     const origin = d.url;
     const setup = await fetch(`${d.url}/api/v1/setup`, {
       method: 'POST',

@@ -34,8 +34,8 @@ describe('technician page in headless Chromium against the real daemon', () => {
     await d?.dispose();
   });
 
-  it('sets up the first account with the code from the log', async () => {
-    const code = String((await d.waitForLog((l) => typeof l.setup_code === 'string')).setup_code);
+  it('sets up the first account with the one-time setup code', async () => {
+    const code = await d.setupCode();
     await page.goto(d.url);
     await page.waitForSelector('#setup-form');
     expect(await page.textContent('h1')).toBe('Penyiapan pertama');

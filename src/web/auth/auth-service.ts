@@ -10,7 +10,7 @@ import type { Store } from '../../store/store.js';
 import { AuditRepo } from './audit-repo.js';
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParams, verifyPassword } from './password.js';
 import { SessionsRepo } from './sessions-repo.js';
-import { SetupCodes } from './setup-code.js';
+import { SetupCodes, setupCodePath } from './setup-code.js';
 import { TechniciansRepo } from './technicians-repo.js';
 
 export const NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{1,31}$';
@@ -25,6 +25,11 @@ export interface AuthOptions {
   idleMs: number;
   maxMs: number;
   scrypt?: ScryptParams;
+  /**
+   * Shows a new setup code to a person at a terminal (run.ts: only when stdout is a TTY).
+   * The code never goes into the log: journald is readable by the `adm` group.
+   */
+  showSetupCode?(code: string, file: string): void;
 }
 
 export interface SessionInfo {
@@ -74,10 +79,12 @@ export class AuthService implements Service {
       this.clearSetupCode();
     } else {
       const code = this.setupCodes.ensure();
+      const file = setupCodePath(this.o.dataDir);
       this.o.log.warn(
-        { setup_code: code },
-        'no technician account yet: open the page and create one with this one-time setup code',
+        { file },
+        'no technician account yet: a one-time setup code is waiting; show it with `sudo kampung-gw setup-code`',
       );
+      this.o.showSetupCode?.(code, file);
     }
     this.task = this.o.scheduler?.every({
       name: 'session-prune',
