@@ -8,7 +8,13 @@ import {
 
 export const MAX_COMMAND_BYTES = 8 * 1024;
 
-export type CommandErrorCode = 'unknown_command' | 'malformed' | 'too_large' | OperationErrorCode;
+export type CommandErrorCode =
+  | 'unknown_command'
+  | 'malformed'
+  | 'too_large'
+  | 'bad_response_topic'
+  | 'busy'
+  | OperationErrorCode;
 
 /** The commands' refusal is the operations' one (a handler throws it with `bad_args` etc.). */
 export { OperationError as CommandError };
@@ -85,7 +91,19 @@ export class CommandRegistry {
     }
   }
 
-  private refuse(id: string | null, name: string, code: CommandErrorCode, message: string): CommandReply {
+  /** The request's id if the payload is a well-formed request, else null (for refusals). */
+  requestId(payload: Buffer): string | null {
+    if (payload.length > MAX_COMMAND_BYTES) return null;
+    try {
+      const id = (JSON.parse(payload.toString('utf8')) as { id?: unknown } | null)?.id;
+      return typeof id === 'string' && ID_RE.test(id) ? id : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** An error reply, logged (name clipped, never the payload). */
+  refuse(id: string | null, name: string, code: CommandErrorCode, message: string): CommandReply {
     this.log.warn({ command: name.slice(0, 64), id, code }, 'remote command refused');
     return { id, ok: false, error: { code, message } };
   }

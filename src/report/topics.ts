@@ -6,9 +6,11 @@ export const CLASS_RANK: Record<MessageClass, number> = { health: 0, usage: 1, e
 export const CLASSES: readonly MessageClass[] = ['health', 'usage', 'event', 'outage'];
 
 export class Topics {
+  readonly prefix: string;
   readonly root: string;
 
   constructor(prefix: string, gatewayId: string) {
+    this.prefix = prefix;
     this.root = `${prefix}/${gatewayId}`;
   }
 

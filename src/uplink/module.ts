@@ -75,6 +75,8 @@ export const uplinkModule = defineModule({
         mqtt: true,
         description: 'run one configured uplink probe by its name (args.probe)',
         run: ({ args }) => {
+          if (Object.keys(args).some((k) => k !== 'probe'))
+            throw new OperationError('bad_args', 'ping takes only args.probe');
           const probe = args.probe;
           if (typeof probe !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(probe))
             throw new OperationError('bad_args', 'args.probe must name a configured probe');
