@@ -21,7 +21,9 @@ async function call(
   path: string,
   opts: { cookie?: string; csrf?: string; body?: unknown } = {},
 ) {
-  const headers: Record<string, string> = { origin: d.url };
+  // A fresh connection per call: the CLI runs between calls can idle a kept-alive socket up to
+  // the server's 5 s keep-alive timeout, and a reuse then races the server closing it.
+  const headers: Record<string, string> = { origin: d.url, connection: 'close' };
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
