@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
@@ -6,6 +8,7 @@ import { validateConfigText } from '../../src/config/loader.js';
 import { createLogger } from '../../src/core/logger.js';
 import { readStatus } from '../../src/status/read-status.js';
 import { tidyExposition } from '../../src/system/metrics.js';
+import { REPO_ROOT } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 import { parseProm } from './prom-parse.js';
 
@@ -101,6 +104,25 @@ describe('GET /metrics', () => {
     }
   });
 
+  it('ships alert rules promtool accepts and a dashboard, naming only metrics a scrape has', async () => {
+    const rules = join(REPO_ROOT, 'docs', 'grafana', 'kampung-gateway.rules.yml');
+    const check = spawnSync('promtool', ['check', 'rules', rules], { encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    const dashboard = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'docs', 'grafana', 'kampung-gateway.dashboard.json'), 'utf8'),
+    ) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const exprs = [
+      ...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)),
+      ...[...readFileSync(rules, 'utf8').matchAll(/expr: (.+)/g)].map((m) => m[1] ?? ''),
+    ];
+    const scraped = parseProm((await server.inject({ method: 'GET', url: '/metrics' })).body);
+    const named = new Set(exprs.flatMap((e) => e.match(/\b(kampung|process|nodejs)_[a-z0-9_]+/g) ?? []));
+    expect(named.size).toBeGreaterThan(15);
+    // Metrics that only appear with a sensor or a Raspberry Pi are declared all the same.
+    const optional = new Set(['kampung_system_temperature_celsius', 'kampung_system_throttle_flag']);
+    for (const name of named) if (!optional.has(name)) expect(scraped.has(name), name).toBe(true);
+  });
+
   it('leaves absent sensors out instead of reporting 0', async () => {
     const res = await server.inject({ method: 'GET', url: '/metrics' });
     const families = parseProm(res.body);
@@ -149,7 +171,9 @@ describe('tidyExposition', () => {
       'nodejs_active_handles_total 9',
       'nodejs_active_handles{type="Socket"} 2',
     ].join('\n');
-    expect(tidyExposition(lag)).toBe('nodejs_eventloop_lag_seconds 0\nnodejs_active_handles{type="Socket"} 2');
+    expect(tidyExposition(lag)).toBe(
+      'nodejs_eventloop_lag_seconds 0\nnodejs_active_handles{type="Socket"} 2',
+    );
   });
 });
 
