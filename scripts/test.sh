@@ -15,6 +15,7 @@ declare -A NEEDED=(
   [iptables]=iptables
   [ip]=iproute2
   [systemd-analyze]=systemd
+  [promtool]=prometheus
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do

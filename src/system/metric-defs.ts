@@ -135,11 +135,15 @@ export function statusMetrics(): MetricDef[] {
       e(sys(s).collections),
     ),
     g('system_uptime_seconds', 'Seconds since the box booted.', (s, e) => e(sys(s).uptime_s)),
-    g('storage_written_today_bytes', 'Bytes the daemon wrote to storage today (WIB day).', (s, e) =>
-      e(div(sys(s).written_today_mb, 1 / 1048576)),
+    c(
+      'storage_written_bytes_total',
+      'Bytes this daemon process wrote to storage (/proc/self/io; restarts at 0 with the process).',
+      (s, e) => e(sys(s).io_write_bytes),
     ),
-    g('storage_write_budget_bytes', 'Daily write budget.', (s, e) =>
-      e(div(sys(s).write_budget_mb, 1 / 1048576)),
+    g(
+      'storage_write_budget_bytes',
+      'Daily write budget (compare with increase of the written total over 1d).',
+      (s, e) => e(div(sys(s).write_budget_mb, 1 / 1048576)),
     ),
     g('storage_database_bytes', 'Size of the database file.', (s, e) => e(div(sys(s).db_mb, 1 / 1048576))),
     g('storage_wal_bytes', 'Size of the database write-ahead log.', (s, e) =>
