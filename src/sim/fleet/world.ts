@@ -1,5 +1,5 @@
 import type { FleetContext } from './fleet-context.js';
-import { between, exponential, logNormal, pick, type Random } from './rng.js';
+import { between, exponential, logNormal, type Random } from './rng.js';
 import type { Village } from './village.js';
 
 const MIN = 60_000;
@@ -8,12 +8,14 @@ const DAY = 24 * HOUR;
 
 /**
  * Mean time between faults at --fault-rate 1 and how long they last (median, spread, bounds).
- * Rough figures for rural East Java halls: PLN cuts every few days, a fiber cut on a
- * provider's line in some kecamatan every day or two, devices that hang now and then.
+ * Rough figures for rural East Java halls: a provider's fiber to a kecamatan cut every few
+ * days, a PLN feeder outage per kecamatan every week or two, a box's own supply failing
+ * every few days, devices that hang now and then. Per unit (an ISP in a kecamatan, a
+ * kecamatan, a village, a device), so a bigger fleet has proportionally more of them.
  */
 export const RATES = {
-  ispCut: { every: 30 * HOUR, median: 50 * MIN, sigma: 0.9, min: 5 * MIN, max: 12 * HOUR },
-  areaPower: { every: 20 * HOUR, median: 45 * MIN, sigma: 0.9, min: 5 * MIN, max: 8 * HOUR, share: 0.6 },
+  ispCut: { every: 5 * DAY, median: 50 * MIN, sigma: 0.9, min: 5 * MIN, max: 12 * HOUR },
+  areaPower: { every: 10 * DAY, median: 45 * MIN, sigma: 0.9, min: 5 * MIN, max: 8 * HOUR, share: 0.6 },
   localPower: { every: 4 * DAY, median: 30 * MIN, sigma: 1, min: 2 * MIN, max: 6 * HOUR },
   routerHang: { every: 6 * DAY, median: 10 * MIN, sigma: 0.8, min: MIN, max: 2 * HOUR },
   lossyLine: { every: 2 * DAY, median: 30 * MIN, sigma: 1, min: 5 * MIN, max: 4 * HOUR },
@@ -60,24 +62,30 @@ export function villageWorld(ctx: FleetContext, v: Village, from: number): void 
 }
 
 /**
- * Faults that hit many villages at once: a provider's fiber cut in one kecamatan (every
+ * Faults that hit many villages at once: a provider's fiber cut to one kecamatan (every
  * village of that ISP there goes down with fault layer isp), and a PLN feeder outage that
  * darkens most of a kecamatan. Drawn from the fleet's own stream.
  */
 export function fleetWorld(ctx: FleetContext, r: Random, villages: readonly Village[], from: number): void {
-  if (villages.length === 0) return;
-  recurring(ctx, r, RATES.ispCut, from, (at) => {
-    const isp = pick(r, [...new Set(villages.map((v) => v.info.isp))].sort());
-    const served = villages.filter((v) => v.info.isp === isp);
-    const kec = pick(r, [...new Set(served.map((v) => v.info.kecamatan))].sort());
-    const ms = duration(r, RATES.ispCut);
-    for (const v of served)
-      if (v.info.kecamatan === kec) v.addLinkFault({ layer: 'isp', kind: 'down', loss_pct: 100 }, at, ms);
-  });
-  recurring(ctx, r, RATES.areaPower, from, (at) => {
-    const kec = pick(r, [...new Set(villages.map((v) => v.info.kecamatan))].sort());
-    const ms = duration(r, RATES.areaPower);
-    for (const v of villages)
-      if (v.info.kecamatan === kec && r() < RATES.areaPower.share) v.cutPower(at, ms * between(r, 0.8, 1.2));
-  });
+  const groups = new Map<string, Village[]>();
+  const kecs = new Map<string, Village[]>();
+  for (const v of villages) {
+    const key = `${v.info.isp}|${v.info.kecamatan}`;
+    groups.set(key, [...(groups.get(key) ?? []), v]);
+    kecs.set(v.info.kecamatan, [...(kecs.get(v.info.kecamatan) ?? []), v]);
+  }
+  for (const key of [...groups.keys()].sort()) {
+    const served = groups.get(key) ?? [];
+    recurring(ctx, r, RATES.ispCut, from, (at) => {
+      const ms = duration(r, RATES.ispCut);
+      for (const v of served) v.addLinkFault({ layer: 'isp', kind: 'down', loss_pct: 100 }, at, ms);
+    });
+  }
+  for (const kec of [...kecs.keys()].sort()) {
+    const area = kecs.get(kec) ?? [];
+    recurring(ctx, r, RATES.areaPower, from, (at) => {
+      const ms = duration(r, RATES.areaPower);
+      for (const v of area) if (r() < RATES.areaPower.share) v.cutPower(at, ms * between(r, 0.8, 1.2));
+    });
+  }
 }
