@@ -37,5 +37,6 @@ export interface FleetContext {
   /** False once --duration has passed: no new samples, usage or faults, only their aftermath. */
   producing(): boolean;
   resent(n: number): void;
-  connected(up: boolean): void;
+  /** A village's session came up (`first`: for the first time in this run) or went down. */
+  connected(up: boolean, first?: boolean): void;
 }

@@ -39,7 +39,9 @@ export interface FleetSummary {
 }
 
 export interface FleetStats {
-  /** Real ms from start until every village had connected once (undefined: not all did). */
+  /** Real ms from start to the first CONNACK. */
+  firstConnectMs: number | undefined;
+  /** Real ms from start until every village had connected at least once (undefined: not yet). */
   allConnectedMs: number | undefined;
   connectedNow: number;
   rssMb: number;
@@ -59,8 +61,10 @@ export class Fleet {
   private resentTotal = 0;
   private connectedNow = 0;
   private everConnected = 0;
+  private distinctConnected = 0;
   private startedReal = 0;
   private allConnectedMs: number | undefined;
+  private firstConnectMs: number | undefined;
   private producing = true;
   private wake: { cancel(): void } | undefined;
   private stopped = false;
@@ -97,10 +101,12 @@ export class Fleet {
       resent: (n) => {
         this.resentTotal += n;
       },
-      connected: (up) => {
+      connected: (up, first) => {
         this.connectedNow += up ? 1 : -1;
-        if (up) this.everConnected++;
-        if (up && this.allConnectedMs === undefined && this.connectedNow === this.villages.length)
+        if (!up) return;
+        this.everConnected++;
+        this.firstConnectMs ??= performance.now() - this.startedReal;
+        if (first && ++this.distinctConnected === this.villages.length)
           this.allConnectedMs = performance.now() - this.startedReal;
       },
     };
@@ -181,6 +187,7 @@ export class Fleet {
 
   stats(): FleetStats {
     return {
+      firstConnectMs: this.firstConnectMs,
       allConnectedMs: this.allConnectedMs,
       connectedNow: this.connectedNow,
       rssMb: Math.round(process.memoryUsage().rss / 1048576),

@@ -84,6 +84,7 @@ export class Village {
   private netDownAt = 0;
   private interrupted: EndedOutage | null = null;
   private lastJumpS: number | null = null;
+  private everUp = false;
 
   constructor(info: VillageInfo, fleet: FleetContext) {
     this.info = info;
@@ -468,7 +469,8 @@ export class Village {
           done(err ?? undefined);
         }),
     });
-    this.fleet.connected(true);
+    this.fleet.connected(true, !this.everUp);
+    this.everUp = true;
   }
 
   private onDown(): void {
