@@ -24,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   doctor: async (args, io) => (await import('./cli/doctor.js')).doctorCommand(args, io),
   user: async (args, io) => (await import('./cli/user.js')).userCommand(args, io),
   demo: async (args, io) => (await import('./cli/demo.js')).demoCommand(args, io),
+  'fleet-sim': async (args, io) => (await import('./cli/fleet-sim.js')).fleetSimCommand(args, io),
 };
 
 /** The only place that decides the exit code and calls process.exit. */
@@ -44,7 +45,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const args = parseCommon(rest);
+    // fleet-sim parses its own flags (src/cli/fleet-sim.ts).
+    const args = name === 'fleet-sim' ? { json: false, help: false, positionals: rest } : parseCommon(rest);
     if (args.help) {
       processIo.out(USAGE);
       return 0;

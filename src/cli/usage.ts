@@ -8,6 +8,8 @@ Usage:
   kampung-gw user add|passwd|remove NAME [--config F]   technician accounts (password from stdin)
   kampung-gw doctor       [--config F] [--lang en] [--json]   on-box diagnosis
   kampung-gw demo                               try-out: broker, simulated kiosks, daemon, page
+  kampung-gw fleet-sim --mqtt URL [--villages N] [--speed X] [--duration S] [--linger S]
+                                                simulated village gateways (fleet-sim --help)
   kampung-gw --version                          version, commit, node version, architecture
 
 --config defaults to $KAMPUNG_GW_CONFIG, else /etc/kampung-gateway/config.yaml.

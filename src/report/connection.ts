@@ -166,29 +166,41 @@ export class MqttConnection {
   }
 
   private options(): IClientOptions {
-    const c = this.d.config;
-    const o: IClientOptions = {
-      clientId: this.d.clientId,
-      protocolVersion: c.protocol_version,
-      clean: true,
-      reconnectPeriod: 0,
-      connectTimeout: 10_000,
-      keepalive: 60,
-      queueQoSZero: false,
-      resubscribe: false,
-      will: { topic: this.d.statusTopic, payload: Buffer.from(this.d.willPayload()), qos: 1, retain: true },
-    };
-    // MQTT 5: the broker must not forward us anything bigger (only commands are subscribed;
-    // requests over 8 KiB get an error reply, over 64 KiB they never reach the box).
-    if (c.protocol_version === 5) o.properties = { maximumPacketSize: 64 * 1024 };
-    if (c.username) o.username = c.username;
-    if (c.password_file) o.password = readFileSync(c.password_file, 'utf8').replace(/\r?\n$/, '');
-    if (c.ca_file) o.ca = readFileSync(c.ca_file);
-    if (c.cert_file) o.cert = readFileSync(c.cert_file);
-    if (c.key_file) o.key = readFileSync(c.key_file);
-    if (c.url.startsWith('mqtts:')) o.rejectUnauthorized = true;
-    return o;
+    return gatewayClientOptions(this.d.config, this.d.clientId, this.d.statusTopic, this.d.willPayload());
   }
+}
+
+/**
+ * The options of every gateway session (also the fleet simulator's): clean session, no
+ * mqtt.js reconnect, the retained `{online:false}` Will on the status topic.
+ */
+export function gatewayClientOptions(
+  c: MqttConfig,
+  clientId: string,
+  statusTopic: string,
+  willPayload: string,
+): IClientOptions {
+  const o: IClientOptions = {
+    clientId,
+    protocolVersion: c.protocol_version,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    keepalive: 60,
+    queueQoSZero: false,
+    resubscribe: false,
+    will: { topic: statusTopic, payload: Buffer.from(willPayload), qos: 1, retain: true },
+  };
+  // MQTT 5: the broker must not forward us anything bigger (only commands are subscribed;
+  // requests over 8 KiB get an error reply, over 64 KiB they never reach the box).
+  if (c.protocol_version === 5) o.properties = { maximumPacketSize: 64 * 1024 };
+  if (c.username) o.username = c.username;
+  if (c.password_file) o.password = readFileSync(c.password_file, 'utf8').replace(/\r?\n$/, '');
+  if (c.ca_file) o.ca = readFileSync(c.ca_file);
+  if (c.cert_file) o.cert = readFileSync(c.cert_file);
+  if (c.key_file) o.key = readFileSync(c.key_file);
+  if (c.url.startsWith('mqtts:')) o.rejectUnauthorized = true;
+  return o;
 }
 
 function within(ms: number, p: Promise<void>): Promise<void> {

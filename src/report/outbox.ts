@@ -7,8 +7,11 @@ import { type Envelope, encodeEnvelope, uuidv7 } from './envelope.js';
 import type { OutboxRepo, RowMeta } from './outbox-repo.js';
 import { CLASS_RANK, CLASSES, type MessageClass, type Topics } from './topics.js';
 
+/** What the outbox needs of the store (the fleet simulator runs it on an in-memory database). */
+export type OutboxStore = Pick<Store, 'db' | 'batch' | 'durable'>;
+
 export interface OutboxDeps {
-  store: Store;
+  store: OutboxStore;
   repo: OutboxRepo;
   clock: Clock;
   scheduler: Scheduler;

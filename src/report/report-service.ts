@@ -15,6 +15,13 @@ import { CommandRegistry } from './commands.js';
 import type { MqttConfig } from './config-schema.js';
 import { MqttConnection } from './connection.js';
 import { DropReporter } from './drop-reporter.js';
+import {
+  cleanStopPayload,
+  deviceChangedEvent,
+  linkChangedEvent,
+  usagePayload,
+  willPayload,
+} from './event-payloads.js';
 import { buildHealth } from './health.js';
 import { Outbox } from './outbox.js';
 import { type DrainProgress, OutboxPump } from './outbox-pump.js';
@@ -39,13 +46,6 @@ export interface ReportDeps {
 }
 
 export type OutboxSection = OutboxStatus & DrainProgress & { attempts: number; last_error: string | null };
-
-/** The SPEC usage event: the kiosk's fields (no nulls), plus when the box received it. */
-function usageEvent(e: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { type: 'service_use' };
-  for (const [k, v] of Object.entries(e)) if (v !== null && v !== undefined) out[k] = v;
-  return out;
-}
 
 /**
  * Regency reporting: bus events → retained state (status, link, device/{id}) and the durable
@@ -108,15 +108,8 @@ export class ReportService implements Service, StatusSection<'outbox'> {
       log: deps.log,
       scheduler: deps.scheduler,
       random: deps.random,
-      willPayload: () => JSON.stringify({ online: false, gw: deps.gateway.id, boot: deps.runId }),
-      offlinePayload: () =>
-        JSON.stringify({
-          online: false,
-          gw: deps.gateway.id,
-          boot: deps.runId,
-          clean: true,
-          ts: this.now(),
-        }),
+      willPayload: () => willPayload(deps.gateway.id, deps.runId),
+      offlinePayload: () => cleanStopPayload(deps.gateway.id, deps.runId, this.now()),
       onUp: (c) => this.onUp(c),
       onDown: () => this.onDown(),
       onMessage: (t, p, pk) => {
@@ -202,7 +195,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   };
 
   enqueueUsage(deviceId: string, events: ReadonlyArray<Record<string, unknown>>): void {
-    this.enqueue('usage', { device_id: deviceId, events: events.map(usageEvent) });
+    this.enqueue('usage', usagePayload(deviceId, events));
   }
 
   enqueueHealth(): void {
@@ -253,23 +246,12 @@ export class ReportService implements Service, StatusSection<'outbox'> {
 
   private onLink(l: LinkStatus): void {
     this.retained.setLink(l, this.client);
-    const severity = l.verdict === 'down' ? 'critical' : l.verdict === 'up' ? 'info' : 'warning';
-    this.enqueue('event', {
-      code: 'link_changed',
-      severity,
-      message: `link ${l.verdict}${l.fault_layer ? ` (${l.fault_layer})` : ''}`,
-      details: { verdict: l.verdict, fault_layer: l.fault_layer, since: l.since },
-    });
+    this.enqueue('event', linkChangedEvent(l));
   }
 
   private onDevice(dev: DeviceStatus): void {
     this.retained.setDevice(dev, this.client);
-    this.enqueue('event', {
-      code: 'device_changed',
-      severity: dev.state === 'offline' ? 'warning' : 'info',
-      message: `device ${dev.id} ${dev.state}`,
-      details: { id: dev.id, state: dev.state, reason: dev.reason },
-    });
+    this.enqueue('event', deviceChangedEvent(dev));
   }
 
   private changed(): void {

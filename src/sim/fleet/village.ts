@@ -1,0 +1,485 @@
+import { randomUUID } from 'node:crypto';
+import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../../core/logger.js';
+import { OperationRegistry } from '../../modules/operations.js';
+import { CommandResponder } from '../../report/command-responder.js';
+import { CommandRegistry } from '../../report/commands.js';
+import { deviceChangedEvent, linkChangedEvent, usagePayload } from '../../report/event-payloads.js';
+import { buildHealth } from '../../report/health.js';
+import { Outbox } from '../../report/outbox.js';
+import { OutboxPump } from '../../report/outbox-pump.js';
+import { OutboxRepo } from '../../report/outbox-repo.js';
+import { RetainedState } from '../../report/retained-state.js';
+import { CLASSES, type MessageClass, Topics } from '../../report/topics.js';
+import { StatusHub } from '../../status/status-hub.js';
+import type { DeviceStatus, StatusObject, StatusSection } from '../../status/types.js';
+import {
+  type BoxTraits,
+  boxTraits,
+  CacheCounters,
+  hallDevices,
+  initialState,
+  type SimDevice,
+  systemReading,
+} from './box-model.js';
+import type { FleetContext } from './fleet-context.js';
+import { displayName, kioskBatch } from './kiosk-batch.js';
+import { type EndedOutage, type LinkFault, LinkModel } from './link-model.js';
+import { MemoryStore } from './memory-store.js';
+import { resendOperation } from './resend-command.js';
+import { type Random, seeded } from './rng.js';
+import { SentLog } from './sent-log.js';
+import { VillageClock } from './sim-time.js';
+import { villageOperations } from './village-operations.js';
+import { VillageSession } from './village-session.js';
+import type { VillageInfo } from './villages.js';
+
+/** down_after / up_after rounds of 1 s probes: how long a change takes to become the verdict. */
+export const HYSTERESIS_MS = 4000;
+const OUTBOX_MAX_BYTES = 64 * 1024 * 1024;
+
+/** What lives while the box is powered: one run of the daemon (a boot). */
+interface Run {
+  boot: string;
+  startedAt: string;
+  clock: VillageClock;
+  outbox: Outbox;
+  pump: OutboxPump;
+  retained: RetainedState;
+  responder: CommandResponder;
+  builtins: { stop(): void };
+  dropsAtHealth: Record<string, number>;
+}
+
+/**
+ * One simulated village gateway, built from the daemon's own report parts: the durable outbox
+ * and its pump (seq, PUBACK-before-delete, live first then the backlog marked historical),
+ * the retained birth/link/device state, the Will, the command registry and responder. The
+ * world around it (power, uplink faults, kiosks) is driven by the fleet's agenda in simulated
+ * time; the database and the sent log survive power cuts as an SD card would.
+ */
+export class Village {
+  readonly info: VillageInfo;
+  readonly topics: Topics;
+  readonly r: Random;
+  readonly link: LinkModel;
+  readonly devices: SimDevice[];
+  private readonly fleet: FleetContext;
+  private readonly store = new MemoryStore();
+  private readonly repo: OutboxRepo;
+  private readonly sent: SentLog;
+  private readonly traits: BoxTraits;
+  private readonly cache = new CacheCounters();
+  private readonly state = new Map<string, DeviceStatus>();
+  private readonly hub: StatusHub;
+  private readonly session: VillageSession;
+  private readonly log: Logger;
+  private readonly config: Config;
+  private run: Run | undefined;
+  private gen = 0;
+  private readonly powerCuts = new Set<number>();
+  private nextCut = 1;
+  private savedWall = 0;
+  private netDownAt = 0;
+  private interrupted: EndedOutage | null = null;
+  private lastJumpS: number | null = null;
+  private everUp = false;
+
+  constructor(info: VillageInfo, fleet: FleetContext) {
+    this.info = info;
+    this.fleet = fleet;
+    this.r = seeded(`${fleet.seed}:${info.code}`);
+    this.topics = new Topics(fleet.mqtt.topic_prefix, info.code);
+    this.repo = new OutboxRepo({ db: () => this.store.db });
+    this.sent = new SentLog(fleet.options.keep, fleet.published);
+    this.traits = boxTraits(this.r);
+    this.link = new LinkModel(this.traits.rttScale);
+    this.devices = hallDevices(this.r);
+    this.log = fleet.log.child({ gw: info.code });
+    this.config = { ...fleet.config, gateway: { id: info.code, name: displayName(info.name) } };
+    this.hub = this.statusHub();
+    this.session = new VillageSession({
+      mqtt: fleet.mqtt,
+      gw: info.code,
+      statusTopic: this.topics.status,
+      gate: fleet.gate,
+      scheduler: fleet.scheduler,
+      wanted: () => this.run !== undefined && this.link.netUp(),
+      onUp: (c) => this.onUp(c),
+      onDown: () => this.onDown(),
+      onMessage: (c, t, p, pk) => this.onCommand(c, t, p, pk),
+      onError: (err) => this.log.debug({ err }, 'mqtt error'),
+    });
+  }
+
+  get powered(): boolean {
+    return this.run !== undefined;
+  }
+
+  get connected(): boolean {
+    return this.session.up;
+  }
+
+  /** Connected, nothing queued and nothing awaiting PUBACK. */
+  drained(): boolean {
+    const run = this.run;
+    return !!run && this.session.up && run.outbox.depth() === 0 && run.pump.progress().inflight === 0;
+  }
+
+  start(at: number): void {
+    this.store.open();
+    for (const d of this.devices) this.state.set(d.id, initialState(d, this.wall(at)));
+    this.boot(at, 0, true);
+  }
+
+  async stop(): Promise<void> {
+    await this.session.stop(this.wall(this.fleet.time.now()));
+    if (this.run) this.teardown(this.run);
+    this.run = undefined;
+    this.store.close();
+  }
+
+  wall(t: number): string {
+    return new Date(t - (this.run?.clock.lagMs ?? 0)).toISOString();
+  }
+
+  enqueue(cls: MessageClass, data: unknown): void {
+    const run = this.run;
+    if (!run) return;
+    run.outbox.enqueue(cls, data);
+    run.pump.kick();
+  }
+
+  // --- power -------------------------------------------------------------------------------
+
+  /** A PLN cut from `at` for `ms`; overlapping cuts (area and local) keep the box off until the last ends. */
+  cutPower(at: number, ms: number): void {
+    const token = this.nextCut++;
+    this.powerCuts.add(token);
+    if (this.powerCuts.size === 1) this.powerOff(at);
+    this.fleet.at(at + ms, () => this.restore(token, at + ms));
+  }
+
+  private restore(token: number, at: number): void {
+    if (this.powerCuts.delete(token) && this.powerCuts.size === 0 && !this.run) this.powerOn(at);
+  }
+
+  private powerOff(at: number): void {
+    const run = this.run;
+    if (!run) return;
+    this.interrupted = this.link.interrupt(at, (t) => this.wall(t));
+    this.savedWall = run.clock.wallMs();
+    this.session.abort();
+    this.teardown(run);
+    this.run = undefined;
+    this.gen++;
+  }
+
+  /** No real-time clock: the box wakes at the time it saved (fake-hwclock) until NTP answers. */
+  private powerOn(at: number): void {
+    this.boot(at, Math.max(0, at - this.savedWall), false);
+  }
+
+  private boot(at: number, lagMs: number, synced: boolean): void {
+    const g = ++this.gen;
+    const clock = new VillageClock(this.fleet.time, randomUUID());
+    clock.lagMs = lagMs;
+    clock.isSynced = synced;
+    const boot = randomUUID();
+    const f = this.fleet;
+    const outbox = new Outbox({
+      store: this.store,
+      repo: this.repo,
+      clock,
+      scheduler: f.scheduler,
+      log: this.log,
+      topics: this.topics,
+      gw: this.info.code,
+      boot,
+      maxBytes: OUTBOX_MAX_BYTES,
+      onChange: () => undefined,
+    });
+    const pump = new OutboxPump({
+      outbox,
+      repo: this.repo,
+      clock,
+      scheduler: f.scheduler,
+      log: this.log,
+      window: f.mqtt.inflight_window,
+      drainPerS: f.mqtt.drain_per_s,
+    });
+    const ops = villageOperations({
+      config: this.config,
+      link: this.link,
+      log: this.log,
+      scheduler: f.scheduler,
+      flushOutbox: () => {
+        pump.flushNow();
+        return { depth: outbox.depth(), connected: this.session.up };
+      },
+    });
+    const operations = new OperationRegistry();
+    for (const op of ops.operations) operations.register(op);
+    operations.register(
+      resendOperation({
+        sent: this.sent,
+        topics: this.topics,
+        client: () => this.session.current,
+        after: (ms, fn) => f.scheduler.after('fleet-sim-resend', ms, fn),
+        onResent: (n) => f.resent(n),
+      }),
+    );
+    operations.seal();
+    const registry = new CommandRegistry({ log: this.log, operations });
+    const retained = new RetainedState({
+      gateway: this.config.gateway,
+      clock,
+      log: this.log,
+      status: this.hub,
+      topics: this.topics,
+      runId: boot,
+      version: f.version,
+      commandNames: () => registry.names(),
+    });
+    const responder = new CommandResponder({ registry, topics: this.topics });
+    outbox.start();
+    this.run = {
+      boot,
+      startedAt: new Date(at - lagMs).toISOString(),
+      clock,
+      outbox,
+      pump,
+      retained,
+      responder,
+      builtins: ops,
+      dropsAtHealth: { ...outbox.drops() },
+    };
+    // The uplink module reports an outage a power cut interrupted as soon as it starts.
+    if (this.interrupted) this.enqueue('outage', this.interrupted);
+    this.interrupted = null;
+    this.link.reboot(at);
+    f.at(at + HYSTERESIS_MS, () => this.evaluateLink(g));
+    const interval = f.options.healthIntervalS * 1000;
+    this.every(g, at + this.r() * interval, interval, () => this.enqueueHealth());
+    this.every(g, at + this.r() * 30_000, 30_000, () => this.kioskPosts());
+    if (!synced) this.scheduleSync(g, at);
+    if (this.link.netUp()) this.scheduleConnect(g, at + this.r() * f.options.connectDelayMaxS * 1000);
+  }
+
+  private teardown(run: Run): void {
+    run.pump.detach();
+    run.builtins.stop();
+    run.outbox.stop();
+  }
+
+  /** A chain of runs every `interval` while this boot lasts and the fleet is producing. */
+  private every(g: number, first: number, interval: number, fn: () => void): void {
+    const step = (t: number) => {
+      if (g !== this.gen || !this.fleet.producing()) return;
+      fn();
+      this.fleet.at(t + interval, () => step(t + interval));
+    };
+    this.fleet.at(first, () => step(first));
+  }
+
+  private scheduleConnect(g: number, at: number): void {
+    this.fleet.at(at, () => {
+      const run = this.run;
+      if (g === this.gen && run && this.link.netUp()) this.session.connect(run.boot);
+    });
+  }
+
+  private scheduleSync(g: number, from: number): void {
+    const at = from + 20_000 + this.r() * 70_000;
+    this.fleet.at(at, () => {
+      const run = this.run;
+      if (g !== this.gen || !run) return;
+      if (!this.link.netUp()) return this.scheduleSync(g, at);
+      const jump = Math.round(run.clock.lagMs / 1000);
+      run.clock.lagMs = 0;
+      run.clock.isSynced = true;
+      this.lastJumpS = jump;
+      this.enqueue('event', {
+        code: 'clock_jump',
+        severity: 'warning',
+        message: `the wall clock jumped by ${jump} s`,
+        details: { jump_s: jump, synced: true },
+      });
+    });
+  }
+
+  // --- uplink ------------------------------------------------------------------------------
+
+  /** A fault on the uplink from `at` for `ms` (a cut fiber, a hung router, a lossy line). */
+  addLinkFault(f: LinkFault, at: number, ms: number): void {
+    const wasUp = this.link.netUp();
+    const id = this.link.add(f, at);
+    this.netChanged(at, wasUp);
+    this.fleet.at(at + ms, () => {
+      const before = this.link.netUp();
+      this.link.remove(id, at + ms);
+      this.netChanged(at + ms, before);
+    });
+  }
+
+  private netChanged(at: number, wasUp: boolean): void {
+    const up = this.link.netUp();
+    const g = this.gen;
+    if (this.run) this.fleet.at(at + HYSTERESIS_MS, () => this.evaluateLink(g));
+    if (wasUp && !up) {
+      this.netDownAt = at;
+      this.session.abort();
+    } else if (!wasUp && up && this.run) {
+      // The daemon's backoff grew while the broker was unreachable: up to min(300 s, ~half the cut).
+      const cap = Math.min(300_000, Math.max(1000, (at - this.netDownAt) / 2));
+      this.scheduleConnect(g, at + this.r() * cap);
+    }
+  }
+
+  private evaluateLink(g: number): void {
+    const run = this.run;
+    if (g !== this.gen || !run) return;
+    const { changed, ended } = this.link.evaluate(this.fleet.time.now(), (t) => this.wall(t));
+    if (changed) {
+      run.retained.setLink(changed, this.session.current);
+      this.enqueue('event', linkChangedEvent(changed));
+    }
+    if (ended) this.enqueue('outage', ended);
+  }
+
+  // --- devices and kiosks ------------------------------------------------------------------
+
+  setDevice(id: string, online: boolean, at: number): void {
+    const cur = this.state.get(id);
+    const d = this.devices.find((x) => x.id === id);
+    if (!cur || !d || (cur.state === 'online') === online) return;
+    const next: DeviceStatus = {
+      ...cur,
+      state: online ? 'online' : 'offline',
+      since: this.wall(at),
+      reason: online ? null : d.failure,
+    };
+    this.state.set(id, next);
+    if (!this.run) return;
+    this.run.retained.setDevice(next, this.session.current);
+    this.enqueue('event', deviceChangedEvent(next));
+  }
+
+  private kioskPosts(): void {
+    const now = this.fleet.time.now();
+    for (const d of this.devices) {
+      if (d.kind !== 'kiosk' || this.state.get(d.id)?.state !== 'online') continue;
+      const synced = this.run?.clock.isSynced ?? false;
+      const events = kioskBatch(this.r, this.fleet.options.usagePerHour, now, (t) => this.wall(t), synced);
+      if (events.length === 0) continue;
+      this.cache.served(events.length, !this.link.netUp());
+      this.enqueue('usage', usagePayload(d.id, events));
+    }
+  }
+
+  /** After --duration: power back, links repaired, devices up, so every village drains. */
+  heal(at: number): void {
+    const wasUp = this.link.netUp();
+    this.link.clear(at);
+    this.netChanged(at, wasUp);
+    for (const d of this.devices) this.setDevice(d.id, true, at);
+    this.powerCuts.clear();
+    if (!this.run) this.powerOn(at);
+  }
+
+  // --- health and status -------------------------------------------------------------------
+
+  private enqueueHealth(): void {
+    const run = this.run;
+    if (!run) return;
+    const drops = run.outbox.drops();
+    const since: Record<string, number> = {};
+    for (const c of CLASSES) since[c] = drops[c] - (run.dropsAtHealth[c] ?? 0);
+    run.outbox.enqueue('health', buildHealth(this.hub.snapshot(), since));
+    run.pump.kick();
+    run.dropsAtHealth = { ...drops };
+  }
+
+  /** The status object the real health builder and birth read, from this box's simulated state. */
+  private statusHub(): StatusHub {
+    const now = () => this.fleet.time.now();
+    const hub = new StatusHub({
+      gateway: { id: this.info.code, name: '', version: '', boot: null, started_at: null },
+      link: this.link.status,
+      devices: [],
+      outbox: { depth: 0, bytes: 0, oldest_age_s: null, dropped: {}, connected: false },
+      cache: this.cache.status(),
+      system: systemReading(this.traits, 0, 0, null),
+      clock: { synced: false, last_jump_s: null },
+    });
+    const sections: { [K in keyof StatusObject]: () => StatusObject[K] } = {
+      gateway: () => ({
+        id: this.info.code,
+        name: this.config.gateway.name,
+        version: this.fleet.version,
+        boot: this.run?.boot ?? null,
+        started_at: this.run?.startedAt ?? null,
+      }),
+      link: () => this.link.status,
+      devices: () => this.deviceList(now()),
+      outbox: () => ({
+        depth: this.run?.outbox.depth() ?? 0,
+        bytes: this.run?.outbox.bytes() ?? 0,
+        oldest_age_s: this.run?.outbox.oldestAgeS() ?? null,
+        dropped: this.run?.outbox.drops() ?? {},
+        connected: this.session.up,
+      }),
+      cache: () => this.cache.status(),
+      system: () =>
+        systemReading(
+          this.traits,
+          now(),
+          now() - this.fleet.time.originWall,
+          Math.round(60 + this.traits.memBase / 4),
+        ),
+      clock: () => ({ synced: this.run?.clock.isSynced ?? false, last_jump_s: this.lastJumpS }),
+    };
+    for (const [section, live] of Object.entries(sections))
+      hub.register({ section: section as keyof StatusObject, live } as StatusSection);
+    return hub;
+  }
+
+  private deviceList(now: number): DeviceStatus[] {
+    const beat = this.wall(Math.floor(now / 30_000) * 30_000);
+    return [...this.state.values()].map((s) =>
+      s.kind === 'kiosk' ? { ...s, last_heartbeat: s.state === 'online' ? beat : s.since } : s,
+    );
+  }
+
+  // --- MQTT --------------------------------------------------------------------------------
+
+  private onUp(client: MqttClient): void {
+    const run = this.run;
+    if (!run) return;
+    client.subscribe(this.topics.cmdFilter, { qos: 1 }, (err) => {
+      if (err) this.log.warn({ err }, 'command subscription failed');
+    });
+    run.retained.publishAll(client);
+    const root = this.topics.root.length + 1;
+    run.pump.attach({
+      publish: (t, p, done) =>
+        client.publish(t, p, { qos: 1 }, (err) => {
+          if (!err) this.sent.acked(t.slice(root) as MessageClass, p);
+          done(err ?? undefined);
+        }),
+    });
+    this.fleet.connected(true, !this.everUp);
+    this.everUp = true;
+  }
+
+  private onDown(): void {
+    this.run?.pump.detach();
+    this.fleet.connected(false);
+  }
+
+  private onCommand(client: MqttClient, topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const run = this.run;
+    if (run) void run.responder.handle(client, () => this.session.current, topic, payload, packet);
+  }
+}
