@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
 import { Ajv } from 'ajv';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { PAYLOAD_SCHEMAS, type PayloadKind } from '../../src/report/envelope-schema.js';
+import { parseTopic } from '../../src/report/topics.js';
 import { REPO_ROOT } from '../helpers/daemon.js';
 import { TestBroker } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/net.js';
@@ -102,6 +105,7 @@ describe('docs/asyncapi.yaml describes the real payloads', () => {
 
       const seen = new Set<string>();
       const bad: Array<{ m: Received; errors: unknown }> = [];
+      const sharedKinds = new Set<string>();
       // Only our deliberately broken request is not a valid payload.
       for (const m of sub.messages.filter((x) => x.payload !== '{{')) {
         const name = schemaFor(m.topic);
@@ -109,6 +113,13 @@ describe('docs/asyncapi.yaml describes the real payloads', () => {
         const r = validate(name as string, m.json);
         if (!r.ok) bad.push({ m, errors: r.errors });
         seen.add(name as string);
+        // The TypeBox schema the regency collector validates with accepts the same payload.
+        const kind = parseTopic('kampung/v1', m.topic)?.kind;
+        if (kind && kind in PAYLOAD_SCHEMAS) {
+          const shared = PAYLOAD_SCHEMAS[kind as PayloadKind];
+          if (!Value.Check(shared, m.json)) bad.push({ m, errors: [...Value.Errors(shared, m.json)] });
+          sharedKinds.add(kind);
+        }
       }
       expect(bad).toEqual([]);
       for (const n of [
@@ -123,10 +134,16 @@ describe('docs/asyncapi.yaml describes the real payloads', () => {
         'CommandRequest',
       ])
         expect(seen).toContain(n);
+      expect([...sharedKinds].sort()).toEqual(Object.keys(PAYLOAD_SCHEMAS).sort());
       // And the schemas are not vacuous.
       expect(validate('UsageMessage', { ...sub.on('/usage')[0]?.json, seq: 0 }).ok).toBe(false);
       expect(validate('CommandReply', { id: 'x', ok: true }).ok).toBe(false);
       expect(validate('StatusPayload', {}).ok).toBe(false);
+      const usage = sub.on('/usage')[0]?.json;
+      expect(Value.Check(PAYLOAD_SCHEMAS.usage, usage)).toBe(true);
+      expect(Value.Check(PAYLOAD_SCHEMAS.usage, { ...usage, seq: 0 })).toBe(false);
+      expect(Value.Check(PAYLOAD_SCHEMAS.usage, { ...usage, extra: 1 })).toBe(false);
+      expect(Value.Check(PAYLOAD_SCHEMAS.status, {})).toBe(false);
     } finally {
       await noc.endAsync(true);
       await h.kill();
