@@ -25,6 +25,8 @@ const COMMANDS: Record<string, Command> = {
   user: async (args, io) => (await import('./cli/user.js')).userCommand(args, io),
   demo: async (args, io) => (await import('./cli/demo.js')).demoCommand(args, io),
   'fleet-sim': async (args, io) => (await import('./cli/fleet-sim.js')).fleetSimCommand(args, io),
+  regency: async (args, io) =>
+    (await import('./cli/regency.js')).regencyCommand(args, io, { onLogger: (l) => (daemonLog = l) }),
 };
 
 /** The only place that decides the exit code and calls process.exit. */

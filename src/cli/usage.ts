@@ -11,7 +11,11 @@ Usage:
   kampung-gw fleet-sim --mqtt URL [--villages N] [--speed X] [--duration S] [--linger S]
                                                 simulated village gateways (fleet-sim --help)
   kampung-gw --version                          version, commit, node version, architecture
+  kampung-gw regency run    [--config F]        regency side: collector, fleet API, metrics
+  kampung-gw regency status [--config F] [--json]   villages by state, messages, seq gaps, lag
+  kampung-gw regency user add|passwd|remove NAME [--config F]   regency accounts
 
---config defaults to $KAMPUNG_GW_CONFIG, else /etc/kampung-gateway/config.yaml.
+--config defaults to $KAMPUNG_GW_CONFIG, else /etc/kampung-gateway/config.yaml
+(regency commands: $KAMPUNG_REGENCY_CONFIG, else /etc/kampung-gateway/regency.yaml).
 Exit codes: 0 ok, 1 bad config or failed check, 2 usage error.
 `;

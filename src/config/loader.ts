@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { GwError } from '../core/errors.js';
 import { schemaIssues } from './issues.js';
 import { ADVISORIES, type Config, ConfigSchema, REFINEMENTS } from './schema.js';
-import type { ConfigIssue, RefinementContext } from './types.js';
+import type { ConfigIssue, ConfigRefinement, RefinementContext } from './types.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/kampung-gateway/config.yaml';
 
@@ -26,6 +27,23 @@ export function validateConfigText(
   text: string,
   file: string,
 ): { ok: true; config: Config; advisories: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] } {
+  return validateAgainst(ConfigSchema, REFINEMENTS, ADVISORIES, text, file);
+}
+
+type Validated<C> = { ok: true; config: C; advisories: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * The loader for any of the package's config files (the gateway's, the regency's): YAML,
+ * defaults, every schema issue by key path (unknown keys included), the refinements, then
+ * the advisories of a valid file.
+ */
+export function validateAgainst<S extends TSchema>(
+  schema: S,
+  refinements: readonly ConfigRefinement[],
+  advisories: readonly ConfigRefinement[],
+  text: string,
+  file: string,
+): Validated<Static<S>> {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
@@ -40,27 +58,38 @@ export function validateConfigText(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, issues: [{ path: '(root)', message: 'the file must be a YAML mapping' }] };
   }
-  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
-  const issues = schemaIssues(ConfigSchema, withDefaults);
+  const withDefaults = Value.Default(schema, structuredClone(raw));
+  const issues = schemaIssues(schema, withDefaults);
   const base = dirname(file);
   const ctx: RefinementContext = {
     resolvePath: (p) => (isAbsolute(p) ? p : resolve(base, p)),
   };
   // Refinements assume the shape is right; run them only on a schema-valid document.
-  if (issues.length === 0) for (const refine of REFINEMENTS) issues.push(...refine(withDefaults, ctx));
+  if (issues.length === 0) for (const refine of refinements) issues.push(...refine(withDefaults, ctx));
   if (issues.length > 0) return { ok: false, issues };
-  const advisories = ADVISORIES.flatMap((advise) => advise(withDefaults, ctx));
-  return { ok: true, config: deepFreeze(absolutePaths(withDefaults as Config, ctx.resolvePath)), advisories };
+  return {
+    ok: true,
+    config: deepFreeze(absolutePaths(withDefaults as Static<S>, ctx.resolvePath)),
+    advisories: advisories.flatMap((advise) => advise(withDefaults, ctx)),
+  };
 }
 
 export function loadConfig(file: string): LoadedConfig {
+  return loadConfigWith(file, validateConfigText);
+}
+
+/** Reads `file` and validates it with `validate`; throws GW_ERR_CONFIG_* with every issue. */
+export function loadConfigWith<C>(
+  file: string,
+  validate: (text: string, file: string) => Validated<C>,
+): { config: C; file: string; advisories: ConfigIssue[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new GwError('GW_ERR_CONFIG_NOT_FOUND', `cannot read config ${file}`, { cause: err });
   }
-  const result = validateConfigText(text, file);
+  const result = validate(text, file);
   if (!result.ok) {
     throw new GwError('GW_ERR_CONFIG_INVALID', `invalid config ${file}`, {
       details: { issues: result.issues },
@@ -70,7 +99,7 @@ export function loadConfig(file: string): LoadedConfig {
 }
 
 /** data_dir and every `*_file` become absolute, relative to the config file's folder. */
-function absolutePaths(config: Config, resolvePath: (p: string) => string): Config {
+function absolutePaths<C>(config: C, resolvePath: (p: string) => string): C {
   const visit = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(visit);
     if (node === null || typeof node !== 'object') return node;
@@ -80,7 +109,7 @@ function absolutePaths(config: Config, resolvePath: (p: string) => string): Conf
     }
     return out;
   };
-  return visit(config) as Config;
+  return visit(config) as C;
 }
 
 function deepFreeze<T>(value: T): T {

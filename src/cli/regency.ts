@@ -1,0 +1,125 @@
+import { pino } from 'pino';
+import { SystemClock } from '../core/clock.js';
+import { GwError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { loadRegencyConfig, resolveRegencyConfigPath } from '../regency/config.js';
+import type { RegencyConfig } from '../regency/config-schema.js';
+import { wallSilence } from '../regency/fleet.js';
+import { formatRegencyStatus, readRegencyStatus } from '../regency/status.js';
+import { AccountsRepo } from '../regency/store/accounts-repo.js';
+import { type OpenedDb, openRegencyDb } from '../regency/store/open-db.js';
+import { ReadRepo } from '../regency/store/read-repo.js';
+import { VillageRegistry } from '../regency/villages.js';
+import type { CommonArgs } from './args.js';
+import type { CliIo } from './io.js';
+import { readPassword } from './read-password.js';
+
+export interface RegencyHooks {
+  onLogger?(log: Logger): void;
+}
+
+/** `kampung-gw regency SUB ...`: dispatch to the regency's own commands. */
+export async function regencyCommand(args: CommonArgs, io: CliIo, hooks: RegencyHooks = {}): Promise<number> {
+  const [sub, ...rest] = args.positionals;
+  const sa = { ...args, positionals: rest };
+  if (sub === 'run') return runRegency(sa, io, hooks);
+  if (sub === 'status') return withStore(sa, io, (c, db) => status(c, db, sa, io));
+  if (sub === 'user') return withStore(sa, io, (_c, db) => user(db, sa, io));
+  throw new GwError(
+    'GW_ERR_USAGE',
+    sub ? `unknown regency command: ${sub}` : 'usage: kampung-gw regency run|status|user',
+  );
+}
+
+async function runRegency(args: CommonArgs, io: CliIo, hooks: RegencyHooks): Promise<number> {
+  if (args.positionals.length > 0)
+    throw new GwError('GW_ERR_USAGE', 'usage: kampung-gw regency run [--config F]');
+  const { config, file } = loadRegencyConfig(resolveRegencyConfigPath(args.config, io.env));
+  const log = createLogger({
+    level: config.log_level,
+    base: { regency: config.regency.name },
+    destination: pino.destination({ dest: 1, sync: true }),
+  });
+  hooks.onLogger?.(log);
+  const { RegencyApp } = await import('../regency/regency-app.js');
+  const app = new RegencyApp({ config, log, clock: new SystemClock() });
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  try {
+    await app.start();
+  } catch (err) {
+    log.fatal({ err }, 'start failed');
+    await app.stop();
+    return 1;
+  }
+  log.info({ config: file }, 'kampung-regency running');
+  const signal = await stopRequested;
+  log.info({ signal }, 'stopping');
+  const failed = await app.stop();
+  log.info({ failed }, 'stopped');
+  return 0;
+}
+
+async function withStore(
+  args: CommonArgs,
+  io: CliIo,
+  fn: (config: RegencyConfig, db: OpenedDb) => Promise<number>,
+): Promise<number> {
+  const { config } = loadRegencyConfig(resolveRegencyConfigPath(args.config, io.env));
+  const log = createLogger({ level: 'warn', destination: pino.destination({ dest: 2, sync: true }) });
+  const opened = await openRegencyDb(config, log);
+  try {
+    return await fn(config, opened);
+  } finally {
+    await opened.db.destroy();
+  }
+}
+
+async function status(config: RegencyConfig, opened: OpenedDb, args: CommonArgs, io: CliIo): Promise<number> {
+  const registry = VillageRegistry.load(config.regency.villages_file);
+  const s = await readRegencyStatus(
+    new ReadRepo({ db: opened.db }),
+    registry,
+    wallSilence(new SystemClock(), config.silent_after_s),
+  );
+  io.out(args.json ? JSON.stringify(s, null, 2) : formatRegencyStatus(config.regency.name, s, opened.where));
+  return 0;
+}
+
+async function user(opened: OpenedDb, args: CommonArgs, io: CliIo): Promise<number> {
+  const [sub, name, ...extra] = args.positionals;
+  if (!sub || !['add', 'passwd', 'remove'].includes(sub) || !name || extra.length > 0)
+    throw new GwError('GW_ERR_USAGE', 'usage: kampung-gw regency user add|passwd|remove NAME [--config F]');
+  const accounts = new AccountsRepo({ db: opened.db });
+  try {
+    if (sub === 'remove') {
+      await accounts.remove(name);
+      io.out(`account ${name} removed`);
+      return 0;
+    }
+    if (sub === 'add' && (await accounts.exists(name))) {
+      io.err(`account ${name} already exists (use: kampung-gw regency user passwd ${name})`);
+      return 1;
+    }
+    const password = await readPassword(io, `Kata sandi / password for ${name}: `);
+    if (io.stdin.isTTY && (await readPassword(io, 'Ulangi / repeat: ')) !== password) {
+      io.err('passwords differ; nothing changed');
+      return 1;
+    }
+    if (sub === 'add') await accounts.add(name, password, Date.now());
+    else await accounts.setPassword(name, password, Date.now());
+    io.out(sub === 'add' ? `account ${name} added` : `password of ${name} changed`);
+    return 0;
+  } catch (err) {
+    if (
+      err instanceof GwError &&
+      ['GW_ERR_VALIDATION', 'GW_ERR_NOT_FOUND', 'GW_ERR_CONFLICT'].includes(err.code)
+    ) {
+      io.err(err.message);
+      return 1;
+    }
+    throw err;
+  }
+}

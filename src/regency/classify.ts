@@ -1,0 +1,108 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { PAYLOAD_SCHEMAS, type PayloadKind } from '../report/envelope-schema.js';
+import { type MessageClass, parseTopic } from '../report/topics.js';
+
+/** Larger than any message the gateway sends (a usage batch of 500 events is ~150 KiB). */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** How much of a quarantined payload is kept: enough to see what it was. */
+export const QUARANTINE_KEEP_BYTES = 4096;
+
+export type QuarantineReason =
+  | 'oversized'
+  | 'malformed_json'
+  | 'schema'
+  | 'unknown_topic'
+  | 'gw_mismatch'
+  | 'store_error';
+
+type EnvelopeShape = Static<(typeof PAYLOAD_SCHEMAS)['health']>;
+export type InboundEnvelope = Omit<EnvelopeShape, 'data'> & { data: unknown };
+
+/** One received MQTT message, decided: stored, applied to state, ignored or quarantined. */
+export type Inbound =
+  | { t: 'envelope'; gw: string; kind: MessageClass; env: InboundEnvelope; data: string }
+  | {
+      t: 'state';
+      gw: string;
+      kind: 'status' | 'link' | 'device';
+      deviceId?: string;
+      /** null: the retained message was cleared (empty payload). */
+      payload: Record<string, unknown> | null;
+      retained: boolean;
+    }
+  | { t: 'ignore'; gw: string; kind: 'command' | 'reply' }
+  | {
+      t: 'quarantine';
+      topic: string;
+      reason: QuarantineReason;
+      detail: string;
+      size: number;
+      payload: string;
+    };
+
+type Check = { Check(v: unknown): boolean; Errors(v: unknown): Iterable<{ path: string; message: string }> };
+const CHECKS = Object.fromEntries(
+  Object.entries(PAYLOAD_SCHEMAS).map(([k, s]) => [k, TypeCompiler.Compile(s as TSchema)]),
+) as unknown as Record<PayloadKind, Check>;
+
+/**
+ * Validates one message against the contract the gateway publishes with (the shared
+ * envelope schema and topic parser). Never throws: whatever does not fit is a quarantine.
+ */
+export function classify(prefix: string, topic: string, payload: Buffer, retained: boolean): Inbound {
+  const quarantine = (reason: QuarantineReason, detail: string): Inbound => ({
+    t: 'quarantine',
+    topic: topic.slice(0, 512),
+    reason,
+    detail: detail.slice(0, 1000),
+    size: payload.length,
+    payload: payload.subarray(0, QUARANTINE_KEEP_BYTES).toString('utf8'),
+  });
+  const parsed = parseTopic(prefix, topic);
+  if (!parsed) return quarantine('unknown_topic', 'not a topic of the reporting contract');
+  const { gw, kind } = parsed;
+  if (kind === 'command' || kind === 'reply') return { t: 'ignore', gw, kind };
+  if (!/^[0-9]{10}$/.test(gw))
+    return quarantine('unknown_topic', 'the gateway id in the topic is not a village code');
+  if (payload.length > MAX_PAYLOAD_BYTES)
+    return quarantine('oversized', `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}`);
+  const isState = kind === 'status' || kind === 'link' || kind === 'device';
+  if (isState && payload.length === 0)
+    return {
+      t: 'state',
+      gw,
+      kind,
+      ...(parsed.deviceId ? { deviceId: parsed.deviceId } : {}),
+      payload: null,
+      retained,
+    };
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    return quarantine('malformed_json', (err as Error).message);
+  }
+  const check = CHECKS[kind];
+  if (!check.Check(json)) {
+    const errors = [...check.Errors(json)].slice(0, 3).map((e) => `${e.path || '/'}: ${e.message}`);
+    return quarantine('schema', errors.join('; '));
+  }
+  if (isState) {
+    const p = json as Record<string, unknown>;
+    if (typeof p.gw === 'string' && p.gw !== gw) return quarantine('gw_mismatch', `payload gw ${p.gw}`);
+    if (kind === 'device' && p.id !== parsed.deviceId)
+      return quarantine('schema', 'device id differs from the topic');
+    return {
+      t: 'state',
+      gw,
+      kind,
+      ...(parsed.deviceId ? { deviceId: parsed.deviceId } : {}),
+      payload: p,
+      retained,
+    };
+  }
+  const env = json as InboundEnvelope;
+  if (env.gw !== gw) return quarantine('gw_mismatch', `envelope gw ${env.gw}`);
+  return { t: 'envelope', gw, kind: kind as MessageClass, env, data: JSON.stringify(env.data) };
+}

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Service } from '../core/service.js';
+import { classify } from './classify.js';
+import type { RegencyConfig } from './config-schema.js';
+import type { IngestQueue } from './ingest-queue.js';
+
+/** MQTT 5 Receive Maximum: how many unacknowledged messages the broker may send at once. */
+export const RECEIVE_MAXIMUM = 1000;
+
+/**
+ * mqtt.js acknowledges a QoS 1 message when the `customHandleAcks` callback is called, and
+ * reads nothing more from the socket until then: acknowledging after each commit would
+ * commit one message at a time. So the callback is answered at once with this marker, which
+ * mqtt.js treats as "send no PUBACK now" (it reports it as an 'error' event, ignored below),
+ * and the PUBACK is sent by `puback()` once the message's group committed. PUBACKs go out in
+ * the order the messages arrived (MQTT 5 §4.6), and only on the connection they arrived on:
+ * after a reconnect the broker redelivers whatever was not acknowledged.
+ */
+class DeferredAck extends Error {
+  constructor() {
+    super('PUBACK deferred until the message is committed');
+    this.name = 'DeferredAck';
+  }
+}
+const DEFER = new DeferredAck();
+
+type PacketSender = { _sendPacket(packet: { cmd: 'puback'; messageId: number; reasonCode: number }): void };
+
+export interface CollectorDeps {
+  config: RegencyConfig;
+  clock: Clock;
+  log: Logger;
+  queue: IngestQueue;
+  /** A live (not retained) message from a village: its silence clock restarts. */
+  onSeen(gw: string, monoMs: number): void;
+}
+
+/**
+ * The regency's MQTT subscriber: one persistent MQTT 5 session (clean: false, the
+ * configured client id, a session expiry), `{prefix}/+/#` at QoS 1 (as `$share/{group}/…`
+ * when a shared group is set), every message classified and handed to the ingest queue.
+ */
+export class Collector implements Service {
+  readonly name = 'collector';
+  private readonly d: CollectorDeps;
+  private client: MqttClient | undefined;
+  /** Bumped on every (re)connect and close: a PUBACK is only valid on its own connection. */
+  private generation = 0;
+  private connectedOnce = false;
+
+  constructor(deps: CollectorDeps) {
+    this.d = deps;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  start(): void {
+    const c = this.d.config.mqtt;
+    const log = this.d.log;
+    const client = mqtt.connect(c.url, this.options());
+    this.client = client;
+    client.on('connect', (connack) => {
+      this.generation++;
+      log.info({ sessionPresent: connack.sessionPresent, clientId: c.client_id }, 'mqtt connected');
+      this.connectedOnce = true;
+      this.subscribe(client);
+    });
+    client.on('close', () => {
+      this.generation++;
+      if (this.connectedOnce) log.warn('mqtt connection closed; reconnecting');
+    });
+    client.on('error', (err) => {
+      if (err === DEFER) return;
+      log.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'mqtt error');
+    });
+    client.on('message', (topic, payload, packet) => {
+      // QoS 0 messages (not sent by gateways, which publish at QoS 1) still get classified.
+      if (packet.qos === 0) this.receive(topic, payload, packet, () => undefined);
+    });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    // What is committing now still gets its PUBACK; the rest the broker redelivers next run.
+    await Promise.race([this.d.queue.idle(), new Promise((r) => setTimeout(r, 2000).unref())]);
+    // No DISCONNECT with a session expiry of 0: the broker keeps the session for the next run.
+    await client.endAsync(false).catch(() => client.end(true));
+  }
+
+  private options(): IClientOptions {
+    const c = this.d.config.mqtt;
+    const o: IClientOptions = {
+      protocolVersion: 5,
+      clientId: c.client_id,
+      clean: false,
+      properties: { sessionExpiryInterval: c.session_expiry_s, receiveMaximum: RECEIVE_MAXIMUM },
+      reconnectPeriod: Math.round(c.reconnect_s * 1000),
+      connectTimeout: 10_000,
+      resubscribe: false,
+      customHandleAcks: (topic, payload, packet, done) => {
+        const gen = this.generation;
+        this.receive(topic, payload, packet, () => this.puback(gen, packet.messageId));
+        done(DEFER as unknown as number);
+      },
+    };
+    if (c.username) o.username = c.username;
+    if (c.password_file) o.password = readFileSync(c.password_file, 'utf8').replace(/\r?\n$/, '');
+    if (c.ca_file) o.ca = readFileSync(c.ca_file);
+    if (c.cert_file) o.cert = readFileSync(c.cert_file);
+    if (c.key_file) o.key = readFileSync(c.key_file);
+    if (c.url.startsWith('mqtts:')) o.rejectUnauthorized = true;
+    return o;
+  }
+
+  private subscribe(client: MqttClient): void {
+    const c = this.d.config.mqtt;
+    const all = `${c.topic_prefix}/+/#`;
+    const filters: Record<string, { qos: 1; rh: 0 }> = {};
+    if (c.shared_group === '') filters[all] = { qos: 1, rh: 0 };
+    else {
+      filters[`$share/${c.shared_group}/${all}`] = { qos: 1, rh: 0 };
+      // Retained state goes to every instance (brokers send no retained messages to a shared
+      // subscription): each collector rebuilds the village states itself.
+      for (const t of ['status', 'link', 'device/+']) filters[`${c.topic_prefix}/+/${t}`] = { qos: 1, rh: 0 };
+    }
+    client.subscribe(filters, (err, granted) => {
+      if (err) this.d.log.error({ err }, 'mqtt subscribe failed');
+      else if (granted?.some((g) => g.qos > 2))
+        this.d.log.error(
+          { granted: granted.map((g) => ({ topic: g.topic, qos: g.qos })) },
+          'subscription refused',
+        );
+    });
+  }
+
+  private receive(topic: string, payload: Buffer, packet: IPublishPacket, ack: () => void): void {
+    const retained = packet.retain === true;
+    const item = classify(this.d.config.mqtt.topic_prefix, topic, payload, retained);
+    if (!retained && item.t !== 'quarantine') this.d.onSeen(item.gw, this.d.clock.monoMs());
+    this.d.queue.push({ item, atMs: this.d.clock.wallMs() }, ack);
+  }
+
+  private puback(gen: number, messageId: number | undefined): void {
+    const client = this.client;
+    if (messageId === undefined || !client || gen !== this.generation || !client.connected) return;
+    (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
+  }
+}

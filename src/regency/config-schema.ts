@@ -1,0 +1,112 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { DataDirSchema, LogLevelSchema } from '../config/base-schema.js';
+import { secretFilesRefinement } from '../config/refinements.js';
+import type { ConfigIssue, ConfigRefinement } from '../config/types.js';
+
+/** The regency's config file (SPEC "The regency side"): composed here, validated by config/loader. */
+const RegencySchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 120 }),
+    /** code,name,kecamatan[,isp]; absent: the bundled Banyuwangi list (203 villages). */
+    villages_file: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const DatabaseSchema = Type.Object(
+  {
+    /** Empty: embedded SQLite in data_dir. `postgres://user@host:5432/db`: PostgreSQL. */
+    url: Type.String({ pattern: '^$|^postgres(ql)?://', default: '' }),
+    password_file: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const HttpSchema = Type.Object(
+  {
+    listen: Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]{1,5}$', default: '0.0.0.0:8090' }),
+    metrics: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const MqttSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^mqtts?://' }),
+    username: Type.Optional(Type.String({ minLength: 1 })),
+    password_file: Type.Optional(Type.String({ minLength: 1 })),
+    ca_file: Type.Optional(Type.String({ minLength: 1 })),
+    cert_file: Type.Optional(Type.String({ minLength: 1 })),
+    key_file: Type.Optional(Type.String({ minLength: 1 })),
+    topic_prefix: Type.String({ pattern: '^[^#+\\s]+[^/#+\\s]$', default: 'kampung/v1' }),
+    /** The persistent session's identity: keep it stable, one per collector instance. */
+    client_id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', default: 'kampung-regency-1' }),
+    /** Set: subscribe as `$share/{group}/…`, so N collectors split the stream. */
+    shared_group: Type.String({ pattern: '^$|^[A-Za-z0-9._-]{1,64}$', default: '' }),
+    /** How long the broker keeps the session (and queues for it) while the collector is away. */
+    session_expiry_s: Type.Integer({ minimum: 60, maximum: 4_294_967_295, default: 7 * 86_400 }),
+    reconnect_s: Type.Number({ minimum: 0.1, maximum: 300, default: 2 }),
+  },
+  { additionalProperties: false },
+);
+
+const WebhookSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://' }),
+    min_down_s: Type.Integer({ minimum: 0, maximum: 7 * 86_400, default: 600 }),
+    secret_file: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const RegencyConfigSchema = Type.Object(
+  {
+    regency: RegencySchema,
+    data_dir: Type.String({ ...DataDirSchema, default: '/var/lib/kampung-regency' }),
+    database: DatabaseSchema,
+    log_level: LogLevelSchema,
+    http: HttpSchema,
+    mqtt: MqttSchema,
+    silent_after_s: Type.Integer({ minimum: 10, maximum: 7 * 86_400, default: 180 }),
+    completeness: Type.Object(
+      { repair_after_s: Type.Integer({ minimum: 10, maximum: 30 * 86_400, default: 300 }) },
+      { additionalProperties: false, default: {} },
+    ),
+    alerts: Type.Object(
+      { webhooks: Type.Array(WebhookSchema, { default: [] }) },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type RegencyConfig = Static<typeof RegencyConfigSchema>;
+
+/** Collector instances on one store must not share a session: the broker would kick one out. */
+const sharedGroupRefinement: ConfigRefinement = (config) => {
+  const c = config as RegencyConfig;
+  const issues: ConfigIssue[] = [];
+  if (c.mqtt.shared_group !== '' && c.database.url === '')
+    issues.push({
+      path: 'mqtt.shared_group',
+      message: 'several collectors need a shared store: set database.url to a PostgreSQL database',
+    });
+  return issues;
+};
+
+/** Secrets come from files: a password in database.url would reach logs and status output. */
+const databasePasswordRefinement: ConfigRefinement = (config) => {
+  const url = (config as RegencyConfig).database.url;
+  return /^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(url)
+    ? [{ path: 'database.url', message: 'no password in the URL: put it in database.password_file' }]
+    : [];
+};
+
+export const REGENCY_REFINEMENTS: ConfigRefinement[] = [
+  secretFilesRefinement,
+  sharedGroupRefinement,
+  databasePasswordRefinement,
+];
+
+/** Warnings a valid file may still earn (none of the regency's own yet). */
+export const REGENCY_ADVISORIES: ConfigRefinement[] = [];

@@ -1,0 +1,124 @@
+import { sql } from 'kysely';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { Scheduler } from '../core/scheduler.js';
+import { Lifecycle, type Service } from '../core/service.js';
+import { buildServer } from '../web/build-server.js';
+import { HttpService } from '../web/http-service.js';
+import { Collector } from './collector.js';
+import type { RegencyConfig } from './config-schema.js';
+import { MonotonicSilence, readFleet } from './fleet.js';
+import { fleetRoutes } from './fleet-routes.js';
+import { IngestQueue } from './ingest-queue.js';
+import { RegencyMetrics } from './regency-metrics.js';
+import { readRegencyStatus } from './status.js';
+import { IngestRepo } from './store/ingest-repo.js';
+import { type OpenedDb, openRegencyDb } from './store/open-db.js';
+import { ReadRepo } from './store/read-repo.js';
+import { VillageRegistry } from './villages.js';
+
+export interface RegencyAppDeps {
+  config: RegencyConfig;
+  log: Logger;
+  clock: Clock;
+}
+
+/**
+ * The regency's composition root: store → ingest queue → collector, and the HTTP side
+ * (health, metrics, fleet API) reading the same store. Started in that order, stopped in
+ * reverse, each step time-boxed (core/service Lifecycle).
+ */
+export class RegencyApp {
+  readonly deps: RegencyAppDeps;
+  readonly registry: VillageRegistry;
+  private readonly scheduler: Scheduler;
+  private readonly silence: MonotonicSilence;
+  private opened: OpenedDb | undefined;
+  private lifecycle: Lifecycle | undefined;
+  private dbOk = false;
+  http: HttpService | undefined;
+  collector: Collector | undefined;
+
+  constructor(deps: RegencyAppDeps) {
+    this.deps = deps;
+    this.registry = VillageRegistry.load(deps.config.regency.villages_file);
+    this.scheduler = new Scheduler({ clock: deps.clock, log: deps.log.child({ component: 'scheduler' }) });
+    this.silence = new MonotonicSilence({ clock: deps.clock, silentAfterS: deps.config.silent_after_s });
+  }
+
+  get where(): string {
+    return this.opened?.where ?? '';
+  }
+
+  async start(): Promise<void> {
+    const { config, log, clock } = this.deps;
+    const opened = await openRegencyDb(config, log.child({ component: 'store' }));
+    this.opened = opened;
+    this.dbOk = true;
+    const read = new ReadRepo({ db: opened.db });
+    const ingest = new IngestRepo({
+      db: opened.db,
+      dialect: opened.dialect,
+      repairAfterMs: config.completeness.repair_after_s * 1000,
+    });
+    this.silence.begin(await read.villages());
+    const ping = async () => {
+      try {
+        await sql`SELECT 1`.execute(opened.db);
+        this.dbOk = true;
+      } catch {
+        this.dbOk = false;
+      }
+      return this.dbOk;
+    };
+    const storeLog = log.child({ component: 'ingest' });
+    const queue = new IngestQueue({
+      commit: (batch) => ingest.commit(batch),
+      onCommitted: (r, size) => {
+        this.dbOk = true;
+        if (r.quarantined > 0 || r.gapsOpened > 0)
+          storeLog.info({ size, quarantined: r.quarantined, gapsOpened: r.gapsOpened }, 'batch committed');
+      },
+      ping,
+      log: storeLog,
+      after: (ms, fn) => this.scheduler.after('ingest-retry', ms, fn),
+    });
+    const status = () => readRegencyStatus(read, this.registry, this.silence);
+    const metrics = config.http.metrics ? new RegencyMetrics({ read: status }) : undefined;
+    const app = buildServer({
+      log: log.child({ component: 'http' }),
+      dbOk: () => this.dbOk,
+      ...(metrics ? { metrics } : {}),
+      publicRoutes: [fleetRoutes({ fleet: () => readFleet(read, this.registry, this.silence) })],
+    });
+    this.http = new HttpService({ app, listen: config.http.listen, log: log.child({ component: 'http' }) });
+    this.collector = new Collector({
+      config,
+      clock,
+      log: log.child({ component: 'collector' }),
+      queue,
+      onSeen: (gw, mono) => this.silence.heard(gw, mono),
+    });
+    const dbWatch: Service = {
+      name: 'db-watch',
+      start: () => {
+        this.scheduler.every({ name: 'db-ping', intervalMs: 10_000, coarse: true, run: () => void ping() });
+      },
+      stop: () => this.scheduler.stop(),
+    };
+    const services: Service[] = [dbWatch, ...(metrics ? [metrics] : []), this.http, this.collector];
+    this.lifecycle = new Lifecycle(services, { log });
+    await this.lifecycle.start();
+    log.info({ store: opened.where, villages: this.registry.size }, 'regency collector started');
+  }
+
+  async stop(): Promise<string[]> {
+    const failed = (await this.lifecycle?.stop()) ?? [];
+    await this.opened?.db.destroy().catch((err) => {
+      this.deps.log.warn({ err }, 'store close failed');
+      failed.push('store');
+    });
+    this.opened = undefined;
+    return failed;
+  }
+}

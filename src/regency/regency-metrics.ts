@@ -1,0 +1,99 @@
+import type { Registry } from 'prom-client';
+import type { Service } from '../core/service.js';
+import type { RegencyStatus } from './status.js';
+import { VILLAGE_STATES } from './village-state.js';
+
+/**
+ * The fleet for an existing Prometheus. Values are read from the store at each scrape
+ * (like `regency status`), so every collector instance on one store reports the same
+ * totals. A per-app Registry, loaded at the first scrape.
+ */
+export class RegencyMetrics implements Service {
+  readonly name = 'metrics';
+  private readonly read: () => Promise<RegencyStatus>;
+  private registry: Promise<Registry> | undefined;
+  private started = false;
+
+  constructor(deps: { read(): Promise<RegencyStatus> }) {
+    this.read = deps.read;
+  }
+
+  get contentType(): string {
+    return 'text/plain; version=0.0.4; charset=utf-8';
+  }
+
+  start(): void {
+    this.started = true;
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    (await this.registry?.catch(() => undefined))?.clear();
+    this.registry = undefined;
+  }
+
+  async render(): Promise<string | undefined> {
+    if (!this.started) return undefined;
+    this.registry ??= this.build();
+    return (await this.registry).metrics();
+  }
+
+  private async build(): Promise<Registry> {
+    const prom = await import('prom-client');
+    const registry = new prom.Registry();
+    prom.collectDefaultMetrics({ register: registry, prefix: 'kampung_regency_' });
+    let snapshot: Promise<RegencyStatus> | undefined;
+    // One store read per scrape, shared by every metric below.
+    const current = () => {
+      snapshot ??= this.read().finally(() => setImmediate(() => (snapshot = undefined)));
+      return snapshot;
+    };
+    const total = (name: string, help: string, pick: (s: RegencyStatus) => number) =>
+      new prom.Counter({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          this.reset();
+          this.inc(pick(await current()));
+        },
+      });
+    total('kampung_regency_messages_total', 'Envelopes stored (each id once)', (s) => s.messages);
+    total(
+      'kampung_regency_duplicates_total',
+      'Redelivered envelopes (same id), not stored again',
+      (s) => s.duplicates,
+    );
+    total(
+      'kampung_regency_quarantined_total',
+      'Messages that failed validation, kept in quarantine',
+      (s) => s.quarantined,
+    );
+    total('kampung_regency_seq_gaps_total', 'Seq gaps still open', (s) => s.seq_gaps);
+    total(
+      'kampung_regency_seq_reused_total',
+      'Seqs received again with a new id (power cut)',
+      (s) => s.reused,
+    );
+    new prom.Gauge({
+      name: 'kampung_regency_villages',
+      help: 'Villages by state',
+      labelNames: ['state'],
+      registers: [registry],
+      async collect() {
+        const s = await current();
+        for (const st of VILLAGE_STATES) this.set({ state: st }, s.villages[st]);
+      },
+    });
+    new prom.Gauge({
+      name: 'kampung_regency_lag_seconds',
+      help: 'Publish-to-commit delay of the newest live message',
+      registers: [registry],
+      async collect() {
+        const s = await current();
+        if (s.lag_s !== null) this.set(s.lag_s);
+      },
+    });
+    return registry;
+  }
+}

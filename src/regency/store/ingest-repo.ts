@@ -1,0 +1,417 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { wibDay } from '../../core/wib.js';
+import type { Inbound, InboundEnvelope } from '../classify.js';
+import { addToRanges, type Gap, SeqLedger } from '../seq-ledger.js';
+import type { Dialect, RegencyTables } from './schema.js';
+
+export interface Received {
+  item: Inbound;
+  /** Wall time of receipt (ms). */
+  atMs: number;
+}
+
+/** What one commit changed, for metrics and logs. */
+export interface CommitResult {
+  messages: number;
+  duplicates: number;
+  reused: number;
+  quarantined: number;
+  gapsOpened: number;
+  /** Publish-to-commit delay of the newest live message with a synced clock, if any. */
+  lagMs: number | null;
+}
+
+type Trx = Transaction<RegencyTables>;
+type Envelope = Extract<Inbound, { t: 'envelope' }>;
+
+/**
+ * Writes one batch of received messages in one transaction: envelopes keyed on their id
+ * (a redelivery is a no-op, counted as a duplicate), the seq ledger of each village, the
+ * per-day completeness counts, the latest village state and the quarantine. The caller
+ * acknowledges the batch to the broker only after this resolves.
+ */
+export class IngestRepo {
+  private readonly db: Kysely<RegencyTables>;
+  private readonly dialect: Dialect;
+  private readonly repairAfterMs: number;
+
+  constructor(deps: { db: Kysely<RegencyTables>; dialect: Dialect; repairAfterMs: number }) {
+    this.db = deps.db;
+    this.dialect = deps.dialect;
+    this.repairAfterMs = deps.repairAfterMs;
+  }
+
+  commit(batch: readonly Received[]): Promise<CommitResult> {
+    return this.db.transaction().execute((trx) => this.apply(trx, batch));
+  }
+
+  private async apply(trx: Trx, batch: readonly Received[]): Promise<CommitResult> {
+    const r: CommitResult = {
+      messages: 0,
+      duplicates: 0,
+      reused: 0,
+      quarantined: 0,
+      gapsOpened: 0,
+      lagMs: null,
+    };
+    const byGw = new Map<string, Received[]>();
+    for (const rec of batch) {
+      const it = rec.item;
+      if (it.t === 'quarantine') {
+        await trx
+          .insertInto('quarantine')
+          .values({
+            at_ms: rec.atMs,
+            topic: it.topic,
+            reason: it.reason,
+            detail: it.detail,
+            size: it.size,
+            payload: it.payload,
+          })
+          .execute();
+        r.quarantined++;
+      } else if (it.t !== 'ignore') {
+        const list = byGw.get(it.gw);
+        if (list) list.push(rec);
+        else byGw.set(it.gw, [rec]);
+      }
+    }
+    // Villages in a fixed order: two collectors locking the same villages cannot deadlock.
+    for (const gw of [...byGw.keys()].sort()) await this.applyVillage(trx, gw, byGw.get(gw) ?? [], r);
+    await this.bump(trx, {
+      messages: r.messages,
+      duplicates: r.duplicates,
+      reused: r.reused,
+      quarantined: r.quarantined,
+    });
+    if (r.lagMs !== null)
+      await trx
+        .insertInto('counters')
+        .values({ name: 'last_lag_ms', value: r.lagMs })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ value: r.lagMs as number }))
+        .execute();
+    return r;
+  }
+
+  private async applyVillage(trx: Trx, gw: string, recs: Received[], r: CommitResult): Promise<void> {
+    await trx
+      .insertInto('villages')
+      .values(emptyVillage(gw))
+      .onConflict((oc) => oc.column('gw').doNothing())
+      .execute();
+    const row = await trx
+      .selectFrom('villages')
+      .select(['min_seq', 'max_seq'])
+      .where('gw', '=', gw)
+      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+      .executeTakeFirstOrThrow();
+    const gapRows = await trx
+      .selectFrom('seq_gaps')
+      .select(['id', 'lo', 'hi', 'opened_ms', 'opened_day'])
+      .where('gw', '=', gw)
+      .where('state', '=', 'open')
+      .execute();
+    const ledger = new SeqLedger(
+      row.min_seq,
+      row.max_seq,
+      gapRows.map((g) => ({ id: g.id, lo: g.lo, hi: g.hi, openedMs: g.opened_ms, openedDay: g.opened_day })),
+    );
+    const days = new Map<string, DayCounts>();
+    const ranges = new Map<string, Array<{ lo: number; hi: number }>>();
+    const state: Partial<RegencyTables['villages']> = {};
+
+    for (const rec of recs) {
+      const it = rec.item;
+      if (it.t === 'state') {
+        await this.applyState(trx, it, rec.atMs, state);
+        continue;
+      }
+      if (it.t !== 'envelope') continue;
+      const env = it.env;
+      const day = dayOf(env, rec.atMs);
+      const counts = dayCounts(days, day);
+      if (!env.historical) state.last_seen_ms = rec.atMs;
+      const inserted = await trx
+        .insertInto('messages')
+        .values({
+          id: env.id,
+          gw,
+          kind: it.kind,
+          boot: env.boot,
+          seq: env.seq,
+          ts: env.ts,
+          clock_synced: env.clock_synced ? 1 : 0,
+          historical: env.historical ? 1 : 0,
+          day,
+          received_ms: rec.atMs,
+          data: it.data,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+        counts.duplicates++;
+        r.duplicates++;
+        continue;
+      }
+      r.messages++;
+      counts.messages++;
+      counts.min = counts.min === null ? env.seq : Math.min(counts.min, env.seq);
+      counts.max = counts.max === null ? env.seq : Math.max(counts.max, env.seq);
+      const before = ledger.openGaps().length;
+      if (ledger.receive(env.seq, rec.atMs, day) === 'covered') {
+        counts.reused++;
+        r.reused++;
+        await trx
+          .insertInto('seq_reuse')
+          .values({ gw, seq: env.seq, boot: env.boot, msg_id: env.id, day, at_ms: rec.atMs })
+          .execute();
+      } else {
+        await this.addRange(trx, ranges, gw, env.boot, env.seq);
+      }
+      for (const folded of foldedSeqs(it)) {
+        if (ledger.receive(folded, rec.atMs, day) === 'new') {
+          counts.folded++;
+          await this.addRange(trx, ranges, gw, env.boot, folded);
+        }
+      }
+      r.gapsOpened += Math.max(0, ledger.openGaps().length - before);
+      if (!env.historical && env.clock_synced) {
+        const lag = Math.max(0, rec.atMs - Date.parse(env.ts));
+        if (Number.isFinite(lag)) r.lagMs = lag;
+      }
+      if (it.kind === 'health' && !env.historical) Object.assign(state, healthState(env));
+    }
+
+    await this.writeGaps(trx, gw, ledger, recs[recs.length - 1]?.atMs ?? 0);
+    await this.writeRanges(trx, gw, ranges);
+    for (const [day, c] of days) await this.addDay(trx, gw, day, c);
+    await trx
+      .updateTable('villages')
+      .set({ ...state, min_seq: ledger.min, max_seq: ledger.max })
+      .where('gw', '=', gw)
+      .execute();
+  }
+
+  private async applyState(
+    trx: Trx,
+    it: Extract<Inbound, { t: 'state' }>,
+    atMs: number,
+    state: Partial<RegencyTables['villages']>,
+  ): Promise<void> {
+    if (!it.retained) state.last_seen_ms = atMs;
+    const p = it.payload;
+    if (it.kind === 'device') {
+      const id = it.deviceId as string;
+      if (p === null) {
+        await trx.deleteFrom('village_devices').where('gw', '=', it.gw).where('device_id', '=', id).execute();
+        return;
+      }
+      const row = { state: String(p.state), data: JSON.stringify(p), at_ms: atMs };
+      await trx
+        .insertInto('village_devices')
+        .values({ gw: it.gw, device_id: id, ...row })
+        .onConflict((oc) => oc.columns(['gw', 'device_id']).doUpdateSet(row))
+        .execute();
+      return;
+    }
+    if (p === null) return;
+    state.state_ms = atMs;
+    if (it.kind === 'status') {
+      state.online = p.online === true ? 1 : 0;
+      state.status = JSON.stringify(p);
+      if (typeof p.version === 'string') state.version = p.version;
+      if (typeof p.boot === 'string') state.boot = p.boot;
+      if (typeof p.clock_synced === 'boolean') state.clock_synced = p.clock_synced ? 1 : 0;
+    } else {
+      state.link = JSON.stringify(p);
+      state.verdict = String(p.verdict);
+      state.fault_layer = (p.fault_layer as string | null) ?? null;
+      state.since = (p.since as string | null) ?? null;
+    }
+  }
+
+  private async addRange(
+    trx: Trx,
+    ranges: Map<string, Array<{ lo: number; hi: number }>>,
+    gw: string,
+    boot: string,
+    seq: number,
+  ): Promise<void> {
+    let list = ranges.get(boot);
+    if (!list) {
+      list = await trx
+        .selectFrom('seq_ranges')
+        .select(['lo', 'hi'])
+        .where('gw', '=', gw)
+        .where('boot', '=', boot)
+        .execute();
+      ranges.set(boot, list);
+    }
+    addToRanges(list, seq);
+  }
+
+  private async writeRanges(trx: Trx, gw: string, ranges: Map<string, Array<{ lo: number; hi: number }>>) {
+    for (const [boot, list] of ranges) {
+      await trx.deleteFrom('seq_ranges').where('gw', '=', gw).where('boot', '=', boot).execute();
+      if (list.length > 0)
+        await trx
+          .insertInto('seq_ranges')
+          .values(list.map((x) => ({ gw, boot, lo: x.lo, hi: x.hi })))
+          .execute();
+    }
+  }
+
+  private async writeGaps(trx: Trx, gw: string, ledger: SeqLedger, nowMs: number): Promise<void> {
+    const ch = ledger.changes();
+    for (const g of ch.inserted)
+      await trx
+        .insertInto('seq_gaps')
+        .values({
+          gw,
+          lo: g.lo,
+          hi: g.hi,
+          state: 'open',
+          opened_ms: g.openedMs,
+          opened_day: g.openedDay,
+          closed_ms: null,
+        })
+        .execute();
+    for (const g of ch.updated)
+      await trx
+        .updateTable('seq_gaps')
+        .set({ lo: g.lo, hi: g.hi })
+        .where('id', '=', g.id as number)
+        .execute();
+    for (const g of ch.filled) await this.closeGap(trx, g, nowMs);
+  }
+
+  /**
+   * A gap filled soon after it opened was only reordering (live first, backlog after an
+   * outage): it leaves no trace. One filled after repair_after_s stays listed as repaired.
+   */
+  private async closeGap(trx: Trx, g: Gap, nowMs: number): Promise<void> {
+    const row = await trx
+      .selectFrom('seq_gaps')
+      .select(['opened_ms'])
+      .where('id', '=', g.id as number)
+      .executeTakeFirst();
+    if (row && nowMs - row.opened_ms >= this.repairAfterMs)
+      await trx
+        .updateTable('seq_gaps')
+        .set({ state: 'repaired', closed_ms: nowMs })
+        .where('id', '=', g.id as number)
+        .execute();
+    else
+      await trx
+        .deleteFrom('seq_gaps')
+        .where('id', '=', g.id as number)
+        .execute();
+  }
+
+  private async addDay(trx: Trx, gw: string, day: string, c: DayCounts): Promise<void> {
+    await trx
+      .insertInto('ledger_days')
+      .values({
+        gw,
+        day,
+        messages: c.messages,
+        duplicates: c.duplicates,
+        reused: c.reused,
+        folded: c.folded,
+        min_seq: c.min,
+        max_seq: c.max,
+      })
+      .onConflict((oc) =>
+        oc.columns(['gw', 'day']).doUpdateSet({
+          messages: sql`ledger_days.messages + excluded.messages`,
+          duplicates: sql`ledger_days.duplicates + excluded.duplicates`,
+          reused: sql`ledger_days.reused + excluded.reused`,
+          folded: sql`ledger_days.folded + excluded.folded`,
+          min_seq: sql`CASE WHEN ledger_days.min_seq IS NULL OR excluded.min_seq < ledger_days.min_seq
+                        THEN excluded.min_seq ELSE ledger_days.min_seq END`,
+          max_seq: sql`CASE WHEN ledger_days.max_seq IS NULL OR excluded.max_seq > ledger_days.max_seq
+                        THEN excluded.max_seq ELSE ledger_days.max_seq END`,
+        }),
+      )
+      .execute();
+  }
+
+  private async bump(trx: Trx, deltas: Record<string, number>): Promise<void> {
+    for (const [name, value] of Object.entries(deltas)) {
+      if (value === 0) continue;
+      await trx
+        .insertInto('counters')
+        .values({ name, value })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ value: sql`counters.value + excluded.value` }))
+        .execute();
+    }
+  }
+}
+
+interface DayCounts {
+  messages: number;
+  duplicates: number;
+  reused: number;
+  folded: number;
+  min: number | null;
+  max: number | null;
+}
+
+function dayCounts(days: Map<string, DayCounts>, day: string): DayCounts {
+  let c = days.get(day);
+  if (!c) {
+    c = { messages: 0, duplicates: 0, reused: 0, folded: 0, min: null, max: null };
+    days.set(day, c);
+  }
+  return c;
+}
+
+/** The WIB day of the message: its own stamp when the gateway's clock was synced, else receipt. */
+function dayOf(env: InboundEnvelope, atMs: number): string {
+  const ts = Date.parse(env.ts);
+  return wibDay(env.clock_synced && Number.isFinite(ts) ? ts : atMs);
+}
+
+function foldedSeqs(it: Envelope): number[] {
+  if (it.kind !== 'health') return [];
+  const summary = (it.env.data as { summary?: { folded_seqs?: number[] } }).summary;
+  return summary?.folded_seqs ?? [];
+}
+
+function healthState(env: InboundEnvelope): Partial<RegencyTables['villages']> {
+  const d = env.data as {
+    gateway: { version: string; boot: string | null };
+    link: { verdict: string; fault_layer: string | null };
+    outbox: { depth: number };
+    clock: { synced: boolean };
+  };
+  return {
+    health: JSON.stringify(d),
+    version: d.gateway.version,
+    outbox_depth: d.outbox.depth,
+    clock_synced: d.clock.synced ? 1 : 0,
+    verdict: d.link.verdict,
+    fault_layer: d.link.fault_layer,
+  };
+}
+
+export function emptyVillage(gw: string): RegencyTables['villages'] {
+  return {
+    gw,
+    online: null,
+    status: null,
+    verdict: null,
+    fault_layer: null,
+    since: null,
+    link: null,
+    health: null,
+    version: null,
+    boot: null,
+    clock_synced: null,
+    outbox_depth: null,
+    last_seen_ms: null,
+    state_ms: null,
+    min_seq: null,
+    max_seq: null,
+  };
+}

@@ -1,0 +1,147 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from './schema.js';
+
+/**
+ * Numbered migrations, one list for both dialects. Where SQL differs (auto ids), the
+ * migration asks which dialect it runs on. Never edit a released migration: add the next one.
+ */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const autoId = dialect === 'postgres' ? 'bigserial' : 'integer';
+  return {
+    '001-collector': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('messages')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('gw', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('boot', 'text', (c) => c.notNull())
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('ts', 'text', (c) => c.notNull())
+          .addColumn('clock_synced', 'integer', (c) => c.notNull())
+          .addColumn('historical', 'integer', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('received_ms', 'bigint', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('messages_gw_day').on('messages').columns(['gw', 'day']).execute();
+        await db.schema.createIndex('messages_gw_seq').on('messages').columns(['gw', 'seq']).execute();
+
+        await db.schema
+          .createTable('quarantine')
+          .addColumn('id', autoId, (c) => c.primaryKey())
+          .addColumn('at_ms', 'bigint', (c) => c.notNull())
+          .addColumn('topic', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .addColumn('size', 'integer', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('villages')
+          .addColumn('gw', 'text', (c) => c.primaryKey())
+          .addColumn('online', 'integer')
+          .addColumn('status', 'text')
+          .addColumn('verdict', 'text')
+          .addColumn('fault_layer', 'text')
+          .addColumn('since', 'text')
+          .addColumn('link', 'text')
+          .addColumn('health', 'text')
+          .addColumn('version', 'text')
+          .addColumn('boot', 'text')
+          .addColumn('clock_synced', 'integer')
+          .addColumn('outbox_depth', 'integer')
+          .addColumn('last_seen_ms', 'bigint')
+          .addColumn('state_ms', 'bigint')
+          .addColumn('min_seq', 'bigint')
+          .addColumn('max_seq', 'bigint')
+          .execute();
+
+        await db.schema
+          .createTable('village_devices')
+          .addColumn('gw', 'text', (c) => c.notNull())
+          .addColumn('device_id', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('at_ms', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('village_devices_pk', ['gw', 'device_id'])
+          .execute();
+
+        await db.schema
+          .createTable('seq_ranges')
+          .addColumn('gw', 'text', (c) => c.notNull())
+          .addColumn('boot', 'text', (c) => c.notNull())
+          .addColumn('lo', 'bigint', (c) => c.notNull())
+          .addColumn('hi', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('seq_ranges_pk', ['gw', 'boot', 'lo'])
+          .execute();
+
+        await db.schema
+          .createTable('seq_gaps')
+          .addColumn('id', autoId, (c) => c.primaryKey())
+          .addColumn('gw', 'text', (c) => c.notNull())
+          .addColumn('lo', 'bigint', (c) => c.notNull())
+          .addColumn('hi', 'bigint', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('opened_ms', 'bigint', (c) => c.notNull())
+          .addColumn('opened_day', 'text', (c) => c.notNull())
+          .addColumn('closed_ms', 'bigint')
+          .execute();
+        await db.schema.createIndex('seq_gaps_gw_state').on('seq_gaps').columns(['gw', 'state']).execute();
+
+        await db.schema
+          .createTable('seq_reuse')
+          .addColumn('id', autoId, (c) => c.primaryKey())
+          .addColumn('gw', 'text', (c) => c.notNull())
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('boot', 'text', (c) => c.notNull())
+          .addColumn('msg_id', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('at_ms', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('seq_reuse_gw_day').on('seq_reuse').columns(['gw', 'day']).execute();
+
+        await db.schema
+          .createTable('ledger_days')
+          .addColumn('gw', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('messages', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('duplicates', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('reused', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('folded', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('min_seq', 'bigint')
+          .addColumn('max_seq', 'bigint')
+          .addPrimaryKeyConstraint('ledger_days_pk', ['gw', 'day'])
+          .execute();
+
+        await db.schema
+          .createTable('counters')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('accounts')
+          .addColumn('id', autoId, (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('created_ms', 'bigint', (c) => c.notNull())
+          .addColumn('updated_ms', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+export class RegencyMigrations implements MigrationProvider {
+  private readonly dialect: Dialect;
+
+  constructor(dialect: Dialect) {
+    this.dialect = dialect;
+  }
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}

@@ -1,0 +1,114 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The regency store's tables, as Kysely sees them. Both dialects hold the same columns:
+ * booleans are 0/1 integers, JSON is text, wall times are epoch milliseconds (bigint), so one
+ * query reads the same on SQLite and PostgreSQL.
+ */
+export interface RegencyTables {
+  /** Every envelope once, keyed on its `id`: a redelivery is a no-op. */
+  messages: {
+    id: string;
+    gw: string;
+    kind: string;
+    boot: string;
+    seq: number;
+    ts: string;
+    clock_synced: number;
+    historical: number;
+    /** WIB day the message belongs to: of `ts` when the gateway clock was synced, else of receipt. */
+    day: string;
+    received_ms: number;
+    data: string;
+  };
+  /** What failed validation, kept (payload capped) and counted, never dropped silently. */
+  quarantine: {
+    id: Generated<number>;
+    at_ms: number;
+    topic: string;
+    reason: string;
+    detail: string;
+    size: number;
+    payload: string;
+  };
+  /** Latest known state per village (retained topics, health), and its seq bounds. */
+  villages: {
+    gw: string;
+    online: number | null;
+    status: string | null;
+    verdict: string | null;
+    fault_layer: string | null;
+    since: string | null;
+    link: string | null;
+    health: string | null;
+    version: string | null;
+    boot: string | null;
+    clock_synced: number | null;
+    outbox_depth: number | null;
+    last_seen_ms: number | null;
+    state_ms: number | null;
+    min_seq: number | null;
+    max_seq: number | null;
+  };
+  village_devices: {
+    gw: string;
+    device_id: string;
+    state: string;
+    data: string;
+    at_ms: number;
+  };
+  /** Per village and boot, the seqs received, as merged ranges lo..hi. */
+  seq_ranges: {
+    gw: string;
+    boot: string;
+    lo: number;
+    hi: number;
+  };
+  /** Holes between the lowest and highest seq received from a village. */
+  seq_gaps: {
+    id: Generated<number>;
+    gw: string;
+    lo: number;
+    hi: number;
+    /** open | repaired (filled after repair_after_s) | unrepairable (issue: gap repair). */
+    state: string;
+    opened_ms: number;
+    opened_day: string;
+    closed_ms: number | null;
+  };
+  /** A seq already received, again with a new id: the gateway lost its counter in a power cut. */
+  seq_reuse: {
+    id: Generated<number>;
+    gw: string;
+    seq: number;
+    boot: string;
+    msg_id: string;
+    day: string;
+    at_ms: number;
+  };
+  /** The completeness ledger: per village per day. */
+  ledger_days: {
+    gw: string;
+    day: string;
+    messages: number;
+    duplicates: number;
+    reused: number;
+    folded: number;
+    min_seq: number | null;
+    max_seq: number | null;
+  };
+  /** Running totals (messages, duplicates, quarantined, ...) and last measurements (lag). */
+  counters: {
+    name: string;
+    value: number;
+  };
+  accounts: {
+    id: Generated<number>;
+    name: string;
+    password_hash: string;
+    created_ms: number;
+    updated_ms: number;
+  };
+}
+
+export type Dialect = 'sqlite' | 'postgres';

@@ -1,0 +1,234 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import type { Config } from '../../src/config/schema.js';
+import { type Envelope, encodeEnvelope, uuidv7 } from '../../src/report/envelope.js';
+import { buildHealth } from '../../src/report/health.js';
+import { Topics } from '../../src/report/topics.js';
+import { emptyStatus } from '../../src/status/defaults.js';
+import { MAIN_JS } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/net.js';
+
+/** Every regency test runs on both stores. */
+export const DIALECTS = ['sqlite', 'postgres'] as const;
+export type TestDialect = (typeof DIALECTS)[number];
+
+export const PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * The store of one test file: a SQLite file in the test's folder, or a PostgreSQL database
+ * of its own (created here, dropped at cleanup) on the machine's server (127.0.0.1:5432).
+ */
+export class TestStore {
+  readonly dialect: TestDialect;
+  readonly dataDir: string;
+  readonly dbName: string;
+
+  constructor(dialect: TestDialect, dir: string) {
+    this.dialect = dialect;
+    this.dataDir = join(dir, 'data');
+    this.dbName = `kgw_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  }
+
+  get url(): string {
+    return this.dialect === 'postgres' ? `postgres://postgres@127.0.0.1:5432/${this.dbName}` : '';
+  }
+
+  async create(): Promise<void> {
+    if (this.dialect === 'postgres') await adminQuery(`CREATE DATABASE ${this.dbName}`);
+  }
+
+  async drop(): Promise<void> {
+    if (this.dialect === 'postgres') await adminQuery(`DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`);
+  }
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_ADMIN });
+  await c.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
+export function regencyConfig(store: TestStore, brokerUrl: string, extra: Record<string, unknown> = {}) {
+  return {
+    regency: { name: 'Kabupaten Uji' },
+    data_dir: store.dataDir,
+    database: { url: store.url },
+    log_level: 'info',
+    http: { listen: '127.0.0.1:0', metrics: true },
+    mqtt: { url: brokerUrl, client_id: `kgw-regency-${randomBytes(3).toString('hex')}`, reconnect_s: 0.2 },
+    silent_after_s: 180,
+    ...extra,
+  };
+}
+
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+/** `kampung-gw regency run` from dist/, as a child process. */
+export class RegencyDaemon {
+  readonly configPath: string;
+  proc: ChildProcess | undefined;
+  port = 0;
+  logs: LogLine[] = [];
+  stderr = '';
+
+  constructor(dir: string, config: Record<string, unknown>) {
+    mkdirSync(dir, { recursive: true });
+    this.configPath = join(dir, 'regency.yaml');
+    writeFileSync(this.configPath, stringify(config));
+  }
+
+  async start(): Promise<void> {
+    this.logs = [];
+    const proc = spawn(process.execPath, [MAIN_JS, 'regency', 'run', '--config', this.configPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    let buf = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const parts = buf.split('\n');
+      buf = parts.pop() ?? '';
+      for (const l of parts) {
+        try {
+          const j = JSON.parse(l) as LogLine;
+          this.logs.push(j);
+          if (j.msg === 'http listening') this.port = Number(j.port);
+        } catch {
+          this.stderr += `${l}\n`;
+        }
+      }
+    });
+    proc.stderr?.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
+    await waitFor(() => {
+      if (proc.exitCode !== null) throw new Error(`regency exited ${proc.exitCode}: ${this.stderr}`);
+      return this.logs.some((l) => l.msg === 'mqtt connected') && this.port > 0;
+    }, 20_000);
+  }
+
+  async http<T = unknown>(path: string): Promise<{ status: number; body: T; text: string }> {
+    const res = await fetch(`http://127.0.0.1:${this.port}${path}`);
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: res.status, body: body as T, text };
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const proc = this.proc;
+    this.proc = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill(signal);
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.kill('SIGTERM');
+  }
+}
+
+/** Runs `kampung-gw regency ...` to completion. */
+export function regencyCli(
+  args: string[],
+  stdin = '',
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [MAIN_JS, 'regency', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    p.on('exit', (code) => resolve({ code, out, err }));
+    p.stdin.end(stdin);
+  });
+}
+
+/**
+ * Many villages on one MQTT connection, publishing with the gateway's own envelope code
+ * (encodeEnvelope, uuidv7, buildHealth over the gateway's status object): real envelopes,
+ * seq +1 per message per village. `acked` holds the ids the broker acknowledged (PUBACK).
+ */
+export class VillagePublisher {
+  readonly acked = new Set<string>();
+  private client: MqttClient | undefined;
+  private readonly seqs = new Map<string, number>();
+  private readonly boot = `boot-${randomBytes(4).toString('hex')}`;
+  private readonly prefix: string;
+
+  constructor(prefix = 'kampung/v1') {
+    this.prefix = prefix;
+  }
+
+  async connect(url: string): Promise<void> {
+    this.client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 200 });
+  }
+
+  envelope(gw: string, kind: 'health' | 'event', seq?: number): Envelope {
+    const s = seq ?? (this.seqs.get(gw) ?? 0) + 1;
+    this.seqs.set(gw, Math.max(s, this.seqs.get(gw) ?? 0));
+    const data =
+      kind === 'health'
+        ? buildHealth(
+            emptyStatus(
+              { gateway: { id: gw, name: gw }, devices: [], cache: { upstreams: [] } } as unknown as Config,
+              '0.1.0',
+            ),
+            {},
+          )
+        : { code: 'link_changed', severity: 'info', message: `test ${s}` };
+    return {
+      v: 1,
+      gw,
+      boot: this.boot,
+      seq: s,
+      id: uuidv7(Date.now()),
+      ts: new Date().toISOString(),
+      clock_synced: true,
+      historical: false,
+      data,
+    };
+  }
+
+  async publish(env: Envelope, kind: 'health' | 'event'): Promise<void> {
+    const topic = new Topics(this.prefix, env.gw).forClass(kind);
+    await this.client?.publishAsync(topic, encodeEnvelope(env), { qos: 1 });
+    this.acked.add(env.id);
+  }
+
+  async raw(topic: string, payload: string | Buffer, retain = false): Promise<void> {
+    await this.client?.publishAsync(topic, payload, { qos: 1, retain });
+  }
+
+  async close(): Promise<void> {
+    await this.client?.endAsync(true);
+  }
+}
+
+/** The first n Banyuwangi village codes of the bundled list. */
+export async function villageCodes(n: number): Promise<string[]> {
+  const { VillageRegistry } = await import('../../src/regency/villages.js');
+  return VillageRegistry.load(undefined)
+    .all()
+    .slice(0, n)
+    .map((v) => v.code);
+}
