@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { stringify } from 'yaml';
@@ -40,6 +41,31 @@ export class TestStore {
 
   async create(): Promise<void> {
     if (this.dialect === 'postgres') await adminQuery(`CREATE DATABASE ${this.dbName}`);
+  }
+
+  /**
+   * Holds the store's write lock from outside (as another writer would) until the returned
+   * release is called: the collector keeps receiving but cannot commit, so it holds
+   * unacknowledged messages — the window a kill -9 must not lose anything in.
+   */
+  async lockWrites(): Promise<() => Promise<void>> {
+    if (this.dialect === 'postgres') {
+      const c = new pg.Client({ connectionString: this.url });
+      await c.connect();
+      await c.query('BEGIN');
+      await c.query('LOCK TABLE counters, messages IN EXCLUSIVE MODE');
+      return async () => {
+        await c.query('ROLLBACK');
+        await c.end();
+      };
+    }
+    const db = new Database(join(this.dataDir, 'regency.db'));
+    db.pragma('busy_timeout = 5000');
+    db.exec('BEGIN IMMEDIATE');
+    return async () => {
+      db.exec('ROLLBACK');
+      db.close();
+    };
   }
 
   async drop(): Promise<void> {
