@@ -60,6 +60,13 @@ describe('regency config', () => {
       join(tmp.path, 'r.yaml'),
     );
     expect(shared.ok ? [] : shared.issues.map((i) => i.path)).toEqual(['mqtt.shared_group']);
+    const pw = validateRegencyConfigText(
+      'regency: { name: X }\ndatabase: { url: "postgres://u:geheim@db/x" }\nmqtt: { url: "mqtt://b" }',
+      join(tmp.path, 'r.yaml'),
+    );
+    expect(pw.ok ? [] : pw.issues.map((i) => [i.path, i.message.includes('geheim')])).toEqual([
+      ['database.url', false],
+    ]);
   });
 
   it('--config defaults to $KAMPUNG_REGENCY_CONFIG, else /etc/kampung-gateway/regency.yaml', () => {
