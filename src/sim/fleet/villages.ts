@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { GwError } from '../../core/errors.js';
+import { BUNDLED_VILLAGES_FILE, parseVillagesCsv } from '../../regency/villages.js';
 import { hash32 } from './rng.js';
 
 export interface VillageInfo {
@@ -16,72 +16,20 @@ export interface VillageInfo {
 /** Neutral names: the simulator must not put invented outages on a real company. */
 export const SIM_ISPS = ['ISP-A', 'ISP-B', 'ISP-C'] as const;
 
-const BUNDLED = 'regency/data/banyuwangi-villages.csv';
-
-/** The bundled Banyuwangi list: next to the build output if copied there, else in the source tree. */
+/** The bundled Banyuwangi list: the regency's own registry file (one list, one parser). */
 export function bundledVillagesPath(): string {
-  const candidates = [
-    new URL(`../../${BUNDLED}`, import.meta.url),
-    new URL(`../../../src/${BUNDLED}`, import.meta.url),
-  ];
-  for (const u of candidates) if (existsSync(u)) return fileURLToPath(u);
-  throw new GwError('GW_ERR_CONFIG_NOT_FOUND', `bundled village list ${BUNDLED} not found`);
-}
-
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur.trim());
-  return out;
+  return BUNDLED_VILLAGES_FILE;
 }
 
 /**
- * Reads either the bundled layout (`village_code,district_code,district_name,village_name`) or
- * the regency's `code,name,kecamatan[,isp]` (header optional). Villages without an ISP get one
- * derived from their codes, the same on every run: most of a kecamatan shares one provider.
+ * The regency's registry format (`code,name,kecamatan[,isp]`, or the bundled list's own
+ * header), parsed by the regency's own parser. Villages without an ISP get one derived from
+ * their codes, the same on every run: most of a kecamatan shares one provider.
  */
 export function parseVillages(text: string, file = 'villages'): VillageInfo[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
-  const first = splitCsvLine(lines[0] ?? '');
-  const hasHeader = !/^\d{10}$/.test(first[0] ?? '');
-  const header = hasHeader ? first.map((h) => h.toLowerCase()) : ['code', 'name', 'kecamatan', 'isp'];
-  const col = (...names: string[]) => header.findIndex((h) => names.includes(h));
-  const iCode = col('village_code', 'code');
-  const iName = col('village_name', 'name');
-  const iKec = col('district_name', 'kecamatan');
-  const iIsp = col('isp');
-  if (iCode < 0 || iName < 0 || iKec < 0)
-    throw new GwError('GW_ERR_USAGE', `${file}: expected columns code,name,kecamatan[,isp]`);
-  const seen = new Set<string>();
-  const out: VillageInfo[] = [];
-  for (const [n, line] of lines.slice(hasHeader ? 1 : 0).entries()) {
-    const f = splitCsvLine(line);
-    const code = f[iCode] ?? '';
-    if (!/^\d{10}$/.test(code))
-      throw new GwError('GW_ERR_USAGE', `${file}: row ${n + 1}: village code must be 10 digits`);
-    if (seen.has(code)) throw new GwError('GW_ERR_USAGE', `${file}: row ${n + 1}: duplicate code ${code}`);
-    seen.add(code);
-    const kecamatan = f[iKec] || code.slice(0, 7);
-    const isp = (iIsp >= 0 ? f[iIsp] : '') || defaultIsp(code, kecamatan);
-    out.push({ code, name: f[iName] || code, kecamatan, isp, synthetic: false });
-  }
-  if (out.length === 0) throw new GwError('GW_ERR_USAGE', `${file}: no villages`);
-  return out;
+  const list = parseVillagesCsv(text, file);
+  if (list.length === 0) throw new GwError('GW_ERR_USAGE', `${file}: no villages`);
+  return list.map((v) => ({ ...v, isp: v.isp ?? defaultIsp(v.code, v.kecamatan), synthetic: false }));
 }
 
 export function loadVillages(file: string): VillageInfo[] {
