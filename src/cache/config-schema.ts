@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { CronString } from '../config/cron-string.js';
 
 /** A /svc path as svc-path.ts accepts it: no backslash, `#`, `%2F`, `%5C` or `%25` before the query. */
 const PATH_PATTERN = '^/(?:[^\\\\#%?]|%(?!2[Ff]|5[Cc]|25)[0-9A-Fa-f]{2})*(?:\\?[^#]*)?$';
@@ -26,7 +27,7 @@ export const UpstreamConfigSchema = Type.Object(
       default: [],
       maxItems: 200,
     }),
-    prefetch_cron: Type.Optional(Type.String({ minLength: 9 })),
+    prefetch_cron: Type.Optional(CronString({ minLength: 9 })),
     offline_writes: Type.Boolean({ default: false }),
     // A dead upstream must never hold a kiosk longer than this (connect + response headers).
     timeout_ms: Type.Integer({ minimum: 100, maximum: 60000, default: 3000 }),

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { ConfigIssue } from '../config/types.js';
 import { GwError, isGwError } from '../core/errors.js';
 import { CHECKS } from '../system/doctor/checks.js';
-import { renderJson, renderText, runChecks } from '../system/doctor/runner.js';
+import { renderJson, renderLine, renderSummary, runChecks } from '../system/doctor/runner.js';
 import { type CheckResult, type Lang, result, t } from '../system/doctor/types.js';
 import type { CommonArgs } from './args.js';
 import type { CliIo } from './io.js';
@@ -33,10 +33,17 @@ export async function doctorCommand(args: CommonArgs, io: CliIo): Promise<number
       { code: err.code, issues },
     );
   }
-  const results = [configLine];
-  if (config) results.push(...(await runChecks(CHECKS, { config, configFile: file, env: io.env })));
   const header = `kampung-gw doctor — ${config ? `${config.gateway.name} (${config.gateway.id})` : file}`;
-  io.out(args.json ? renderJson(results, lang) : renderText(results, lang, header));
+  // Text is printed line by line as checks finish (they run side by side); JSON is one
+  // document at the end.
+  const live = !args.json;
+  if (live) io.out(`${header}\n\n${renderLine(configLine, lang)}`);
+  const results = [configLine];
+  if (config) {
+    const onLine = live ? (line: CheckResult) => io.out(renderLine(line, lang)) : undefined;
+    results.push(...(await runChecks(CHECKS, { config, configFile: file, env: io.env }, { onLine })));
+  }
+  io.out(live ? `\n${renderSummary(results, lang)}` : renderJson(results, lang));
   return results.some((r) => r.status === 'fail') ? 1 : 0;
 }
 

@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
+import { CRON_FORMAT } from './cron-string.js';
 import type { ConfigIssue } from './types.js';
 
 /** `/uplink/probes/0/host` → `uplink.probes[0].host` */
@@ -17,7 +18,10 @@ export function pointerToKeyPath(pointer: string, base = ''): string {
 }
 
 function describe(error: ValueError): string {
-  const schema = error.schema as { anyOf?: Array<{ const?: unknown }>; pattern?: string };
+  const schema = error.schema as { anyOf?: Array<{ const?: unknown }>; pattern?: string; format?: string };
+  if (schema.format === CRON_FORMAT && typeof error.value === 'string') {
+    return `not a valid cron expression: ${JSON.stringify(error.value)}`;
+  }
   if (schema.anyOf?.every((s) => s.const !== undefined)) {
     return `must be one of: ${schema.anyOf.map((s) => JSON.stringify(s.const)).join(', ')} (got ${JSON.stringify(error.value)})`;
   }

@@ -121,7 +121,18 @@ export class MqttConnection {
       return;
     }
     this.d.log.info({ attempt: this.attemptsTotal, url: redactUrl(this.d.config.url) }, 'mqtt: connecting');
-    const client = mqtt.connect(this.d.config.url, options);
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(this.d.config.url, options);
+    } catch (err) {
+      // A readable but unusable cert/key (not PEM, key not matching) throws here, synchronously,
+      // from the TLS context: retry on the backoff like any failed attempt, so a fixed file is
+      // picked up without a restart, instead of never trying again.
+      this.lastError = `TLS files unusable: ${(err as Error).message}`;
+      this.d.log.error({ err }, 'mqtt: cannot use the TLS files (check mqtt.cert_file, key_file, ca_file)');
+      this.arm(this.backoff.next());
+      return;
+    }
     this.client = client;
     let closed = false;
     client.on('connect', () => {

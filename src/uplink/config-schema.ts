@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { CronString } from '../config/cron-string.js';
 import { ProbeSpecSchema } from '../probes/spec-schema.js';
 import { LAYERS } from '../status/types.js';
 
@@ -44,7 +45,7 @@ export const ThroughputSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: false }),
     url: Type.Optional(Type.String({ pattern: '^https?://' })),
-    cron: Type.String({ minLength: 9, default: '30 3 * * 0' }),
+    cron: CronString({ minLength: 9, default: '30 3 * * 0' }),
     max_bytes: Type.Integer({ minimum: 1024, maximum: 200 * 1024 * 1024, default: 10 * 1024 * 1024 }),
     timeout_s: Type.Integer({ minimum: 1, maximum: 600, default: 60 }),
   },

@@ -79,6 +79,28 @@ mqtt: { url: "mqtt://127.0.0.1:1883", password_file: /nonexistent/secret }
     ]);
   });
 
+  // Before: only keys named `*_cron` were checked, so uplink.throughput.cron passed and the
+  // scheduler threw at start.
+  it('checks every cron expression by the schema, whatever its key is called', () => {
+    const text = (throughput: string, prefetch: string) => `
+gateway: { id: "3510170012", name: "Desa Kemiren" }
+uplink: { throughput: { cron: ${JSON.stringify(throughput)} } }
+cache:
+  upstreams:
+    - { name: layanan, base_url: "http://127.0.0.1:9", prefetch_cron: ${JSON.stringify(prefetch)} }
+`;
+    const bad = validateConfigText(text('99 99 * * *', '0 0 31 2 *'), join(tmp.path, 'cron.yaml'));
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.issues).toEqual([
+      { path: 'uplink.throughput.cron', message: 'not a valid cron expression: "99 99 * * *"' },
+      { path: 'cache.upstreams[0].prefetch_cron', message: 'not a valid cron expression: "0 0 31 2 *"' },
+    ]);
+    expect(validateConfigText(text('*/15 6-18 * * 1-5', '0 4 * * *'), join(tmp.path, 'cron.yaml')).ok).toBe(
+      true,
+    );
+  });
+
   it('rejects YAML syntax errors and duplicate keys with a line number', () => {
     const r = validateConfigText('gateway:\n  id: "1"\n  id: "2"\n', join(tmp.path, 'dup.yaml'));
     expect(r.ok).toBe(false);

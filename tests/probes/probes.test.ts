@@ -214,6 +214,36 @@ describe('dns probe (asks the server directly)', () => {
     const r = await run(spec('banyuwangikab.go.id', await freePort()));
     expect(r.outcome).toBe('refused');
   });
+
+  // Before: the resolve error was ignored and send() on the unconnected socket threw
+  // ERR_SOCKET_BAD_PORT out of a callback, killing the daemon (exit 70) at every start.
+  it('reports an unresolvable server name as unreachable, not an exception', async () => {
+    const r = await run({ ...spec('banyuwangikab.go.id'), server: 'resolver.nonexistent.invalid' }, 3000);
+    expect(r).toMatchObject({ outcome: 'unreachable', latency_ms: null, fields: { error: 'unresolved' } });
+  });
+
+  it('resolves a server host name on every run', async () => {
+    const before = responder.queries();
+    const probe = createProbe(
+      { ...spec('banyuwangikab.go.id'), server: 'localhost', timeout_ms: 2000 },
+      deps,
+    );
+    for (let i = 0; i < 2; i++) {
+      const r = await probe.run(AbortSignal.timeout(2000));
+      expect(r).toMatchObject({ outcome: 'ok', fields: { rcode: 'NOERROR' } });
+    }
+    expect(responder.queries()).toBe(before + 2);
+  });
+
+  it('keeps the deadline while the name is still resolving', async () => {
+    const t0 = performance.now();
+    const r = await createProbe(
+      { ...spec('banyuwangikab.go.id'), server: 'resolver.nonexistent.invalid' },
+      deps,
+    ).run(AbortSignal.abort());
+    expect(r.outcome).toBe('timeout');
+    expect(performance.now() - t0).toBeLessThan(200);
+  });
 });
 
 describe('http probe', () => {

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { baseConfig, MAIN_JS } from '../helpers/daemon.js';
 import { TestBroker } from '../helpers/mosquitto.js';
 import { freePort, waitForPort } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
+import { type DnsResponder, startDnsResponder } from '../probes/fixtures/dns-responder.mjs';
 
 const tmp = tempDir('kgw-doctor-');
 const passwdFile = join(tmp.path, 'mosquitto.passwd');
@@ -216,5 +217,123 @@ describe('kampung-gw doctor', () => {
 
   it('reads the stored passwd (sanity: mosquitto_passwd produced a hashed entry)', () => {
     expect(readFileSync(passwdFile, 'utf8')).toMatch(/^gw-3510170012:\$/);
+  });
+});
+
+/** Runs doctor and notes when each stdout line arrived, relative to the start. */
+function doctorTimed(
+  config: Record<string, unknown>,
+  extra: string[] = [],
+): Promise<{ code: number | null; lines: Array<{ at: number; text: string }>; ms: number }> {
+  const file = join(tmp.path, `config-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, stringify(config));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [MAIN_JS, 'doctor', '--config', file, ...extra], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: Array<{ at: number; text: string }> = [];
+  let buf = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop() ?? '';
+    for (const text of parts) lines.push({ at: performance.now() - t0, text });
+  });
+  return new Promise((resolve) => {
+    child.on('close', (code) => resolve({ code, lines, ms: performance.now() - t0 }));
+  });
+}
+
+describe('kampung-gw doctor with slow, silent and unresolvable probe targets', () => {
+  let dns: DnsResponder;
+  let lanServer: import('node:net').Server;
+  let lanPort = 0;
+  beforeAll(async () => {
+    dns = await startDnsResponder('127.0.0.1', 0);
+    const { createServer } = await import('node:net');
+    lanServer = createServer((s) => s.destroy());
+    lanPort = await new Promise<number>((resolve) =>
+      lanServer.listen(0, '127.0.0.1', () => resolve((lanServer.address() as { port: number }).port)),
+    );
+  });
+  afterAll(async () => {
+    await dns.close();
+    lanServer.close();
+  });
+
+  const silent = (name: string, layer: string) => ({
+    name,
+    layer,
+    type: 'dns',
+    server: '127.0.0.1',
+    port: dns.port,
+    query: 'silent.banyuwangikab.go.id',
+  });
+
+  // Before: probes ran one after another at 4 s each and the 10 s cut of the whole check
+  // replaced every line, the LAN ✓ included, with "did not finish"; nothing was printed
+  // until the end.
+  it('runs probes side by side, each under its own deadline, printing each line as it finishes', async () => {
+    const config = {
+      ...setup('silent', { password: 'rahasia-desa' }),
+      uplink: {
+        probes: [
+          { name: 'router', layer: 'lan', type: 'tcp', host: '127.0.0.1', port: lanPort },
+          silent('dns1', 'dns'),
+          silent('dns2', 'dns'),
+          silent('dns3', 'internet'),
+        ],
+      },
+    };
+    const r = await doctorTimed(config, ['--lang', 'en']);
+    const out = r.lines.map((l) => l.text).join('\n');
+    expect(r.code).toBe(1);
+    expect(out).not.toMatch(/did not finish/);
+    const router = r.lines.find((l) => /^✓ Probe router \(lan\): ok/.test(l.text));
+    expect(router, out).toBeDefined();
+    for (const name of ['dns1', 'dns2', 'dns3'])
+      expect(out).toMatch(
+        new RegExp(`^✗ Probe ${name} \\(\\w+\\): no answer within 2500 ms \\(timeout\\)`, 'm'),
+      );
+    // Printed as it finished, well before the silent probes' deadline ended the run.
+    expect(r.ms - (router?.at ?? r.ms)).toBeGreaterThan(1500);
+    // Side by side: about one deadline, not three.
+    expect(r.ms).toBeLessThan(6000);
+    // The recap under the summary keeps the ladder order.
+    const recap = out.slice(out.indexOf('3 problem(s) found.'));
+    expect(recap.indexOf('dns1')).toBeLessThan(recap.indexOf('dns2'));
+    expect(recap.indexOf('dns2')).toBeLessThan(recap.indexOf('dns3'));
+    // JSON keeps the ladder order too.
+    const json = await doctor(config, ['--json']);
+    const checks = (JSON.parse(json.out) as { checks: Array<{ check: string }> }).checks.map((c) => c.check);
+    expect(checks.filter((c) => c.startsWith('uplink.'))).toEqual([
+      'uplink.router',
+      'uplink.dns1',
+      'uplink.dns2',
+      'uplink.dns3',
+    ]);
+  });
+
+  // Before: the dns probe threw ERR_SOCKET_BAD_PORT and doctor died with exit 70.
+  it('reports an unresolvable DNS server name as its own ✗ line, exit 1 (not a crash)', async () => {
+    const config = {
+      ...setup('unresolved', { password: 'rahasia-desa' }),
+      uplink: {
+        probes: [
+          { name: 'router', layer: 'lan', type: 'tcp', host: '127.0.0.1', port: lanPort },
+          {
+            name: 'dns',
+            layer: 'dns',
+            type: 'dns',
+            server: 'resolver.nonexistent.invalid',
+            query: 'banyuwangikab.go.id',
+          },
+        ],
+      },
+    };
+    const r = await doctor(config);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^✓ Probe router \(lan\): ok/m);
+    expect(r.out).toMatch(/^✗ Probe dns \(dns\): (unreachable|tidak ada jawaban)/m);
   });
 });

@@ -25,6 +25,13 @@ export interface DoctorContext {
   configFile: string;
   env: NodeJS.ProcessEnv;
   signal: AbortSignal;
+  /**
+   * Shows a final line now, before the check returns (e.g. one line per probe). A check that
+   * emits lines must also return them; if it is cut at its time limit, the lines it emitted
+   * are kept and the rest is reported as not finished. The runner always provides it; a
+   * check called on its own may be given none.
+   */
+  emit?(line: CheckResult): void;
 }
 
 /** One file per check in src/system/doctor/; the list lives in checks.ts. */
