@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestUpstream } from '../cache/test-upstream.js';
 import { TestDaemon } from '../helpers/daemon.js';
+import { fuzzRuns } from '../helpers/fuzz.js';
 import { TestBroker } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -17,7 +18,7 @@ import { Subscriber } from '../report/subscriber.js';
  * push API and /svc paths, is refused (4xx, never 2xx, never 5xx) and never reaches an SQLite
  * table, a file in the data dir, a log line, the upstream or an MQTT payload.
  */
-const RUNS = 150 * Number(process.env.FUZZ_SCALE ?? 1);
+const RUNS = fuzzRuns(150);
 const ROOT = 'kampung/v1/3510170012';
 const TOKEN = 'kiosk-token-nik-fuzz-0123456789abcdef';
 
