@@ -7,6 +7,7 @@ import type { DeviceAuth } from './device-auth.js';
 import { DevicesService } from './devices-service.js';
 import { type DevicePushOptions, devicePushRoutes } from './push-routes.js';
 import { deviceTechRoutes } from './tech-routes.js';
+import { deviceTimelineRoutes } from './timeline-routes.js';
 import { USAGE_RESTAMP } from './usage-repo.js';
 
 export interface DevicesProvides {
@@ -49,7 +50,10 @@ export const devicesModule = defineModule({
       services: [devices],
       status: [devices.statusSection, devices.securitySection],
       publicRoutes: [devicePushPlugin(devices.pushOptions)],
-      technicianRoutes: [async (app) => app.register(deviceTechRoutes, devices.techOptions)],
+      technicianRoutes: [
+        async (app) => app.register(deviceTechRoutes, devices.techOptions),
+        async (app) => app.register(deviceTimelineRoutes, devices.techOptions),
+      ],
       restamp: [USAGE_RESTAMP, CHANGES_RESTAMP],
     };
   },

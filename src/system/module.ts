@@ -1,7 +1,9 @@
 import type { Config } from '../config/schema.js';
 import { defineModule } from '../modules/contract.js';
 import { RunsRepo } from '../store/runs-repo.js';
+import { systemChartRoutes } from './chart-routes.js';
 import { ClockService } from './clock-service.js';
+import { HealthHourRepo } from './health-hours.js';
 import { ALERTS_RESTAMP, RUNS_RESTAMP } from './restamper.js';
 import { RunService } from './run-service.js';
 import { selfCheck } from './self-check.js';
@@ -31,6 +33,8 @@ export const systemModule = defineModule({
       log: log('clock'),
       config: config.system,
     });
+    const writes = new WritesRepo({ db });
+    const healthHours = new HealthHourRepo({ db });
     const system = new SystemService({
       config: config.system,
       dataDir: config.dataDir,
@@ -38,7 +42,8 @@ export const systemModule = defineModule({
       scheduler,
       store,
       state,
-      writes: new WritesRepo({ db }),
+      writes,
+      healthHours,
       sink: deps.alertSink,
       guard: deps.diskGuard,
       log: log('system'),
@@ -54,6 +59,16 @@ export const systemModule = defineModule({
       provides: undefined,
       services: [clockService, system, run],
       status: [clockService, system, { section: 'gateway', live: () => run.gatewayStatus() }],
+      technicianRoutes: [
+        async (app) =>
+          app.register(systemChartRoutes, {
+            hours: healthHours,
+            running: () => system.runningHour(),
+            writes,
+            writesToday: () => system.live(),
+            wallMs: () => clock.wallMs(),
+          }),
+      ],
       operations: [selfCheck({ store, clock, dataDir: config.dataDir })],
       restamp: [ALERTS_RESTAMP, RUNS_RESTAMP],
     };

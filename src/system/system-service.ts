@@ -14,6 +14,7 @@ import type { SystemConfigSchema } from './config-schema.js';
 import type { DiskGuard, DiskState } from './disk-guard.js';
 import { HealthAlerts } from './health-alerts.js';
 import { HealthCollector, type HealthReading } from './health-collector.js';
+import { type HealthHour, type HealthHourRepo, HealthHours } from './health-hours.js';
 import { diskFromStatfs, round1 } from './readings.js';
 import { WriteMeter } from './write-meter.js';
 import type { WritesRepo } from './writes-repo.js';
@@ -44,6 +45,8 @@ export interface SystemServiceDeps {
   store: Store;
   state: StateRepo;
   writes: WritesRepo;
+  /** Hourly health for the page's week of sparklines. */
+  healthHours: HealthHourRepo;
   sink: AlertSink;
   guard: DiskGuard;
   log: Logger;
@@ -56,6 +59,7 @@ export class SystemService implements Service, StatusSection<'system'> {
   private readonly d: SystemServiceDeps;
   private readonly collector: HealthCollector;
   private readonly meter = new WriteMeter();
+  private readonly hours = new HealthHours();
   private readonly alerts: HealthAlerts;
   private tasks: TaskHandle[] = [];
   private latest: HealthReading | undefined;
@@ -105,6 +109,8 @@ export class SystemService implements Service, StatusSection<'system'> {
   stop(): void {
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
+    const part = this.hours.take();
+    if (part) this.writeHour(part);
     try {
       this.persist(true);
     } catch (err) {
@@ -161,7 +167,26 @@ export class SystemService implements Service, StatusSection<'system'> {
     const writtenMb =
       r.io_write_bytes === null ? null : round1(this.meter.sample(r.io_write_bytes, day) / MB);
     this.alerts.health(r, writtenMb);
+    const hour = this.hours.add(wall, r);
+    if (hour) this.writeHour(hour);
     this.persistSafe(false);
+  }
+
+  /** The running hour's readings so far (not yet written). */
+  runningHour(): HealthHour | null {
+    return this.hours.peek();
+  }
+
+  /** Low-value derived data: one small row an hour, skipped while the disk is under its floor. */
+  private writeHour(hour: HealthHour): void {
+    const { d } = this;
+    if (!d.guard.allowLowValueWrites()) return;
+    try {
+      d.store.batch(() => d.healthHours.add(hour));
+    } catch (err) {
+      if (isDiskFull(err)) d.guard.noteFull();
+      else d.log.warn({ err }, 'cannot save the hourly health reading');
+    }
   }
 
   private readLedger(day: string): number {

@@ -7,7 +7,8 @@ import type { InterfaceStatus } from '../status/types.js';
 import type { Store } from '../store/store.js';
 import type { UplinkConfig } from './config-schema.js';
 import { readIfaceCounters } from './iface-counters.js';
-import { Throughput } from './throughput.js';
+import { Throughput, type ThroughputResult } from './throughput.js';
+import type { ThroughputRepo } from './throughput-repo.js';
 import type { TrafficRepo } from './traffic-repo.js';
 
 /** Which interface and what kind it is: asking costs ~0.5 s of subprocesses, so rarely. */
@@ -34,6 +35,8 @@ export class InterfaceMonitor implements Service {
     store: Store;
     log: Logger;
     traffic: TrafficRepo;
+    /** Where each throughput result is kept for the page's chart (absent: only the latest, in memory). */
+    throughputs?: ThroughputRepo;
     /** sysfs net directory (tests point it elsewhere); default /sys/class/net. */
     sysfsNet?: string;
   };
@@ -95,7 +98,9 @@ export class InterfaceMonitor implements Service {
           jitterMs: 10 * 60_000,
           timeoutMs: config.throughput.timeout_s * 1000 + 1000,
           run: async (signal) => {
-            this.state = { ...this.state, throughput: await this.throughput.run(signal) };
+            const result = await this.throughput.run(signal);
+            this.state = { ...this.state, throughput: result };
+            this.keepThroughput(result);
           },
         }),
       );
@@ -106,6 +111,14 @@ export class InterfaceMonitor implements Service {
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
     this.writeTraffic();
+  }
+
+  private keepThroughput(result: ThroughputResult): void {
+    try {
+      this.deps.throughputs?.add(result);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'cannot store the throughput result');
+    }
   }
 
   current(): InterfaceStatus | null {

@@ -3,12 +3,15 @@ import { defineModule } from '../modules/contract.js';
 import { type Operation, OperationError } from '../modules/operations.js';
 import { createProbe } from '../probes/registry.js';
 import { probeRunner } from '../report/probe-command.js';
+import { ChartRepo } from './chart-repo.js';
+import { uplinkChartRoutes } from './chart-routes.js';
 import type { UplinkConfig } from './config-schema.js';
 import { HistoryRepo } from './history-repo.js';
 import { InterfaceMonitor } from './interface-monitor.js';
 import { checkLadder } from './ladder-check.js';
 import { OUTAGES_RESTAMP, OutageRepo } from './outage-repo.js';
 import { uplinkRoutes } from './routes.js';
+import { ThroughputRepo } from './throughput-repo.js';
 import { TrafficRepo } from './traffic-repo.js';
 import { UplinkService } from './uplink-service.js';
 
@@ -32,6 +35,7 @@ export const uplinkModule = defineModule({
     const { clock, scheduler, store } = deps;
     const db = () => store.db;
     const uplinkLog = log('uplink');
+    const throughputs = new ThroughputRepo({ db });
     const iface = new InterfaceMonitor({
       config,
       clock,
@@ -39,6 +43,7 @@ export const uplinkModule = defineModule({
       store,
       log: uplinkLog,
       traffic: new TrafficRepo({ db }),
+      throughputs,
     });
     const history = new HistoryRepo({ db });
     const outages = new OutageRepo({ db, clock });
@@ -103,6 +108,12 @@ export const uplinkModule = defineModule({
             history,
             outages,
             link: () => uplink.live(),
+            wallMs: () => clock.wallMs(),
+          }),
+        async (app) =>
+          app.register(uplinkChartRoutes, {
+            charts: new ChartRepo({ db }),
+            throughputs,
             wallMs: () => clock.wallMs(),
           }),
       ],

@@ -5,6 +5,7 @@ import { m004Report } from './004-report.js';
 import { m005System } from './005-system.js';
 import { m006Cache } from './006-cache.js';
 import { m007Web } from './007-web.js';
+import { m008Charts } from './008-charts.js';
 import type { Migration } from './types.js';
 
 /** Append new migrations at the end; never edit or reorder a released one. */
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m005System,
   m006Cache,
   m007Web,
+  m008Charts,
 ];
