@@ -191,8 +191,12 @@ describe('page with module data (seeded uplink tables)', () => {
 
   it('draws loss and latency charts, uptime and the outage ledger', async () => {
     await page.click('#tab-uplink');
-    await page.waitForSelector('#charts canvas');
-    expect(await page.$$eval('#charts .uplot', (els) => els.length)).toBe(2);
+    await page.waitForSelector('#charts svg');
+    expect(await page.$$eval('#charts .chart svg', (els) => els.length)).toBe(2);
+    // The seeded 70-minute cut: ISP loss drawn, and no outage band for the ledger's older outages.
+    expect(
+      await page.$$eval('#loss-chart .series', (els) => els.map((e) => e.getAttribute('data-key'))),
+    ).toEqual(['lan', 'isp', 'internet']);
     // The page shows what the real uptime query says; the seeded cut keeps it below 100 %.
     const db = () => h.app.deps.store.db;
     const now = h.app.deps.clock.wallMs();
@@ -206,7 +210,7 @@ describe('page with module data (seeded uplink tables)', () => {
     await page.setViewportSize({ width: 360, height: 740 });
     await page.click('#tab-ringkasan');
     await page.click('#tab-uplink');
-    await page.waitForSelector('#charts canvas');
+    await page.waitForSelector('#charts svg');
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(1);
     await screenshot(page, 'data-uplink-360');

@@ -1,9 +1,11 @@
-import { optional } from '../api.js';
+import { api, optional } from '../api.js';
 import { h, replace } from '../dom.js';
 import { wib } from '../format.js';
 import { label, t } from '../i18n.js';
 import { live } from '../live.js';
 import { reasonText } from '../reason.js';
+import { loadCharts } from './chart-parts.js';
+import { stateKey } from './overview-charts.js';
 
 /**
  * Perangkat: one card per device from the live status; its details (state history,
@@ -12,8 +14,9 @@ import { reasonText } from '../reason.js';
  */
 export function devicesView(main) {
   const list = h('div', { id: 'device-list' });
-  const usage = h('section', { class: 'card', id: 'usage' });
-  replace(main, list, usage);
+  const strips = h('section', { class: 'card', id: 'device-strips' }, h('h2', {}, t('devices.week')));
+  const usage = h('section', { class: 'card', id: 'usage' }, h('h2', {}, t('devices.usage')));
+  replace(main, strips, usage, list);
   const details = new Map();
 
   const loadDetails = async (id) => {
@@ -30,10 +33,14 @@ export function devicesView(main) {
         : devices.map((d) => deviceCard(d, details.get(d.id), () => loadDetails(d.id))),
     );
   };
-  // The last 7 days by the box's clock (the phone's may be anywhere).
-  optional('/api/v1/usage?days=7&bucket=day')
-    .then((u) => renderUsage(usage, u))
-    .catch(() => renderUsage(usage, null));
+  // The last 7 days by the box's clock (the phone's may be anywhere), summed on the box.
+  Promise.all([loadCharts(), api('GET', '/api/v1/charts/devices?days=7').catch(() => null)]).then(
+    ([c, d]) => {
+      if (!main.isConnected) return;
+      drawStrips(c, strips, d);
+      drawUsage(c, usage, d);
+    },
+  );
   return {
     update(event) {
       if (event === 'status' || event === 'device.changed') render();
@@ -143,15 +150,75 @@ function cell(key, v) {
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
-function renderUsage(el, u) {
-  const rows = u ? (Array.isArray(u) ? u : (u.totals ?? u.counts ?? u.usage ?? u.rows ?? [])) : null;
-  replace(
-    el,
-    h('h2', {}, t('devices.usage')),
-    rows === null
-      ? h('p', { class: 'muted' }, t('app.not_available'))
-      : rows.length === 0
-        ? h('p', { class: 'muted' }, t('devices.no_usage'))
-        : valueView(rows),
+function drawStrips(c, box, d) {
+  replace(box, h('h2', {}, t('devices.week')));
+  if (!d || d.devices.length === 0) {
+    box.append(h('p', { class: 'muted' }, d ? t('overview.no_devices') : t('app.not_available')));
+    return;
+  }
+  const from = Date.parse(d.from);
+  const to = Date.parse(d.to);
+  const width = c.widthOf(box) - 24;
+  d.devices.forEach((dev, i) => {
+    const segments = dev.segments.map((g) => ({
+      start: Date.parse(g.start),
+      end: Date.parse(g.end),
+      state: g.state,
+      title: `${label('state', g.state)}: ${wib(g.start)} – ${wib(g.end)}`,
+    }));
+    box.append(
+      h(
+        'div',
+        { class: 'strip-row', dataset: { device: dev.id } },
+        h('span', { class: 'strip-name' }, dev.name),
+        c.stateStrip({
+          from,
+          to,
+          segments,
+          width,
+          axis: i === d.devices.length - 1,
+          label: `${dev.name}: ${t('devices.week')}`,
+        }),
+      ),
+    );
+  });
+  box.append(stateKey(c, ['online', 'degraded', 'offline', 'unknown']));
+}
+
+function drawUsage(c, box, d) {
+  replace(box, h('h2', {}, t('devices.usage')));
+  if (!d) {
+    box.append(h('p', { class: 'muted' }, t('app.not_available')));
+    return;
+  }
+  if (d.usage.length === 0) {
+    box.append(h('p', { class: 'muted' }, t('devices.no_usage')));
+    return;
+  }
+  const labels = d.days.map((day) => `${day.slice(8, 10)}-${day.slice(5, 7)}`);
+  const width = Math.min(c.widthOf(box) - 24, 420);
+  box.append(
+    h(
+      'div',
+      { class: 'bars' },
+      d.usage.map((u) =>
+        h(
+          'figure',
+          { class: 'usage-chart', dataset: { service: u.service } },
+          h(
+            'figcaption',
+            {},
+            `${u.service} · ${t('devices.usage_total', { n: u.counts.reduce((a, b) => a + b, 0) })}`,
+          ),
+          c.dayBars({
+            labels,
+            values: u.counts,
+            width,
+            label: `${u.service}: ${t('devices.usage')}`,
+            color: c.LAYER_COLORS.lan,
+          }),
+        ),
+      ),
+    ),
   );
 }

@@ -4,6 +4,7 @@ import { bytes, duration, num, wib } from '../format.js';
 import { label, t } from '../i18n.js';
 import { live } from '../live.js';
 import { reasonText } from '../reason.js';
+import { drawHealthWeek, drawLayerStrips } from './overview-charts.js';
 
 /** Ringkasan: what failed, since when, what to check next; then devices, queue, cache, box. */
 export function overviewView(main) {
@@ -17,7 +18,11 @@ export function overviewView(main) {
     h('h2', {}, t('overview.alerts')),
     h('p', {}, t('app.loading')),
   );
-  replace(main, verdict, devices, layers, grid, alerts);
+  const strips = h('section', { class: 'card', id: 'layer-strips' }, h('h2', {}, t('overview.last24h')));
+  const week = h('section', { class: 'card', id: 'health-week' }, h('h2', {}, t('health.week')));
+  replace(main, verdict, strips, devices, layers, grid, week, alerts);
+  drawLayerStrips(strips);
+  drawHealthWeek(week);
   const drain = { depth: null, at: 0, rate: null };
   // The outage timer ticks every second on the page; the start comes from the daemon.
   const ticker = setInterval(() => renderVerdict(verdict), 1000);
@@ -38,6 +43,7 @@ export function overviewView(main) {
       trackDrain(drain, s.outbox);
       replace(grid, outboxCard(s.outbox, drain), cacheCard(s.cache), healthCard(s.system, s.clock));
       if (event === 'alert' || event === 'outage.ended') loadAlerts();
+      if (event === 'outage.ended' || event === 'link.changed') drawLayerStrips(strips);
     },
     dispose() {
       clearInterval(ticker);
