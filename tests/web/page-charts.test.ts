@@ -23,13 +23,9 @@ describe('charts on the page (seeded week of history, real Chromium)', () => {
   const at = async (width: number, name: string, ready: string) => {
     await page.setViewportSize({ width, height: width < 500 ? 740 : 900 });
     // Charts are drawn for the width they get: redraw by re-entering the tab.
-    await page.evaluate(() => {
-      location.hash = '#log';
-    });
+    await page.evaluate(`location.hash = '#log'`);
     await page.waitForSelector('[data-view="log"]');
-    await page.evaluate((n) => {
-      location.hash = `#${n}`;
-    }, name);
+    await page.evaluate(`location.hash = '#${name}'`);
     await page.waitForSelector(ready);
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(1);
@@ -117,7 +113,7 @@ describe('charts on the page (seeded week of history, real Chromium)', () => {
     expect(await page.textContent('#layer-legend [data-key="lan"]')).toContain('0.0 %');
     await page.click('button[data-range="7d"]');
     await page.waitForFunction(
-      () => document.querySelectorAll('#loss-chart .band[data-layer="isp"]').length === 2,
+      `document.querySelectorAll('#loss-chart .band[data-layer="isp"]').length === 2`,
     );
     expect(await page.$$eval('#throughput-chart circle', (els) => els.length)).toBe(2);
     expect(await page.textContent('#throughput-last')).toContain('9.7 Mbit/s');
