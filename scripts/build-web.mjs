@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the technician page (src/web/static) into dist/web/static: one ES module entry
-// plus a lazily loaded chunk for the charts (uPlot), one stylesheet, content-hashed names
+// plus a lazily loaded chunk for the charts (plain SVG), one stylesheet, content-hashed names
 // (cached for a year by the server) and pre-compressed .br/.gz copies for slow WiFi.
 // Usage: node scripts/build-web.mjs [--out DIR]   (the package "build" script runs it after tsc).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
