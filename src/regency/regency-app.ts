@@ -11,10 +11,12 @@ import { MonotonicSilence, readFleet } from './fleet.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { IngestQueue } from './ingest-queue.js';
 import { RegencyMetrics } from './regency-metrics.js';
+import { reportRoutes } from './reports/report-routes.js';
 import { readRegencyStatus } from './status.js';
 import { IngestRepo } from './store/ingest-repo.js';
 import { type OpenedDb, openRegencyDb } from './store/open-db.js';
 import { ReadRepo } from './store/read-repo.js';
+import { ReportRepo } from './store/report-repo.js';
 import { VillageRegistry } from './villages.js';
 
 export interface RegencyAppDeps {
@@ -89,7 +91,14 @@ export class RegencyApp {
       log: log.child({ component: 'http' }),
       dbOk: () => this.dbOk,
       ...(metrics ? { metrics } : {}),
-      publicRoutes: [fleetRoutes({ fleet: () => readFleet(read, this.registry, this.silence) })],
+      publicRoutes: [
+        fleetRoutes({ fleet: () => readFleet(read, this.registry, this.silence) }),
+        reportRoutes({
+          repo: new ReportRepo({ db: opened.db }),
+          registry: this.registry,
+          wallMs: () => clock.wallMs(),
+        }),
+      ],
     });
     this.http = new HttpService({ app, listen: config.http.listen, log: log.child({ component: 'http' }) });
     this.collector = new Collector({

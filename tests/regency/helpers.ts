@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import type { Config } from '../../src/config/schema.js';
 import { type Envelope, encodeEnvelope, uuidv7 } from '../../src/report/envelope.js';
 import { buildHealth } from '../../src/report/health.js';
-import { Topics } from '../../src/report/topics.js';
+import { type MessageClass, Topics } from '../../src/report/topics.js';
 import { emptyStatus } from '../../src/status/defaults.js';
 import { MAIN_JS } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/net.js';
@@ -235,7 +235,24 @@ export class VillagePublisher {
     };
   }
 
-  async publish(env: Envelope, kind: 'health' | 'event'): Promise<void> {
+  /** An envelope of any class with the given data and time (a synced gateway clock). */
+  envelopeAt(gw: string, data: unknown, ts: string, seq?: number): Envelope {
+    const s = seq ?? (this.seqs.get(gw) ?? 0) + 1;
+    this.seqs.set(gw, Math.max(s, this.seqs.get(gw) ?? 0));
+    return {
+      v: 1,
+      gw,
+      boot: this.boot,
+      seq: s,
+      id: uuidv7(Date.now()),
+      ts,
+      clock_synced: true,
+      historical: false,
+      data,
+    };
+  }
+
+  async publish(env: Envelope, kind: MessageClass): Promise<void> {
     const topic = new Topics(this.prefix, env.gw).forClass(kind);
     await this.client?.publishAsync(topic, encodeEnvelope(env), { qos: 1 });
     this.acked.add(env.id);
