@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { defineModule } from '../modules/contract.js';
+import { remoteCommand } from '../report/command-names.js';
 import { CacheService } from './cache-service.js';
 import { outboundRoutes } from './outbound-routes.js';
 import { svcRoutes } from './svc-routes.js';
@@ -44,7 +45,7 @@ export const cacheModule = defineModule({
       publicRoutes: [cachePlugin(cache)],
       operations: [
         {
-          name: 'refresh-cache',
+          name: remoteCommand('refresh-cache'),
           page: 'action',
           mqtt: true,
           description: 'fetch every prefetch path of every upstream now',

@@ -110,13 +110,7 @@ export class Collector implements Service {
         done(DEFER as unknown as number);
       },
     };
-    if (c.username) o.username = c.username;
-    if (c.password_file) o.password = readFileSync(c.password_file, 'utf8').replace(/\r?\n$/, '');
-    if (c.ca_file) o.ca = readFileSync(c.ca_file);
-    if (c.cert_file) o.cert = readFileSync(c.cert_file);
-    if (c.key_file) o.key = readFileSync(c.key_file);
-    if (c.url.startsWith('mqtts:')) o.rejectUnauthorized = true;
-    return o;
+    return { ...o, ...brokerCredentials(c) };
   }
 
   private subscribe(client: MqttClient): void {
@@ -152,4 +146,16 @@ export class Collector implements Service {
     if (messageId === undefined || !client || gen !== this.generation || !client.connected) return;
     (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
   }
+}
+
+/** Credentials and TLS of the collector's broker identity (every regency MQTT client uses them). */
+export function brokerCredentials(c: RegencyConfig['mqtt']): IClientOptions {
+  const o: IClientOptions = {};
+  if (c.username) o.username = c.username;
+  if (c.password_file) o.password = readFileSync(c.password_file, 'utf8').replace(/\r?\n$/, '');
+  if (c.ca_file) o.ca = readFileSync(c.ca_file);
+  if (c.cert_file) o.cert = readFileSync(c.cert_file);
+  if (c.key_file) o.key = readFileSync(c.key_file);
+  if (c.url.startsWith('mqtts:')) o.rejectUnauthorized = true;
+  return o;
 }

@@ -72,6 +72,11 @@ export const RegencyConfigSchema = Type.Object(
       { repair_after_s: Type.Integer({ minimum: 10, maximum: 30 * 86_400, default: 300 }) },
       { additionalProperties: false, default: {} },
     ),
+    /** Commands sent from the regency to a village (POST /api/v1/villages/{code}/commands/{name}). */
+    commands: Type.Object(
+      { timeout_s: Type.Number({ minimum: 1, maximum: 300, default: 15 }) },
+      { additionalProperties: false, default: {} },
+    ),
     alerts: Type.Object(
       { webhooks: Type.Array(WebhookSchema, { default: [] }) },
       { additionalProperties: false, default: {} },

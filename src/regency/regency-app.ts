@@ -6,6 +6,8 @@ import { Lifecycle, type Service } from '../core/service.js';
 import { buildServer } from '../web/build-server.js';
 import { HttpService } from '../web/http-service.js';
 import { Collector } from './collector.js';
+import { CommandClient } from './commands/command-client.js';
+import { commandRoutes } from './commands/command-routes.js';
 import type { RegencyConfig } from './config-schema.js';
 import { MonotonicSilence, readFleet } from './fleet.js';
 import { fleetRoutes } from './fleet-routes.js';
@@ -13,6 +15,7 @@ import { IngestQueue } from './ingest-queue.js';
 import { RegencyMetrics } from './regency-metrics.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { readRegencyStatus } from './status.js';
+import { AuditRepo } from './store/audit-repo.js';
 import { IngestRepo } from './store/ingest-repo.js';
 import { type OpenedDb, openRegencyDb } from './store/open-db.js';
 import { ReadRepo } from './store/read-repo.js';
@@ -87,6 +90,11 @@ export class RegencyApp {
     });
     const status = () => readRegencyStatus(read, this.registry, this.silence);
     const metrics = config.http.metrics ? new RegencyMetrics({ read: status }) : undefined;
+    const commands = new CommandClient({
+      config: config.mqtt,
+      log: log.child({ component: 'commands' }),
+      scheduler: this.scheduler,
+    });
     const app = buildServer({
       log: log.child({ component: 'http' }),
       dbOk: () => this.dbOk,
@@ -97,6 +105,14 @@ export class RegencyApp {
           repo: new ReportRepo({ db: opened.db }),
           registry: this.registry,
           wallMs: () => clock.wallMs(),
+        }),
+        commandRoutes({
+          client: commands,
+          audit: new AuditRepo({ db: opened.db }),
+          registry: this.registry,
+          timeoutMs: config.commands.timeout_s * 1000,
+          wallMs: () => clock.wallMs(),
+          actor: () => 'anonymous',
         }),
       ],
     });
@@ -115,7 +131,7 @@ export class RegencyApp {
       },
       stop: () => this.scheduler.stop(),
     };
-    const services: Service[] = [dbWatch, ...(metrics ? [metrics] : []), this.http, this.collector];
+    const services: Service[] = [dbWatch, ...(metrics ? [metrics] : []), commands, this.http, this.collector];
     this.lifecycle = new Lifecycle(services, { log });
     await this.lifecycle.start();
     log.info({ store: opened.where, villages: this.registry.size }, 'regency collector started');

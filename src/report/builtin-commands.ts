@@ -3,6 +3,7 @@ import { LOG_LEVELS, type Logger, type LogLevel } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import type { Operation } from '../modules/operations.js';
+import { remoteCommand } from './command-names.js';
 import { CommandError } from './commands.js';
 
 export interface LogLevelDeps {
@@ -17,7 +18,7 @@ const MAX_LEVEL_EXPIRY_S = 24 * 3600;
 /** `get-config` (MQTT): the config as it can leave the box. */
 export function getConfigOperation(config: unknown): Operation {
   return {
-    name: 'get-config',
+    name: remoteCommand('get-config'),
     mqtt: true,
     description: 'the running config without secrets',
     run: () => redactConfig(config),
@@ -32,7 +33,7 @@ export function logLevelOperation(d: LogLevelDeps): { operation: Operation; serv
   let revert: { cancel(): void } | undefined;
   const configured = d.configured;
   const operation: Operation = {
-    name: 'set-log-level',
+    name: remoteCommand('set-log-level'),
     mqtt: true,
     description: 'raise or lower the log level for a while (expires_s, default one hour)',
     run: ({ args }) => {

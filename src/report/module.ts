@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { defineModule } from '../modules/contract.js';
 import { getConfigOperation, logLevelOperation } from './builtin-commands.js';
+import { remoteCommand } from './command-names.js';
 import type { MqttConfig } from './config-schema.js';
 import { ReportService } from './report-service.js';
 
@@ -44,7 +45,7 @@ export const reportModule = defineModule({
       status: [report],
       operations: [
         {
-          name: 'flush-outbox',
+          name: remoteCommand('flush-outbox'),
           page: 'action',
           mqtt: true,
           description: 'send the regency backlog now, without pacing',

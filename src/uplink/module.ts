@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { defineModule } from '../modules/contract.js';
 import { type Operation, OperationError } from '../modules/operations.js';
 import { createProbe } from '../probes/registry.js';
+import { remoteCommand } from '../report/command-names.js';
 import { probeRunner } from '../report/probe-command.js';
 import { ChartRepo } from './chart-repo.js';
 import { uplinkChartRoutes } from './chart-routes.js';
@@ -76,7 +77,7 @@ export const uplinkModule = defineModule({
         run: ({ args }) => runProbe(String(args.probe)),
       },
       {
-        name: 'ping',
+        name: remoteCommand('ping'),
         mqtt: true,
         description: 'run one configured uplink probe by its name (args.probe)',
         run: ({ args }) => {
@@ -91,7 +92,7 @@ export const uplinkModule = defineModule({
         },
       },
       {
-        name: 'diagnose',
+        name: remoteCommand('diagnose'),
         mqtt: true,
         description: 'one round of every uplink probe, lowest layer first, with the failing layer',
         run: () => diagnose(),

@@ -131,6 +131,28 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '002-command-audit': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('command_audit')
+          .addColumn('id', autoId, (c) => c.primaryKey())
+          .addColumn('request_id', 'text', (c) => c.notNull().unique())
+          .addColumn('at_ms', 'bigint', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('gw', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('args', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('reply', 'text')
+          .addColumn('answered_ms', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('command_audit_gw_at')
+          .on('command_audit')
+          .columns(['gw', 'at_ms'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -102,6 +102,22 @@ export interface RegencyTables {
     name: string;
     value: number;
   };
+  /** Every command sent to a village: who, when, what (args redacted), and its answer. */
+  command_audit: {
+    id: Generated<number>;
+    request_id: string;
+    at_ms: number;
+    actor: string;
+    gw: string;
+    name: string;
+    /** JSON, secrets redacted. */
+    args: string;
+    /** pending | ok | error | timeout | unsent */
+    outcome: string;
+    /** The reply as JSON (`{ ok, result | error }`), null until answered. */
+    reply: string | null;
+    answered_ms: number | null;
+  };
   accounts: {
     id: Generated<number>;
     name: string;

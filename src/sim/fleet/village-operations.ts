@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Scheduler } from '../../core/scheduler.js';
 import { type Operation, OperationError } from '../../modules/operations.js';
 import { getConfigOperation, logLevelOperation } from '../../report/builtin-commands.js';
+import { remoteCommand } from '../../report/command-names.js';
 import type { LinkModel } from './link-model.js';
 
 export interface VillageOpsDeps {
@@ -26,7 +27,7 @@ export function villageOperations(d: VillageOpsDeps): { operations: Operation[];
   });
   const operations: Operation[] = [
     {
-      name: 'ping',
+      name: remoteCommand('ping'),
       mqtt: true,
       description: 'run one configured uplink probe by its name (args.probe)',
       run: ({ args }) => {
@@ -42,7 +43,7 @@ export function villageOperations(d: VillageOpsDeps): { operations: Operation[];
       },
     },
     {
-      name: 'diagnose',
+      name: remoteCommand('diagnose'),
       mqtt: true,
       description: 'one round of every uplink probe, lowest layer first, with the failing layer',
       run: () => {
@@ -51,13 +52,13 @@ export function villageOperations(d: VillageOpsDeps): { operations: Operation[];
       },
     },
     {
-      name: 'refresh-cache',
+      name: remoteCommand('refresh-cache'),
       mqtt: true,
       description: 'fetch every prefetch path of every upstream now',
       run: () => ({ upstreams: { layanan: { refreshed: 2, failed: 0 } } }),
     },
     {
-      name: 'flush-outbox',
+      name: remoteCommand('flush-outbox'),
       mqtt: true,
       description: 'send the regency backlog now, without pacing',
       run: () => d.flushOutbox(),
