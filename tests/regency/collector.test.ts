@@ -142,5 +142,5 @@ describe.each(DIALECTS)('regency collector with a real broker and a real gateway
     expect((await regencyCli(['user', 'remove', 'noc-ana', ...cfg])).code).toBe(0);
     expect((await regencyCli(['user', 'remove', 'noc-ana', ...cfg])).code).toBe(1);
     expect((await regencyCli(['user', 'frobnicate', 'x', ...cfg])).code).toBe(2);
-  });
+  }, 90_000); // seven CLI processes, each a node start and a scrypt: slow on a busy box
 });
