@@ -1,22 +1,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { stringify } from 'yaml';
-import { validateConfigText } from '../../src/config/loader.js';
 import type { Config } from '../../src/config/schema.js';
-import { Bus } from '../../src/core/bus.js';
+import type { Bus } from '../../src/core/bus.js';
 import type { Clock } from '../../src/core/clock.js';
-import { createLogger } from '../../src/core/logger.js';
-import { Scheduler } from '../../src/core/scheduler.js';
+import type { Scheduler } from '../../src/core/scheduler.js';
 import { DevicesService } from '../../src/devices/devices-service.js';
 import { devicePushPlugin } from '../../src/devices/module.js';
 import { deviceTechRoutes } from '../../src/devices/tech-routes.js';
 import type { Durability } from '../../src/devices/usage-ingest.js';
 import type { GatewayEvents } from '../../src/events.js';
 import { createProbe } from '../../src/probes/registry.js';
-import { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import { buildServer } from '../../src/web/build-server.js';
+import { coreDeps } from '../helpers/core-deps.js';
 import { FakeClock as SharedFakeClock } from '../helpers/fake-clock.js';
+import { testConfig } from '../helpers/test-config.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** The shared fake clock, started at a given wall time. */
@@ -53,18 +52,7 @@ export function makeConfig(dir: string, devices: DeviceSpec[], extra: Record<str
     }
     return out;
   });
-  const text = stringify({
-    gateway: { id: '3510170012', name: 'Desa Uji' },
-    data_dir: join(dir, 'data'),
-    http: { listen: '127.0.0.1:0' },
-    uplink: { probes: [] },
-    devices: list,
-    cache: { upstreams: [] },
-    ...extra,
-  });
-  const r = validateConfigText(text, join(dir, 'config.yaml'));
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.config;
+  return testConfig(dir, { devices: list, ...extra });
 }
 
 export interface Harness {
@@ -93,14 +81,8 @@ export async function harness(
   const tmp = tempDir('kgw-dev-');
   opts.prepare?.(tmp.path);
   const config = makeConfig(tmp.path, devices);
-  const log = createLogger({ level: 'fatal' });
-  const clock = opts.clock ?? new FakeClock(Date.now());
-  const scheduler = new Scheduler({ clock, log });
-  const store = new Store({ dataDir: config.data_dir, log, clock });
-  const bus = new Bus<GatewayEvents>((event, err) => {
-    throw new Error(`listener for ${event} failed: ${String(err)}`);
-  });
-  store.start();
+  const core = coreDeps(config.data_dir, { clock: opts.clock ?? new FakeClock(Date.now()) });
+  const { log, clock, scheduler, store, bus } = core;
   const svc = new DevicesService({
     config,
     clock,
@@ -133,8 +115,7 @@ export async function harness(
     close: async () => {
       await app.close();
       await svc.stop();
-      scheduler.stop();
-      store.stop();
+      core.stop();
       opts.release?.(tmp.path);
       tmp.cleanup();
     },

@@ -5,26 +5,22 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import { readStatus } from '../../src/cli/read-status.js';
-import { validateConfigText } from '../../src/config/loader.js';
 import { createLogger } from '../../src/core/logger.js';
 import { tidyExposition } from '../../src/system/metrics.js';
 import { REPO_ROOT } from '../helpers/daemon.js';
+import { testConfig } from '../helpers/test-config.js';
 import { tempDir } from '../helpers/tmp.js';
 import { parseProm } from './prom-parse.js';
 
 function makeApp(dir: string, metrics: boolean): App {
-  const text = JSON.stringify({
-    gateway: { id: '3510170012', name: 'Desa Kemiren (test)' },
+  const config = testConfig(dir, {
     data_dir: `${dir}/data-${metrics}`,
     http: { listen: '127.0.0.1:0', metrics },
-    uplink: { probes: [] },
     devices: [{ id: 'adm-1', name: 'Anjungan 1', kind: 'kiosk' }],
     cache: { upstreams: [{ name: 'layanan', base_url: 'http://127.0.0.1:9/api' }] },
     system: { health_interval_s: 5 },
   });
-  const r = validateConfigText(text, `${dir}/config.yaml`);
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return buildApp({ config: r.config, log: createLogger({ level: 'warn' }), version: '0.0.0-test' });
+  return buildApp({ config, log: createLogger({ level: 'warn' }), version: '0.0.0-test' });
 }
 
 describe('GET /metrics', () => {

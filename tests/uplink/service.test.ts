@@ -3,21 +3,21 @@ import { Value } from '@sinclair/typebox/value';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Bus } from '../../src/core/bus.js';
 import { SystemClock } from '../../src/core/clock.js';
-import { Scheduler } from '../../src/core/scheduler.js';
-import type { GatewayEvents } from '../../src/events.js';
+import type { Scheduler } from '../../src/core/scheduler.js';
+import type { GatewayBus, GatewayEvents } from '../../src/events.js';
 import { icmpType } from '../../src/probes/icmp.js';
 import { createProbe, createSampler } from '../../src/probes/registry.js';
 import type { LinkStatus } from '../../src/status/types.js';
 import { StateRepo } from '../../src/store/state-repo.js';
-import { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import { type UplinkConfig, UplinkConfigSchema } from '../../src/uplink/config-schema.js';
 import { HistoryRepo } from '../../src/uplink/history-repo.js';
 import { OutageRepo } from '../../src/uplink/outage-repo.js';
 import { uplinkRoutes } from '../../src/uplink/routes.js';
 import { type UplinkDeps, UplinkService } from '../../src/uplink/uplink-service.js';
 import { installErrorHandlers } from '../../src/web/error-handler.js';
+import { type CoreDeps, coreDeps } from '../helpers/core-deps.js';
 import { sleep, waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -48,6 +48,7 @@ function uplinkConfig(raw: Record<string, unknown>): UplinkConfig {
 
 describe('UplinkService on loopback targets', () => {
   let dir: ReturnType<typeof tempDir>;
+  let core: CoreDeps;
   let store: Store;
   let scheduler: Scheduler;
   let service: UplinkService | null = null;
@@ -58,16 +59,12 @@ describe('UplinkService on loopback targets', () => {
     changed: [],
     ended: [],
   };
-  let bus: Bus<GatewayEvents>;
+  let bus: GatewayBus;
 
   beforeEach(async () => {
     dir = tempDir('kgw-uplink-');
-    store = new Store({ dataDir: dir.path, log, clock });
-    store.start();
-    scheduler = new Scheduler({ clock, log });
-    bus = new Bus<GatewayEvents>((_e, err) => {
-      throw err;
-    });
+    core = coreDeps(dir.path, { clock, log });
+    ({ store, scheduler, bus } = core);
     events.changed = [];
     events.ended = [];
     bus.on('link.changed', (l) => events.changed.push(l));
@@ -79,8 +76,7 @@ describe('UplinkService on loopback targets', () => {
   afterEach(async () => {
     service?.stop();
     service = null;
-    scheduler.stop();
-    store.stop();
+    core.stop();
     await lan.down();
     await isp.down();
     lan.port = 0;
