@@ -154,6 +154,22 @@ describe.each(DIALECTS)('regency accounts: setup, login, throttle, CSRF, guard (
     // A session with a bad village code: now the schema answers.
     expect((await call(port(), '/api/v1/villages/abc', { cookie })).status).toBe(400);
     expect((await call(port(), '/api/v1/villages/3599999998', { cookie })).status).toBe(404);
+    // A registry village never heard from: known, unknown state, nothing stored yet.
+    const v = await call(port(), '/api/v1/villages/3510170012', { cookie });
+    expect([v.status, v.json.state, v.json.name, v.json.box, v.json.devices]).toEqual([
+      200,
+      'unknown',
+      'KEMIREN',
+      null,
+      [],
+    ]);
+    const hist = await call(port(), '/api/v1/villages/3510170012/history?hours=48', { cookie });
+    expect([hist.status, hist.json.bucket_s, hist.json.points]).toEqual([200, 600, []]);
+    expect((await call(port(), '/api/v1/villages/3510170012/history?hours=0', { cookie })).status).toBe(400);
+    const out = await call(port(), '/api/v1/villages/3510170012/outages?from=2026-01-01&to=2026-01-31', {
+      cookie,
+    });
+    expect([out.status, out.json.from, out.json.outages]).toEqual([200, '2025-12-31T17:00:00.000Z', []]);
   });
 
   it('refuses a logout without the CSRF token or from another origin, then logs out for good', async () => {
