@@ -154,6 +154,16 @@ describe.each(DIALECTS)('regency accounts: setup, login, throttle, CSRF, guard (
     // A session with a bad village code: now the schema answers.
     expect((await call(port(), '/api/v1/villages/abc', { cookie })).status).toBe(400);
     expect((await call(port(), '/api/v1/villages/3599999998', { cookie })).status).toBe(404);
+    // The guard's CSRF and same-origin checks on a state-changing account route (commands).
+    const cmd = '/api/v1/villages/3510170012/commands/ping';
+    expect((await call(port(), cmd, { method: 'POST', cookie })).status).toBe(403);
+    expect((await call(port(), cmd, { method: 'POST', cookie, csrf: 'x'.repeat(43) })).status).toBe(403);
+    expect(
+      (await call(port(), cmd, { method: 'POST', cookie, csrf, origin: 'http://evil.example' })).status,
+    ).toBe(403);
+    expect((await call(port(), cmd, { method: 'POST', csrf })).status).toBe(401);
+    const audit = await call(port(), '/api/v1/villages/3510170012/commands', { cookie });
+    expect([audit.status, audit.json]).toEqual([200, []]);
     // A registry village never heard from: known, unknown state, nothing stored yet.
     const v = await call(port(), '/api/v1/villages/3510170012', { cookie });
     expect([v.status, v.json.state, v.json.name, v.json.box, v.json.devices]).toEqual([
