@@ -42,7 +42,20 @@ async function runRegency(args: CommonArgs, io: CliIo, hooks: RegencyHooks): Pro
   });
   hooks.onLogger?.(log);
   const { RegencyApp } = await import('../regency/regency-app.js');
-  const app = new RegencyApp({ config, log, clock: new SystemClock() });
+  const app = new RegencyApp({
+    config,
+    log,
+    clock: new SystemClock(),
+    ...(io.stdoutIsTTY
+      ? {
+          showSetupCode: (code: string, file: string) =>
+            io.out(
+              `Kode penyiapan (one-time setup code): ${code} — juga di ${file} / also in ${file}; ` +
+                'buka halaman regensi dan buat akun pertama / open the fleet page and create the first account',
+            ),
+        }
+      : {}),
+  });
   const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -82,30 +82,37 @@ export async function readFleet(
     ...registry.all().map((v) => v.code),
     ...[...rows.keys()].filter((c) => !registry.get(c)).sort(),
   ];
-  for (const code of codes) {
-    const v = registry.get(code);
-    const row = rows.get(code);
-    out.push({
-      code,
-      name: v?.name ?? null,
-      kecamatan: v?.kecamatan ?? null,
-      isp: v?.isp ?? null,
-      known: v !== undefined,
-      state: row ? stateOf(row, silence) : 'unknown',
-      fault_layer: row?.fault_layer ?? null,
-      since: row?.since ?? null,
-      outage: row?.link
-        ? ((JSON.parse(row.link) as { outage?: FleetVillage['outage'] }).outage ?? null)
-        : null,
-      devices: devices.get(code) ?? {},
-      outbox_depth: row?.outbox_depth ?? null,
-      clock_synced:
-        row?.clock_synced === null || row?.clock_synced === undefined ? null : row.clock_synced === 1,
-      version: row?.version ?? null,
-      last_seen: row?.last_seen_ms ? new Date(row.last_seen_ms).toISOString() : null,
-    });
-  }
+  for (const code of codes)
+    out.push(fleetVillage(code, registry, rows.get(code), devices.get(code), silence));
   return out;
+}
+
+/** One village's tile from its registry entry and stored row (either may be missing). */
+export function fleetVillage(
+  code: string,
+  registry: VillageRegistry,
+  row: VillageRow | undefined,
+  devices: Record<string, number> | undefined,
+  silence: SilenceClock,
+): FleetVillage {
+  const v = registry.get(code);
+  return {
+    code,
+    name: v?.name ?? null,
+    kecamatan: v?.kecamatan ?? null,
+    isp: v?.isp ?? null,
+    known: v !== undefined,
+    state: row ? stateOf(row, silence) : 'unknown',
+    fault_layer: row?.fault_layer ?? null,
+    since: row?.since ?? null,
+    outage: row?.link ? ((JSON.parse(row.link) as { outage?: FleetVillage['outage'] }).outage ?? null) : null,
+    devices: devices ?? {},
+    outbox_depth: row?.outbox_depth ?? null,
+    clock_synced:
+      row?.clock_synced === null || row?.clock_synced === undefined ? null : row.clock_synced === 1,
+    version: row?.version ?? null,
+    last_seen: row?.last_seen_ms ? new Date(row.last_seen_ms).toISOString() : null,
+  };
 }
 
 export function stateOf(row: VillageRow, silence: SilenceClock): VillageState {

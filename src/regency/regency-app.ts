@@ -5,6 +5,7 @@ import { Scheduler } from '../core/scheduler.js';
 import { Lifecycle, type Service } from '../core/service.js';
 import { buildServer } from '../web/build-server.js';
 import { HttpService } from '../web/http-service.js';
+import { RegencyAuth } from './auth/regency-auth.js';
 import { Collector } from './collector.js';
 import { CommandClient } from './commands/command-client.js';
 import { commandRoutes } from './commands/command-routes.js';
@@ -21,11 +22,17 @@ import { type OpenedDb, openRegencyDb } from './store/open-db.js';
 import { ReadRepo } from './store/read-repo.js';
 import { ReportRepo } from './store/report-repo.js';
 import { VillageRegistry } from './villages.js';
+import { fleetPage } from './web/page.js';
+import { villageRoutes } from './web/village-routes.js';
 
 export interface RegencyAppDeps {
   config: RegencyConfig;
   log: Logger;
   clock: Clock;
+  /** Shows the one-time setup code to a person at a terminal (never in the JSON log). */
+  showSetupCode?(code: string, file: string): void;
+  /** Where the built fleet page is (tests); default dist/regency/static. */
+  staticDir?: string;
 }
 
 /**
@@ -95,24 +102,43 @@ export class RegencyApp {
       log: log.child({ component: 'commands' }),
       scheduler: this.scheduler,
     });
+    const auth = new RegencyAuth({
+      db: opened.db,
+      clock,
+      log: log.child({ component: 'auth' }),
+      scheduler: this.scheduler,
+      dataDir: config.data_dir,
+      ...(this.deps.showSetupCode ? { showSetupCode: this.deps.showSetupCode } : {}),
+    });
+    // The fleet page's API: every part here sits behind the account guard.
+    const accountRoutes = [
+      fleetRoutes({ fleet: () => readFleet(read, this.registry, this.silence) }),
+      villageRoutes({ db: opened.db, registry: this.registry, silence: this.silence, clock }),
+      reportRoutes({
+        repo: new ReportRepo({ db: opened.db }),
+        registry: this.registry,
+        wallMs: () => clock.wallMs(),
+      }),
+      commandRoutes({
+        client: commands,
+        audit: new AuditRepo({ db: opened.db }),
+        registry: this.registry,
+        timeoutMs: config.commands.timeout_s * 1000,
+        wallMs: () => clock.wallMs(),
+        // The guard has set the account by the time a command route runs.
+        actor: (request) => request.account?.name ?? 'anonymous',
+      }),
+    ];
     const app = buildServer({
       log: log.child({ component: 'http' }),
       dbOk: () => this.dbOk,
       ...(metrics ? { metrics } : {}),
       publicRoutes: [
-        fleetRoutes({ fleet: () => readFleet(read, this.registry, this.silence) }),
-        reportRoutes({
-          repo: new ReportRepo({ db: opened.db }),
-          registry: this.registry,
-          wallMs: () => clock.wallMs(),
-        }),
-        commandRoutes({
-          client: commands,
-          audit: new AuditRepo({ db: opened.db }),
-          registry: this.registry,
-          timeoutMs: config.commands.timeout_s * 1000,
-          wallMs: () => clock.wallMs(),
-          actor: () => 'anonymous',
+        fleetPage({
+          auth,
+          regencyName: config.regency.name,
+          accountRoutes,
+          ...(this.deps.staticDir ? { staticDir: this.deps.staticDir } : {}),
         }),
       ],
     });
@@ -131,7 +157,14 @@ export class RegencyApp {
       },
       stop: () => this.scheduler.stop(),
     };
-    const services: Service[] = [dbWatch, ...(metrics ? [metrics] : []), commands, this.http, this.collector];
+    const services: Service[] = [
+      dbWatch,
+      auth,
+      ...(metrics ? [metrics] : []),
+      commands,
+      this.http,
+      this.collector,
+    ];
     this.lifecycle = new Lifecycle(services, { log });
     await this.lifecycle.start();
     log.info({ store: opened.where, villages: this.registry.size }, 'regency collector started');

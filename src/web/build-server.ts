@@ -33,7 +33,8 @@ export interface WebDeps {
   publicRoutes?: readonly FastifyPluginAsync[];
 }
 
-const CSP = [
+/** The page's Content-Security-Policy (the technician page and the regency's fleet page). */
+export const CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

@@ -40,6 +40,7 @@ describe.each(DIALECTS)('regency collector with a real broker and a real gateway
     await store.create();
     daemon = new RegencyDaemon(`${tmp.path}/regency`, regencyConfig(store, broker.url));
     await daemon.start();
+    await daemon.login();
     observer = await Subscriber.connect(broker.url, 'kampung/v1/#');
     await pub.connect(broker.url);
     gateway = new Harness(`${tmp.path}/gw`, {
@@ -126,6 +127,7 @@ describe.each(DIALECTS)('regency collector with a real broker and a real gateway
     await waitFor(async () => (await village(GW))?.state === 'offline', 10_000);
     await daemon.stop();
     await daemon.start();
+    // The session is in the store: it outlives the collector's restart.
     expect((await village(GW))?.state).toBe('offline');
     // Back: its birth and its link (unknown right after a start) make it online again.
     await gateway.start();

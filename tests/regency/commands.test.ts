@@ -35,9 +35,13 @@ describe.each(DIALECTS)('commands from the regency to a real gateway (%s)', (dia
   const post = async (code: string, name: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${regency.port}/api/v1/villages/${code}/commands/${name}`, {
       method: 'POST',
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: {
+        cookie: regency.cookie,
+        origin: regency.origin,
+        'x-csrf-token': regency.csrf,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: res.status, body: (await res.json()) as Answer & { error?: unknown } };
   };
@@ -50,6 +54,7 @@ describe.each(DIALECTS)('commands from the regency to a real gateway (%s)', (dia
       regencyConfig(store, broker.url, { commands: { timeout_s: 2 } }),
     );
     await regency.start();
+    await regency.login();
     gateway = await TestDaemon.start({
       dir: `${tmp.path}/gw`,
       config: {
@@ -100,9 +105,9 @@ describe.each(DIALECTS)('commands from the regency to a real gateway (%s)', (dia
     expect(bad.body).toMatchObject({ ok: false, error: { code: 'bad_args' } });
     const audit = (await regency.http<AuditEntry[]>(`/api/v1/villages/${GW}/commands`)).body;
     expect(audit.map((a) => [a.name, a.outcome, a.actor])).toEqual([
-      ['set-log-level', 'error', 'anonymous'],
-      ['get-config', 'ok', 'anonymous'],
-      ['ping', 'ok', 'anonymous'],
+      ['set-log-level', 'error', 'noc-test'],
+      ['get-config', 'ok', 'noc-test'],
+      ['ping', 'ok', 'noc-test'],
     ]);
     expect(audit[0]?.args).toEqual({ level: 'loud', password: '[redacted]' });
     expect(audit[0]?.id).toBe(bad.body.id);

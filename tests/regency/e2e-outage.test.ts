@@ -48,6 +48,7 @@ describe.skipIf(!NetnsLab.available())(
       await store.create();
       regency = new RegencyDaemon(`${tmp.path}/regency`, regencyConfig(store, broker.url));
       await regency.start();
+      await regency.login();
       gateway = new TestDaemon({
         dir: `${tmp.path}/gw`,
         netns: lab.ns('gw'),

@@ -105,6 +105,9 @@ export class RegencyDaemon {
   port = 0;
   logs: LogLine[] = [];
   stderr = '';
+  /** The session cookie and CSRF token after `login()`; sent by `http()`. */
+  cookie = '';
+  csrf = '';
 
   constructor(dir: string, config: Record<string, unknown>) {
     mkdirSync(dir, { recursive: true });
@@ -142,8 +145,30 @@ export class RegencyDaemon {
     }, 20_000);
   }
 
-  async http<T = unknown>(path: string): Promise<{ status: number; body: T; text: string }> {
-    const res = await fetch(`http://127.0.0.1:${this.port}${path}`);
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Adds the account (regency user add) if needed and logs in: later `http()` calls carry the session. */
+  async login(name = 'noc-test', password = 'sandi-rahasia-uji'): Promise<void> {
+    await regencyCli(['user', 'add', name, '--config', this.configPath], `${password}\n`);
+    const res = await fetch(`${this.origin}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: this.origin },
+      body: JSON.stringify({ name, password }),
+    });
+    if (res.status !== 200) throw new Error(`login ${res.status}: ${await res.text()}`);
+    this.cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    this.csrf = ((await res.json()) as { csrf: string }).csrf;
+  }
+
+  async http<T = unknown>(
+    path: string,
+    init: RequestInit & { anonymous?: boolean } = {},
+  ): Promise<{ status: number; body: T; text: string; headers: Headers }> {
+    const headers = new Headers(init.headers);
+    if (this.cookie && !init.anonymous && !headers.has('cookie')) headers.set('cookie', this.cookie);
+    const res = await fetch(`${this.origin}${path}`, { ...init, headers });
     const text = await res.text();
     let body: unknown;
     try {
@@ -151,7 +176,7 @@ export class RegencyDaemon {
     } catch {
       body = undefined;
     }
-    return { status: res.status, body: body as T, text };
+    return { status: res.status, body: body as T, text, headers: res.headers };
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -209,19 +234,21 @@ export class VillagePublisher {
     this.client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 200 });
   }
 
-  envelope(gw: string, kind: 'health' | 'event', seq?: number): Envelope {
+  envelope(gw: string, kind: 'health' | 'event' | 'outage', seq?: number, override?: unknown): Envelope {
     const s = seq ?? (this.seqs.get(gw) ?? 0) + 1;
     this.seqs.set(gw, Math.max(s, this.seqs.get(gw) ?? 0));
     const data =
-      kind === 'health'
-        ? buildHealth(
-            emptyStatus(
-              { gateway: { id: gw, name: gw }, devices: [], cache: { upstreams: [] } } as unknown as Config,
-              '0.1.0',
-            ),
-            {},
-          )
-        : { code: 'link_changed', severity: 'info', message: `test ${s}` };
+      override !== undefined
+        ? override
+        : kind === 'health'
+          ? buildHealth(
+              emptyStatus(
+                { gateway: { id: gw, name: gw }, devices: [], cache: { upstreams: [] } } as unknown as Config,
+                '0.1.0',
+              ),
+              {},
+            )
+          : { code: 'link_changed', severity: 'info', message: `test ${s}` };
     return {
       v: 1,
       gw,

@@ -51,6 +51,7 @@ describe.each(DIALECTS)('regency reports and completeness (%s)', (dialect) => {
       regencyConfig(store, broker.url, { regency: { name: 'Kabupaten Uji', villages_file: villagesFile } }),
     );
     await daemon.start();
+    await daemon.login();
     await pub.connect(broker.url);
     const sent: Array<[ReturnType<VillagePublisher['envelopeAt']>, 'outage' | 'usage' | 'event']> = [];
     const send = (gw: string, kind: 'outage' | 'usage' | 'event', data: unknown, ts: string, seq?: number) =>
@@ -154,6 +155,7 @@ describe.each(DIALECTS)('regency reports and completeness (%s)', (dialect) => {
   it('serves the availability report as CSV with a header, quoting and an attachment name', async () => {
     const res = await fetch(
       `http://127.0.0.1:${daemon.port}/api/v1/reports/availability?month=2024-03&format=csv`,
+      { headers: { cookie: daemon.cookie } },
     );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
@@ -189,7 +191,9 @@ describe.each(DIALECTS)('regency reports and completeness (%s)', (dialect) => {
     ]);
     const apr = (await daemon.http<UsageReport>('/api/v1/reports/usage?month=2024-04')).body;
     expect(apr.total).toEqual({ by_service: { adminduk: 1 }, total: 1 });
-    const csv = await fetch(`http://127.0.0.1:${daemon.port}/api/v1/reports/usage?month=2024-03&format=csv`);
+    const csv = await fetch(`http://127.0.0.1:${daemon.port}/api/v1/reports/usage?month=2024-03&format=csv`, {
+      headers: { cookie: daemon.cookie },
+    });
     expect(csv.headers.get('content-disposition')).toBe('attachment; filename="usage-2024-03.csv"');
     const lines = (await csv.text()).split('\r\n');
     expect(lines[0]).toBe('level,kecamatan,isp,code,name,adminduk,kk,total');

@@ -153,6 +153,33 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '003-sessions': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('sessions')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'bigint', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          .addColumn('created_ms', 'bigint', (c) => c.notNull())
+          .addColumn('last_ms', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('login_failures')
+          .addColumn('id', autoId, (c) => c.primaryKey())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('at_ms', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('login_failures_key')
+          .on('login_failures')
+          .columns(['key', 'at_ms'])
+          .execute();
+        await db.schema
+          .createTable('settings')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

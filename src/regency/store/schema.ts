@@ -125,6 +125,27 @@ export interface RegencyTables {
     created_ms: number;
     updated_ms: number;
   };
+  /**
+   * Fleet-page sessions; the cookie's token only as its SHA-256. Wall times, not monotonic
+   * ones: several collectors on one PostgreSQL share sessions and have no common monotonic clock.
+   */
+  sessions: {
+    token_hash: string;
+    account_id: number;
+    created_ms: number;
+    last_ms: number;
+  };
+  /** Failed logins and setup attempts, per key (`user:NAME`, `addr:IP`), for the throttle. */
+  login_failures: {
+    id: Generated<number>;
+    key: string;
+    at_ms: number;
+  };
+  /** Small named values (the setup code's SHA-256). */
+  settings: {
+    name: string;
+    value: string;
+  };
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -33,12 +33,12 @@ export function checkOrigin(request: FastifyRequest): void {
 }
 
 /** The session cookie's value (base64url only; anything else is no session). */
-export function sessionToken(request: FastifyRequest): string | undefined {
+export function sessionToken(request: FastifyRequest, cookieName = SESSION_COOKIE): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
+    if (eq > 0 && part.slice(0, eq).trim() === cookieName) {
       const value = part.slice(eq + 1).trim();
       return /^[A-Za-z0-9_-]{1,128}$/.test(value) ? value : undefined;
     }
@@ -60,7 +60,11 @@ export function sessionGuard(auth: AuthService) {
 }
 
 /** The X-CSRF-Token header must equal the session's token (constant-time compare). */
-export function checkCsrf(request: FastifyRequest, auth: AuthService, sessionTokenValue: string): void {
+export function checkCsrf(
+  request: FastifyRequest,
+  auth: Pick<AuthService, 'csrfFor'>,
+  sessionTokenValue: string,
+): void {
   const sent = request.headers[CSRF_HEADER];
   const expected = Buffer.from(auth.csrfFor(sessionTokenValue));
   const got = Buffer.from(typeof sent === 'string' ? sent : '');
@@ -73,10 +77,16 @@ export function checkCsrf(request: FastifyRequest, auth: AuthService, sessionTok
  * The Set-Cookie value: HttpOnly, SameSite=Strict, Path=/, and Secure when the request came
  * over TLS. No expiry: a browser session cookie; the server decides when the session ends.
  * Written by hand (one fixed cookie) rather than with a cookie plugin, for the memory budget.
+ * The regency page names its own cookie: cookies ignore ports, so a gateway and a regency on
+ * one host would otherwise log each other out.
  */
-export function sessionCookie(request: FastifyRequest, token: string | null): string {
+export function sessionCookie(
+  request: FastifyRequest,
+  token: string | null,
+  cookieName = SESSION_COOKIE,
+): string {
   const attrs = ['Path=/', 'HttpOnly', 'SameSite=Strict'];
   if (request.protocol === 'https') attrs.push('Secure');
   if (token === null) attrs.push('Max-Age=0', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT');
-  return [`${SESSION_COOKIE}=${token ?? ''}`, ...attrs].join('; ');
+  return [`${cookieName}=${token ?? ''}`, ...attrs].join('; ');
 }
