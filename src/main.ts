@@ -23,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   'setup-code': async (args, io) => (await import('./cli/setup-code.js')).setupCodeCommand(args, io),
   doctor: async (args, io) => (await import('./cli/doctor.js')).doctorCommand(args, io),
   user: async (args, io) => (await import('./cli/user.js')).userCommand(args, io),
+  provision: async (args, io) => (await import('./cli/provision.js')).provisionBoxCommand(args, io),
   demo: async (args, io) => (await import('./cli/demo.js')).demoCommand(args, io),
   'fleet-sim': async (args, io) => (await import('./cli/fleet-sim.js')).fleetSimCommand(args, io),
   regency: async (args, io) =>

@@ -6,6 +6,12 @@ export interface CommonArgs {
   json: boolean;
   lang?: string;
   help: boolean;
+  /** `regency provision --all`. */
+  all?: boolean;
+  /** `regency provision|revoke --out DIR`. */
+  out?: string;
+  /** `provision DIR --root R`: install into a staged box root (no chown). */
+  root?: string;
   positionals: string[];
 }
 
@@ -21,6 +27,9 @@ export function parseCommon(argv: string[]): CommonArgs {
         json: { type: 'boolean', default: false },
         lang: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
+        all: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        root: { type: 'string' },
       },
     });
     return {
@@ -28,6 +37,9 @@ export function parseCommon(argv: string[]): CommonArgs {
       json: values.json ?? false,
       lang: values.lang,
       help: values.help ?? false,
+      ...(values.all ? { all: true } : {}),
+      ...(values.out === undefined ? {} : { out: values.out }),
+      ...(values.root === undefined ? {} : { root: values.root }),
       positionals,
     };
   } catch (err) {

@@ -72,6 +72,18 @@ export const RegencyConfigSchema = Type.Object(
       { repair_after_s: Type.Integer({ minimum: 10, maximum: 30 * 86_400, default: 300 }) },
       { additionalProperties: false, default: {} },
     ),
+    /** `regency provision`: what the village bundles point the gateways at. */
+    provision: Type.Object(
+      {
+        /** The URL the gateways use (mqtts:// for TLS); default: mqtt.url. */
+        gateway_url: Type.Optional(Type.String({ pattern: '^mqtts?://' })),
+        /** The CA certificate the gateways trust (copied as ca.pem); default: mqtt.ca_file. */
+        ca_file: Type.Optional(Type.String({ minLength: 1 })),
+        /** Where the broker files and bundles go; default: data_dir/provision. */
+        out_dir: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Commands sent from the regency to a village (POST /api/v1/villages/{code}/commands/{name}). */
     commands: Type.Object(
       { timeout_s: Type.Number({ minimum: 1, maximum: 300, default: 15 }) },

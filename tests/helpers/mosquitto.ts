@@ -11,6 +11,11 @@ export interface MosquittoOptions {
   allowAnonymous?: boolean;
   /** Extra files written into the broker's folder before start (name → content). */
   files?: Record<string, string>;
+  /** Authentication and authorisation files (absolute paths): `password_file`, `acl_file`. */
+  passwordFile?: string;
+  aclFile?: string;
+  /** A second listener with TLS 1.2+ on `tlsPort` (PEM files, absolute paths). */
+  tls?: { caFile: string; certFile: string; keyFile: string };
 }
 
 /**
@@ -20,6 +25,8 @@ export interface MosquittoOptions {
 export class TestBroker {
   readonly dir: string;
   port = 0;
+  /** The TLS listener's port (with `tls`); set it before start() to know it in advance. */
+  tlsPort = 0;
   private proc: ChildProcess | undefined;
   private readonly cleanupDir: () => void;
   private readonly options: MosquittoOptions;
@@ -36,12 +43,18 @@ export class TestBroker {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
+  get tlsUrl(): string {
+    return `mqtts://127.0.0.1:${this.tlsPort}`;
+  }
+
   get running(): boolean {
     return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
+    const tls = this.options.tls;
+    if (tls && this.tlsPort === 0) this.tlsPort = await freePort();
     mkdirSync(join(this.dir, 'data'), { recursive: true });
     for (const [name, content] of Object.entries(this.options.files ?? {})) {
       writeFileSync(join(this.dir, name), content, { mode: 0o644 });
@@ -60,6 +73,17 @@ export class TestBroker {
       'log_type notice',
       'max_inflight_messages 0',
       'max_queued_messages 0',
+      ...(this.options.passwordFile ? [`password_file ${this.options.passwordFile}`] : []),
+      ...(this.options.aclFile ? [`acl_file ${this.options.aclFile}`] : []),
+      ...(tls
+        ? [
+            `listener ${this.tlsPort} 127.0.0.1`,
+            `cafile ${tls.caFile}`,
+            `certfile ${tls.certFile}`,
+            `keyfile ${tls.keyFile}`,
+            'tls_version tlsv1.2',
+          ]
+        : []),
       ...(this.options.extraConfig ?? []),
     ];
     const confPath = join(this.dir, 'mosquitto.conf');
@@ -73,6 +97,12 @@ export class TestBroker {
     });
     this.proc = proc;
     await waitForPort(this.port);
+    if (tls) await waitForPort(this.tlsPort);
+  }
+
+  /** SIGHUP: Mosquitto reads its password and ACL files again; connected clients stay. */
+  reload(): void {
+    this.proc?.kill('SIGHUP');
   }
 
   /** Clean stop (SIGTERM): the broker saves its persistence file. */

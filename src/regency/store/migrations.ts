@@ -180,6 +180,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '004-broker-credentials': {
+      async up(db: Kysely<unknown>) {
+        // Broker identities: only the PBKDF2 hash is kept, enough to write the broker's
+        // password file again; the secret itself leaves only in the village's bundle.
+        await db.schema
+          .createTable('broker_credentials')
+          .addColumn('username', 'text', (c) => c.primaryKey())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('code', 'text')
+          .addColumn('salt', 'text', (c) => c.notNull())
+          .addColumn('iterations', 'integer', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('created_ms', 'bigint', (c) => c.notNull())
+          .addColumn('rotated_ms', 'bigint', (c) => c.notNull())
+          .addColumn('revoked_ms', 'bigint')
+          .execute();
+      },
+    },
   };
 }
 

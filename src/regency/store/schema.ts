@@ -118,6 +118,22 @@ export interface RegencyTables {
     reply: string | null;
     answered_ms: number | null;
   };
+  /** Per-village broker identities (and the collector's): PBKDF2-SHA512 hashes, never secrets. */
+  broker_credentials: {
+    username: string;
+    /** village | collector */
+    role: string;
+    /** The village code; null for the collector. */
+    code: string | null;
+    /** 12 ASCII characters, used as bytes: Mosquitto and EMQX read the same salt. */
+    salt: string;
+    iterations: number;
+    /** base64 of the 64-byte derived key. */
+    hash: string;
+    created_ms: number;
+    rotated_ms: number;
+    revoked_ms: number | null;
+  };
   accounts: {
     id: Generated<number>;
     name: string;

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { resolveConfigPath } from '../config/loader.js';
+import { GwError } from '../core/errors.js';
+import { installBundle } from '../system/provision/install-bundle.js';
+import { readBundle } from '../system/provision/read-bundle.js';
+import type { CommonArgs } from './args.js';
+import { checkConfigCommand } from './check-config.js';
+import { doctorCommand } from './doctor.js';
+import type { CliIo } from './io.js';
+
+const SERVICE_GROUP = 'kampung-gw';
+
+/**
+ * `kampung-gw provision DIR [--config F] [--root R]`: installs a village bundle on a box, then
+ * runs check-config and doctor. `--root R`: the box's file system is staged under R (an SD
+ * card mounted on a laptop): the config is R + its path, nothing is chowned, and doctor,
+ * which would examine this machine instead of the box, is left for the box.
+ */
+export async function provisionBoxCommand(args: CommonArgs, io: CliIo): Promise<number> {
+  const [dir, ...extra] = args.positionals;
+  if (!dir || extra.length > 0)
+    throw new GwError('GW_ERR_USAGE', 'usage: kampung-gw provision DIR [--config F] [--root R]');
+  const boxConfig = resolveConfigPath(args.config, io.env);
+  const configFile = args.root ? join(resolve(args.root), boxConfig) : boxConfig;
+  const gid = args.root || process.getuid?.() !== 0 ? undefined : groupId(SERVICE_GROUP);
+
+  let installed: ReturnType<typeof installBundle>;
+  try {
+    installed = installBundle(readBundle(resolve(dir)), {
+      configFile,
+      ...(gid === undefined ? {} : { serviceGid: gid }),
+    });
+  } catch (err) {
+    if (err instanceof GwError && err.code === 'GW_ERR_VALIDATION') {
+      io.err(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  io.out(
+    `Desa/village ${installed.code}: ${installed.secretFile}${installed.caFile ? `, ${installed.caFile}` : ''}`,
+  );
+  if (installed.previousId !== undefined) io.out(`gateway.id: ${installed.previousId} → ${installed.code}`);
+  io.out(`mqtt block written to ${configFile} (before: ${installed.backup})`);
+
+  const sub = { ...args, config: configFile, positionals: [] };
+  const checked = await checkConfigCommand(sub, io);
+  if (checked !== 0 || args.root) {
+    if (args.root && checked === 0) io.out(`staged root: run \`kampung-gw doctor\` on the box`);
+    return checked;
+  }
+  io.out('Restart the daemon to connect with it: sudo systemctl restart kampung-gateway');
+  return doctorCommand(sub, io);
+}
+
+/** The group's id from /etc/group, or undefined when the service group does not exist here. */
+function groupId(name: string): number | undefined {
+  let text = '';
+  try {
+    text = readFileSync('/etc/group', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const gid = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`))
+    ?.split(':')[2];
+  return gid === undefined ? undefined : Number(gid);
+}

@@ -1,0 +1,88 @@
+import { GwError } from '../core/errors.js';
+import type { RegencyConfig } from '../regency/config-schema.js';
+import { CredentialsRepo } from '../regency/provision/credentials-repo.js';
+import { Provisioner, provisionOutDir } from '../regency/provision/provisioner.js';
+import type { OpenedDb } from '../regency/store/open-db.js';
+import { VillageRegistry } from '../regency/villages.js';
+import type { CommonArgs } from './args.js';
+import type { CliIo } from './io.js';
+
+function provisioner(config: RegencyConfig, opened: OpenedDb): Provisioner {
+  return new Provisioner({
+    config,
+    registry: VillageRegistry.load(config.regency.villages_file),
+    credentials: new CredentialsRepo({ db: opened.db }),
+    wallMs: () => Date.now(),
+  });
+}
+
+const RELOAD =
+  'Broker: copy mosquitto/passwd and mosquitto/acl to its password_file and acl_file, then ' +
+  'reload it (systemctl reload mosquitto, or kill -HUP). EMQX: see docs/scale.md.';
+
+/** `kampung-gw regency provision CODE... | --all [--out DIR]`. */
+export async function provisionCommand(
+  config: RegencyConfig,
+  opened: OpenedDb,
+  args: CommonArgs,
+  io: CliIo,
+): Promise<number> {
+  if (args.all === args.positionals.length > 0)
+    throw new GwError(
+      'GW_ERR_USAGE',
+      'usage: kampung-gw regency provision CODE... | --all [--out DIR] [--config F]',
+    );
+  const codes = args.all
+    ? VillageRegistry.load(config.regency.villages_file)
+        .all()
+        .map((v) => v.code)
+    : args.positionals;
+  try {
+    const r = await provisioner(config, opened).provision(codes, provisionOutDir(config, args.out));
+    if (args.json) {
+      io.out(JSON.stringify(r, null, 2));
+      return 0;
+    }
+    for (const v of r.villages)
+      io.out(`${v.code}: ${v.action === 'created' ? 'new' : 'rotated'} → ${v.bundle}`);
+    io.out(
+      r.collector === 'kept'
+        ? 'collector: identity unchanged (its secret is where mqtt.password_file points)'
+        : `collector: ${r.collector === 'created' ? 'new secret' : 'current secret adopted'} → ${r.out}/collector/`,
+    );
+    if (!r.tls) io.out('warning: gateways will connect without TLS (set provision.gateway_url to mqtts://…)');
+    io.out(RELOAD);
+    return 0;
+  } catch (err) {
+    if (err instanceof GwError && err.code === 'GW_ERR_VALIDATION') {
+      io.err(err.message);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+/** `kampung-gw regency revoke CODE [--out DIR]`. */
+export async function revokeCommand(
+  config: RegencyConfig,
+  opened: OpenedDb,
+  args: CommonArgs,
+  io: CliIo,
+): Promise<number> {
+  const [code, ...extra] = args.positionals;
+  if (!code || extra.length > 0)
+    throw new GwError('GW_ERR_USAGE', 'usage: kampung-gw regency revoke CODE [--out DIR] [--config F]');
+  const out = provisionOutDir(config, args.out);
+  try {
+    await provisioner(config, opened).revoke(code, out);
+  } catch (err) {
+    if (err instanceof GwError && err.code === 'GW_ERR_NOT_FOUND') {
+      io.err(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  io.out(`${code}: revoked; broker files written again in ${out}`);
+  io.out(RELOAD);
+  return 0;
+}

@@ -1,0 +1,283 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { MAIN_JS, REPO_ROOT } from '../helpers/daemon.js';
+import { TestBroker } from '../helpers/mosquitto.js';
+import { freePort, sleep, waitFor } from '../helpers/net.js';
+import { makeTestPki, type TestPki } from '../helpers/tls.js';
+import { tempDir } from '../helpers/tmp.js';
+import { TestStore } from './helpers.js';
+
+const run = promisify(execFile);
+const A = '3510010001';
+const B = '3510010002';
+const C = '3510010003';
+const P = 'kampung/v1';
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [MAIN_JS, ...argv], { timeout: 60_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** Connects, or resolves with the CONNACK refusal's code. */
+function connect(url: string, o: IClientOptions): Promise<{ client?: MqttClient; refused?: number }> {
+  return new Promise((resolve) => {
+    const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...o });
+    client.once('connect', () => resolve({ client }));
+    client.once('error', (err) => {
+      client.end(true);
+      resolve({ refused: Number((err as { code?: unknown }).code) });
+    });
+  });
+}
+
+async function mustConnect(url: string, o: IClientOptions): Promise<MqttClient> {
+  const r = await connect(url, o);
+  if (!r.client) throw new Error(`refused: ${r.refused}`);
+  return r.client;
+}
+
+describe('regency provision: per-village broker identities on a real Mosquitto over TLS', () => {
+  const tmp = tempDir('kgw-provision-');
+  const store = new TestStore('sqlite', tmp.path);
+  const out = join(tmp.path, 'out');
+  const configPath = join(tmp.path, 'regency.yaml');
+  let pki: TestPki;
+  let broker: TestBroker;
+  const clients: MqttClient[] = [];
+
+  const bundle = (code: string) => join(out, 'villages', code);
+  const secretOf = (dir: string) => readFileSync(join(dir, 'mqtt.secret'), 'utf8').trim();
+  const village = async (code: string, password = secretOf(bundle(code))) =>
+    connect(broker.tlsUrl, {
+      username: `gw-${code}`,
+      password,
+      ca: readFileSync(pki.caFile),
+      clientId: `gw-${code}-${Math.random()}`,
+    });
+  const track = (c: MqttClient) => {
+    clients.push(c);
+    return c;
+  };
+  const collector = async () =>
+    track(
+      await mustConnect(broker.url, {
+        username: 'regency-collector',
+        password: secretOf(join(out, 'collector')),
+        clientId: `collector-${Math.random()}`,
+      }),
+    );
+
+  beforeAll(async () => {
+    pki = await makeTestPki(tmp.path);
+    broker = new TestBroker({
+      allowAnonymous: false,
+      passwordFile: join(out, 'mosquitto', 'passwd'),
+      aclFile: join(out, 'mosquitto', 'acl'),
+      tls: pki,
+    });
+    broker.port = await freePort();
+    broker.tlsPort = await freePort();
+    const villages = join(tmp.path, 'villages.csv');
+    writeFileSync(villages, `code,name,kecamatan\n${A},Satu,Uji\n${B},Dua,Uji\n${C},Tiga,Uji\n`);
+    writeFileSync(
+      configPath,
+      stringify({
+        regency: { name: 'Kabupaten Uji', villages_file: villages },
+        data_dir: store.dataDir,
+        mqtt: { url: broker.url, username: 'regency-collector', topic_prefix: P },
+        provision: { gateway_url: broker.tlsUrl, ca_file: pki.caFile },
+      }),
+    );
+    const r = await cli('regency', 'provision', A, B, '--out', out, '--config', configPath);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    await broker.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.end(true);
+    await broker?.dispose();
+    tmp.cleanup();
+  });
+
+  it('writes the documented layout, secrets 0600 in 0700 folders, and stores only hashes', () => {
+    for (const f of [
+      'mosquitto/passwd',
+      'mosquitto/acl',
+      'collector/mqtt.yaml',
+      'collector/mqtt.secret',
+      'emqx/users.csv',
+      'emqx/users.json',
+      'emqx/authz-users.json',
+      `villages/${A}/mqtt.yaml`,
+      `villages/${A}/mqtt.secret`,
+      `villages/${A}/ca.pem`,
+    ])
+      expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['mosquitto/passwd', 'collector/mqtt.secret', `villages/${A}/mqtt.secret`])
+      expect(statSync(join(out, f)).mode & 0o777, f).toBe(0o600);
+    for (const d of ['', 'mosquitto', 'villages', `villages/${A}`])
+      expect(statSync(join(out, d)).mode & 0o777, d).toBe(0o700);
+    const block = parse(readFileSync(join(bundle(A), 'mqtt.yaml'), 'utf8'));
+    expect(block).toMatchObject({ url: broker.tlsUrl, username: `gw-${A}`, password_file: 'mqtt.secret' });
+    const secret = secretOf(bundle(A));
+    expect(Buffer.from(secret, 'base64url').length).toBeGreaterThanOrEqual(16);
+    const passwd = readFileSync(join(out, 'mosquitto', 'passwd'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(passwd.map((l) => l.split(':')[0]).sort()).toEqual([`gw-${A}`, `gw-${B}`, 'regency-collector']);
+    for (const l of passwd) expect(l).toMatch(/^[^:]+:\$7\$101\$[A-Za-z0-9+/=]{16}\$[A-Za-z0-9+/=]{88}$/);
+    const db = readFileSync(join(store.dataDir, 'regency.db'));
+    expect(db.includes(Buffer.from(secret))).toBe(false);
+  });
+
+  it('a village publishes only as itself; the collector sees its own topics and nothing forged', async () => {
+    const seen: Array<{ topic: string; retain: boolean }> = [];
+    const col = await collector();
+    col.on('message', (topic, _p, packet) => seen.push({ topic, retain: packet.retain }));
+    await col.subscribeAsync(`${P}/#`, { qos: 1 });
+    // MQTT 5: Mosquitto answers a denied QoS 1 publish with PUBACK 135 (not authorised), and
+    // a denied retained one by closing the connection; each attempt gets its own connection.
+    const attempt = async (topic: string, retain = false): Promise<number | 'closed'> => {
+      const a = (await village(A)).client as MqttClient;
+      try {
+        await a.publishAsync(topic, '{"forged":1}', { qos: 1, retain });
+        return 0;
+      } catch (err) {
+        return (err as { code?: number }).code ?? 'closed';
+      } finally {
+        a.end(true);
+      }
+    };
+    expect(await attempt(`${P}/${B}/health`)).toBe(135);
+    expect(await attempt(`${P}/${B}/status`, true)).toBeOneOf([135, 'closed']);
+    expect(await attempt(`${P}/${B}/cmd/ping`)).toBe(135);
+    expect(await attempt(`${P}/${A}/cmd/ping`)).toBe(135);
+    expect(await attempt(`${P}/${A}/anything-else`)).toBe(135);
+    expect(await attempt(`${P}-regency/kampung-regency-1/reply`)).toBe(0);
+    expect(await attempt(`${P}/${A}/health`)).toBe(0);
+    expect(await attempt(`${P}/${A}/cmd/ping/reply`)).toBe(0);
+    await waitFor(() => seen.some((s) => s.topic === `${P}/${A}/cmd/ping/reply`));
+    await sleep(200);
+    expect(seen.map((s) => s.topic)).toEqual([`${P}/${A}/health`, `${P}/${A}/cmd/ping/reply`]);
+
+    // No retained state for B was kept either: a fresh subscription gets none.
+    const late = await collector();
+    const retained: string[] = [];
+    late.on('message', (t) => retained.push(t));
+    await late.subscribeAsync(`${P}/${B}/#`, { qos: 1 });
+    await sleep(300);
+    expect(retained).toEqual([]);
+  });
+
+  it("a village reads its own commands, never another's; the collector sends to both", async () => {
+    const a = track((await village(A)).client as MqttClient);
+    const b = track((await village(B)).client as MqttClient);
+    const got = { a: [] as string[], b: [] as string[] };
+    a.on('message', (t) => got.a.push(t));
+    b.on('message', (t) => got.b.push(t));
+    await a.subscribeAsync(`${P}/${B}/cmd/+`, { qos: 1 });
+    await a.subscribeAsync(`${P}/${A}/cmd/+`, { qos: 1 });
+    await b.subscribeAsync(`${P}/${B}/cmd/+`, { qos: 1 });
+    const col = await collector();
+    await col.publishAsync(`${P}/${B}/cmd/ping`, '{"id":"1"}', { qos: 1 });
+    await col.publishAsync(`${P}/${A}/cmd/ping`, '{"id":"2"}', { qos: 1 });
+    await waitFor(() => got.a.length > 0 && got.b.length > 0);
+    await sleep(200);
+    expect(got).toEqual({ a: [`${P}/${A}/cmd/ping`], b: [`${P}/${B}/cmd/ping`] });
+  });
+
+  it('refuses a wrong password and a client without the CA', async () => {
+    expect((await village(A, 'not-the-password-at-all')).refused).toBeOneOf([4, 5, 134, 135]);
+    const noCa = await connect(broker.tlsUrl, { username: `gw-${A}`, password: secretOf(bundle(A)) });
+    expect(noCa.client).toBeUndefined();
+  });
+
+  it('revoke: the village cannot connect after the reload, the others still can', async () => {
+    const passwordB = secretOf(bundle(B));
+    const r = await cli('regency', 'revoke', B, '--out', out, '--config', configPath);
+    expect(r.code).toBe(0);
+    broker.reload();
+    await waitFor(async () => (await village(B, passwordB)).refused !== undefined);
+    expect((await village(B, passwordB)).refused).toBeOneOf([4, 5, 134, 135]);
+    expect(existsSync(bundle(B))).toBe(false);
+    expect(readFileSync(join(out, 'mosquitto', 'acl'), 'utf8')).not.toContain(`user gw-${B}`);
+    expect(readFileSync(join(out, 'mosquitto', 'acl'), 'utf8')).toContain(`topic deny ${P}/${B}/cmd/+`);
+    const a = await village(A);
+    expect(a.client).toBeDefined();
+    a.client?.end(true);
+  });
+
+  it('re-provisioning rotates: the old secret stops working, the passwd keeps every other village', async () => {
+    const old = secretOf(bundle(A));
+    const r = await cli('regency', 'provision', A, C, '--out', out, '--config', configPath);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${A}: rotated`);
+    broker.reload();
+    await waitFor(async () => (await village(A, old)).refused !== undefined);
+    const fresh = await village(A);
+    expect(fresh.client).toBeDefined();
+    fresh.client?.end(true);
+    const users = readFileSync(join(out, 'mosquitto', 'passwd'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(':')[0]);
+    expect(users.sort()).toEqual([`gw-${A}`, `gw-${C}`, 'regency-collector']);
+  });
+
+  it('kampung-gw provision installs a bundle into a staged box; check-config and the broker check pass', async () => {
+    const root = join(tmp.path, 'box');
+    const etc = join(root, 'etc', 'kampung-gateway');
+    mkdirSync(etc, { recursive: true });
+    copyFileSync(join(REPO_ROOT, 'config', 'default.yaml'), join(etc, 'config.yaml'));
+    const before = readFileSync(join(etc, 'config.yaml'), 'utf8');
+    const r = await cli(
+      'provision',
+      bundle(C),
+      '--root',
+      root,
+      '--config',
+      '/etc/kampung-gateway/config.yaml',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('OK');
+    const after = readFileSync(join(etc, 'config.yaml'), 'utf8');
+    const cfg = parse(after);
+    expect(cfg.gateway.id).toBe(C);
+    expect(cfg.mqtt).toMatchObject({ url: broker.tlsUrl, username: `gw-${C}`, password_file: 'mqtt.secret' });
+    // Comments of the rest of the file survive.
+    const firstComment = before.split('\n').find((l) => l.trim().startsWith('#'));
+    expect(after).toContain(firstComment);
+    expect(statSync(join(etc, 'mqtt.secret')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(etc, 'mqtt-ca.pem')).mode & 0o777).toBe(0o644);
+
+    const doctor = await cli('doctor', '--config', join(etc, 'config.yaml'), '--json');
+    const lines = (JSON.parse(doctor.stdout) as { checks: Array<{ check: string; status: string }> }).checks;
+    expect(lines.find((l) => l.check === 'broker')?.status).toBe('ok');
+    expect(lines.find((l) => l.check === 'secret_files')?.status).toBe('ok');
+  });
+
+  it('kampung-gw provision refuses a damaged bundle and leaves the config alone', async () => {
+    const bad = join(tmp.path, 'bad-bundle');
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, 'mqtt.yaml'), 'url: mqtt://x\nusername: someone\n');
+    const cfg = join(tmp.path, 'plain.yaml');
+    copyFileSync(join(REPO_ROOT, 'config', 'default.yaml'), cfg);
+    const r = await cli('provision', bad, '--root', '/', '--config', cfg);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('mqtt.secret');
+    expect(r.stderr).toContain('username');
+    expect(readFileSync(cfg, 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'config', 'default.yaml'), 'utf8'));
+  });
+});
