@@ -177,7 +177,8 @@ describe('Scheduler', () => {
       expect(at.b).toHaveLength(3); // 0, 2, 4 s
       expect(at.c).toHaveLength(2); // 1, 3 s
       // Every run is on the phase of the first tick (whole seconds from t0, timers fire late, never drift)...
-      for (const t of [...at.a, ...at.b, ...at.c]) expect(t % 1000).toBeLessThan(60);
+      // (The bound is for a busy test box, where a timer may fire 100 ms late now and then.)
+      for (const t of [...at.a, ...at.b, ...at.c]) expect(t % 1000).toBeLessThan(150);
       // ...and b's and c's runs happen in the same wake-up as one of a's.
       for (const t of [...at.b, ...at.c])
         expect(Math.min(...at.a.map((x) => Math.abs(x - t)))).toBeLessThan(5);
