@@ -23,6 +23,10 @@ export interface DaemonOptions {
   timeoutMs?: number;
   /** Run inside this network namespace (full name, see NetnsLab.ns). Root only. */
   netns?: string;
+  /** The program to run instead of this test's node (e.g. an installed release's node, or qemu). */
+  command?: string;
+  /** dist/main.js to run instead of the checkout's (e.g. an installed release's). */
+  mainJs?: string;
 }
 
 export function baseConfig(dir: string): Record<string, unknown> {
@@ -53,7 +57,8 @@ export class TestDaemon {
   private exitPromise: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
 
   constructor(options: DaemonOptions = {}) {
-    if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} missing: run "npm run build" first`);
+    const mainJs = options.mainJs ?? MAIN_JS;
+    if (!existsSync(mainJs)) throw new Error(`${mainJs} missing: run "npm run build" first`);
     this.options = options;
     if (options.dir) {
       this.dir = options.dir;
@@ -86,11 +91,17 @@ export class TestDaemon {
     this.logs = [];
     this.stderr = '';
     this.port = 0;
-    const args = [...(this.options.nodeArgs ?? []), MAIN_JS, 'run', '--config', this.configPath];
+    const args = [
+      ...(this.options.nodeArgs ?? []),
+      this.options.mainJs ?? MAIN_JS,
+      'run',
+      '--config',
+      this.configPath,
+    ];
     // `ip netns exec` execs the command in place, so the child's pid is the daemon's own.
     const [cmd, argv] = this.options.netns
       ? ['ip', ['netns', 'exec', this.options.netns, process.execPath, ...args]]
-      : [process.execPath, args];
+      : [this.options.command ?? process.execPath, args];
     const proc = spawn(cmd as string, argv as string[], {
       env: { ...process.env, ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

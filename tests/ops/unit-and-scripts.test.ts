@@ -10,7 +10,6 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -25,10 +24,11 @@ import { tempDir } from '../helpers/tmp.js';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const UNIT_NAME = 'kampung-gateway.service';
 const UNIT_SRC = join(REPO, 'systemd', UNIT_NAME);
-const UNIT_NODE = '/usr/bin/node';
+/** The installed release's own node: the bundled one, or a link to the system's (source install). */
+const UNIT_NODE = '/opt/kampung-gateway/current/node/bin/node';
 /** V8 flags the daemon runs with (young generation capped: the SPEC's peak-RSS budget). */
 const NODE_FLAGS = '--max-semi-space-size=4';
-const EXEC_START = `${NODE_FLAGS} /opt/kampung-gateway/dist/main.js run --config /etc/kampung-gateway/config.yaml`;
+const EXEC_START = `${NODE_FLAGS} /opt/kampung-gateway/current/dist/main.js run --config /etc/kampung-gateway/config.yaml`;
 
 const tmp = tempDir('kgw-ops-');
 afterAll(() => tmp.cleanup());
@@ -39,13 +39,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 
 function hasCommand(cmd: string): boolean {
   return run('sh', ['-c', 'command -v "$1"', 'sh', cmd]).status === 0;
-}
-
-function sameFile(a: string, b: string): boolean {
-  if (!existsSync(a) || !existsSync(b)) return false;
-  const sa = statSync(a);
-  const sb = statSync(b);
-  return sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 /** `Key=value` lines of a unit file (comments and section headers dropped); repeated keys keep all values. */
@@ -87,6 +80,7 @@ describe('systemd unit', () => {
     expect(one('Type')).toBe('notify');
     expect(one('NotifyAccess')).toBe('main');
     expect(one('ExecStart')).toBe(`${UNIT_NODE} ${EXEC_START}`);
+    expect(one('WorkingDirectory')).toBe('/opt/kampung-gateway/current');
     expect(one('WatchdogSec')).toBe('30');
     expect(one('Restart')).toBe('on-failure');
     expect(one('TimeoutStopSec')).toBe('15');
@@ -105,6 +99,9 @@ describe('systemd unit', () => {
     // `kampung-gw run` started by hand (the shebang) runs with the same flags.
     const shebang = readFileSync(join(REPO, 'src', 'main.ts'), 'utf8').split('\n')[0];
     expect(shebang).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS}`);
+    // ... and so does /usr/local/bin/kampung-gw on an installed box (the release's own node).
+    const wrapper = readFileSync(join(REPO, 'scripts', 'kampung-gw.sh'), 'utf8');
+    expect(wrapper).toContain(`exec "$app/node/bin/node" ${NODE_FLAGS} "$app/dist/main.js" "$@"`);
     expect(s.has('StartLimitBurst')).toBe(true);
     expect(one('WantedBy')).toBe('multi-user.target');
   });
@@ -133,11 +130,11 @@ describe('systemd unit', () => {
   });
 
   it.skipIf(!hasCommand('systemd-analyze'))('passes systemd-analyze verify without a warning', () => {
-    // verify checks that ExecStart's binary exists. Where node is not /usr/bin/node (e.g. a CI
-    // runner with setup-node), apply the same ExecStart drop-in that install.sh writes there.
-    const dropins: Record<string, string> = sameFile(process.execPath, UNIT_NODE)
-      ? {}
-      : { '10-node-path.conf': `[Service]\nExecStart=\nExecStart=${process.execPath} ${EXEC_START}\n` };
+    // verify checks that ExecStart's binary exists, and this machine has no installed release:
+    // a drop-in points it at the node running this test, with the unit's own arguments.
+    const dropins = {
+      'test-node.conf': `[Service]\nExecStart=\nExecStart=${process.execPath} ${EXEC_START}\n`,
+    };
     expect(verifyUnit(text, dropins)).toEqual([]);
   });
 
@@ -180,8 +177,10 @@ describe('scripts/install.sh into a staged root', () => {
   mkdirSync(join(checkout, 'dist'), { recursive: true });
   for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(REPO, f), join(checkout, f));
   for (const d of ['config', 'systemd']) cpSync(join(REPO, d), join(checkout, d), { recursive: true });
-  copyFileSync(join(REPO, 'scripts', 'install.sh'), join(checkout, 'scripts', 'install.sh'));
-  chmodSync(join(checkout, 'scripts', 'install.sh'), 0o755);
+  for (const f of ['install.sh', 'kampung-gw.sh']) {
+    copyFileSync(join(REPO, 'scripts', f), join(checkout, 'scripts', f));
+    chmodSync(join(checkout, 'scripts', f), 0o755);
+  }
   writeFileSync(join(checkout, 'dist', 'main.js'), '#!/usr/bin/env node\nconsole.log("stand-in");\n');
   mkdirSync(bin);
   writeFileSync(
@@ -199,7 +198,10 @@ describe('scripts/install.sh into a staged root', () => {
   symlinkSync(process.execPath, join(bin, 'node'));
   const script = join(checkout, 'scripts', 'install.sh');
   const example = readFileSync(join(REPO, 'config', 'example.yaml'), 'utf8');
-  const nodeIsUnitNode = sameFile(process.execPath, UNIT_NODE);
+  const app = 'opt/kampung-gateway';
+  const rel = `${app}/releases/0.1.0-source`;
+  const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string })
+    .version;
 
   function install(root: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
     writeFileSync(npmLog, '');
@@ -251,21 +253,29 @@ describe('scripts/install.sh into a staged root', () => {
     expect(npmCalls(root)).toEqual([
       '<checkout>|ci --no-audit --no-fund',
       '<checkout>|run build',
-      '<root>/opt/kampung-gateway.new|ci --omit=dev --no-audit --no-fund',
+      `<root>/${rel}.new|ci --omit=dev --no-audit --no-fund`,
     ]);
 
     const at = (p: string) => join(root, p);
-    expect(mode(at('opt/kampung-gateway'))).toBe('0755');
-    expect(mode(at('opt/kampung-gateway/dist/main.js'))).toBe('0755');
-    expect(mode(at('opt/kampung-gateway/package.json'))).toBe('0644');
-    expect(existsSync(at('opt/kampung-gateway/node_modules/stub/index.js'))).toBe(true);
-    expect(existsSync(at('opt/kampung-gateway/config/example.yaml'))).toBe(true);
+    expect(rel).toBe(`${app}/releases/${version}-source`);
+    expect(mode(at(app))).toBe('0755');
+    expect(readlinkSync(at(`${app}/current`))).toBe(`releases/${version}-source`);
+    expect(existsSync(at(`${app}/previous`))).toBe(false);
+    expect(mode(at(`${rel}/dist/main.js`))).toBe('0755');
+    expect(mode(at(`${rel}/scripts/kampung-gw.sh`))).toBe('0755');
+    expect(mode(at(`${rel}/package.json`))).toBe('0644');
+    expect(existsSync(at(`${rel}/node_modules/stub/index.js`))).toBe(true);
+    expect(existsSync(at(`${rel}/config/example.yaml`))).toBe(true);
+    // The unit's node is the release's node/bin/node: here a link to the node install.sh found.
+    expect(readlinkSync(at(`${rel}/node/bin/node`))).toBe(join(bin, 'node'));
     expect(mode(at('etc/kampung-gateway'))).toBe('0750');
     expect(mode(at('etc/kampung-gateway/devices'))).toBe('0750');
     expect(mode(at('etc/kampung-gateway/config.yaml'))).toBe('0640');
     expect(readFileSync(at('etc/kampung-gateway/config.yaml'), 'utf8')).toBe(example);
     expect(mode(at('var/lib/kampung-gateway'))).toBe('0750');
-    expect(readlinkSync(at('usr/local/bin/kampung-gw'))).toBe('/opt/kampung-gateway/dist/main.js');
+    expect(readlinkSync(at('usr/local/bin/kampung-gw'))).toBe(
+      '/opt/kampung-gateway/current/scripts/kampung-gw.sh',
+    );
     expect(mode(at('etc/systemd/system/kampung-gateway.service'))).toBe('0644');
     expect(readFileSync(at('etc/systemd/system/kampung-gateway.service'), 'utf8')).toBe(
       readFileSync(UNIT_SRC, 'utf8'),
@@ -273,9 +283,7 @@ describe('scripts/install.sh into a staged root', () => {
     expect(readlinkSync(at('etc/systemd/system/multi-user.target.wants/kampung-gateway.service'))).toBe(
       '/etc/systemd/system/kampung-gateway.service',
     );
-    expect(existsSync(at('etc/systemd/system/kampung-gateway.service.d/10-node-path.conf'))).toBe(
-      !nodeIsUnitNode,
-    );
+    expect(existsSync(at('etc/systemd/system/kampung-gateway.service.d'))).toBe(false);
 
     // The technician edits the config (and tightens its mode); a re-install must keep both.
     const custom = 'gateway:\n  id: "3510170099"\n  name: "Desa Uji"\n';
@@ -292,8 +300,8 @@ describe('scripts/install.sh into a staged root', () => {
     expect(snapshot(root)).toEqual(before);
     expect(readFileSync(at('etc/kampung-gateway/config.yaml'), 'utf8')).toBe(custom);
     expect(mode(at('etc/kampung-gateway/config.yaml'))).toBe('0600');
-    expect(existsSync(at('opt/kampung-gateway.new'))).toBe(false);
-    expect(existsSync(at('opt/kampung-gateway.old'))).toBe(false);
+    expect(existsSync(at(`${rel}.new`))).toBe(false);
+    expect(existsSync(at(`${rel}.old`))).toBe(false);
   }, 20_000);
 
   it('--no-build skips the checkout build; --root equals INSTALL_ROOT', () => {
@@ -301,29 +309,64 @@ describe('scripts/install.sh into a staged root', () => {
     const r = install('', ['--no-build', '--root', root]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(npmCalls(root)).toEqual(['<root>/opt/kampung-gateway.new|ci --omit=dev --no-audit --no-fund']);
+    expect(npmCalls(root)).toEqual([`<root>/${rel}.new|ci --omit=dev --no-audit --no-fund`]);
     expect(mode(join(root, 'etc/kampung-gateway/config.yaml'))).toBe('0640');
   }, 20_000);
 
-  it('points the unit at a node outside /usr/bin with a drop-in that systemd accepts', () => {
+  it('runs a node outside /usr/bin through the release link, and moves an old flat install away', () => {
     const root = join(tmp.path, 'root-c');
+    // What installers before releases/ left: the tree right in /opt/kampung-gateway and, for a
+    // node outside /usr/bin, an ExecStart drop-in naming that tree.
+    mkdirSync(join(root, app, 'dist'), { recursive: true });
+    writeFileSync(join(root, app, 'dist', 'main.js'), 'old\n');
+    const unitDir = join(root, 'etc/systemd/system');
+    mkdirSync(join(unitDir, 'kampung-gateway.service.d'), { recursive: true });
+    writeFileSync(
+      join(unitDir, 'kampung-gateway.service.d/10-node-path.conf'),
+      '# Written by scripts/install.sh: node is /usr/local/bin/node, not /usr/bin/node.\n[Service]\nExecStart=\nExecStart=/usr/local/bin/node /opt/kampung-gateway/dist/main.js run\n',
+    );
     const wrapper = join(tmp.path, 'other-node');
     writeFileSync(wrapper, `#!/bin/sh\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      join(checkout, 'dist', 'main.js'),
+      'console.log("stand-in", process.argv.slice(2).join(" "));\n',
+    );
     const r = install(root, ['--no-build'], { KAMPUNG_GW_NODE: wrapper });
+    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const unitDir = join(root, 'etc/systemd/system');
-    const dropin = readFileSync(join(unitDir, 'kampung-gateway.service.d/10-node-path.conf'), 'utf8');
-    expect(unitSettings(dropin).get('ExecStart')).toEqual(['', `${wrapper} ${EXEC_START}`]);
-    if (hasCommand('systemd-analyze')) {
-      const unit = readFileSync(join(unitDir, UNIT_NAME), 'utf8');
-      expect(verifyUnit(unit, { '10-node-path.conf': dropin })).toEqual([]);
-    }
-
-    // Back on the default node: the drop-in goes away exactly when that node is /usr/bin/node.
-    const again = install(root, ['--no-build']);
-    expect(again.status).toBe(0);
-    expect(existsSync(join(unitDir, 'kampung-gateway.service.d/10-node-path.conf'))).toBe(!nodeIsUnitNode);
+    expect(existsSync(join(unitDir, 'kampung-gateway.service.d'))).toBe(false);
+    expect(existsSync(join(root, app, 'dist'))).toBe(false);
+    expect(existsSync(join(root, `${app}.flat`))).toBe(false);
+    expect(readlinkSync(join(root, rel, 'node/bin/node'))).toBe(wrapper);
+    // The command-line wrapper finds its release through the links and runs that node on it
+    // (dist/main.js here is a stand-in that prints its arguments).
+    const cli = run(join(root, app, 'current/scripts/kampung-gw.sh'), ['--version']);
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout).toBe('stand-in --version\n');
   }, 20_000);
+
+  it('keeps the running and the previous release, and removes older ones', () => {
+    const root = join(tmp.path, 'root-f');
+    const pkgPath = join(checkout, 'package.json');
+    const original = readFileSync(pkgPath, 'utf8');
+    const releases = () => readdirSync(join(root, app, 'releases')).sort();
+    try {
+      for (const v of ['0.8.0', '0.9.0', '0.10.0']) {
+        writeFileSync(pkgPath, original.replace(`"version": "${version}"`, `"version": "${v}"`));
+        const r = install(root, ['--no-build']);
+        expect(r.status, r.stderr).toBe(0);
+        expect(readlinkSync(join(root, app, 'current'))).toBe(`releases/${v}-source`);
+      }
+      expect(releases()).toEqual(['0.10.0-source', '0.9.0-source']);
+      expect(readlinkSync(join(root, app, 'previous'))).toBe('releases/0.9.0-source');
+      // The same version again replaces it in place; previous stays the one before.
+      expect(install(root, ['--no-build']).status).toBe(0);
+      expect(releases()).toEqual(['0.10.0-source', '0.9.0-source']);
+      expect(readlinkSync(join(root, app, 'previous'))).toBe('releases/0.9.0-source');
+    } finally {
+      writeFileSync(pkgPath, original);
+    }
+  }, 30_000);
 
   it('refuses a Node.js older than 20 and installs nothing', () => {
     const root = join(tmp.path, 'root-d');
