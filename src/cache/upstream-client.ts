@@ -1,7 +1,8 @@
-import http, { type IncomingHttpHeaders } from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
 import type { Scheduler } from '../core/scheduler.js';
 import type { HeaderMap } from './cache-policy.js';
+import { relayableHeaders } from './proxy-headers.js';
 
 export type UpstreamFailure = 'timeout' | 'unreachable' | 'too_large';
 
@@ -46,34 +47,6 @@ export interface Spill {
   above: number;
   /** Asked once, when the body passes `above`; undefined keeps it in memory. */
   open(status: number, headers: HeaderMap): BodySink | undefined;
-}
-
-/** Hop-by-hop and per-connection headers never relayed (RFC 9110 7.6.1), plus cookies. */
-const DROP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'set-cookie',
-  // The gateway sets its own length (bodies are buffered or stored first).
-  'content-length',
-]);
-
-export function relayableHeaders(raw: IncomingHttpHeaders): HeaderMap {
-  const out: HeaderMap = {};
-  const connectionTokens = String(raw.connection ?? '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase());
-  for (const [k, v] of Object.entries(raw)) {
-    if (v === undefined || DROP.has(k) || connectionTokens.includes(k)) continue;
-    out[k] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return out;
 }
 
 /**
