@@ -377,7 +377,7 @@ export class ReadThrough {
       };
     }
     if (res.spilled && temp) {
-      const stored = this.storeSpilled(
+      const stored = await this.storeSpilled(
         up,
         temp,
         { upstream: up.name, key, status: res.status, headers: resHeaders, ...fields },
@@ -424,14 +424,14 @@ export class ReadThrough {
    * Records a body that arrived in a temp file. When it may not be stored (or the disk fails)
    * the kiosk still gets it, read back into memory as the buffered path would have held it.
    */
-  private storeSpilled(
+  private async storeSpilled(
     up: Upstream,
     temp: TempBody,
     n: NewEntry,
     fwd: HeaderMap,
-  ): { kind: 'file'; entry: Entry } | { kind: 'memory'; body: Buffer } | undefined {
+  ): Promise<{ kind: 'file'; entry: Entry } | { kind: 'memory'; body: Buffer } | undefined> {
     try {
-      const done = temp.finish();
+      const done = await temp.finish();
       if (done.kind === 'memory') return { kind: 'memory', body: done.body };
       let entry: Entry | undefined;
       try {
@@ -440,7 +440,7 @@ export class ReadThrough {
         this.log.warn({ err, upstream: up.name }, 'could not store response');
       }
       if (entry) return { kind: 'file', entry };
-      return { kind: 'memory', body: temp.readAll() };
+      return { kind: 'memory', body: await temp.readAll() };
     } catch (err) {
       this.log.warn({ err, upstream: up.name }, 'could not keep response body');
       return undefined;

@@ -37,9 +37,12 @@ export interface UpstreamRequest {
   spill?: Spill;
 }
 
-/** Receives a body's bytes in order; aborted (and must then clean up) when the response fails. */
+/**
+ * Receives a body's bytes in order; aborted (and must then clean up) when the response fails.
+ * A promise from write() pauses the response until it settles (backpressure from the disk).
+ */
 export interface BodySink {
-  write(chunk: Buffer): void;
+  write(chunk: Buffer): void | Promise<void>;
   abort(): void;
 }
 
@@ -124,6 +127,7 @@ export class UpstreamClient {
         let chunks: Buffer[] = [];
         let size = 0;
         let asked = false;
+        let pending: Promise<void> | undefined;
         res.on('data', (c: Buffer) => {
           if (settled) return;
           size += c.length;
@@ -140,13 +144,26 @@ export class UpstreamClient {
             chunks.push(c);
             return;
           }
-          try {
-            for (const b of chunks) sink.write(b);
-            chunks = [];
-            sink.write(c);
-          } catch (err) {
+          const lost = (err: unknown) => {
             fail(new UpstreamError('unreachable', true, `body could not be kept: ${(err as Error).message}`));
             res.destroy();
+          };
+          try {
+            let last: void | Promise<void>;
+            for (const b of chunks) last = sink.write(b);
+            chunks = [];
+            last = sink.write(c);
+            if (last) {
+              // The disk is slower than the socket: stop reading until the chunk is written.
+              res.pause();
+              const p = last.then(() => {
+                if (pending === p) pending = undefined;
+                if (!settled) res.resume();
+              }, lost);
+              pending = p;
+            }
+          } catch (err) {
+            lost(err);
           }
         });
         res.on('error', () => fail(new UpstreamError('unreachable', true, 'response aborted')));
@@ -154,7 +171,9 @@ export class UpstreamClient {
         res.on('close', () => {
           if (!res.complete) fail(new UpstreamError('unreachable', true, 'response cut short'));
         });
-        res.on('end', () => {
+        res.on('end', async () => {
+          // The last chunk may still be on its way to disk.
+          if (pending) await pending;
           if (settled) return;
           settled = true;
           deadline.cancel();
