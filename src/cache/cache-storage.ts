@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
 import { BodyFiles } from './body-files.js';
 import { type HeaderMap, varyKey, varyNames } from './cache-policy.js';
 import { CacheRepo, type Entry, type NewEntry, type RefreshedFields } from './cache-repo.js';
+import { FileBody } from './file-body.js';
 import { HotBodies } from './hot-bodies.js';
 import type { TempBody } from './temp-body.js';
 
@@ -90,9 +90,9 @@ export class CacheStorage {
   }
 
   /** The body file as a stream, checked before the first byte; undefined (entry dropped) when damaged. */
-  async openBody(e: Entry, range?: { start: number; end: number }): Promise<Readable | undefined> {
+  async openBody(e: Entry, range?: { start: number; end: number }): Promise<FileBody | undefined> {
     const fh = await this.files.openChecked(e.sha256, e.size);
-    if (fh) return fh.createReadStream(range ? { start: range.start, end: range.end } : { start: 0 });
+    if (fh) return range ? new FileBody(fh, range.start, range.end) : new FileBody(fh, 0, e.size - 1);
     this.log.warn({ upstream: e.upstream, entry: e.id }, 'damaged cache entry dropped');
     this.remove(e);
     return undefined;

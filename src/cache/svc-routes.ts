@@ -1,9 +1,11 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GwError } from '../core/errors.js';
 import { looksLikeNik } from '../core/nik.js';
 import { reusedHeaders } from './cache-policy.js';
 import type { CacheService } from './cache-service.js';
+import { FileBody } from './file-body.js';
 import { HitHeaders } from './hit-headers.js';
 import { notModified, rangeFor } from './kiosk-conditionals.js';
 import type { WriteMethod } from './outbound-queue.js';
@@ -230,11 +232,9 @@ function sendResult(
     return reply.code(304).send();
   }
   if (r.range) {
-    return reply
-      .code(206)
-      .header('content-range', `bytes ${r.range.start}-${r.range.end}/${r.range.total}`)
-      .header('content-length', r.size)
-      .send(r.body);
+    reply.code(206).header('content-range', `bytes ${r.range.start}-${r.range.end}/${r.range.total}`);
+    if (r.body instanceof FileBody) return sendFile(request, reply, r.body, r.size);
+    return reply.header('content-length', r.size).send(r.body);
   }
   const range = rangeFor(h, r.status, r.headers, r.size);
   if (range === 'unsatisfiable') {
@@ -248,7 +248,27 @@ function sendResult(
       .header('content-length', range.end - range.start + 1)
       .send(r.body.subarray(range.start, range.end + 1));
   }
+  if (r.body instanceof FileBody) return sendFile(request, reply, r.body, r.size);
   return reply.header('content-length', r.size).send(r.body);
+}
+
+/**
+ * A stored body file goes out through FileBody's buffer pool, not fastify's stream piping (see
+ * file-body.ts): the reply is taken over once its status and headers are set. HEAD: headers only.
+ */
+function sendFile(request: FastifyRequest, reply: FastifyReply, body: FileBody, length: number) {
+  reply.header('content-length', length);
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  if (request.method === 'HEAD') {
+    raw.end();
+    body.destroy();
+    return undefined;
+  }
+  return body.pumpTo(raw).catch((err: unknown) => {
+    raw.destroy(err as Error);
+  });
 }
 
 /**

@@ -48,6 +48,8 @@ export interface BodySink {
 
 export interface Spill {
   above: number;
+  /** The cap once the body goes to a sink (it is never held whole in memory); default maxBodyBytes. */
+  maxBytes?: number;
   /** Asked once, when the body passes `above`; undefined keeps it in memory. */
   open(status: number, headers: HeaderMap): BodySink | undefined;
 }
@@ -131,8 +133,10 @@ export class UpstreamClient {
         res.on('data', (c: Buffer) => {
           if (settled) return;
           size += c.length;
-          if (size > this.maxBodyBytes) {
-            fail(new UpstreamError('too_large', true, `body over ${this.maxBodyBytes} bytes`));
+          // A body going to disk is bounded by what its sink may keep, one held in memory by maxBodyBytes.
+          const cap = sink && r.spill?.maxBytes !== undefined ? r.spill.maxBytes : this.maxBodyBytes;
+          if (size > cap) {
+            fail(new UpstreamError('too_large', true, `body over ${cap} bytes`));
             res.destroy();
             return;
           }

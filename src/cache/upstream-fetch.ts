@@ -62,6 +62,9 @@ export class UpstreamFetch {
     let temp: TempBody | undefined;
     const spill: Spill = {
       above: INLINE_MAX,
+      // Stored bodies stream on every path, so only the cache's own bound (a quarter) limits them.
+      // (One too large to store is read back into memory: at most 1 MiB then.)
+      maxBytes: Math.max(1024 * 1024, Math.floor(this.storage.maxBytes / 4)),
       open: (status, h) => {
         if (!cacheable || status !== 200 || !isStorable(status, h)) return undefined;
         const t = this.storage.tempBody();
