@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
+import { GwError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
@@ -7,6 +8,7 @@ import type { GatewayBus } from '../events.js';
 import type { StatusSection } from '../status/types.js';
 import { StateRepo } from '../store/state-repo.js';
 import type { Store } from '../store/store.js';
+import type { HeaderMap } from './cache-policy.js';
 import { type CacheSection, CacheStats } from './cache-stats.js';
 import { CacheStorage } from './cache-storage.js';
 import type { CacheConfig } from './config-schema.js';
@@ -15,7 +17,7 @@ import { BusLinkState, type LinkState } from './link-state.js';
 import { OutboundQueue } from './outbound-queue.js';
 import { OutboundRepo } from './outbound-repo.js';
 import { ReadThrough } from './read-through.js';
-import { UpstreamClient } from './upstream-client.js';
+import { UpstreamClient, UpstreamError, type UpstreamResponse } from './upstream-client.js';
 import { buildUpstreams, type Upstream } from './upstreams.js';
 
 const MB = 1024 * 1024;
@@ -68,7 +70,7 @@ export class CacheService implements Service, StatusSection<'cache'> {
     const { config: c, clock, scheduler, store } = deps;
     this.deps = deps;
     this.log = deps.log;
-    this.upstreams = buildUpstreams(c.upstreams);
+    this.upstreams = buildUpstreams(c.upstreams, { clock, log: this.log });
     this.auth = deps.auth;
     this.busLink = deps.link ? undefined : new BusLinkState({ bus: deps.bus });
     const link = deps.link ?? (this.busLink as BusLinkState);
@@ -106,6 +108,7 @@ export class CacheService implements Service, StatusSection<'cache'> {
       scheduler,
       log: this.log,
       upstreams: this.upstreams,
+      onDelivered: (up, path, res) => this.reads.invalidate(up, path, res),
       onFailed: (upstream, id, tries) =>
         deps.bus.emit('alert', {
           code: 'outbound_write_failed',
@@ -123,17 +126,8 @@ export class CacheService implements Service, StatusSection<'cache'> {
   }
 
   start(): void {
-    for (const up of this.upstreams.values()) {
-      // Like an unreadable device token: reported, and that upstream is asked without them.
-      try {
-        up.loadCredentials();
-      } catch (err) {
-        this.log.error(
-          { err, upstream: up.name },
-          'upstream credentials unreadable: requests go without them',
-        );
-      }
-    }
+    // Told at start, not at the first kiosk request (the path is logged, never the content).
+    for (const up of this.upstreams.values()) up.checkCredentials();
     this.storage.start();
     this.stats.seed(this.state.get<CacheSection>('cache')?.value);
     this.busLink?.onRecovered(() => this.writes.retryAll());
@@ -202,6 +196,34 @@ export class CacheService implements Service, StatusSection<'cache'> {
       report[up.name] = await this.refreshOne(up);
     }
     return report;
+  }
+
+  /**
+   * A request passed through untouched by cache or queue (OPTIONS): the kiosk's end-to-end
+   * fields plus the upstream's credentials, the answer relayed; 504 when it does not answer.
+   */
+  async pass(
+    up: Upstream,
+    method: string,
+    pathAndQuery: string,
+    headers: HeaderMap,
+    body: Buffer | undefined,
+  ): Promise<UpstreamResponse> {
+    if (this.reads.linkDown())
+      throw new GwError('GW_ERR_UPSTREAM_UNAVAILABLE', `upstream ${up.name} unavailable (link down)`);
+    try {
+      return await this.client.request({
+        url: up.url(pathAndQuery),
+        method,
+        headers: { ...headers, ...up.credentials() },
+        body,
+        timeoutMs: up.config.timeout_ms,
+      });
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      const code = err.kind === 'too_large' ? 'GW_ERR_UPSTREAM_BAD_RESPONSE' : 'GW_ERR_UPSTREAM_UNAVAILABLE';
+      throw new GwError(code, `upstream ${up.name} did not answer (${err.kind})`);
+    }
   }
 
   /** The wipe action: every stored body and entry deleted (queued writes are kept: they are owed). */

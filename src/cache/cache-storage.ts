@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
 import { BodyFiles } from './body-files.js';
 import { type HeaderMap, varyKey, varyNames } from './cache-policy.js';
 import { CacheRepo, type Entry, type NewEntry, type RefreshedFields } from './cache-repo.js';
+import { FileBody } from './file-body.js';
 import { HotBodies } from './hot-bodies.js';
 import type { TempBody } from './temp-body.js';
 
@@ -70,7 +70,7 @@ export class CacheStorage {
   }
 
   /** The stored variant matching the request's values of the response's Vary headers. */
-  lookup(key: string, request: HeaderMap): Entry | undefined {
+  lookup(key: string, request: Readonly<Record<string, string | string[] | undefined>>): Entry | undefined {
     const list = this.byKey.get(key);
     if (!list) return undefined;
     return list.find((e) => varyKey(e.varyNames, request) === e.varyKey);
@@ -90,9 +90,9 @@ export class CacheStorage {
   }
 
   /** The body file as a stream, checked before the first byte; undefined (entry dropped) when damaged. */
-  async openBody(e: Entry): Promise<Readable | undefined> {
+  async openBody(e: Entry, range?: { start: number; end: number }): Promise<FileBody | undefined> {
     const fh = await this.files.openChecked(e.sha256, e.size);
-    if (fh) return fh.createReadStream({ start: 0 });
+    if (fh) return range ? new FileBody(fh, range.start, range.end) : new FileBody(fh, 0, e.size - 1);
     this.log.warn({ upstream: e.upstream, entry: e.id }, 'damaged cache entry dropped');
     this.remove(e);
     return undefined;
@@ -196,6 +196,14 @@ export class CacheStorage {
     const ids = [...this.dirty];
     this.dirty.clear();
     this.repo.touch(ids.flatMap((id) => this.byId.get(id) ?? []));
+  }
+
+  /** Every stored variant of a key (an unsafe method succeeded on it). */
+  removeKey(key: string): void {
+    const list = this.byKey.get(key);
+    if (!list) return;
+    this.repo.remove(list.map((e) => e.id));
+    for (const e of [...list]) this.unindex(e);
   }
 
   remove(e: Entry): void {

@@ -35,6 +35,9 @@ export const UpstreamConfigSchema = Type.Object(
     never_cache: Type.Array(Type.String({ pattern: '^/', maxLength: 200 }), { default: [], maxItems: 50 }),
     // The upstream's own credentials, from a file (never inline, never in base_url).
     auth: Type.Optional(UpstreamAuthSchema),
+    // rfc: stale answers only where RFC 9111 / 5861 allow; always: also where the upstream's
+    // headers forbid it (public reference data with over-strict headers), marked in the answer.
+    serve_stale: Type.Union([Type.Literal('rfc'), Type.Literal('always')], { default: 'rfc' }),
   },
   { additionalProperties: false },
 );

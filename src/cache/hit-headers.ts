@@ -1,6 +1,7 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import type { HeaderMap } from './cache-policy.js';
+import { type HeaderMap, reusedHeaders } from './cache-policy.js';
 import type { Entry } from './cache-storage.js';
+import { appendVia } from './proxy-headers.js';
 
 interface Memo {
   /** The entry's headers object and data date this was built from (a 304 replaces both). */
@@ -33,7 +34,8 @@ export class HitHeaders {
     )
       return m.headers;
     const headers: HeaderMap = {
-      ...entry.headers,
+      ...reusedHeaders(entry.headers),
+      via: appendVia(entry.headers.via),
       'x-cache': 'HIT',
       age: String(ageS),
       'x-data-date': isoOf(entry.dataDate),

@@ -12,13 +12,17 @@ import type { Upstream } from './upstreams.js';
 
 export interface WriteRequest {
   up: Upstream;
-  method: 'POST' | 'PUT';
+  method: WriteMethod;
   pathAndQuery: string;
+  /** The kiosk's end-to-end fields (forwardHeaders), stored with a queued write. */
   headers: HeaderMap;
-  idemKey: string;
+  /** Required where the write may be queued (offline_writes); else forwarded as the kiosk sent it. */
+  idemKey: string | undefined;
   body: Buffer | undefined;
   deviceId: string;
 }
+
+export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export type WriteOutcome =
   | { kind: 'forwarded'; response: UpstreamResponse }
@@ -52,6 +56,7 @@ export class OutboundQueue {
   private readonly limits: OutboundLimits;
   private readonly upstreams: ReadonlyMap<string, Upstream>;
   private readonly onFailed: (upstream: string, id: string, tries: number) => void;
+  private readonly onDelivered: (up: Upstream, pathAndQuery: string, res: UpstreamResponse) => void;
   private readonly lanes = new Map<string, { running: boolean; timer?: { cancel(): void } }>();
   private stopped = false;
 
@@ -67,7 +72,10 @@ export class OutboundQueue {
     upstreams: ReadonlyMap<string, Upstream>;
     /** A write was given up after max_tries (the service raises an alert). */
     onFailed?: (upstream: string, id: string, tries: number) => void;
+    /** The upstream answered a write (now or from the queue): stored reads it affects go (RFC 9111 4.4). */
+    onDelivered?: (up: Upstream, pathAndQuery: string, res: UpstreamResponse) => void;
   }) {
+    this.onDelivered = deps.onDelivered ?? (() => undefined);
     this.onFailed = deps.onFailed ?? (() => undefined);
     this.repo = deps.repo;
     this.client = deps.client;
@@ -97,40 +105,47 @@ export class OutboundQueue {
   }
 
   async submit(w: WriteRequest): Promise<WriteOutcome> {
-    const known = this.repo.byKey(w.up.name, w.idemKey);
+    const queueable = w.up.config.offline_writes && w.idemKey !== undefined;
+    const known = queueable && w.idemKey !== undefined ? this.repo.byKey(w.up.name, w.idemKey) : undefined;
     // The kiosk re-sent a write we already hold: same answer, never a second copy.
     if (known) return { kind: 'queued', id: known.id, state: known.state };
-    const mustQueue = this.link.isDown() || this.repo.hasQueued(w.up.name);
+    const mustQueue = this.link.isDown() || (queueable && this.repo.hasQueued(w.up.name));
     if (!mustQueue) {
       try {
         const response = await this.client.request({
           url: w.up.url(w.pathAndQuery),
           method: w.method,
-          headers: w.up.withCredentials({ ...w.headers, 'idempotency-key': w.idemKey }),
+          headers: {
+            ...w.headers,
+            ...(w.idemKey === undefined ? {} : { 'idempotency-key': w.idemKey }),
+            ...w.up.credentials(),
+          },
           body: w.body,
           timeoutMs: w.up.config.timeout_ms,
         });
-        if (!RETRY_STATUS.has(response.status) || !w.up.config.offline_writes)
+        if (!RETRY_STATUS.has(response.status) || !queueable) {
+          this.onDelivered(w.up, w.pathAndQuery, response);
           return { kind: 'forwarded', response };
+        }
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         if (err.kind === 'too_large')
           throw new GwError('GW_ERR_UPSTREAM_BAD_RESPONSE', 'upstream answer too large');
       }
     }
-    if (!w.up.config.offline_writes)
+    if (!queueable || w.idemKey === undefined)
       throw new GwError(
         'GW_ERR_UPSTREAM_UNAVAILABLE',
         `upstream ${w.up.name} unreachable; offline writes are off`,
       );
-    return { kind: 'queued', id: this.enqueue(w), state: 'queued' };
+    return { kind: 'queued', id: this.enqueue(w, w.idemKey), state: 'queued' };
   }
 
   status(id: string): OutboundRow | undefined {
     return this.repo.byId(id);
   }
 
-  private enqueue(w: WriteRequest): string {
+  private enqueue(w: WriteRequest, idemKey: string): string {
     const size = w.body?.length ?? 0;
     const t = this.repo.totals();
     if (t.depth >= this.limits.maxItems || t.bytes + size > this.limits.maxBytes)
@@ -139,7 +154,7 @@ export class OutboundQueue {
     this.repo.insert({
       id,
       upstream: w.up.name,
-      idem_key: w.idemKey,
+      idem_key: idemKey,
       device_id: w.deviceId,
       method: w.method,
       path: w.pathAndQuery,
@@ -200,10 +215,13 @@ export class OutboundQueue {
       const res = await this.client.request({
         url: up.url(row.path),
         method: row.method,
-        headers: up.withCredentials({
+        // Credentials are added at each attempt, never stored with the write: a rotated token
+        // file applies to writes queued before the rotation.
+        headers: {
           ...(JSON.parse(row.headers) as HeaderMap),
           'idempotency-key': row.idem_key,
-        }),
+          ...up.credentials(),
+        },
         body: row.body ?? undefined,
         timeoutMs: Math.max(10_000, up.config.timeout_ms),
       });
@@ -217,6 +235,7 @@ export class OutboundQueue {
           body: res.body.subarray(0, RESULT_MAX),
         });
         this.stats.bump(up.name, 'outbound_delivered');
+        this.onDelivered(up, row.path, res);
         return undefined;
       }
       error = `status ${res.status}`;

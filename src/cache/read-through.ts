@@ -2,19 +2,15 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import { GwError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import {
-  freshnessLifetimeS,
-  type HeaderMap,
-  isStorable,
-  mayServeStale,
-  mergeNotModified,
-  requestWantsRevalidation,
-} from './cache-policy.js';
+import { freshnessLifetimeS, type HeaderMap, reusedHeaders } from './cache-policy.js';
 import type { CacheOutcome, CacheStats } from './cache-stats.js';
-import { type CacheStorage, type Entry, INLINE_MAX, type NewEntry } from './cache-storage.js';
+import type { CacheStorage, Entry } from './cache-storage.js';
+import { type ByteRange, rangeFor } from './kiosk-conditionals.js';
 import type { LinkState } from './link-state.js';
-import type { TempBody } from './temp-body.js';
-import { type Spill, type UpstreamClient, UpstreamError, type UpstreamResponse } from './upstream-client.js';
+import { VIA } from './proxy-headers.js';
+import { type RequestDirectives, requestDirectives, reuse, staleOnError } from './reuse-policy.js';
+import type { UpstreamClient } from './upstream-client.js';
+import { type Failed, type Fetched, UpstreamFetch, upstreamDate } from './upstream-fetch.js';
 import type { Upstream } from './upstreams.js';
 
 export interface SvcResult {
@@ -28,7 +24,14 @@ export interface SvcResult {
   ageS: number;
   /** When the upstream last vouched for this data (ms since epoch). */
   dataDate: number;
+  /** The body is this part of the stored representation, already cut (a Range on a streamed body). */
+  range?: ByteRange & { total: number };
+  /** Why a stale copy was served (the X-Stale-Reason header). */
+  staleReason?: string;
 }
+
+/** The kiosk's request fields as received (directives, conditionals, Range). */
+type RequestFields = Readonly<Record<string, string | string[] | undefined>>;
 
 /** A fresh entry whose body is in memory: answered without I/O or a promise. */
 export interface HotHit {
@@ -38,28 +41,17 @@ export interface HotHit {
 }
 
 /**
- * How one upstream exchange ended, shared by every kiosk in its flight: an answer in memory
- * (MISS or REVALIDATED), a MISS stored as a file (each kiosk opens its own checked stream of
- * it), or a failure for the fallback (stale copy, the upstream's 5xx, or 504).
- */
-type Fetched =
-  | { kind: 'answer'; result: SvcResult }
-  | { kind: 'file'; entry: Entry; ageS: number; dataDate: number }
-  | Failed;
-type Failed = { kind: 'failed'; reason: string; response?: UpstreamResponse };
-
-/**
  * GET through the cache: fresh → HIT from memory/disk; stale or missing → (conditional)
  * request upstream; upstream dead, slow, 5xx or the link verdict down → the stored copy as
  * STALE when its headers allow, else 504. Concurrent identical misses share one upstream call.
  */
 export class ReadThrough {
   private readonly storage: CacheStorage;
-  private readonly client: UpstreamClient;
   private readonly link: LinkState;
   private readonly stats: CacheStats;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly fetcher: UpstreamFetch;
   private readonly inflight = new Map<string, Promise<Fetched>>();
 
   constructor(deps: {
@@ -72,54 +64,52 @@ export class ReadThrough {
   }) {
     this.log = deps.log;
     this.storage = deps.storage;
-    this.client = deps.client;
     this.link = deps.link;
     this.stats = deps.stats;
     this.clock = deps.clock;
+    this.fetcher = new UpstreamFetch(deps);
   }
 
   async get(
     up: Upstream,
     pathAndQuery: string,
     fwd: HeaderMap,
-    request: Readonly<Record<string, string | undefined>> = fwd,
+    request: RequestFields = {},
   ): Promise<SvcResult> {
     const key = `${up.name} ${pathAndQuery}`;
     const cacheable = !up.neverCache(pathAndQuery);
+    const req = requestDirectives(request);
     let entry = cacheable ? this.storage.lookup(key, fwd) : undefined;
-    if (entry && this.ageS(entry) < this.lifetimeS(up, entry) && !requestWantsRevalidation(request)) {
-      const body = this.storage.streams(entry)
-        ? await this.storage.openBody(entry)
-        : this.storage.readBody(entry);
-      if (body) {
-        this.storage.touch(entry);
-        return this.fromStore(up, entry, body, 'HIT');
+    if (entry) {
+      const use = reuse(this.ageS(entry), this.lifetimeS(up, entry), entry.headers, req);
+      if (use !== 'validate') {
+        const out = await this.fromStore(up, entry, use === 'fresh' ? 'HIT' : 'STALE', request, use);
+        if (out) {
+          if (use === 'stale-while-revalidate') this.background(up, pathAndQuery, key, fwd, entry);
+          return out;
+        }
+        entry = undefined;
       }
-      entry = undefined;
     }
-    if (this.link.isDown()) return this.fallback(up, entry, { kind: 'failed', reason: 'link down' });
-    const flightKey = `${key}\n${JSON.stringify(fwd)}\n${entry?.id ?? ''}`;
-    let flight = this.inflight.get(flightKey);
-    if (!flight) {
-      flight = this.fetch(up, pathAndQuery, key, fwd, entry, cacheable).finally(() =>
-        this.inflight.delete(flightKey),
-      );
-      this.inflight.set(flightKey, flight);
-    }
-    const fetched = await flight;
-    if (fetched.kind === 'failed') return this.fallback(up, entry, fetched);
+    // RFC 9111 5.2.1.7: never ask the upstream; 504 when nothing stored fits.
+    if (req.onlyIfCached)
+      throw new GwError('GW_ERR_NOT_CACHED', `nothing stored for ${up.name} satisfies only-if-cached`);
+    if (this.link.isDown())
+      return this.fallback(up, entry, { kind: 'failed', reason: 'link down' }, request, req);
+    const fetched = await this.flight(up, pathAndQuery, key, fwd, entry, cacheable && !req.noStore);
+    if (fetched.kind === 'failed') return this.fallback(up, entry, fetched, request, req);
     let out: SvcResult;
     if (fetched.kind === 'file') {
       const stored = fetched.entry;
-      const body = await this.storage.openBody(stored);
+      const opened = await this.open(stored, request);
       // Evicted or damaged between storing and opening (not seen in practice): no partial answer.
-      if (!body) return this.fallback(up, undefined, { kind: 'failed', reason: 'stored body vanished' });
+      if (!opened)
+        return this.fallback(up, undefined, { kind: 'failed', reason: 'stored body vanished' }, request, req);
       out = {
         status: stored.status,
         headers: stored.headers,
-        body,
-        size: stored.size,
-        cache: 'MISS',
+        ...opened,
+        cache: fetched.cache,
         ageS: fetched.ageS,
         dataDate: fetched.dataDate,
       };
@@ -131,16 +121,11 @@ export class ReadThrough {
   /**
    * The synchronous hit path: a fresh entry whose body is in the hot set, counted and touched
    * as get() counts a HIT; else undefined, and get() decides (disk read, revalidation,
-   * upstream, stale). `request` holds the kiosk's Cache-Control and Pragma.
+   * upstream, stale). The caller sends only requests without directives, conditionals or Range.
    */
-  hotHit(
-    up: Upstream,
-    pathAndQuery: string,
-    fwd: HeaderMap,
-    request: { readonly 'cache-control'?: string | undefined; readonly pragma?: string | undefined },
-  ): HotHit | undefined {
-    if (requestWantsRevalidation(request) || up.neverCache(pathAndQuery)) return undefined;
-    const entry = this.storage.lookup(`${up.name} ${pathAndQuery}`, fwd);
+  hotHit(up: Upstream, pathAndQuery: string, request: RequestFields): HotHit | undefined {
+    if (up.neverCache(pathAndQuery)) return undefined;
+    const entry = this.storage.lookup(`${up.name} ${pathAndQuery}`, request);
     if (!entry) return undefined;
     const ageS = this.ageS(entry);
     if (ageS >= this.lifetimeS(up, entry)) return undefined;
@@ -151,6 +136,22 @@ export class ReadThrough {
     return { entry, body, ageS };
   }
 
+  /**
+   * After an unsafe method succeeded (2xx/3xx): the stored responses for its target and for a
+   * Location / Content-Location on the same upstream go (RFC 9111 4.4), every variant.
+   */
+  invalidate(up: Upstream, pathAndQuery: string, res: { status: number; headers: HeaderMap }): void {
+    if (res.status < 200 || res.status >= 400) return;
+    const paths = new Set([pathAndQuery]);
+    const target = up.url(pathAndQuery);
+    for (const name of ['location', 'content-location']) {
+      const ref = res.headers[name];
+      const p = ref === undefined ? undefined : up.pathOf(ref, target);
+      if (p !== undefined) paths.add(p);
+    }
+    for (const p of paths) this.storage.removeKey(`${up.name} ${p}`);
+  }
+
   linkDown(): boolean {
     return this.link.isDown();
   }
@@ -158,19 +159,58 @@ export class ReadThrough {
   /** Revalidates or fetches one path for prefetch; reports what happened. */
   async refresh(up: Upstream, pathAndQuery: string): Promise<'fetched' | 'not_modified' | 'failed'> {
     const key = `${up.name} ${pathAndQuery}`;
-    const out = await this.fetch(up, pathAndQuery, key, {}, this.storage.lookup(key, {}), true);
+    const fwd = { via: VIA };
+    const out = await this.fetcher.fetch(up, pathAndQuery, key, fwd, this.storage.lookup(key, fwd), true);
     if (out.kind === 'failed') return 'failed';
-    return out.kind === 'answer' && out.result.cache === 'REVALIDATED' ? 'not_modified' : 'fetched';
+    const cache = out.kind === 'answer' ? out.result.cache : out.cache;
+    if (out.kind === 'answer' && !Buffer.isBuffer(out.result.body)) out.result.body.destroy();
+    return cache === 'REVALIDATED' ? 'not_modified' : 'fetched';
   }
 
-  private fallback(up: Upstream, entry: Entry | undefined, why: Failed): SvcResult {
+  /** Concurrent identical requests share one upstream exchange. */
+  private flight(
+    up: Upstream,
+    pathAndQuery: string,
+    key: string,
+    fwd: HeaderMap,
+    entry: Entry | undefined,
+    store: boolean,
+  ): Promise<Fetched> {
+    const flightKey = `${key}\n${JSON.stringify(fwd)}\n${entry?.id ?? ''}\n${store}`;
+    let flight = this.inflight.get(flightKey);
+    if (!flight) {
+      flight = this.fetcher
+        .fetch(up, pathAndQuery, key, fwd, entry, store)
+        .finally(() => this.inflight.delete(flightKey));
+      this.inflight.set(flightKey, flight);
+    }
+    return flight;
+  }
+
+  /** stale-while-revalidate: the kiosk already has its answer; the revalidation runs on. */
+  private background(up: Upstream, pathAndQuery: string, key: string, fwd: HeaderMap, entry: Entry): void {
+    if (this.link.isDown()) return;
+    this.flight(up, pathAndQuery, key, fwd, entry, true).then(
+      (f) => {
+        // Nobody reads a streamed body here: close it.
+        if (f.kind === 'answer' && !Buffer.isBuffer(f.result.body)) f.result.body.destroy();
+      },
+      (err: unknown) => this.log.warn({ err, upstream: up.name }, 'background revalidation failed'),
+    );
+  }
+
+  private async fallback(
+    up: Upstream,
+    entry: Entry | undefined,
+    why: Failed,
+    request: RequestFields,
+    req: RequestDirectives,
+  ): Promise<SvcResult> {
     if (entry) {
       const staleness = Math.max(0, this.ageS(entry) - this.lifetimeS(up, entry));
-      const body = mayServeStale(entry.headers, staleness) ? this.storage.readBody(entry) : undefined;
-      if (body) {
-        this.storage.touch(entry);
-        return this.fromStore(up, entry, body, 'STALE');
-      }
+      const reason = staleOnError(entry.headers, staleness, req, up.config.serve_stale);
+      const out = reason ? await this.fromStore(up, entry, 'STALE', request, reason) : undefined;
+      if (out) return out;
     }
     this.stats.bump(up.name, 'errors');
     if (why.response) {
@@ -189,154 +229,53 @@ export class ReadThrough {
     throw new GwError('GW_ERR_UPSTREAM_UNAVAILABLE', `upstream ${up.name} unavailable (${why.reason})`);
   }
 
-  private fromStore(up: Upstream, e: Entry, body: Buffer | Readable, cache: CacheOutcome): SvcResult {
+  /**
+   * A stored response as an answer without revalidation (HIT or STALE): its body from memory,
+   * inline or file, streamed from its file when too large for memory (cut to the kiosk's Range
+   * there, so a range of a PDF costs the range). undefined when the body is missing or damaged.
+   */
+  private async fromStore(
+    up: Upstream,
+    e: Entry,
+    cache: 'HIT' | 'STALE',
+    request: RequestFields,
+    staleReason?: string,
+  ): Promise<SvcResult | undefined> {
+    const opened = await this.open(e, request);
+    if (!opened) return undefined;
+    this.storage.touch(e);
     this.stats.served(up.name, cache, e.size);
     return {
       status: e.status,
-      headers: e.headers,
-      body,
-      size: e.size,
+      headers: reusedHeaders(e.headers),
+      ...opened,
       cache,
       ageS: this.ageS(e),
       dataDate: e.dataDate,
+      ...(cache === 'STALE' && staleReason ? { staleReason } : {}),
     };
   }
 
-  private async fetch(
-    up: Upstream,
-    pathAndQuery: string,
-    key: string,
-    fwd: HeaderMap,
-    entry: Entry | undefined,
-    cacheable: boolean,
-  ): Promise<Fetched> {
-    const headers: HeaderMap = { ...fwd, via: '1.1 kampung-gw' };
-    // A storable 200 larger than the inline limit is written to a temp file as it arrives.
-    let temp: TempBody | undefined;
-    const spill: Spill = {
-      above: INLINE_MAX,
-      open: (status, h) => {
-        if (!cacheable || status !== 200 || !isStorable(status, h)) return undefined;
-        const t = this.storage.tempBody();
-        temp = t;
-        return { write: (c) => t.write(c), abort: () => t.close() };
-      },
-    };
-    if (entry?.headers.etag) headers['if-none-match'] = entry.headers.etag;
-    if (entry?.headers['last-modified']) headers['if-modified-since'] = entry.headers['last-modified'];
-    const sentMono = this.clock.monoMs();
-    let res: UpstreamResponse;
-    try {
-      res = await this.client.request({
-        url: up.url(pathAndQuery),
-        method: 'GET',
-        headers: up.withCredentials(headers),
-        timeoutMs: up.config.timeout_ms,
-        spill,
-      });
-    } catch (err) {
-      if (err instanceof UpstreamError) return { kind: 'failed', reason: err.kind };
-      throw err;
+  /** The body of an entry: in memory when it fits there, else its checked file as a stream. */
+  private async open(
+    e: Entry,
+    request: RequestFields,
+  ): Promise<{ body: Buffer | Readable; size: number; range?: ByteRange & { total: number } } | undefined> {
+    if (!this.storage.streams(e)) {
+      const body = this.storage.readBody(e);
+      return body ? { body, size: body.length } : undefined;
     }
-    if (res.status >= 500) return { kind: 'failed', reason: `status ${res.status}`, response: res };
-    const mono = this.clock.monoMs();
-    const wall = this.clock.wallMs();
-    const { age, ...resHeaders } = res.headers;
-    const initialAgeS = (Number.parseInt(age ?? '0', 10) || 0) + Math.round((mono - sentMono) / 1000);
-    const fields = {
-      storedWall: wall,
-      storedMono: mono,
-      kernelBoot: this.clock.kernelBootId,
-      initialAgeS,
-      dataDate: upstreamDate(resHeaders, wall),
-    };
-    if (res.status === 304 && entry) {
-      const body = this.storage.readBody(entry);
-      if (!body) return this.fetch(up, pathAndQuery, key, fwd, undefined, cacheable);
-      this.storage.refreshed(entry, { ...fields, headers: mergeNotModified(entry.headers, resHeaders) });
-      this.storage.touch(entry);
-      return {
-        kind: 'answer',
-        result: {
-          status: entry.status,
-          headers: entry.headers,
-          body,
-          size: body.length,
-          cache: 'REVALIDATED',
-          ageS: initialAgeS,
-          dataDate: fields.dataDate,
-        },
-      };
-    }
-    if (res.spilled && temp) {
-      const stored = this.storeSpilled(
-        up,
-        temp,
-        { upstream: up.name, key, status: res.status, headers: resHeaders, ...fields },
-        fwd,
-      );
-      // The disk failed and the part written could not be read back: no partial answer.
-      if (!stored) return { kind: 'failed', reason: 'unreachable' };
-      if (stored.kind === 'file')
-        return { kind: 'file', entry: stored.entry, ageS: initialAgeS, dataDate: fields.dataDate };
-      res = { ...res, body: stored.body };
-    } else if (cacheable && isStorable(res.status, resHeaders)) {
-      try {
-        this.storage.put(
-          { upstream: up.name, key, status: res.status, headers: resHeaders, ...fields },
-          fwd,
-          res.body,
-        );
-      } catch (err) {
-        // A full or failing disk costs the cache, never the kiosk's answer.
-        this.log.warn({ err, upstream: up.name }, 'could not store response');
-      }
-    }
-    return {
-      kind: 'answer',
-      result: {
-        status: res.status,
-        headers: resHeaders,
-        body: res.body,
-        size: res.body.length,
-        cache: 'MISS',
-        ageS: initialAgeS,
-        dataDate: fields.dataDate,
-      },
-    };
-  }
-
-  /**
-   * Records a body that arrived in a temp file. When it may not be stored (or the disk fails)
-   * the kiosk still gets it, read back into memory as the buffered path would have held it.
-   */
-  private storeSpilled(
-    up: Upstream,
-    temp: TempBody,
-    n: NewEntry,
-    fwd: HeaderMap,
-  ): { kind: 'file'; entry: Entry } | { kind: 'memory'; body: Buffer } | undefined {
-    try {
-      const done = temp.finish();
-      if (done.kind === 'memory') return { kind: 'memory', body: done.body };
-      let entry: Entry | undefined;
-      try {
-        entry = this.storage.putFile(n, fwd, temp, done);
-      } catch (err) {
-        this.log.warn({ err, upstream: up.name }, 'could not store response');
-      }
-      if (entry) return { kind: 'file', entry };
-      return { kind: 'memory', body: temp.readAll() };
-    } catch (err) {
-      this.log.warn({ err, upstream: up.name }, 'could not keep response body');
-      return undefined;
-    } finally {
-      temp.close();
-    }
+    const r = rangeFor(request, e.status, e.headers, e.size);
+    const range = typeof r === 'object' ? r : undefined;
+    const body = await this.storage.openBody(e, range);
+    if (!body) return undefined;
+    return range
+      ? { body, size: range.end - range.start + 1, range: { ...range, total: e.size } }
+      : { body, size: e.size };
   }
 
   private lifetimeS(up: Upstream, e: Entry): number {
-    e.lifetimeS ??= freshnessLifetimeS(e.headers, up.config.ttl_s);
+    e.lifetimeS ??= freshnessLifetimeS(e.headers, up.config.ttl_s, e.status, e.storedWall);
     return e.lifetimeS;
   }
 
@@ -348,9 +287,4 @@ export class ReadThrough {
         : this.clock.wallMs() - e.storedWall;
     return e.initialAgeS + Math.max(0, Math.floor(residentMs / 1000));
   }
-}
-
-function upstreamDate(headers: HeaderMap, fallback: number): number {
-  const d = headers.date ? Date.parse(headers.date) : Number.NaN;
-  return Number.isNaN(d) ? fallback : d;
 }

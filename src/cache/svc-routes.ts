@@ -1,12 +1,19 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GwError } from '../core/errors.js';
 import { looksLikeNik } from '../core/nik.js';
+import { reusedHeaders } from './cache-policy.js';
 import type { CacheService } from './cache-service.js';
+import { FileBody } from './file-body.js';
 import { HitHeaders } from './hit-headers.js';
+import { notModified, rangeFor } from './kiosk-conditionals.js';
+import type { WriteMethod } from './outbound-queue.js';
+import { appendVia, forwardHeaders } from './proxy-headers.js';
 import type { SvcResult } from './read-through.js';
 import { normalizeSvcPath } from './svc-path.js';
-import { forwardHeaders, type Upstream } from './upstreams.js';
+import type { UpstreamResponse } from './upstream-client.js';
+import type { Upstream } from './upstreams.js';
 
 export interface SvcRoutesOptions {
   cache: CacheService;
@@ -61,11 +68,7 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
   const readThrough = async (request: FastifyRequest, reply: FastifyReply, up: Upstream, path: string) => {
     // Also on errors (504): every /svc answer says where it came from.
     reply.header('x-cache', 'MISS').header('age', '0');
-    const h = request.headers;
-    const result = await cache.reads.get(up, path, forwardHeaders(h), {
-      'cache-control': str(h['cache-control']),
-      pragma: str(h.pragma),
-    });
+    const result = await cache.reads.get(up, path, forwardHeaders(request.headers, true), request.headers);
     return sendResult(request, reply, result, isoDate);
   };
 
@@ -83,15 +86,21 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
       const up = upstreamOf(request.params.upstream);
       const path = pathOf(request);
       const h = request.headers;
-      const hit = cache.reads.hotHit(up, path, forwardHeaders(h), h);
+      // Request directives, conditionals and ranges take the general path (one branch each here).
+      const plain =
+        h['cache-control'] === undefined &&
+        h.pragma === undefined &&
+        h['if-none-match'] === undefined &&
+        h['if-modified-since'] === undefined &&
+        h.range === undefined;
+      const hit = plain ? cache.reads.hotHit(up, path, h) : undefined;
       if (!hit) return readThrough(request, reply, up, path);
       const { entry, body, ageS } = hit;
-      // Conditional requests and 204s keep the general path (304 / bodiless rules), so do
-      // headers node would refuse (the error handler must still be able to answer).
-      const headers =
-        h['if-none-match'] === undefined && entry.status !== 204 ? hitHeaders.for(entry, ageS) : undefined;
+      // 204s keep the general path (bodiless rules), so do headers node would refuse (the
+      // error handler must still be able to answer).
+      const headers = entry.status !== 204 ? hitHeaders.for(entry, ageS) : undefined;
       if (!headers) {
-        const r: SvcResult = { ...entry, body, cache: 'HIT', ageS };
+        const r: SvcResult = { ...entry, headers: reusedHeaders(entry.headers), body, cache: 'HIT', ageS };
         return sendResult(request, reply, r, isoDate);
       }
       reply.hijack();
@@ -101,22 +110,27 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
     },
   );
 
+  /** POST, PUT, PATCH, DELETE: forwarded; queued while the upstream is unreachable where offline_writes allows. */
   const write = async (
     request: FastifyRequest<{ Params: { upstream: string; '*': string } }>,
     reply: FastifyReply,
   ) => {
     const up = upstreamOf(request.params.upstream);
-    const idemKey = request.headers['idempotency-key'];
-    if (typeof idemKey !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(idemKey))
+    const raw = request.headers['idempotency-key'];
+    const idemKey = typeof raw === 'string' ? raw : undefined;
+    // A queued write is re-sent until it is answered: without a key the upstream could apply
+    // it twice. Asked always (not only while offline), or a kiosk that forgets it would work
+    // for months and fail at the first outage. Where writes are never queued it is optional.
+    if (up.config.offline_writes && idemKey === undefined)
       throw new GwError(
         'GW_ERR_IDEMPOTENCY_KEY_REQUIRED',
         'an Idempotency-Key header (1-200 visible ASCII) is required',
       );
     // The key is stored with a queued write and sent upstream: no NIK in it either.
-    if (looksLikeNik(idemKey)) throw new GwError('GW_ERR_PII_REFUSED');
+    if (idemKey !== undefined && looksLikeNik(idemKey)) throw new GwError('GW_ERR_PII_REFUSED');
     const out = await cache.writes.submit({
       up,
-      method: request.method as 'POST' | 'PUT',
+      method: request.method as WriteMethod,
       pathAndQuery: pathOf(request),
       headers: forwardHeaders(request.headers),
       idemKey,
@@ -127,24 +141,52 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
       const location = `/api/v1/outbound/${out.id}`;
       return reply.code(202).header('location', location).send({ id: out.id, state: out.state, location });
     }
-    const { status, headers, body } = out.response;
-    return reply.code(status).headers(headers).header('content-length', body.length).send(body);
+    return relay(reply, out.response);
   };
-  const writeSchema = {
-    params: Params,
-    headers: Type.Object({ 'idempotency-key': Type.Optional(IdemKey) }),
-    response: {
-      202: QueuedReply,
-      428: ErrorReply,
-      '2xx': Relayed,
-      '3xx': Relayed,
-      '4xx': Relayed,
-      '5xx': Relayed,
+  const relayed = { '2xx': Relayed, '3xx': Relayed, '4xx': Relayed, '5xx': Relayed };
+  app.route({
+    method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+    url: '/svc/:upstream/*',
+    schema: {
+      params: Params,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(IdemKey) }),
+      response: { 202: QueuedReply, 428: ErrorReply, ...relayed },
     },
-  };
-  app.post('/svc/:upstream/*', { schema: writeSchema }, write);
-  app.put('/svc/:upstream/*', { schema: writeSchema }, write);
+    handler: write,
+  });
+  // OPTIONS passes through: never cached, never queued (a preflight or capability question
+  // answered from a queue or a copy would be a lie).
+  app.route({
+    method: 'OPTIONS',
+    url: '/svc/:upstream/*',
+    schema: { params: Params, response: relayed },
+    handler: async (request, reply) => {
+      const up = upstreamOf(request.params.upstream);
+      const res = await cache.pass(
+        up,
+        'OPTIONS',
+        pathOf(request),
+        forwardHeaders(request.headers),
+        bodyOf(request),
+      );
+      return relay(reply, res);
+    },
+  });
 };
+
+/** An upstream answer relayed as received (minus hop-by-hop, see proxy-headers.ts), Via appended. */
+function relay(reply: FastifyReply, res: UpstreamResponse) {
+  return reply
+    .code(res.status)
+    .headers(res.headers)
+    .header('via', appendVia(res.headers.via))
+    .header('content-length', res.body.length)
+    .send(res.body);
+}
+
+function bodyOf(request: FastifyRequest): Buffer | undefined {
+  return Buffer.isBuffer(request.body) ? request.body : undefined;
+}
 
 /** Hits repeat the same few data dates: a one-slot memo per plugin instance skips re-formatting. */
 function isoMemo(): (ms: number) => string {
@@ -168,16 +210,65 @@ function sendResult(
   reply
     .code(r.status)
     .headers(r.headers)
+    .header('via', appendVia(r.headers.via))
     .header('x-cache', r.cache)
     .header('age', String(r.ageS))
     .header('x-data-date', isoDate(r.dataDate));
-  const inm = request.headers['if-none-match'];
-  if (r.status === 200 && inm && r.headers.etag && inm.split(',').some((t) => t.trim() === r.headers.etag)) {
-    // A streamed body is not sent: close its file.
+  if (r.staleReason) {
+    reply.header('x-stale-reason', r.staleReason);
+    // The one answer that goes against the upstream's own headers says so, in the words every
+    // HTTP stack still understands (RFC 7234's Warning 110; obsoleted by RFC 9111, not harmful).
+    if (r.staleReason === 'serve_stale=always')
+      reply.header('warning', '110 kampung-gw "Response is Stale" (serve_stale: always)');
+  }
+  const h = request.headers;
+  // Conditionals and Range are answered here, from a complete response (stored or just fetched).
+  const close = () => {
+    // A streamed body that is not sent: close its file.
     if (!Buffer.isBuffer(r.body)) r.body.destroy();
+  };
+  if (notModified(h, r.status, r.headers)) {
+    close();
     return reply.code(304).send();
   }
+  if (r.range) {
+    reply.code(206).header('content-range', `bytes ${r.range.start}-${r.range.end}/${r.range.total}`);
+    if (r.body instanceof FileBody) return sendFile(request, reply, r.body, r.size);
+    return reply.header('content-length', r.size).send(r.body);
+  }
+  const range = rangeFor(h, r.status, r.headers, r.size);
+  if (range === 'unsatisfiable') {
+    close();
+    return reply.code(416).header('content-range', `bytes */${r.size}`).header('content-length', 0).send();
+  }
+  if (range && Buffer.isBuffer(r.body)) {
+    return reply
+      .code(206)
+      .header('content-range', `bytes ${range.start}-${range.end}/${r.size}`)
+      .header('content-length', range.end - range.start + 1)
+      .send(r.body.subarray(range.start, range.end + 1));
+  }
+  if (r.body instanceof FileBody) return sendFile(request, reply, r.body, r.size);
   return reply.header('content-length', r.size).send(r.body);
+}
+
+/**
+ * A stored body file goes out through FileBody's buffer pool, not fastify's stream piping (see
+ * file-body.ts): the reply is taken over once its status and headers are set. HEAD: headers only.
+ */
+function sendFile(request: FastifyRequest, reply: FastifyReply, body: FileBody, length: number) {
+  reply.header('content-length', length);
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  if (request.method === 'HEAD') {
+    raw.end();
+    body.destroy();
+    return undefined;
+  }
+  return body.pumpTo(raw).catch((err: unknown) => {
+    raw.destroy(err as Error);
+  });
 }
 
 /**
@@ -189,8 +280,4 @@ function pathOf(request: FastifyRequest): string {
   const url = request.raw.url ?? '/';
   const cut = url.indexOf('/', '/svc/'.length);
   return normalizeSvcPath(cut < 0 ? '/' : url.slice(cut));
-}
-
-function str(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v.join(', ') : v;
 }

@@ -1,7 +1,8 @@
-import http, { type IncomingHttpHeaders } from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
 import type { Scheduler } from '../core/scheduler.js';
 import type { HeaderMap } from './cache-policy.js';
+import { relayableHeaders } from './proxy-headers.js';
 
 export type UpstreamFailure = 'timeout' | 'unreachable' | 'too_large';
 
@@ -36,44 +37,21 @@ export interface UpstreamRequest {
   spill?: Spill;
 }
 
-/** Receives a body's bytes in order; aborted (and must then clean up) when the response fails. */
+/**
+ * Receives a body's bytes in order; aborted (and must then clean up) when the response fails.
+ * A promise from write() pauses the response until it settles (backpressure from the disk).
+ */
 export interface BodySink {
-  write(chunk: Buffer): void;
+  write(chunk: Buffer): void | Promise<void>;
   abort(): void;
 }
 
 export interface Spill {
   above: number;
+  /** The cap once the body goes to a sink (it is never held whole in memory); default maxBodyBytes. */
+  maxBytes?: number;
   /** Asked once, when the body passes `above`; undefined keeps it in memory. */
   open(status: number, headers: HeaderMap): BodySink | undefined;
-}
-
-/** Hop-by-hop and per-connection headers never relayed (RFC 9110 7.6.1), plus cookies. */
-const DROP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'set-cookie',
-  // The gateway sets its own length (bodies are buffered or stored first).
-  'content-length',
-]);
-
-export function relayableHeaders(raw: IncomingHttpHeaders): HeaderMap {
-  const out: HeaderMap = {};
-  const connectionTokens = String(raw.connection ?? '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase());
-  for (const [k, v] of Object.entries(raw)) {
-    if (v === undefined || DROP.has(k) || connectionTokens.includes(k)) continue;
-    out[k] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return out;
 }
 
 /**
@@ -151,11 +129,14 @@ export class UpstreamClient {
         let chunks: Buffer[] = [];
         let size = 0;
         let asked = false;
+        let pending: Promise<void> | undefined;
         res.on('data', (c: Buffer) => {
           if (settled) return;
           size += c.length;
-          if (size > this.maxBodyBytes) {
-            fail(new UpstreamError('too_large', true, `body over ${this.maxBodyBytes} bytes`));
+          // A body going to disk is bounded by what its sink may keep, one held in memory by maxBodyBytes.
+          const cap = sink && r.spill?.maxBytes !== undefined ? r.spill.maxBytes : this.maxBodyBytes;
+          if (size > cap) {
+            fail(new UpstreamError('too_large', true, `body over ${cap} bytes`));
             res.destroy();
             return;
           }
@@ -167,13 +148,26 @@ export class UpstreamClient {
             chunks.push(c);
             return;
           }
-          try {
-            for (const b of chunks) sink.write(b);
-            chunks = [];
-            sink.write(c);
-          } catch (err) {
+          const lost = (err: unknown) => {
             fail(new UpstreamError('unreachable', true, `body could not be kept: ${(err as Error).message}`));
             res.destroy();
+          };
+          try {
+            let last: void | Promise<void>;
+            for (const b of chunks) last = sink.write(b);
+            chunks = [];
+            last = sink.write(c);
+            if (last) {
+              // The disk is slower than the socket: stop reading until the chunk is written.
+              res.pause();
+              const p = last.then(() => {
+                if (pending === p) pending = undefined;
+                if (!settled) res.resume();
+              }, lost);
+              pending = p;
+            }
+          } catch (err) {
+            lost(err);
           }
         });
         res.on('error', () => fail(new UpstreamError('unreachable', true, 'response aborted')));
@@ -181,7 +175,9 @@ export class UpstreamClient {
         res.on('close', () => {
           if (!res.complete) fail(new UpstreamError('unreachable', true, 'response cut short'));
         });
-        res.on('end', () => {
+        res.on('end', async () => {
+          // The last chunk may still be on its way to disk.
+          if (pending) await pending;
           if (settled) return;
           settled = true;
           deadline.cancel();

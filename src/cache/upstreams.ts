@@ -1,9 +1,11 @@
 import type { Static } from '@sinclair/typebox';
+import type { Clock } from '../core/clock.js';
 import { GwError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { compileNeverCache, type HeaderMap } from './cache-policy.js';
 import type { UpstreamConfigSchema } from './config-schema.js';
 import { normalizeSvcPath } from './svc-path.js';
-import { loadUpstreamAuth } from './upstream-auth.js';
+import { UpstreamCredentials } from './upstream-credentials.js';
 
 export type UpstreamConfig = Static<typeof UpstreamConfigSchema>;
 
@@ -16,20 +18,29 @@ export interface Upstream {
   neverCache(pathAndQuery: string): boolean;
   /** The upstream URL for a /svc path (with query); refuses paths that climb out of base_url. */
   url(pathAndQuery: string): URL;
-  /** The headers sent to the upstream: the given ones plus its own credentials (auth.*_file). */
-  withCredentials(headers: HeaderMap): HeaderMap;
-  /** Reads the credential files (at start). Throws GW_ERR_SECRET_UNREADABLE. */
-  loadCredentials(): void;
+  /** The /svc path of an absolute or relative URL on this upstream (Location), else undefined. */
+  pathOf(ref: string, from: URL): string | undefined;
+  /** The upstream's own credential fields (auth.*_file, re-read on change); throws UpstreamError when unusable. */
+  credentials(): HeaderMap;
+  /** Reads the credentials file now; false when it is unusable (logged with its path only). */
+  checkCredentials(): boolean;
 }
 
-export function buildUpstreams(configs: readonly UpstreamConfig[]): Map<string, Upstream> {
+export function buildUpstreams(
+  configs: readonly UpstreamConfig[],
+  deps: { clock: Clock; log: Logger },
+): Map<string, Upstream> {
   const out = new Map<string, Upstream>();
   for (const config of configs) {
+    const creds = new UpstreamCredentials({
+      auth: config.auth,
+      clock: deps.clock,
+      log: deps.log.child({ upstream: config.name }),
+    });
     const base = new URL(config.base_url);
     const basePath = base.pathname.replace(/\/$/, '');
     const never = compileNeverCache(config.never_cache ?? []);
     const none = (config.never_cache ?? []).length === 0;
-    let credentials: HeaderMap = {};
     out.set(config.name, {
       config,
       name: config.name,
@@ -47,23 +58,23 @@ export function buildUpstreams(configs: readonly UpstreamConfig[]): Map<string, 
           throw new GwError('GW_ERR_VALIDATION', 'path leaves the upstream base');
         return url;
       },
-      withCredentials: (headers) => ({ ...headers, ...credentials }),
-      loadCredentials() {
-        credentials = loadUpstreamAuth(config.auth);
+      pathOf(ref, from) {
+        let url: URL;
+        try {
+          url = new URL(ref, from);
+        } catch {
+          return undefined;
+        }
+        if (url.origin !== base.origin || !url.pathname.startsWith(`${basePath}/`)) return undefined;
+        try {
+          return normalizeSvcPath(`${url.pathname.slice(basePath.length)}${url.search}`);
+        } catch {
+          return undefined;
+        }
       },
+      credentials: () => creds.headers(),
+      checkCredentials: () => creds.check(),
     });
-  }
-  return out;
-}
-
-/** Request headers a kiosk may pass upstream; never Authorization or Cookie. */
-const FORWARD = ['accept', 'accept-language', 'accept-encoding', 'content-type', 'content-language'];
-
-export function forwardHeaders(request: Record<string, string | string[] | undefined>): HeaderMap {
-  const out: HeaderMap = {};
-  for (const name of FORWARD) {
-    const v = request[name];
-    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
 }

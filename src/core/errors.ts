@@ -37,6 +37,7 @@ export const ErrorCodes = {
   GW_ERR_IDEMPOTENCY_KEY_REQUIRED: 'writes to /svc need an Idempotency-Key header',
   GW_ERR_QUEUE_FULL: 'the offline write queue is full',
   GW_ERR_COMMAND_TIMEOUT: 'the village did not answer the command in time',
+  GW_ERR_NOT_CACHED: 'only-if-cached was asked and nothing stored satisfies the request',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -63,6 +64,7 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   GW_ERR_UPSTREAM_UNAVAILABLE: 504,
   GW_ERR_QUEUE_FULL: 507,
   GW_ERR_COMMAND_TIMEOUT: 504,
+  GW_ERR_NOT_CACHED: 504,
 };
 
 export class GwError extends Error {

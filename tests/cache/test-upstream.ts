@@ -14,7 +14,11 @@ export type Handler = (
   req: IncomingMessage,
   body: Buffer,
 ) =>
-  | { status?: number; headers?: Record<string, string | undefined>; body?: Buffer | string }
+  | {
+      status?: number;
+      headers?: Record<string, string | string[] | null | undefined>;
+      body?: Buffer | string;
+    }
   | 'drop'
   | 'hang';
 
@@ -76,8 +80,14 @@ export class TestUpstream {
         req.socket.destroy();
         return;
       }
-      const headers: Record<string, string> = { date: new Date().toUTCString() };
-      for (const [k, v] of Object.entries(out.headers ?? {})) if (v !== undefined) headers[k] = v;
+      const headers: Record<string, string | string[]> = { date: new Date().toUTCString() };
+      for (const [k, v] of Object.entries(out.headers ?? {}))
+        if (v !== undefined && v !== null) headers[k] = v;
+      // null: the field is left out (`date: null` sends a response without Date).
+      if (out.headers?.date === null) {
+        delete headers.date;
+        res.sendDate = false;
+      }
       res.writeHead(out.status ?? 200, headers);
       res.end(out.body ?? '');
     });
