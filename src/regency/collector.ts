@@ -3,7 +3,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
-import { classify } from './classify.js';
+import { classify, type Inbound } from './classify.js';
 import type { RegencyConfig } from './config-schema.js';
 import type { IngestQueue } from './ingest-queue.js';
 
@@ -36,6 +36,11 @@ export interface CollectorDeps {
   queue: IngestQueue;
   /** A live (not retained) message from a village: its silence clock restarts. */
   onSeen(gw: string, monoMs: number): void;
+  /**
+   * Tests only (never set from config): a message for which this is true is acknowledged to
+   * the broker and never committed — a message lost between broker and store on purpose.
+   */
+  dropBeforeCommit?: (item: Inbound) => boolean;
 }
 
 /**
@@ -137,6 +142,10 @@ export class Collector implements Service {
   private receive(topic: string, payload: Buffer, packet: IPublishPacket, ack: () => void): void {
     const retained = packet.retain === true;
     const item = classify(this.d.config.mqtt.topic_prefix, topic, payload, retained);
+    if (this.d.dropBeforeCommit?.(item)) {
+      ack();
+      return;
+    }
     if (!retained && item.t !== 'quarantine') this.d.onSeen(item.gw, this.d.clock.monoMs());
     this.d.queue.push({ item, atMs: this.d.clock.wallMs() }, ack);
   }

@@ -6,7 +6,7 @@ import { Lifecycle, type Service } from '../core/service.js';
 import { buildServer } from '../web/build-server.js';
 import { HttpService } from '../web/http-service.js';
 import { RegencyAuth } from './auth/regency-auth.js';
-import { Collector } from './collector.js';
+import { Collector, type CollectorDeps } from './collector.js';
 import { CommandClient } from './commands/command-client.js';
 import { commandRoutes } from './commands/command-routes.js';
 import type { RegencyConfig } from './config-schema.js';
@@ -14,12 +14,14 @@ import { MonotonicSilence, readFleet } from './fleet.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { IngestQueue } from './ingest-queue.js';
 import { RegencyMetrics } from './regency-metrics.js';
+import { GapRepair } from './repair/gap-repair.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { readRegencyStatus } from './status.js';
 import { AuditRepo } from './store/audit-repo.js';
 import { IngestRepo } from './store/ingest-repo.js';
 import { type OpenedDb, openRegencyDb } from './store/open-db.js';
 import { ReadRepo } from './store/read-repo.js';
+import { RepairRepo } from './store/repair-repo.js';
 import { ReportRepo } from './store/report-repo.js';
 import { VillageRegistry } from './villages.js';
 import { fleetPage } from './web/page.js';
@@ -33,6 +35,8 @@ export interface RegencyAppDeps {
   showSetupCode?(code: string, file: string): void;
   /** Where the built fleet page is (tests); default dist/regency/static. */
   staticDir?: string;
+  /** Tests only: the collector loses these messages before commit (see CollectorDeps). */
+  dropBeforeCommit?: CollectorDeps['dropBeforeCommit'];
 }
 
 /**
@@ -102,6 +106,17 @@ export class RegencyApp {
       log: log.child({ component: 'commands' }),
       scheduler: this.scheduler,
     });
+    const audit = new AuditRepo({ db: opened.db });
+    const repair = new GapRepair({
+      repo: new RepairRepo({ db: opened.db, dialect: opened.dialect }),
+      client: commands,
+      audit,
+      clock,
+      scheduler: this.scheduler,
+      log: log.child({ component: 'gap-repair' }),
+      repairAfterMs: config.completeness.repair_after_s * 1000,
+      timeoutMs: config.commands.timeout_s * 1000,
+    });
     const auth = new RegencyAuth({
       db: opened.db,
       clock,
@@ -121,7 +136,7 @@ export class RegencyApp {
       }),
       commandRoutes({
         client: commands,
-        audit: new AuditRepo({ db: opened.db }),
+        audit,
         registry: this.registry,
         timeoutMs: config.commands.timeout_s * 1000,
         wallMs: () => clock.wallMs(),
@@ -149,6 +164,7 @@ export class RegencyApp {
       log: log.child({ component: 'collector' }),
       queue,
       onSeen: (gw, mono) => this.silence.heard(gw, mono),
+      ...(this.deps.dropBeforeCommit ? { dropBeforeCommit: this.deps.dropBeforeCommit } : {}),
     });
     const dbWatch: Service = {
       name: 'db-watch',
@@ -164,6 +180,7 @@ export class RegencyApp {
       commands,
       this.http,
       this.collector,
+      repair,
     ];
     this.lifecycle = new Lifecycle(services, { log });
     await this.lifecycle.start();

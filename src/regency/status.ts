@@ -12,6 +12,8 @@ export interface RegencyStatus {
   /** Gaps still open. */
   seq_gaps: number;
   repaired: number;
+  /** Gaps the gateway no longer had when asked (`resend` answered them missing). */
+  unrepairable: number;
   /** Seqs received again with a new id (power-cut reuse), counted apart from duplicates. */
   reused: number;
   /** Publish-to-commit delay of the newest live message (gateway clock synced), seconds. */
@@ -32,6 +34,7 @@ export async function readRegencyStatus(
     quarantined: t.quarantined,
     seq_gaps: t.seq_gaps,
     repaired: t.repaired,
+    unrepairable: t.unrepairable,
     reused: t.reused,
     lag_s: t.last_lag_ms === null ? null : Math.round(t.last_lag_ms / 100) / 10,
   };
@@ -44,7 +47,7 @@ export function formatRegencyStatus(name: string, s: RegencyStatus, where: strin
     `Kabupaten ${name}`,
     `Desa (villages)   online ${v.online}, degraded ${v.degraded}, down ${v.down}, senyap/silent ${v.silent}, offline ${v.offline}, tidak diketahui/unknown ${v.unknown}`,
     `Pesan (messages)  ${s.messages} tersimpan/stored, ${s.duplicates} duplikat/duplicates, ${s.quarantined} karantina/quarantined`,
-    `Kelengkapan       ${s.seq_gaps} celah terbuka (open seq gaps), ${s.repaired} diperbaiki (repaired), ${s.reused} seq dipakai ulang (reused)`,
+    `Kelengkapan       ${s.seq_gaps} celah terbuka (open seq gaps), ${s.repaired} diperbaiki (repaired), ${s.unrepairable} tak terpulihkan (unrepairable), ${s.reused} seq dipakai ulang (reused)`,
     `Lag               ${s.lag_s === null ? '—' : `${s.lag_s} s`}`,
     `Basis data (store) ${where}`,
   ].join('\n');

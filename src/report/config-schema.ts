@@ -16,6 +16,8 @@ export const MqttConfigSchema = Type.Object(
     health_interval_s: Type.Integer({ minimum: 10, maximum: 3600, default: 60 }),
     outbox_max_mb: Type.Number({ minimum: 1, maximum: 4096, default: 64 }),
     drain_per_s: Type.Integer({ minimum: 1, maximum: 100000, default: 200 }),
+    // Envelopes kept after PUBACK for the regency's `resend` (gap repair); 0 = deleted at PUBACK.
+    resend_days: Type.Number({ minimum: 0, maximum: 90, default: 7 }),
     connect_delay_max_s: Type.Number({ minimum: 0, maximum: 600, default: 30 }),
     // Reconnect backoff: full jitter over min(reconnect_max_s, reconnect_min_s * 2^attempt).
     reconnect_min_s: Type.Number({ minimum: 0.05, maximum: 60, default: 1 }),

@@ -4,6 +4,7 @@ import { getConfigOperation, logLevelOperation } from './builtin-commands.js';
 import { remoteCommand } from './command-names.js';
 import type { MqttConfig } from './config-schema.js';
 import { ReportService } from './report-service.js';
+import { resendOperation } from './resend-command.js';
 
 export interface ReportSlice {
   mqtt: MqttConfig;
@@ -53,6 +54,7 @@ export const reportModule = defineModule({
         },
         getConfigOperation(config.whole),
         logLevel.operation,
+        resendOperation({ repo: report.repo, queue: (ids) => report.queueResend(ids) }),
       ],
     };
   },

@@ -26,14 +26,20 @@ export interface DrainProgress {
   backlog_sent: number;
   draining: boolean;
   unpaced: boolean;
+  /** Kept envelopes asked for again (`resend`) and not yet republished. */
+  resend_queued: number;
 }
+
+/** Row ids a `resend` may queue at once (ids only: the payload is read when it goes). */
+export const MAX_RESEND_QUEUE = 50_000;
 
 /**
  * Owns the in-flight window (mqtt.js never holds more than `window` unacknowledged messages,
  * so its own store never grows and nothing is replayed one-by-one after a reconnect, cf.
  * mqtt.js #1086). Order after each connect: live rows (created after CONNACK) first, then the
  * backlog oldest first, paced by drain_per_s; one slot stays reserved for live messages so
- * a long backlog never delays one by more than a round trip.
+ * a long backlog never delays one by more than a round trip. Kept envelopes the regency asks
+ * for again (`resend`) go last, in the same paced slots as the backlog.
  */
 export class OutboxPump {
   private readonly d: PumpDeps;
@@ -55,6 +61,12 @@ export class OutboxPump {
   /** Prefetched backlog rows; dropped when the outbox sheds or compacts (generation changes). */
   private buffer: OutboxRow[] = [];
   private bufferGen = -1;
+  /** Ids of kept rows to republish; survives reconnects (the regency asked once). */
+  private resendIds: number[] = [];
+  private resendHead = 0;
+  private readonly resendQueued = new Set<number>();
+  /** Kept envelopes republished and acknowledged since start. */
+  resent = 0;
 
   constructor(deps: PumpDeps) {
     this.d = deps;
@@ -99,7 +111,23 @@ export class OutboxPump {
       backlog_sent: this.backlogSent,
       draining: this.sender !== undefined && (this.backlogCursor < this.floor || this.buffer.length > 0),
       unpaced: this.unpaced,
+      resend_queued: this.resendQueued.size,
     };
+  }
+
+  /**
+   * Queues kept rows (by id) to be republished, marked historical. Returns how many were
+   * queued now or already; false when the queue would exceed MAX_RESEND_QUEUE.
+   */
+  queueResend(ids: readonly number[]): number | false {
+    const fresh = ids.filter((id) => !this.resendQueued.has(id));
+    if (this.resendQueued.size + fresh.length > MAX_RESEND_QUEUE) return false;
+    for (const id of fresh) {
+      this.resendQueued.add(id);
+      this.resendIds.push(id);
+    }
+    this.kick();
+    return ids.length;
   }
 
   /** New rows may be waiting: pump once the current call stack is done. */
@@ -127,18 +155,32 @@ export class OutboxPump {
     }
     if (this.backlogCursor >= this.floor && this.buffer.length === 0) {
       this.unpaced = false;
-      return;
+      if (this.resendQueued.size === 0) return;
     }
     free = Math.min(free - this.reserve, this.takeTokens());
     while (free > 0) {
-      const row = this.nextBacklog();
+      const backlog = this.nextBacklog();
+      const row = backlog ?? this.nextResend();
       if (!row) return;
       if (this.d.outbox.busy.has(row.id)) continue;
       if (!this.unpaced) this.tokens--;
-      this.backlogSent++;
+      if (backlog) this.backlogSent++;
       free--;
-      this.send(sender, row, true);
+      this.send(sender, row, true, backlog === undefined);
     }
+  }
+
+  /** The next queued resend still kept (pruned or shed ones are skipped: reported later as missing). */
+  private nextResend(): OutboxRow | undefined {
+    while (this.resendHead < this.resendIds.length) {
+      const id = this.resendIds[this.resendHead++] as number;
+      this.resendQueued.delete(id);
+      const row = this.d.repo.sentById(id);
+      if (row) return row;
+    }
+    this.resendIds = [];
+    this.resendHead = 0;
+    return undefined;
   }
 
   /** Backlog rows come from a prefetch buffer: one query per few hundred messages. */
@@ -161,7 +203,7 @@ export class OutboxPump {
     return this.buffer.pop();
   }
 
-  private send(sender: Sender, row: OutboxRow, historical: boolean): void {
+  private send(sender: Sender, row: OutboxRow, historical: boolean, again = false): void {
     const epoch = this.epoch;
     this.inflight.add(row.id);
     this.d.outbox.busy.add(row.id);
@@ -169,7 +211,11 @@ export class OutboxPump {
     sender.publish(row.topic, historical ? markHistorical(row.payload) : row.payload, (err) => {
       if (epoch !== this.epoch) return;
       this.inflight.delete(row.id);
-      if (err) {
+      if (again) {
+        // A republished kept row: nothing to mark. Lost on the way, the regency asks again.
+        this.d.outbox.busy.delete(row.id);
+        if (!err) this.resent++;
+      } else if (err) {
         // Not acknowledged: it goes again, as backlog, after the next connect.
         this.d.outbox.busy.delete(row.id);
         this.d.log.debug({ err, id: row.id }, 'publish failed');

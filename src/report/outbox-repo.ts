@@ -14,20 +14,33 @@ export interface OutboxRow {
 
 export type RowMeta = Pick<OutboxRow, 'id' | 'class' | 'bytes'>;
 
+// Unsent rows (sent_wall IS NULL) are the outbox proper; sent ones are kept for `resend`
+// (mqtt.resend_days) and only ever looked up by seq, shed or pruned.
 const SQL = {
   nextSeq: `UPDATE report_counters SET value = value + 1 WHERE key = 'seq' RETURNING value`,
   insert: `INSERT INTO outbox (seq, msg_id, class, topic, payload, bytes, created_wall)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  after: 'SELECT * FROM outbox WHERE id > ? AND id <= ? ORDER BY id LIMIT ?',
+  after: 'SELECT * FROM outbox WHERE id > ? AND id <= ? AND sent_wall IS NULL ORDER BY id LIMIT ?',
   del: 'DELETE FROM outbox WHERE id = ?',
-  delRange: 'DELETE FROM outbox WHERE id BETWEEN ? AND ?',
+  delRange: 'DELETE FROM outbox WHERE id BETWEEN ? AND ? AND sent_wall IS NULL',
+  markSent: 'UPDATE outbox SET sent_wall = ? WHERE id BETWEEN ? AND ? AND sent_wall IS NULL',
   update: 'UPDATE outbox SET payload = ?, bytes = ? WHERE id = ?',
-  oldestOf: 'SELECT id, class, bytes, payload FROM outbox WHERE class = ? AND id > ? ORDER BY id LIMIT ?',
-  ofClass: 'SELECT * FROM outbox WHERE class = ? ORDER BY id',
-  totals: 'SELECT class, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM outbox GROUP BY class',
-  oldest: 'SELECT created_wall FROM outbox ORDER BY id LIMIT 1',
+  oldestOf: `SELECT id, class, bytes, payload FROM outbox
+             WHERE class = ? AND id > ? AND sent_wall IS NULL ORDER BY id LIMIT ?`,
+  ofClass: 'SELECT * FROM outbox WHERE class = ? AND sent_wall IS NULL ORDER BY id',
+  totals: `SELECT class, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM outbox
+           WHERE sent_wall IS NULL GROUP BY class`,
+  sentTotals: `SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes, MIN(sent_wall) AS oldest
+               FROM outbox WHERE sent_wall IS NOT NULL`,
+  oldest: 'SELECT created_wall FROM outbox WHERE sent_wall IS NULL ORDER BY id LIMIT 1',
   exists: 'SELECT 1 AS x FROM outbox WHERE id = ?',
   maxId: 'SELECT COALESCE(MAX(id), 0) AS id FROM outbox',
+  shedSent: `DELETE FROM outbox WHERE id IN
+               (SELECT id FROM outbox WHERE sent_wall IS NOT NULL ORDER BY id LIMIT ?)
+             RETURNING bytes`,
+  pruneSent: 'DELETE FROM outbox WHERE sent_wall IS NOT NULL AND sent_wall < ? RETURNING bytes',
+  bySeq: 'SELECT id, seq, sent_wall FROM outbox WHERE seq BETWEEN ? AND ? ORDER BY seq',
+  sentById: 'SELECT * FROM outbox WHERE id = ? AND sent_wall IS NOT NULL',
   counters: 'SELECT key, value FROM report_counters',
   addCounter: `INSERT INTO report_counters (key, value) VALUES (?, ?)
                ON CONFLICT (key) DO UPDATE SET value = value + excluded.value`,
@@ -75,9 +88,39 @@ export class OutboxRepo {
     return this.st('del').run(id).changes > 0;
   }
 
-  /** Deletes ids lo..hi; returns how many rows went. */
+  /** Deletes unsent ids lo..hi; returns how many rows went. */
   deleteRange(lo: number, hi: number): number {
     return this.st('delRange').run(lo, hi).changes;
+  }
+
+  /** Marks unsent ids lo..hi acknowledged at `wall` (kept for resend); returns how many. */
+  markSent(lo: number, hi: number, wall: number): number {
+    return this.st('markSent').run(wall, lo, hi).changes;
+  }
+
+  /** Rows kept after PUBACK: count, bytes and the oldest acknowledgement (wall ms). */
+  sentTotals(): { n: number; bytes: number; oldest: number | null } {
+    return this.st('sentTotals').get() as { n: number; bytes: number; oldest: number | null };
+  }
+
+  /** Deletes the `limit` oldest kept rows (space for unsent ones); returns their sizes. */
+  shedSent(limit: number): number[] {
+    return (this.st('shedSent').all(limit) as Array<{ bytes: number }>).map((r) => r.bytes);
+  }
+
+  /** Deletes kept rows acknowledged before `wall`, in one statement; returns their sizes. */
+  pruneSent(wall: number): number[] {
+    return (this.st('pruneSent').all(wall) as Array<{ bytes: number }>).map((r) => r.bytes);
+  }
+
+  /** Every row, sent or not, with a seq in lo..hi (the seq is UNIQUE: an index range). */
+  bySeq(lo: number, hi: number): Array<{ id: number; seq: number; sent_wall: number | null }> {
+    return this.st('bySeq').all(lo, hi) as Array<{ id: number; seq: number; sent_wall: number | null }>;
+  }
+
+  /** A kept (sent) row by id, or undefined once pruned or shed. */
+  sentById(id: number): OutboxRow | undefined {
+    return this.st('sentById').get(id) as OutboxRow | undefined;
   }
 
   update(id: number, payload: string, bytes: number): void {

@@ -20,6 +20,11 @@ export interface OutboxDeps {
   gw: string;
   boot: string;
   maxBytes: number;
+  /**
+   * How long an envelope is kept after its PUBACK for the regency's `resend` (mqtt.resend_days);
+   * 0 deletes it at PUBACK. Kept rows count against maxBytes and are the first to go.
+   */
+  keepMs?: number;
   /** Called after every change of depth or drop counts (status, pump). */
   onChange(): void;
 }
@@ -29,8 +34,10 @@ const ACK_FLUSH_MS = 50;
 
 /**
  * The durable outbox: every non-retained message is a row before it is published, and is
- * deleted only after its PUBACK. Enforces `outbox_max_mb` by compacting health samples,
- * then shedding the lowest class present; every drop is counted in report_counters.
+ * deleted only after its PUBACK — or, with `keepMs`, marked sent and kept that long for gap
+ * repair, then pruned in bulk. Enforces `outbox_max_mb` by shedding kept rows first, then
+ * compacting health samples, then shedding the lowest class present; every drop is counted
+ * in report_counters.
  */
 export class Outbox {
   private readonly d: OutboxDeps;
@@ -48,6 +55,10 @@ export class Outbox {
   generation = 0;
   /** Sum of all drop counters. */
   dropTotal = 0;
+  private sentRows = 0;
+  private sentBytes = 0;
+  private sentShed = 0;
+  private sentPruned = 0;
 
   constructor(deps: OutboxDeps) {
     this.d = deps;
@@ -64,6 +75,15 @@ export class Outbox {
     const counters = this.d.repo.counters();
     for (const c of CLASSES) this.dropped.set(c, counters.get(`drop.${c}`) ?? 0);
     this.dropTotal = [...this.dropped.values()].reduce((a, b) => a + b, 0);
+    this.sentShed = counters.get('sent.shed') ?? 0;
+    this.sentPruned = counters.get('sent.pruned') ?? 0;
+    const sent = this.d.repo.sentTotals();
+    this.sentRows = sent.n;
+    this.sentBytes = sent.bytes;
+  }
+
+  get keeping(): boolean {
+    return (this.d.keepMs ?? 0) > 0;
   }
 
   stop(): void {
@@ -136,7 +156,18 @@ export class Outbox {
 
   /** Frees space for `bytes` of class `cls`; false when the new message itself must go. */
   private makeRoom(cls: MessageClass, bytes: number): boolean {
-    if (this.bytesTotal + bytes <= this.d.maxBytes) return true;
+    if (this.bytesTotal + this.sentBytes + bytes <= this.d.maxBytes) return true;
+    // What the regency already has goes before anything it has not seen yet.
+    while (this.sentRows > 0 && this.bytesTotal + this.sentBytes + bytes > this.d.maxBytes) {
+      const gone = this.d.repo.shedSent(64);
+      if (gone.length === 0) {
+        this.sentRows = 0;
+        this.sentBytes = 0;
+        break;
+      }
+      this.forgetSent(gone, 'shed');
+    }
+    if (this.bytesTotal + this.sentBytes + bytes <= this.d.maxBytes) return true;
     const health = this.count.get('health') ?? 0;
     if (health > 1 && health !== this.healthAtLastCompact) {
       const r = compactHealth(this.d.repo, this.busy);
@@ -145,12 +176,15 @@ export class Outbox {
       this.count.set('health', health - r.removedRows);
       this.healthAtLastCompact = this.count.get('health') ?? 0;
       if (r.removedRows > 0) this.d.log.info({ folded: r.removedRows }, 'outbox: compacted health backlog');
-      if (this.bytesTotal + bytes <= this.d.maxBytes) return true;
+      if (this.bytesTotal + this.sentBytes + bytes <= this.d.maxBytes) return true;
     }
     for (const victim of [...CLASSES].sort((a, b) => CLASS_RANK[a] - CLASS_RANK[b])) {
       if (CLASS_RANK[victim] > CLASS_RANK[cls]) return false;
       let after = 0;
-      while (this.bytesTotal + bytes > this.d.maxBytes && (this.count.get(victim) ?? 0) > 0) {
+      while (
+        this.bytesTotal + this.sentBytes + bytes > this.d.maxBytes &&
+        (this.count.get(victim) ?? 0) > 0
+      ) {
         const rows = this.d.repo.oldestOf(victim, after, 64);
         if (rows.length === 0) break;
         for (const r of rows) {
@@ -161,11 +195,11 @@ export class Outbox {
           this.bytesTotal -= r.bytes;
           // A health summary stands for several samples: count each one lost.
           this.addDrop(victim, victim === 'health' ? samplesIn(r.payload) : 1);
-          if (this.bytesTotal + bytes <= this.d.maxBytes) return true;
+          if (this.bytesTotal + this.sentBytes + bytes <= this.d.maxBytes) return true;
         }
       }
     }
-    return this.bytesTotal + bytes <= this.d.maxBytes;
+    return this.bytesTotal + this.sentBytes + bytes <= this.d.maxBytes;
   }
 
   private addDrop(cls: MessageClass, n: number): void {
@@ -174,7 +208,10 @@ export class Outbox {
     this.dropTotal += n;
   }
 
-  /** PUBACK received: the row is deleted in the next small batch (a lost delete only re-sends). */
+  /**
+   * PUBACK received: the row is deleted (or marked sent, when keeping) in the next small
+   * batch; a lost write only re-sends.
+   */
   ack(row: RowMeta): void {
     this.acked.push(row);
     if (this.acked.length >= ACK_FLUSH_ROWS) this.flushAcks();
@@ -188,6 +225,8 @@ export class Outbox {
     if (rows.length === 0) return;
     this.acked = [];
     rows.sort((a, b) => a.id - b.id);
+    const keep = this.keeping;
+    const wall = this.d.clock.wallMs();
     this.d.store.batch(() => {
       // Acks of a drain are mostly consecutive ids: one ranged DELETE per run of them. Every
       // id in a run is acknowledged and busy (never shed), so the whole run exists.
@@ -197,12 +236,16 @@ export class Outbox {
         while (j + 1 < rows.length && (rows[j + 1] as RowMeta).id === (rows[j] as RowMeta).id + 1) j++;
         const lo = (rows[i] as RowMeta).id;
         const hi = (rows[j] as RowMeta).id;
-        const gone = lo === hi ? (this.d.repo.delete(lo) ? 1 : 0) : this.d.repo.deleteRange(lo, hi);
+        const gone = keep ? this.d.repo.markSent(lo, hi, wall) : this.deleteAcked(lo, hi);
         if (gone === j - i + 1) {
           for (let k = i; k <= j; k++) {
             const r = rows[k] as RowMeta;
             this.count.set(r.class, (this.count.get(r.class) ?? 0) - 1);
             this.bytesTotal -= r.bytes;
+            if (keep) {
+              this.sentRows++;
+              this.sentBytes += r.bytes;
+            }
           }
         } else {
           this.resync();
@@ -212,6 +255,40 @@ export class Outbox {
     });
     for (const r of rows) this.busy.delete(r.id);
     this.d.onChange();
+  }
+
+  private deleteAcked(lo: number, hi: number): number {
+    if (lo !== hi) return this.d.repo.deleteRange(lo, hi);
+    return this.d.repo.delete(lo) ? 1 : 0;
+  }
+
+  /**
+   * Deletes kept rows acknowledged more than keepMs ago: one statement for all of them (the
+   * caller runs it hourly), so retention costs a few page writes an hour, not one per message.
+   */
+  pruneSent(): number {
+    if (this.sentRows === 0 || !this.keeping) return 0;
+    const cutoff = this.d.clock.wallMs() - (this.d.keepMs ?? 0);
+    const n = this.d.store.batch(() => this.forgetSent(this.d.repo.pruneSent(cutoff), 'pruned'));
+    if (n > 0) this.d.onChange();
+    return n;
+  }
+
+  /** Accounts for kept rows just deleted (inside the deleting transaction); returns how many. */
+  private forgetSent(gone: number[], why: 'shed' | 'pruned'): number {
+    if (gone.length === 0) return 0;
+    this.sentRows = Math.max(0, this.sentRows - gone.length);
+    for (const b of gone) this.sentBytes -= b;
+    if (this.sentRows === 0 || this.sentBytes < 0) this.sentBytes = Math.max(0, this.sentBytes);
+    this.d.repo.addCounter(`sent.${why}`, gone.length);
+    if (why === 'shed') this.sentShed += gone.length;
+    else this.sentPruned += gone.length;
+    return gone.length;
+  }
+
+  /** Kept envelopes (status `outbox.sent`). */
+  sent(): { rows: number; bytes: number; shed: number; pruned: number } {
+    return { rows: this.sentRows, bytes: this.sentBytes, shed: this.sentShed, pruned: this.sentPruned };
   }
 
   private verifyInserted(id: number): void {
@@ -236,6 +313,9 @@ export class Outbox {
       this.count.set(t.class, t.n);
       this.bytesTotal += t.bytes;
     }
+    const sent = this.d.repo.sentTotals();
+    this.sentRows = sent.n;
+    this.sentBytes = sent.bytes;
   }
 
   depth(): number {

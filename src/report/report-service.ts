@@ -45,7 +45,16 @@ export interface ReportDeps {
   random?: () => number;
 }
 
-export type OutboxSection = OutboxStatus & DrainProgress & { attempts: number; last_error: string | null };
+export type OutboxSection = OutboxStatus &
+  DrainProgress & {
+    attempts: number;
+    last_error: string | null;
+    /** Envelopes kept after PUBACK for `resend`: rows, bytes, shed for space, pruned, republished. */
+    sent: { rows: number; bytes: number; shed: number; pruned: number; resent: number };
+  };
+
+/** Kept envelopes past mqtt.resend_days are deleted in one statement per hour. */
+const PRUNE_EVERY_MS = 3600_000;
 
 /**
  * Regency reporting: bus events → retained state (status, link, device/{id}) and the durable
@@ -58,7 +67,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   readonly topics: Topics;
   readonly commands: CommandRegistry;
   private readonly d: ReportDeps;
-  private readonly repo: OutboxRepo;
+  readonly repo: OutboxRepo;
   private readonly state: StateRepo;
   readonly outbox: Outbox;
   private readonly pump: OutboxPump;
@@ -68,6 +77,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   private readonly unsubscribe: Array<() => void> = [];
   private healthTask: TaskHandle | undefined;
   private persistTask: TaskHandle | undefined;
+  private pruneTask: TaskHandle | undefined;
   private dirty = true;
   private dropsAtHealth: Record<string, number> = {};
   private readonly drops: DropReporter;
@@ -90,6 +100,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
       gw: deps.gateway.id,
       boot: deps.runId,
       maxBytes: deps.mqtt.outbox_max_mb * 1024 * 1024,
+      keepMs: deps.mqtt.resend_days * 86_400_000,
       onChange: () => this.changed(),
     });
     this.pump = new OutboxPump({
@@ -155,6 +166,15 @@ export class ReportService implements Service, StatusSection<'outbox'> {
       initialDelayMs: 1000,
       run: () => this.persist(),
     });
+    this.pruneTask = this.d.scheduler.every({
+      name: 'outbox-sent-prune',
+      coarse: true,
+      intervalMs: PRUNE_EVERY_MS,
+      initialDelayMs: 60_000,
+      run: () => {
+        this.pruneSent();
+      },
+    });
     this.drops.start();
     this.conn.start();
   }
@@ -163,6 +183,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     for (const u of this.unsubscribe.splice(0)) u();
     this.healthTask?.cancel();
     this.persistTask?.cancel();
+    this.pruneTask?.cancel();
     this.drops.stop();
     this.pump.detach();
     await this.conn.stop();
@@ -175,6 +196,23 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   flushNow(): { depth: number; connected: boolean } {
     this.pump.flushNow();
     return { depth: this.outbox.depth(), connected: this.conn.connected };
+  }
+
+  /** Deletes kept envelopes older than mqtt.resend_days; returns how many went. */
+  pruneSent(): number {
+    try {
+      const n = this.outbox.pruneSent();
+      if (n > 0) this.d.log.info({ pruned: n }, 'outbox: kept envelopes past resend_days pruned');
+      return n;
+    } catch (err) {
+      this.d.log.warn({ err }, 'outbox: pruning kept envelopes failed');
+      return 0;
+    }
+  }
+
+  /** For `resend`: queues kept rows to be republished; false when the queue is full. */
+  queueResend(ids: readonly number[]): number | false {
+    return this.pump.queueResend(ids);
   }
 
   /** Stores one outbox message; exposed for producers that hold no bus (tests, future modules). */
@@ -221,6 +259,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
       ...this.pump.progress(),
       attempts: this.conn.attempts,
       last_error: this.conn.error ?? null,
+      sent: { ...this.outbox.sent(), resent: this.pump.resent },
     };
   }
 

@@ -75,7 +75,17 @@ describe.each(DIALECTS)('regency collector with a real broker and a real gateway
     const s = await status();
     expect(s).toMatchObject({ duplicates: 0, quarantined: 0, seq_gaps: 0, repaired: 0 });
     expect(Object.keys(s).sort()).toEqual(
-      ['villages', 'messages', 'duplicates', 'quarantined', 'seq_gaps', 'repaired', 'reused', 'lag_s'].sort(),
+      [
+        'villages',
+        'messages',
+        'duplicates',
+        'quarantined',
+        'seq_gaps',
+        'repaired',
+        'unrepairable',
+        'reused',
+        'lag_s',
+      ].sort(),
     );
     await waitFor(async () => (await village(GW))?.state === 'down', 10_000);
     const v = await village(GW);

@@ -1,7 +1,7 @@
 // A test harness around the real built app (dist/app.js), driven over stdin so tests can
 // kill -9 it mid-stream. Usage goes through the real devices ingest (without HTTP auth).
 // stdin lines:  usage <count> <per-message>  |  health [n]  |  alert <code> [n]  |  link <verdict>  |  outage <layer>
-//               device <id> <state>  |  status  |  stop
+//               device <id> <state>  |  forget <lo> <hi>  |  status  |  stop
 // stdout lines: READY <runId> | ACK <event-id> (after the event's outbox row is durable)
 //               STATUS <k> <json> | DONE <cmd> <k> | STOPPED   (k = the command's line number)
 import { randomUUID } from 'node:crypto';
@@ -76,6 +76,14 @@ for await (const line of rl) {
       last_heartbeat: null,
     });
     out(`DONE device ${k}`);
+  } else if (cmd === 'forget') {
+    // Kept envelopes lo..hi age out as if past mqtt.resend_days (the pruning itself is
+    // covered in tests/report/resend.test.ts): acknowledged rows only.
+    app.report.outbox.flushAcks();
+    app.deps.store.db
+      .prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND sent_wall IS NOT NULL')
+      .run(Number(a), Number(b));
+    out(`DONE forget ${k}`);
   } else if (cmd === 'status') {
     out(`STATUS ${k} ${JSON.stringify(app.report.live())}`);
   } else if (cmd === 'stop') {

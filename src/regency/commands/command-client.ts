@@ -76,6 +76,10 @@ export class CommandClient implements Service {
     await client?.endAsync(true).catch(() => undefined);
   }
 
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
   /** A fresh request id (also the audit row's key). */
   newId(): string {
     return randomUUID();

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { redactConfig } from '../../config/redact.js';
 import { GwError } from '../../core/errors.js';
-import { isRemoteCommand, REMOTE_COMMANDS } from '../../report/command-names.js';
+import { isOperatorCommand, OPERATOR_COMMANDS } from '../../report/command-names.js';
 import { MAX_COMMAND_BYTES } from '../../report/commands.js';
 import type { AuditRepo } from '../store/audit-repo.js';
 import type { VillageRegistry } from '../villages.js';
@@ -30,8 +30,11 @@ export function commandRoutes(d: CommandRouteDeps): FastifyPluginAsync {
     app.post('/api/v1/villages/:code/commands/:name', async (request, reply) => {
       const { code, name } = request.params as { code: string; name: string };
       await checkVillage(d, code);
-      if (!isRemoteCommand(name))
-        throw new GwError('GW_ERR_VALIDATION', `not an allow-listed command (${REMOTE_COMMANDS.join(', ')})`);
+      if (!isOperatorCommand(name))
+        throw new GwError(
+          'GW_ERR_VALIDATION',
+          `not an allow-listed command (${OPERATOR_COMMANDS.join(', ')})`,
+        );
       const args = argsOf(request.body);
       const id = d.client.newId();
       await d.audit.begin({

@@ -198,6 +198,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '005-gap-repair': {
+      async up(db: Kysely<unknown>) {
+        // The repair loop's bookkeeping per gap: how often it was asked for with `resend`,
+        // and not before when again (the claim is written before the request leaves, so two
+        // collectors on one store do not ask for the same gap at once). States now:
+        // open | repaired | unrepairable (the gateway answered the seqs missing).
+        await db.schema
+          .alterTable('seq_gaps')
+          .addColumn('asks', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.alterTable('seq_gaps').addColumn('next_ask_ms', 'bigint').execute();
+      },
+    },
   };
 }
 

@@ -11,6 +11,8 @@ export interface Totals {
   /** Gaps still open. */
   seq_gaps: number;
   repaired: number;
+  /** Gaps the gateway answered `missing` to (beyond its retention, or never kept). */
+  unrepairable: number;
   last_lag_ms: number | null;
 }
 
@@ -38,6 +40,7 @@ export class ReadRepo {
       reused: c.get('reused') ?? 0,
       seq_gaps: g.get('open') ?? 0,
       repaired: g.get('repaired') ?? 0,
+      unrepairable: g.get('unrepairable') ?? 0,
       last_lag_ms: c.has('last_lag_ms') ? (c.get('last_lag_ms') as number) : null,
     };
   }

@@ -70,11 +70,15 @@ export interface RegencyTables {
     gw: string;
     lo: number;
     hi: number;
-    /** open | repaired (filled after repair_after_s) | unrepairable (issue: gap repair). */
+    /** open | repaired (filled after repair_after_s) | unrepairable (the gateway no longer has it). */
     state: string;
     opened_ms: number;
     opened_day: string;
     closed_ms: number | null;
+    /** `resend` requests sent for this gap (migration 005). */
+    asks: Generated<number>;
+    /** Not asked for again before this wall time (ms); null: never asked. */
+    next_ask_ms: number | null;
   };
   /** A seq already received, again with a new id: the gateway lost its counter in a power cut. */
   seq_reuse: {

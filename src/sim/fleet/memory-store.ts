@@ -2,6 +2,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { OutboxStore } from '../../report/outbox.js';
 import { migrate } from '../../store/migrate.js';
 import { m004Report } from '../../store/migrations/004-report.js';
+import { m009ReportSent } from '../../store/migrations/009-report-sent.js';
 
 /**
  * A village's "SD card" for the simulator: an in-memory SQLite database with the gateway's
@@ -21,7 +22,7 @@ export class MemoryStore implements OutboxStore {
   open(): void {
     if (this.handle) return;
     const db = new BetterSqlite3(':memory:');
-    migrate(db, [m004Report]);
+    migrate(db, [m004Report, m009ReportSent]);
     this.handle = db;
   }
 

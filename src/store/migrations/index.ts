@@ -6,6 +6,7 @@ import { m005System } from './005-system.js';
 import { m006Cache } from './006-cache.js';
 import { m007Web } from './007-web.js';
 import { m008Charts } from './008-charts.js';
+import { m009ReportSent } from './009-report-sent.js';
 import type { Migration } from './types.js';
 
 /** Append new migrations at the end; never edit or reorder a released one. */
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m006Cache,
   m007Web,
   m008Charts,
+  m009ReportSent,
 ];
