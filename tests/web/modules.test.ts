@@ -162,6 +162,7 @@ describe('a module descriptor plugs in at one place', () => {
       'get-config',
       'ping',
       'refresh-cache',
+      'resend',
       'set-log-level',
     ]);
   });
