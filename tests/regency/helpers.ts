@@ -52,8 +52,22 @@ export class TestStore {
     if (this.dialect === 'postgres') {
       const c = new pg.Client({ connectionString: this.url });
       await c.connect();
-      await c.query('BEGIN');
-      await c.query('LOCK TABLE counters, messages IN EXCLUSIVE MODE');
+      // A commit in flight may hold one of these tables and want the other: PostgreSQL then
+      // aborts one side (40P01). When it picks this lock, take it again; when it picks the
+      // collector's commit, the collector retries that batch, as after any store error.
+      for (let attempt = 1; ; attempt++) {
+        await c.query('BEGIN');
+        try {
+          await c.query('LOCK TABLE counters, messages IN EXCLUSIVE MODE');
+          break;
+        } catch (err) {
+          await c.query('ROLLBACK');
+          if ((err as { code?: string }).code !== '40P01' || attempt >= 20) {
+            await c.end();
+            throw err;
+          }
+        }
+      }
       return async () => {
         await c.query('ROLLBACK');
         await c.end();

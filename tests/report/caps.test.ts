@@ -52,7 +52,16 @@ describe('outbox cap: compaction, shedding by class, exact drop counts', () => {
       // A drop report is coalesced for 1 s: let the last one go out before counting.
       await new Promise((r) => setTimeout(r, 1200));
       await waitFor(async () => (await h.status()).depth === 0, 10_000);
-      await new Promise((r) => setTimeout(r, 300));
+      // The outbox is empty once the last PUBACK is in; the subscriber may still be reading
+      // the last deliveries: wait until what it holds stops growing.
+      let seen = -1;
+      await waitFor(async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        const now = sub.messages.length;
+        const stable = now === seen;
+        seen = now;
+        return stable;
+      }, 10_000);
       const final = (await h.status()).dropped as { health: number; usage: number; event: number };
       expect(final.event).toBe(0);
       const envs = sub.messages.filter((m) => !m.retain && m.json.v === 1);
