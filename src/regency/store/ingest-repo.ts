@@ -1,7 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { wibDay } from '../../core/wib.js';
-import type { Inbound, InboundEnvelope } from '../classify.js';
+import type { Inbound } from '../classify.js';
 import { addToRanges, type Gap, SeqLedger } from '../seq-ledger.js';
+import { type DayCounts, dayCounts, dayOf, emptyVillage, foldedSeqs, healthState } from './ingest-rows.js';
 import type { Dialect, RegencyTables } from './schema.js';
 
 export interface Received {
@@ -22,7 +22,6 @@ export interface CommitResult {
 }
 
 type Trx = Transaction<RegencyTables>;
-type Envelope = Extract<Inbound, { t: 'envelope' }>;
 
 /**
  * Writes one batch of received messages in one transaction: envelopes keyed on their id
@@ -346,72 +345,4 @@ export class IngestRepo {
         .execute();
     }
   }
-}
-
-interface DayCounts {
-  messages: number;
-  duplicates: number;
-  reused: number;
-  folded: number;
-  min: number | null;
-  max: number | null;
-}
-
-function dayCounts(days: Map<string, DayCounts>, day: string): DayCounts {
-  let c = days.get(day);
-  if (!c) {
-    c = { messages: 0, duplicates: 0, reused: 0, folded: 0, min: null, max: null };
-    days.set(day, c);
-  }
-  return c;
-}
-
-/** The WIB day of the message: its own stamp when the gateway's clock was synced, else receipt. */
-function dayOf(env: InboundEnvelope, atMs: number): string {
-  const ts = Date.parse(env.ts);
-  return wibDay(env.clock_synced && Number.isFinite(ts) ? ts : atMs);
-}
-
-function foldedSeqs(it: Envelope): number[] {
-  if (it.kind !== 'health') return [];
-  const summary = (it.env.data as { summary?: { folded_seqs?: number[] } }).summary;
-  return summary?.folded_seqs ?? [];
-}
-
-function healthState(env: InboundEnvelope): Partial<RegencyTables['villages']> {
-  const d = env.data as {
-    gateway: { version: string; boot: string | null };
-    link: { verdict: string; fault_layer: string | null };
-    outbox: { depth: number };
-    clock: { synced: boolean };
-  };
-  return {
-    health: JSON.stringify(d),
-    version: d.gateway.version,
-    outbox_depth: d.outbox.depth,
-    clock_synced: d.clock.synced ? 1 : 0,
-    verdict: d.link.verdict,
-    fault_layer: d.link.fault_layer,
-  };
-}
-
-export function emptyVillage(gw: string): RegencyTables['villages'] {
-  return {
-    gw,
-    online: null,
-    status: null,
-    verdict: null,
-    fault_layer: null,
-    since: null,
-    link: null,
-    health: null,
-    version: null,
-    boot: null,
-    clock_synced: null,
-    outbox_depth: null,
-    last_seen_ms: null,
-    state_ms: null,
-    min_seq: null,
-    max_seq: null,
-  };
 }

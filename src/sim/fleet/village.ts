@@ -1,19 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../core/logger.js';
-import { OperationRegistry } from '../../modules/operations.js';
-import { CommandResponder } from '../../report/command-responder.js';
-import { CommandRegistry } from '../../report/commands.js';
 import { deviceChangedEvent, linkChangedEvent, usagePayload } from '../../report/event-payloads.js';
 import { buildHealth } from '../../report/health.js';
-import { Outbox } from '../../report/outbox.js';
-import { OutboxPump } from '../../report/outbox-pump.js';
 import { OutboxRepo } from '../../report/outbox-repo.js';
-import { RetainedState } from '../../report/retained-state.js';
 import { CLASSES, type MessageClass, Topics } from '../../report/topics.js';
-import { StatusHub } from '../../status/status-hub.js';
-import type { DeviceStatus, StatusObject, StatusSection } from '../../status/types.js';
+import type { StatusHub } from '../../status/status-hub.js';
+import type { DeviceStatus } from '../../status/types.js';
 import {
   type BoxTraits,
   boxTraits,
@@ -21,36 +14,20 @@ import {
   hallDevices,
   initialState,
   type SimDevice,
-  systemReading,
 } from './box-model.js';
 import type { FleetContext } from './fleet-context.js';
 import { displayName, kioskBatch } from './kiosk-batch.js';
 import { type EndedOutage, type LinkFault, LinkModel } from './link-model.js';
 import { MemoryStore } from './memory-store.js';
-import { resendOperation } from './resend-command.js';
 import { type Random, seeded } from './rng.js';
 import { SentLog } from './sent-log.js';
-import { VillageClock } from './sim-time.js';
-import { villageOperations } from './village-operations.js';
+import { type Run, startRun } from './village-run.js';
 import { VillageSession } from './village-session.js';
+import { villageStatusHub } from './village-status.js';
 import type { VillageInfo } from './villages.js';
 
 /** down_after / up_after rounds of 1 s probes: how long a change takes to become the verdict. */
 export const HYSTERESIS_MS = 4000;
-const OUTBOX_MAX_BYTES = 64 * 1024 * 1024;
-
-/** What lives while the box is powered: one run of the daemon (a boot). */
-interface Run {
-  boot: string;
-  startedAt: string;
-  clock: VillageClock;
-  outbox: Outbox;
-  pump: OutboxPump;
-  retained: RetainedState;
-  responder: CommandResponder;
-  builtins: { stop(): void };
-  dropsAtHealth: Record<string, number>;
-}
 
 /**
  * One simulated village gateway, built from the daemon's own report parts: the durable outbox
@@ -183,78 +160,23 @@ export class Village {
 
   private boot(at: number, lagMs: number, synced: boolean): void {
     const g = ++this.gen;
-    const clock = new VillageClock(this.fleet.time, randomUUID());
-    clock.lagMs = lagMs;
-    clock.isSynced = synced;
-    const boot = randomUUID();
     const f = this.fleet;
-    const outbox = new Outbox({
+    this.run = startRun({
+      fleet: f,
       store: this.store,
       repo: this.repo,
-      clock,
-      scheduler: f.scheduler,
       log: this.log,
       topics: this.topics,
-      gw: this.info.code,
-      boot,
-      maxBytes: OUTBOX_MAX_BYTES,
-      onChange: () => undefined,
-    });
-    const pump = new OutboxPump({
-      outbox,
-      repo: this.repo,
-      clock,
-      scheduler: f.scheduler,
-      log: this.log,
-      window: f.mqtt.inflight_window,
-      drainPerS: f.mqtt.drain_per_s,
-    });
-    const ops = villageOperations({
+      code: this.info.code,
       config: this.config,
       link: this.link,
-      log: this.log,
-      scheduler: f.scheduler,
-      flushOutbox: () => {
-        pump.flushNow();
-        return { depth: outbox.depth(), connected: this.session.up };
-      },
+      sent: this.sent,
+      hub: this.hub,
+      session: this.session,
+      at,
+      lagMs,
+      synced,
     });
-    const operations = new OperationRegistry();
-    for (const op of ops.operations) operations.register(op);
-    operations.register(
-      resendOperation({
-        sent: this.sent,
-        topics: this.topics,
-        client: () => this.session.current,
-        after: (ms, fn) => f.scheduler.after('fleet-sim-resend', ms, fn),
-        onResent: (n) => f.resent(n),
-      }),
-    );
-    operations.seal();
-    const registry = new CommandRegistry({ log: this.log, operations });
-    const retained = new RetainedState({
-      gateway: this.config.gateway,
-      clock,
-      log: this.log,
-      status: this.hub,
-      topics: this.topics,
-      runId: boot,
-      version: f.version,
-      commandNames: () => registry.names(),
-    });
-    const responder = new CommandResponder({ registry, topics: this.topics });
-    outbox.start();
-    this.run = {
-      boot,
-      startedAt: new Date(at - lagMs).toISOString(),
-      clock,
-      outbox,
-      pump,
-      retained,
-      responder,
-      builtins: ops,
-      dropsAtHealth: { ...outbox.drops() },
-    };
     // The uplink module reports an outage a power cut interrupted as soon as it starts.
     if (this.interrupted) this.enqueue('outage', this.interrupted);
     this.interrupted = null;
@@ -404,45 +326,20 @@ export class Village {
   /** The status object the real health builder and birth read, from this box's simulated state. */
   private statusHub(): StatusHub {
     const now = () => this.fleet.time.now();
-    const hub = new StatusHub({
-      gateway: { id: this.info.code, name: '', version: '', boot: null, started_at: null },
-      link: this.link.status,
-      devices: [],
-      outbox: { depth: 0, bytes: 0, oldest_age_s: null, dropped: {}, connected: false },
-      cache: this.cache.status(),
-      system: systemReading(this.traits, 0, 0, null),
-      clock: { synced: false, last_jump_s: null },
-    });
-    const sections: { [K in keyof StatusObject]: () => StatusObject[K] } = {
-      gateway: () => ({
-        id: this.info.code,
-        name: this.config.gateway.name,
-        version: this.fleet.version,
-        boot: this.run?.boot ?? null,
-        started_at: this.run?.startedAt ?? null,
-      }),
+    return villageStatusHub({
+      code: this.info.code,
+      name: () => this.config.gateway.name,
+      version: () => this.fleet.version,
+      now,
+      sinceOrigin: () => now() - this.fleet.time.originWall,
       link: () => this.link.status,
       devices: () => this.deviceList(now()),
-      outbox: () => ({
-        depth: this.run?.outbox.depth() ?? 0,
-        bytes: this.run?.outbox.bytes() ?? 0,
-        oldest_age_s: this.run?.outbox.oldestAgeS() ?? null,
-        dropped: this.run?.outbox.drops() ?? {},
-        connected: this.session.up,
-      }),
-      cache: () => this.cache.status(),
-      system: () =>
-        systemReading(
-          this.traits,
-          now(),
-          now() - this.fleet.time.originWall,
-          Math.round(60 + this.traits.memBase / 4),
-        ),
-      clock: () => ({ synced: this.run?.clock.isSynced ?? false, last_jump_s: this.lastJumpS }),
-    };
-    for (const [section, live] of Object.entries(sections))
-      hub.register({ section: section as keyof StatusObject, live } as StatusSection);
-    return hub;
+      run: () => this.run,
+      connected: () => this.session.up,
+      cache: this.cache,
+      traits: this.traits,
+      lastJumpS: () => this.lastJumpS,
+    });
   }
 
   private deviceList(now: number): DeviceStatus[] {
