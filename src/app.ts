@@ -86,6 +86,11 @@ export interface App {
   start(): Promise<void>;
   /** Stops in reverse order; returns the names of services that failed to stop. */
   stop(): Promise<string[]>;
+  /**
+   * SIGHUP: every module re-reads its secret files now. Returns what could not be read, per
+   * module (paths or ids only); a module whose reload throws is reported, the others still run.
+   */
+  reload(): Array<{ module: string; problems: string[] }>;
 }
 
 /** Everything shared between modules, built once here and passed down (no singletons). */
@@ -125,7 +130,11 @@ function buildDeps(options: AppOptions): Deps {
 /** The composition root: shared deps, then the modules in list order, then one lifecycle. */
 export function buildApp(options: AppOptions): App {
   const deps = buildDeps(options);
-  const { services, provided } = composeModules(options.modules ?? GATEWAY_MODULES, options.config, deps);
+  const { services, provided, reloaders } = composeModules(
+    options.modules ?? GATEWAY_MODULES,
+    options.config,
+    deps,
+  );
   const core: Service[] = [
     { name: 'scheduler', start: () => undefined, stop: () => deps.scheduler.stop() },
     deps.store,
@@ -149,5 +158,22 @@ export function buildApp(options: AppOptions): App {
     provided,
     start: () => lifecycle.start(),
     stop: () => lifecycle.stop(),
+    reload: () => reloadAll(reloaders, deps.log),
   };
+}
+
+function reloadAll(
+  reloaders: ReadonlyArray<{ module: string; reload: () => string[] }>,
+  log: Logger,
+): Array<{ module: string; problems: string[] }> {
+  return reloaders.map(({ module, reload }) => {
+    let problems: string[];
+    try {
+      problems = reload();
+    } catch (err) {
+      log.error({ err, module }, 'reload failed');
+      problems = ['reload failed'];
+    }
+    return { module, problems };
+  });
 }

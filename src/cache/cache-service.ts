@@ -125,6 +125,17 @@ export class CacheService implements Service, StatusSection<'cache'> {
     });
   }
 
+  /**
+   * SIGHUP: every upstream's credentials file is read now rather than at the next request's
+   * once-a-second check. Returns the upstreams whose file is unusable (the last good value stays).
+   */
+  reloadCredentials(): string[] {
+    const bad: string[] = [];
+    for (const up of this.upstreams.values())
+      if (!up.checkCredentials()) bad.push(`cache.upstreams.${up.name}`);
+    return bad;
+  }
+
   start(): void {
     // Told at start, not at the first kiosk request (the path is logged, never the content).
     for (const up of this.upstreams.values()) up.checkCredentials();

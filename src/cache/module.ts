@@ -59,6 +59,7 @@ export const cacheModule = defineModule({
           run: async () => cache.wipe(),
         },
       ],
+      reload: () => cache.reloadCredentials(),
     };
   },
 });

@@ -12,7 +12,11 @@ export interface RunHooks {
   onLogger?(log: Logger): void;
 }
 
-/** Runs until SIGTERM/SIGINT; resolves to the exit code. */
+/**
+ * Runs until SIGTERM/SIGINT; resolves to the exit code. SIGHUP (`systemctl reload`) re-reads
+ * the secret files — kiosk tokens, upstream credentials — without a restart; the config itself
+ * is read at start only (a changed config needs `systemctl restart`, after `check-config`).
+ */
 export async function runCommand(args: CommonArgs, io: CliIo, hooks: RunHooks = {}): Promise<number> {
   const { config, file, advisories } = loadConfig(resolveConfigPath(args.config, io.env));
   const version = readVersion();
@@ -39,8 +43,15 @@ export async function runCommand(args: CommonArgs, io: CliIo, hooks: RunHooks = 
     signalled = sig;
     wake?.();
   };
+  const onHangup = () => {
+    const results = app.reload();
+    const problems = results.flatMap((r) => r.problems);
+    if (problems.length > 0) log.warn({ problems }, 'SIGHUP: reloaded, some secret files not usable');
+    else log.info({ modules: results.map((r) => r.module) }, 'SIGHUP: secret files reloaded');
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHangup);
 
   try {
     await app.start();
@@ -60,6 +71,7 @@ export async function runCommand(args: CommonArgs, io: CliIo, hooks: RunHooks = 
   app.deps.notifier.close();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
+  process.off('SIGHUP', onHangup);
   log.info({ failed }, 'stopped');
   return 0;
 }

@@ -63,8 +63,12 @@ export class DeviceAuth {
    * Reads every token file; a device without a readable, non-empty one can never push (401).
    * One unreadable file must not stop the gateway: it is reported and that device refused.
    * Returns the ids of devices whose token file could not be read.
+   *
+   * `keepPrevious` (a reload on SIGHUP): a file that is now unreadable or empty — a rotation
+   * caught half-written — keeps the device's last good token instead of locking the kiosk out.
    */
-  load(): string[] {
+  load(keepPrevious = false): string[] {
+    const before = new Map(this.digests);
     this.digests.clear();
     this.recent.clear();
     const unreadable: string[] = [];
@@ -75,7 +79,9 @@ export class DeviceAuth {
       } catch {
         unreadable.push(d.id);
       }
-      this.digests.set(d.id, token.length > 0 ? digest(token) : null);
+      const kept = keepPrevious && d.token_file && token.length === 0 ? before.get(d.id) : undefined;
+      if (kept && !unreadable.includes(d.id)) unreadable.push(d.id);
+      this.digests.set(d.id, kept ?? (token.length > 0 ? digest(token) : null));
     }
     return unreadable;
   }

@@ -127,6 +127,15 @@ export class DevicesService implements Service {
     return { section: 'security', live: () => this.auth.counters() };
   }
 
+  /** SIGHUP: re-reads every token file (a rotated kiosk token applies now); returns unusable ids. */
+  reloadTokens(): string[] {
+    const unreadable = this.auth.load(true);
+    if (unreadable.length > 0)
+      this.log.error({ devices: unreadable }, 'device token file unreadable on reload: last good token kept');
+    else this.log.info({ devices: this.d.config.devices.length }, 'device tokens reloaded');
+    return unreadable;
+  }
+
   start(): void {
     const unreadable = this.auth.load();
     if (unreadable.length > 0)

@@ -55,6 +55,7 @@ export const devicesModule = defineModule({
         async (app) => app.register(deviceTimelineRoutes, devices.techOptions),
       ],
       restamp: [USAGE_RESTAMP, CHANGES_RESTAMP],
+      reload: () => devices.reloadTokens(),
     };
   },
 });

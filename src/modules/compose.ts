@@ -8,6 +8,8 @@ export interface Composition {
   services: Service[];
   /** What each built module provides, by module name (modules turned off are absent). */
   provided: ReadonlyMap<string, unknown>;
+  /** Each module's `reload`, in list order, by module name. */
+  reloaders: ReadonlyArray<{ module: string; reload: () => string[] }>;
 }
 
 /**
@@ -28,6 +30,7 @@ export function composeModules(
   const publicRoutes: FastifyPluginAsync[] = [];
   const technicianRoutes: FastifyPluginAsync[] = [];
   const bundleParts: Record<string, () => unknown> = {};
+  const reloaders: Array<{ module: string; reload: () => string[] }> = [];
   /** The module that took the routes (the web module): none may be added after it. */
   let mountedBy: string | undefined;
 
@@ -72,6 +75,7 @@ export function composeModules(
     for (const section of parts.status ?? []) deps.status.register(section);
     for (const op of parts.operations ?? []) deps.operations.register(op);
     for (const target of parts.restamp ?? []) deps.restamper.register(target);
+    if (parts.reload) reloaders.push({ module: m.name, reload: parts.reload });
     publicRoutes.push(...(parts.publicRoutes ?? []));
     technicianRoutes.push(...(parts.technicianRoutes ?? []));
     for (const [name, get] of Object.entries(parts.bundleParts ?? {})) {
@@ -80,5 +84,5 @@ export function composeModules(
     }
   });
   deps.operations.seal();
-  return { services, provided };
+  return { services, provided, reloaders };
 }

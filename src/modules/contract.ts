@@ -102,6 +102,12 @@ export interface ModuleParts<P> {
   bundleParts?: Record<string, () => unknown>;
   /** Tables whose wall stamps the clock module repairs once the clock syncs. */
   restamp?: RestampTarget[];
+  /**
+   * Re-reads this module's secret files now (SIGHUP, `systemctl reload`): rotated kiosk tokens
+   * and upstream credentials apply without a restart. Returns what could not be read (file
+   * paths or ids, never contents); an unreadable file keeps the module's last good value.
+   */
+  reload?(): string[];
 }
 
 /**
