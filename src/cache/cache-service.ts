@@ -70,7 +70,13 @@ export class CacheService implements Service, StatusSection<'cache'> {
     const { config: c, clock, scheduler, store } = deps;
     this.deps = deps;
     this.log = deps.log;
-    this.upstreams = buildUpstreams(c.upstreams, { clock, log: this.log });
+    // Bodies that are not stored are buffered whole, and one body may use a quarter of the
+    // cache: cap them so one huge file can neither blow the memory budget nor the cache.
+    this.client = new UpstreamClient({
+      scheduler,
+      maxBodyBytes: Math.min(16 * MB, Math.max(1 * MB, (c.max_mb * MB) / 4)),
+    });
+    this.upstreams = buildUpstreams(c.upstreams, { clock, log: this.log, client: this.client });
     this.auth = deps.auth;
     this.busLink = deps.link ? undefined : new BusLinkState({ bus: deps.bus });
     const link = deps.link ?? (this.busLink as BusLinkState);
@@ -82,12 +88,6 @@ export class CacheService implements Service, StatusSection<'cache'> {
       dir: join(deps.dataDir, 'cache'),
       maxBytes: c.max_mb * MB,
       hotBytes: c.memory_mb * MB,
-    });
-    // Bodies that are not stored are buffered whole, and one body may use a quarter of the
-    // cache: cap them so one huge file can neither blow the memory budget nor the cache.
-    this.client = new UpstreamClient({
-      scheduler,
-      maxBodyBytes: Math.min(16 * MB, Math.max(1 * MB, (c.max_mb * MB) / 4)),
     });
     this.reads = new ReadThrough({
       storage: this.storage,
@@ -223,13 +223,15 @@ export class CacheService implements Service, StatusSection<'cache'> {
     if (this.reads.linkDown())
       throw new GwError('GW_ERR_UPSTREAM_UNAVAILABLE', `upstream ${up.name} unavailable (link down)`);
     try {
-      return await this.client.request({
+      const res = await this.client.request({
         url: up.url(pathAndQuery),
         method,
-        headers: { ...headers, ...up.credentials() },
+        headers: { ...headers, ...(await up.credentials()) },
         body,
         timeoutMs: up.config.timeout_ms,
       });
+      up.rejected(res.status);
+      return res;
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       const code = err.kind === 'too_large' ? 'GW_ERR_UPSTREAM_BAD_RESPONSE' : 'GW_ERR_UPSTREAM_UNAVAILABLE';

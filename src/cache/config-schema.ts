@@ -13,6 +13,24 @@ export const UpstreamAuthSchema = Type.Object(
     basic_file: Type.Optional(Type.String({ minLength: 1 })),
     // `Name: value` lines (e.g. an API key header), sent as they are.
     headers_file: Type.Optional(Type.String({ minLength: 1 })),
+    // OAuth 2.0 client credentials (RFC 6749 §4.4): a token from token_url, renewed before it
+    // expires, sent as `Authorization: Bearer <token>`. client_file holds `client_id:client_secret`.
+    oauth2: Type.Optional(
+      Type.Object(
+        {
+          token_url: Type.String({ pattern: '^https?://', maxLength: 2048 }),
+          client_file: Type.String({ minLength: 1 }),
+          // Space-separated scope tokens (RFC 6749 §3.3).
+          scope: Type.Optional(
+            Type.String({
+              pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+( [\\x21\\x23-\\x5b\\x5d-\\x7e]+)*$',
+              maxLength: 1024,
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false, minProperties: 1, maxProperties: 1 },
 );

@@ -118,11 +118,12 @@ export class OutboundQueue {
           headers: {
             ...w.headers,
             ...(w.idemKey === undefined ? {} : { 'idempotency-key': w.idemKey }),
-            ...w.up.credentials(),
+            ...(await w.up.credentials()),
           },
           body: w.body,
           timeoutMs: w.up.config.timeout_ms,
         });
+        w.up.rejected(response.status);
         if (!RETRY_STATUS.has(response.status) || !queueable) {
           this.onDelivered(w.up, w.pathAndQuery, response);
           return { kind: 'forwarded', response };
@@ -220,11 +221,12 @@ export class OutboundQueue {
         headers: {
           ...(JSON.parse(row.headers) as HeaderMap),
           'idempotency-key': row.idem_key,
-          ...up.credentials(),
+          ...(await up.credentials()),
         },
         body: row.body ?? undefined,
         timeoutMs: Math.max(10_000, up.config.timeout_ms),
       });
+      up.rejected(res.status);
       if (this.stopped) return 0;
       if (!RETRY_STATUS.has(res.status)) {
         this.repo.finish(row.seq, 'delivered', {

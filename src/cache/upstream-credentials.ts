@@ -32,8 +32,12 @@ export class UpstreamCredentials {
   private value: HeaderMap | undefined;
   private warned = '';
 
-  constructor(deps: { auth: AuthConfig | undefined; clock: Clock; log: Logger }) {
+  /** `basic_file` as an OAuth2 client's `id:secret`: each part form-encoded first (RFC 6749 §2.3.1). */
+  private readonly formEncode: boolean;
+
+  constructor(deps: { auth: AuthConfig | undefined; clock: Clock; log: Logger; formEncode?: boolean }) {
     this.auth = deps.auth;
+    this.formEncode = deps.formEncode ?? false;
     this.clock = deps.clock;
     this.log = deps.log;
   }
@@ -105,7 +109,9 @@ export class UpstreamCredentials {
       const pair = lines[0] ?? '';
       if (lines.length !== 1 || !/^[^:]+:.*$/.test(pair))
         throw new CredentialsError('not one user:password line');
-      return { authorization: `Basic ${Buffer.from(pair, 'utf8').toString('base64')}` };
+      const colon = pair.indexOf(':');
+      const basic = this.formEncode ? `${form(pair.slice(0, colon))}:${form(pair.slice(colon + 1))}` : pair;
+      return { authorization: `Basic ${Buffer.from(basic, 'utf8').toString('base64')}` };
     }
     const out: HeaderMap = {};
     lines.forEach((line, i) => {
@@ -137,3 +143,8 @@ export class UpstreamCredentials {
 }
 
 class CredentialsError extends Error {}
+
+/** application/x-www-form-urlencoded, as RFC 6749 §2.3.1 wants for a client id and secret. */
+function form(s: string): string {
+  return new URLSearchParams({ v: s }).toString().slice(2);
+}

@@ -53,7 +53,7 @@ export class UpstreamFetch {
   ): Promise<Fetched> {
     let headers: HeaderMap;
     try {
-      headers = { ...fwd, ...up.credentials() };
+      headers = { ...fwd, ...(await up.credentials()) };
     } catch (err) {
       if (err instanceof UpstreamError) return { kind: 'failed', reason: err.message };
       throw err;
@@ -88,6 +88,7 @@ export class UpstreamFetch {
       if (err instanceof UpstreamError) return { kind: 'failed', reason: err.kind };
       throw err;
     }
+    up.rejected(res.status);
     if (res.status >= 500) return { kind: 'failed', reason: `status ${res.status}`, response: res };
     const mono = this.clock.monoMs();
     const wall = this.clock.wallMs();

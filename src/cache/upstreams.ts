@@ -4,7 +4,9 @@ import { GwError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { compileNeverCache, type HeaderMap } from './cache-policy.js';
 import type { UpstreamConfigSchema } from './config-schema.js';
+import { OAuth2TokenSource } from './oauth2-token.js';
 import { normalizeSvcPath } from './svc-path.js';
+import type { UpstreamClient } from './upstream-client.js';
 import { UpstreamCredentials } from './upstream-credentials.js';
 
 export type UpstreamConfig = Static<typeof UpstreamConfigSchema>;
@@ -20,23 +22,41 @@ export interface Upstream {
   url(pathAndQuery: string): URL;
   /** The /svc path of an absolute or relative URL on this upstream (Location), else undefined. */
   pathOf(ref: string, from: URL): string | undefined;
-  /** The upstream's own credential fields (auth.*_file, re-read on change); throws UpstreamError when unusable. */
-  credentials(): HeaderMap;
+  /**
+   * The upstream's own credential fields (auth.*_file re-read on change, or an OAuth2 token);
+   * rejects with UpstreamError when unusable. Asked only when the upstream is about to be called.
+   */
+  credentials(): Promise<HeaderMap>;
+  /** The upstream answered 401: an OAuth2 token is dropped so the next request gets a new one. */
+  rejected(status: number): void;
   /** Reads the credentials file now; false when it is unusable (logged with its path only). */
   checkCredentials(): boolean;
 }
 
 export function buildUpstreams(
   configs: readonly UpstreamConfig[],
-  deps: { clock: Clock; log: Logger },
+  deps: { clock: Clock; log: Logger; client: UpstreamClient },
 ): Map<string, Upstream> {
   const out = new Map<string, Upstream>();
   for (const config of configs) {
-    const creds = new UpstreamCredentials({
-      auth: config.auth,
+    const log = deps.log.child({ upstream: config.name });
+    const oauth2 = config.auth?.oauth2;
+    const files = new UpstreamCredentials({
+      auth: oauth2 ? { basic_file: oauth2.client_file } : config.auth,
       clock: deps.clock,
-      log: deps.log.child({ upstream: config.name }),
+      log,
+      formEncode: oauth2 !== undefined,
     });
+    const token = oauth2
+      ? new OAuth2TokenSource({
+          config: oauth2,
+          client: deps.client,
+          secret: files,
+          clock: deps.clock,
+          log,
+          timeoutMs: config.timeout_ms,
+        })
+      : undefined;
     const base = new URL(config.base_url);
     const basePath = base.pathname.replace(/\/$/, '');
     const never = compileNeverCache(config.never_cache ?? []);
@@ -72,8 +92,11 @@ export function buildUpstreams(
           return undefined;
         }
       },
-      credentials: () => creds.headers(),
-      checkCredentials: () => creds.check(),
+      credentials: async () => (token ? token.headers() : files.headers()),
+      rejected: (status) => {
+        if (status === 401) token?.rejected();
+      },
+      checkCredentials: () => (token ? token.check() : files.check()),
     });
   }
   return out;

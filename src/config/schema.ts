@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { CacheConfigSchema } from '../cache/config-schema.js';
+import { oauth2TransportAdvisory } from '../cache/oauth2-advisory.js';
 import { DevicesConfigSchema } from '../devices/config-schema.js';
 import { tokenStrengthRefinement } from '../devices/token-strength.js';
 import { probeRefinement } from '../probes/refinement.js';
@@ -35,4 +36,8 @@ export const REFINEMENTS: ConfigRefinement[] = [probeRefinement, uniqueIdsRefine
  * Insecure settings: check-config refuses them (exit 1, with the key path), while `run` only
  * logs them as warnings and starts — an upgrade must not take a working village offline.
  */
-export const ADVISORIES: ConfigRefinement[] = [urlCredentialsRefinement, tokenStrengthRefinement];
+export const ADVISORIES: ConfigRefinement[] = [
+  urlCredentialsRefinement,
+  tokenStrengthRefinement,
+  oauth2TransportAdvisory,
+];
