@@ -1,18 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { tempDir } from '../helpers/tmp.js';
 import { AUTH, startCache, testConfig } from './harness.js';
 import { TestUpstream } from './test-upstream.js';
 
 type Ctx = Awaited<ReturnType<typeof startCache>>;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('/svc read-through cache', () => {
   let dir: ReturnType<typeof tempDir>;
+  // The box's clocks, moved by the test: freshness and the credentials' re-check without sleeping.
+  let clock: FakeClock;
   let up: TestUpstream;
   let gw: Ctx;
   let version = 1;
 
   beforeEach(async () => {
+    clock = new FakeClock({ wall: Date.now() });
     dir = tempDir('kgw-cache-');
     version = 1;
     up = new TestUpstream((req) => {
@@ -42,6 +45,7 @@ describe('/svc read-through cache', () => {
       if (url.startsWith('/api/hang')) return 'hang';
       return { headers: { 'content-type': 'text/plain' }, body: `body of ${url} v${version}` };
     });
+    up.clock = clock;
     await up.start();
   });
 
@@ -57,7 +61,7 @@ describe('/svc read-through cache', () => {
       ...cache,
       upstreams: [{ name: 'layanan', base_url: `${up.url}/api`, ttl_s: 60, timeout_ms: 400, ...extra }],
     });
-    gw = await startCache(config);
+    gw = await startCache(config, clock);
     return gw;
   };
   const get = (url: string, headers: Record<string, string> = {}) =>
@@ -106,7 +110,7 @@ describe('/svc read-through cache', () => {
     await start();
     expect((await get('/svc/layanan/short')).headers['x-cache']).toBe('MISS');
     expect((await get('/svc/layanan/short')).headers['x-cache']).toBe('HIT');
-    await sleep(1100);
+    clock.advance(1100);
     const r = await get('/svc/layanan/short');
     expect(r.headers['x-cache']).toBe('REVALIDATED');
     expect(r.body).toBe('{"v":1}');
@@ -124,7 +128,7 @@ describe('/svc read-through cache', () => {
     const first = await get('/svc/layanan/short');
     const upstreamDate = Date.parse(String(first.headers.date));
     await up.stop();
-    await sleep(2100);
+    clock.advance(2100);
     const t0 = performance.now();
     const r = await get('/svc/layanan/short');
     const ms = performance.now() - t0;
@@ -213,8 +217,10 @@ describe('/svc hot hits (the synchronous path) answer as the general path does',
   let dir: ReturnType<typeof tempDir>;
   let up: TestUpstream;
   let gw: Ctx | undefined;
+  let clock: FakeClock;
 
   beforeEach(async () => {
+    clock = new FakeClock({ wall: Date.now() });
     dir = tempDir('kgw-cache-hot-');
     up = new TestUpstream((req) =>
       req.headers['if-none-match'] === '"k1"'
@@ -229,6 +235,7 @@ describe('/svc hot hits (the synchronous path) answer as the general path does',
             body: `{"url":${JSON.stringify(req.url)}}`,
           },
     );
+    up.clock = clock;
     await up.start();
   });
 
@@ -249,12 +256,12 @@ describe('/svc hot hits (the synchronous path) answer as the general path does',
   };
 
   it('same status, headers and body from memory as from disk; HEAD, 304, Age and auth hold', async () => {
-    gw = await startCache(config());
+    gw = await startCache(config(), clock);
     expect((await get(gw, '/svc/layanan/katalog')).headers['x-cache']).toBe('MISS');
     await gw.stop();
     // A restart empties the hot set: the first HIT reads the body from disk (general path),
     // the second comes from memory (synchronous path).
-    gw = await startCache(config());
+    gw = await startCache(config(), clock);
     const fromDisk = await get(gw, '/svc/layanan/katalog');
     const fromMemory = await get(gw, '/svc/layanan/katalog');
     expect(fromDisk.headers['x-cache']).toBe('HIT');
@@ -279,7 +286,7 @@ describe('/svc hot hits (the synchronous path) answer as the general path does',
     expect((await get(gw, '/svc/layanan/katalog', { 'if-none-match': '"k0"' })).statusCode).toBe(200);
 
     // Age is memoised per second, never frozen.
-    await sleep(1100);
+    clock.advance(1100);
     expect(Number((await get(gw, '/svc/layanan/katalog')).headers.age)).toBeGreaterThanOrEqual(1);
 
     // Every hit is still authenticated.

@@ -1,22 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 import { AUTH, startCache, testConfig } from './harness.js';
 import { type Handler, TestUpstream } from './test-upstream.js';
 
 type Ctx = Awaited<ReturnType<typeof startCache>>;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BODY = 'abcdefghijklmnopqrstuvwxyz';
 
 /** Each behaviour of RFC 9111 (and RFC 5861) the gateway implements, against a recording upstream. */
 describe('/svc caching per RFC 9111', () => {
   let dir: ReturnType<typeof tempDir>;
+  // The box's clocks, moved by the test: freshness and the credentials' re-check without sleeping.
+  let clock: FakeClock;
   let up: TestUpstream;
   let gw: Ctx | undefined;
 
   beforeEach(async () => {
+    clock = new FakeClock({ wall: Date.now() });
     dir = tempDir('kgw-crfc-');
     up = new TestUpstream(() => ({ body: BODY }));
+    up.clock = clock;
     await up.start();
   });
 
@@ -35,6 +39,7 @@ describe('/svc caching per RFC 9111', () => {
           { name: 'layanan', base_url: `${up.url}/api`, ttl_s: 600, timeout_ms: 1500, ...upstream },
         ],
       }),
+      clock,
     );
     return gw;
   };
@@ -106,6 +111,7 @@ describe('/svc caching per RFC 9111', () => {
     const refused = await get();
     expect(refused.statusCode).toBe(504);
     await gw?.stop();
+    up.clock = clock;
     await up.start();
     await start(strict, { serve_stale: 'always' });
     await get();
@@ -265,6 +271,7 @@ describe('/svc caching per RFC 9111', () => {
         memory_mb: 0,
         upstreams: [{ name: 'layanan', base_url: `${up.url}/api`, timeout_ms: 1500 }],
       }),
+      clock,
     );
     await get({}, '/svc/layanan/form.pdf');
     const r = await gw.app.inject({
@@ -284,7 +291,7 @@ describe('/svc caching per RFC 9111', () => {
       body: BODY,
     }));
     await get();
-    await sleep(1100);
+    clock.advance(1100);
     up.handler = () => ({ status: 503, body: 'maintenance' });
     const r = await get();
     expect(r.headers['x-cache']).toBe('STALE');
@@ -299,7 +306,7 @@ describe('/svc caching per RFC 9111', () => {
       body: `v${v}`,
     }));
     await get();
-    await sleep(1100);
+    clock.advance(1100);
     v = 2;
     const r = await get();
     expect(r.headers['x-cache']).toBe('STALE');

@@ -26,6 +26,8 @@ export type Handler = (
 export class TestUpstream {
   attempts: Attempt[] = [];
   port = 0;
+  /** Where the Date field comes from: the test's fake clock, so origin and box agree on time. */
+  clock: { wallMs(): number } | undefined;
   handler: Handler;
   private server: Server | undefined;
 
@@ -80,7 +82,9 @@ export class TestUpstream {
         req.socket.destroy();
         return;
       }
-      const headers: Record<string, string | string[]> = { date: new Date().toUTCString() };
+      const headers: Record<string, string | string[]> = {
+        date: new Date(this.clock?.wallMs() ?? Date.now()).toUTCString(),
+      };
       for (const [k, v] of Object.entries(out.headers ?? {}))
         if (v !== undefined && v !== null) headers[k] = v;
       // null: the field is left out (`date: null` sends a response without Date).

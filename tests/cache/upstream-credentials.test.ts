@@ -3,24 +3,27 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SystemClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { tempDir } from '../helpers/tmp.js';
 import { AUTH, startCache, TOKEN, testConfig } from './harness.js';
 import { TestUpstream } from './test-upstream.js';
 
 type Ctx = Awaited<ReturnType<typeof startCache>>;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('/svc upstream credentials from files', () => {
   let dir: ReturnType<typeof tempDir>;
+  // The box's clocks, moved by the test: freshness and the credentials' re-check without sleeping.
+  let clock: FakeClock;
   let up: TestUpstream;
   let gw: Ctx | undefined;
   let logs: string[];
 
   beforeEach(async () => {
+    clock = new FakeClock({ wall: Date.now() });
     dir = tempDir('kgw-ccred-');
     logs = [];
     up = new TestUpstream(() => ({ headers: { 'cache-control': 'no-store' }, body: 'ok' }));
+    up.clock = clock;
     await up.start();
   });
 
@@ -44,7 +47,7 @@ describe('/svc upstream credentials from files', () => {
     const config = testConfig(dir.path, {
       upstreams: [{ name: 'layanan', base_url: `${up.url}/api`, timeout_ms: 1500, auth }],
     });
-    gw = await startCache(config, new SystemClock(), log);
+    gw = await startCache(config, clock, log);
     return gw;
   };
   const get = () =>
@@ -75,12 +78,12 @@ describe('/svc upstream credentials from files', () => {
     // Rotated the way scripts do it: a new file renamed over the old one.
     writeFileSync(`${file}.new`, 'upstream-token-2\n');
     renameSync(`${file}.new`, file);
-    await sleep(1100);
+    clock.advance(1100);
     await get();
     expect(up.attempts.at(-1)?.headers.authorization).toBe('Bearer upstream-token-2');
     // A file that turns unreadable keeps the last good token.
     rmSync(file);
-    await sleep(1100);
+    clock.advance(1100);
     await get();
     expect(up.attempts.at(-1)?.headers.authorization).toBe('Bearer upstream-token-2');
     const all = logs.join('');
