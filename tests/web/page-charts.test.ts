@@ -112,9 +112,9 @@ describe('charts on the page (seeded week of history, real Chromium)', () => {
     // The legend shows the API's latest values: lan's loss is 0 %.
     expect(await page.textContent('#layer-legend [data-key="lan"]')).toContain('0.0 %');
     await page.click('button[data-range="7d"]');
-    await page.waitForFunction(
-      `document.querySelectorAll('#loss-chart .band[data-layer="isp"]').length === 2`,
-    );
+    // Polled from the test: the page's CSP (no 'unsafe-eval') refuses waitForFunction's
+    // in-page polling, which failed whenever the 7-day data was not there at the first look.
+    await expect.poll(() => page.$$eval('#loss-chart .band[data-layer="isp"]', (els) => els.length)).toBe(2);
     expect(await page.$$eval('#throughput-chart circle', (els) => els.length)).toBe(2);
     expect(await page.textContent('#throughput-last')).toContain('9.7 Mbit/s');
   });
@@ -155,5 +155,31 @@ describe('charts on the page (seeded week of history, real Chromium)', () => {
     expect(await page.textContent('#usage [data-service="kk"] figcaption')).toContain('kk');
     await at(1280, 'perangkat', '#device-strips .strip-row svg');
     await at(360, 'perangkat', '#device-strips .strip-row svg');
+  });
+
+  // Before: charts kept the width they were first drawn at; turning a phone left them cut off
+  // or half the screen until the tab was opened again.
+  it('charts follow a rotation: redrawn for the new width in place, the chosen range kept', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.evaluate(`location.hash = '#uplink'`);
+    await page.waitForSelector('#loss-chart svg');
+    await page.click('button[data-range="7d"]');
+    await expect.poll(() => page.$$eval('#loss-chart .band[data-layer="isp"]', (els) => els.length)).toBe(2);
+    const width = (sel: string) => page.$eval(sel, (e) => Number(e.getAttribute('width')));
+    const wide = await width('#loss-chart svg');
+    const heatWide = await width('#heatmap svg');
+    await page.setViewportSize({ width: 360, height: 740 });
+    await expect.poll(() => width('#loss-chart svg')).toBeLessThan(360);
+    expect(await width('#loss-chart svg')).toBeLessThan(wide);
+    expect(await width('#heatmap svg')).toBeLessThan(heatWide);
+    // Still the 7-day range, not a fresh tab.
+    expect(await page.$$eval('#loss-chart .band[data-layer="isp"]', (els) => els.length)).toBe(2);
+    expect(
+      await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth'),
+    ).toBeLessThanOrEqual(1);
+    // Landscape: wider again.
+    await page.setViewportSize({ width: 740, height: 360 });
+    await expect.poll(() => width('#loss-chart svg')).toBeGreaterThan(500);
+    await screenshot(page, 'charts-uplink-rotated-740');
   });
 });

@@ -5,6 +5,7 @@ import { wib } from './format.js';
 import { getLang, setLang, t } from './i18n.js';
 import { live } from './live.js';
 import { actionsView } from './views/actions.js';
+import { redrawCharts } from './views/chart-parts.js';
 import { devicesView } from './views/devices.js';
 import { diagnosticsView } from './views/diagnostics.js';
 import { logView } from './views/log.js';
@@ -149,6 +150,19 @@ function keepAlive() {
 }
 for (const ev of ['click', 'keydown', 'touchstart'])
   document.addEventListener(ev, keepAlive, { passive: true });
+
+// Charts follow the width (a phone turned, a window resized); a height change alone — the
+// mobile address bar sliding away — redraws nothing.
+let drawnWidth = window.innerWidth;
+let resizeTimer = 0;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    if (window.innerWidth === drawnWidth) return;
+    drawnWidth = window.innerWidth;
+    redrawCharts();
+  }, 200);
+});
 
 window.addEventListener('hashchange', () => {
   if (session?.authenticated) mount();

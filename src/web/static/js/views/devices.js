@@ -4,7 +4,7 @@ import { wib } from '../format.js';
 import { label, t } from '../i18n.js';
 import { live } from '../live.js';
 import { reasonText } from '../reason.js';
-import { loadCharts } from './chart-parts.js';
+import { drawn, loadCharts } from './chart-parts.js';
 import { stateKey } from './overview-charts.js';
 
 /**
@@ -37,8 +37,8 @@ export function devicesView(main) {
   Promise.all([loadCharts(), api('GET', '/api/v1/charts/devices?days=7').catch(() => null)]).then(
     ([c, d]) => {
       if (!main.isConnected) return;
-      drawStrips(c, strips, d);
-      drawUsage(c, usage, d);
+      drawn(strips, () => drawStrips(c, strips, d));
+      drawn(usage, () => drawUsage(c, usage, d));
     },
   );
   return {

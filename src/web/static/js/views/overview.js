@@ -4,6 +4,7 @@ import { bytes, duration, num, wib } from '../format.js';
 import { label, t } from '../i18n.js';
 import { live } from '../live.js';
 import { reasonText } from '../reason.js';
+import { drawn } from './chart-parts.js';
 import { drawHealthWeek, drawLayerStrips } from './overview-charts.js';
 
 /** Ringkasan: what failed, since when, what to check next; then devices, queue, cache, box. */
@@ -21,8 +22,8 @@ export function overviewView(main) {
   const strips = h('section', { class: 'card', id: 'layer-strips' }, h('h2', {}, t('overview.last24h')));
   const week = h('section', { class: 'card', id: 'health-week' }, h('h2', {}, t('health.week')));
   replace(main, verdict, strips, devices, layers, grid, week, alerts);
-  drawLayerStrips(strips);
-  drawHealthWeek(week);
+  drawn(strips, () => drawLayerStrips(strips));
+  drawn(week, () => drawHealthWeek(week));
   const drain = { depth: null, at: 0, rate: null };
   // The outage timer ticks every second on the page; the start comes from the daemon.
   const ticker = setInterval(() => renderVerdict(verdict), 1000);

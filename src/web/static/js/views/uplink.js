@@ -2,7 +2,7 @@ import { api, optional } from '../api.js';
 import { h, replace } from '../dom.js';
 import { duration, num, wib } from '../format.js';
 import { label, t } from '../i18n.js';
-import { legend, loadCharts } from './chart-parts.js';
+import { drawn, legend, loadCharts } from './chart-parts.js';
 
 const RANGES = [
   ['24h', 'uplink.h24'],
@@ -48,16 +48,16 @@ export function uplinkView(main) {
       api('GET', `/api/v1/charts/link?range=${r}`).catch(() => null),
     ]);
     if (disposed || range !== r) return;
-    drawTimeline(c, timeline, chart);
-    drawThroughput(c, throughput, chart);
+    drawn(timeline, () => drawTimeline(c, timeline, chart));
+    drawn(throughput, () => drawThroughput(c, throughput, chart));
   }
 
   drawPicker();
   load('24h');
   Promise.all([loadCharts(), api('GET', '/api/v1/charts/link-patterns').catch(() => null)]).then(([c, p]) => {
     if (disposed) return;
-    drawCalendar(c, calendar, p);
-    drawHeat(c, heat, p);
+    drawn(calendar, () => drawCalendar(c, calendar, p));
+    drawn(heat, () => drawHeat(c, heat, p));
   });
   optional('/api/v1/outages')
     .catch(() => null)
