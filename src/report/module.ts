@@ -54,7 +54,11 @@ export const reportModule = defineModule({
         },
         getConfigOperation(config.whole),
         logLevel.operation,
-        resendOperation({ repo: report.repo, queue: (ids) => report.queueResend(ids) }),
+        resendOperation({
+          repo: report.repo,
+          queue: (ids) => report.queueResend(ids),
+          settle: () => report.flushAcks(),
+        }),
       ],
     };
   },

@@ -30,7 +30,13 @@ export interface OutboxDeps {
 }
 
 const ACK_FLUSH_ROWS = 512;
-const ACK_FLUSH_MS = 50;
+/**
+ * How long an acknowledgement may wait to be written. Until then it rides along with the next
+ * insert's commit: at the live rate (a health message a minute) the PUBACK's page writes then
+ * cost nothing of their own, which halves the outbox's share of the SD card's daily writes. A
+ * kill -9 before the write only re-sends those envelopes; the regency drops them by id.
+ */
+const ACK_FLUSH_MS = 60_000;
 
 /**
  * The durable outbox: every non-retained message is a row before it is published, and is
@@ -114,6 +120,8 @@ export class Outbox {
   }
 
   private insert<T>(cls: MessageClass, data: T): Envelope<T> | undefined {
+    // Waiting acknowledgements share this commit: the same leaf pages, written once.
+    this.writeAcks();
     const wall = this.d.clock.wallMs();
     // Size the row before allocating a seq: a message refused for space leaves no gap.
     const probe = encodeEnvelope(this.envelope(0, '00000000-0000-7000-8000-000000000000', wall, data));
@@ -209,16 +217,41 @@ export class Outbox {
   }
 
   /**
-   * PUBACK received: the row is deleted (or marked sent, when keeping) in the next small
-   * batch; a lost write only re-sends.
+   * PUBACK received: counted as delivered at once (depth, status); the row is deleted (or
+   * marked sent, when keeping) with the next insert's commit, or after ACK_FLUSH_MS, or at
+   * once when ACK_FLUSH_ROWS are waiting (a backlog drain). Until then it stays busy: never
+   * re-published, shed or compacted. A lost write only re-sends.
    */
   ack(row: RowMeta): void {
     this.acked.push(row);
+    this.countAcked(row);
+    this.d.onChange();
     if (this.acked.length >= ACK_FLUSH_ROWS) this.flushAcks();
     else this.ackTimer ??= this.d.scheduler.after('outbox-ack-flush', ACK_FLUSH_MS, () => this.flushAcks());
   }
 
+  /** Writes the waiting acknowledgements now, in their own commit (timer, stop, resend). */
   flushAcks(): void {
+    if (this.acked.length === 0) {
+      this.ackTimer?.cancel();
+      this.ackTimer = undefined;
+      return;
+    }
+    this.d.store.batch(() => this.writeAcks());
+    this.d.onChange();
+  }
+
+  private countAcked(r: RowMeta): void {
+    this.count.set(r.class, (this.count.get(r.class) ?? 0) - 1);
+    this.bytesTotal -= r.bytes;
+    if (this.keeping) {
+      this.sentRows++;
+      this.sentBytes += r.bytes;
+    }
+  }
+
+  /** Marks (or deletes) the acknowledged rows inside the caller's transaction. */
+  private writeAcks(): void {
     this.ackTimer?.cancel();
     this.ackTimer = undefined;
     const rows = this.acked;
@@ -227,34 +260,21 @@ export class Outbox {
     rows.sort((a, b) => a.id - b.id);
     const keep = this.keeping;
     const wall = this.d.clock.wallMs();
-    this.d.store.batch(() => {
-      // Acks of a drain are mostly consecutive ids: one ranged DELETE per run of them. Every
-      // id in a run is acknowledged and busy (never shed), so the whole run exists.
-      let i = 0;
-      while (i < rows.length) {
-        let j = i;
-        while (j + 1 < rows.length && (rows[j + 1] as RowMeta).id === (rows[j] as RowMeta).id + 1) j++;
-        const lo = (rows[i] as RowMeta).id;
-        const hi = (rows[j] as RowMeta).id;
-        const gone = keep ? this.d.repo.markSent(lo, hi, wall) : this.deleteAcked(lo, hi);
-        if (gone === j - i + 1) {
-          for (let k = i; k <= j; k++) {
-            const r = rows[k] as RowMeta;
-            this.count.set(r.class, (this.count.get(r.class) ?? 0) - 1);
-            this.bytesTotal -= r.bytes;
-            if (keep) {
-              this.sentRows++;
-              this.sentBytes += r.bytes;
-            }
-          }
-        } else {
-          this.resync();
-        }
-        i = j + 1;
-      }
-    });
+    // Acks of a drain are mostly consecutive ids: one ranged statement per run of them. Every
+    // id in a run is acknowledged and busy (never shed), so the whole run exists.
+    let i = 0;
+    let missing = false;
+    while (i < rows.length) {
+      let j = i;
+      while (j + 1 < rows.length && (rows[j + 1] as RowMeta).id === (rows[j] as RowMeta).id + 1) j++;
+      const lo = (rows[i] as RowMeta).id;
+      const hi = (rows[j] as RowMeta).id;
+      const gone = keep ? this.d.repo.markSent(lo, hi, wall) : this.deleteAcked(lo, hi);
+      if (gone !== j - i + 1) missing = true;
+      i = j + 1;
+    }
     for (const r of rows) this.busy.delete(r.id);
-    this.d.onChange();
+    if (missing) this.resync();
   }
 
   private deleteAcked(lo: number, hi: number): number {
@@ -316,6 +336,8 @@ export class Outbox {
     const sent = this.d.repo.sentTotals();
     this.sentRows = sent.n;
     this.sentBytes = sent.bytes;
+    // Acknowledged but not yet written: the table still holds them as unsent.
+    for (const r of this.acked) this.countAcked(r);
   }
 
   depth(): number {

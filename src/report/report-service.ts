@@ -162,7 +162,9 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     this.persistTask = this.d.scheduler.every({
       name: 'report-status-persist',
       coarse: true,
-      intervalMs: 5000,
+      // The copy `kampung-gw status` reads when the daemon is down: a minute old at most (and
+      // written at stop and at connect). Every 5 s it cost a page write per health message.
+      intervalMs: 60_000,
       initialDelayMs: 1000,
       run: () => this.persist(),
     });
@@ -211,6 +213,11 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   }
 
   /** For `resend`: queues kept rows to be republished; false when the queue is full. */
+  /** Writes the outbox's waiting acknowledgements now (before a resend looks rows up). */
+  flushAcks(): void {
+    this.outbox.flushAcks();
+  }
+
   queueResend(ids: readonly number[]): number | false {
     return this.pump.queueResend(ids);
   }

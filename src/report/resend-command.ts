@@ -8,6 +8,8 @@ export interface ResendDeps {
   repo: OutboxRepo;
   /** Queues kept rows (ids) for republishing; false when the queue is full. */
   queue(ids: readonly number[]): number | false;
+  /** Writes acknowledgements still waiting (outbox.ts), so an acknowledged row reads as kept. */
+  settle?(): void;
 }
 
 /**
@@ -21,6 +23,7 @@ export function resendSeqs(d: ResendDeps, ranges: readonly SeqRange[]): ResendRe
   const ids: number[] = [];
   const missing: number[] = [];
   let unsent = 0;
+  d.settle?.();
   for (const [lo, hi] of ranges) {
     const rows = new Map(d.repo.bySeq(lo, hi).map((r) => [r.seq, r]));
     for (let s = lo; s <= hi; s++) {

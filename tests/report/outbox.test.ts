@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { pino } from 'pino';
@@ -57,6 +57,7 @@ function rig(
     repo,
     outbox,
     pump,
+    scheduler,
     close() {
       pump.detach();
       outbox.stop();
@@ -236,6 +237,54 @@ describe('outbox (real SQLite)', () => {
     await waitFor(() => r.outbox.depth() === 0, 5000);
     expect(b.sent.map((x) => JSON.parse(x.payload).data.n)).toEqual([1, 3]);
     r.close();
+  });
+
+  // SD budget: at the live rate a PUBACK's mark used to be a commit of its own, rewriting the
+  // same leaf pages the next insert rewrites a minute later.
+  it('a PUBACK counts at once but is written with the next insert (one commit); lost to a crash, the row goes again', () => {
+    const d = dir();
+    const r = rig(d);
+    const kept = (id: number) =>
+      (
+        r.store.db.prepare('SELECT sent_wall FROM outbox WHERE id = ?').get(id) as {
+          sent_wall: number | null;
+        }
+      ).sent_wall;
+    const wal = () => statSync(join(d, 'gateway.db-wal')).size;
+    // Keep sent rows (mqtt.resend_days), as the daemon does by default.
+    (r.outbox as unknown as { d: { keepMs: number } }).d.keepMs = 7 * 86_400_000;
+    r.outbox.enqueue('health', { n: 1 });
+    const [first] = r.repo.after(0, Number.MAX_SAFE_INTEGER, 10);
+    if (!first) throw new Error('no row');
+    r.pump.detach();
+    r.outbox.busy.add(first.id); // as the pump marks what it publishes
+    const before = wal();
+    r.outbox.ack(first);
+    expect(r.outbox.depth()).toBe(0);
+    expect(r.outbox.sent().rows).toBe(1);
+    // Nothing written for the acknowledgement itself.
+    expect(wal()).toBe(before);
+    expect(kept(first.id)).toBeNull();
+    // Busy until written: the pump never sends it twice.
+    expect(r.outbox.busy.has(first.id)).toBe(true);
+    r.outbox.enqueue('health', { n: 2 });
+    expect(kept(first.id)).not.toBeNull();
+    expect(r.outbox.busy.has(first.id)).toBe(false);
+    expect(r.outbox.depth()).toBe(1);
+
+    // A crash before the write: after restart the acknowledged row is unsent again and goes
+    // once more (the regency keeps the first copy by id).
+    const [second] = r.repo.after(first.id, Number.MAX_SAFE_INTEGER, 10);
+    if (!second) throw new Error('no second row');
+    r.outbox.busy.add(second.id);
+    r.outbox.ack(second);
+    expect(r.outbox.depth()).toBe(0);
+    r.scheduler.stop();
+    r.store.stop(); // as kill -9: no stop(), no flush
+    const again = rig(d);
+    expect(again.outbox.depth()).toBe(1);
+    expect(again.repo.after(0, Number.MAX_SAFE_INTEGER, 10).map((x) => x.id)).toEqual([second.id]);
+    again.close();
   });
 
   it('markHistorical flips only the envelope flag', () => {
