@@ -26,10 +26,23 @@ export interface SilenceClock {
   silent(row: VillageRow): boolean;
 }
 
+/** A village is silent after this many of its own health intervals without a live message. */
+export const SILENT_INTERVALS = 3;
+
+/**
+ * How long a village may stay quiet before it counts as silent: 3 × the health interval it
+ * published (birth or health), else `fallbackS` (config `silent_after_s`, 3 × the default 60 s).
+ */
+export function silentAfterMs(row: Pick<VillageRow, 'health_interval_s'>, fallbackS: number): number {
+  const interval = row.health_interval_s;
+  return (interval !== null && interval > 0 ? SILENT_INTERVALS * interval : fallbackS) * 1000;
+}
+
 /** Silence from the stored wall stamps: for `regency status` when no collector runs. */
 export function wallSilence(clock: Clock, silentAfterS: number): SilenceClock {
   return {
-    silent: (row) => row.last_seen_ms === null || clock.wallMs() - row.last_seen_ms > silentAfterS * 1000,
+    silent: (row) =>
+      row.last_seen_ms === null || clock.wallMs() - row.last_seen_ms > silentAfterMs(row, silentAfterS),
   };
 }
 
@@ -40,14 +53,14 @@ export function wallSilence(clock: Clock, silentAfterS: number): SilenceClock {
  */
 export class MonotonicSilence implements SilenceClock {
   private readonly clock: Clock;
-  private readonly afterMs: number;
+  private readonly fallbackS: number;
   private readonly seen = new Map<string, number>();
   private startMono = 0;
   private startWall = 0;
 
   constructor(deps: { clock: Clock; silentAfterS: number }) {
     this.clock = deps.clock;
-    this.afterMs = deps.silentAfterS * 1000;
+    this.fallbackS = deps.silentAfterS;
   }
 
   begin(rows: readonly VillageRow[]): void {
@@ -62,10 +75,14 @@ export class MonotonicSilence implements SilenceClock {
     this.seen.set(gw, monoMs);
   }
 
+  /** Monotonic ms since the village was last heard (since this start when never). */
+  quietMs(gw: string): number {
+    return this.clock.monoMs() - (this.seen.get(gw) ?? this.startMono);
+  }
+
   silent(row: VillageRow): boolean {
     // Never heard since this start and nothing stored: give it one period before "silent".
-    const last = this.seen.get(row.gw) ?? this.startMono;
-    return this.clock.monoMs() - last > this.afterMs;
+    return this.quietMs(row.gw) > silentAfterMs(row, this.fallbackS);
   }
 }
 

@@ -13,6 +13,8 @@ export class RegencyMetrics implements Service {
   private readonly read: () => Promise<RegencyStatus>;
   private registry: Promise<Registry> | undefined;
   private started = false;
+  /** One store read per scrape, shared by every metric of that scrape. */
+  private snapshot: Promise<RegencyStatus> | undefined;
 
   constructor(deps: { read(): Promise<RegencyStatus> }) {
     this.read = deps.read;
@@ -35,18 +37,19 @@ export class RegencyMetrics implements Service {
   async render(): Promise<string | undefined> {
     if (!this.started) return undefined;
     this.registry ??= this.build();
-    return (await this.registry).metrics();
+    const registry = await this.registry;
+    // A fresh read for each scrape (a synchronous store never yields to clear it otherwise).
+    this.snapshot = undefined;
+    return registry.metrics();
   }
 
   private async build(): Promise<Registry> {
     const prom = await import('prom-client');
     const registry = new prom.Registry();
     prom.collectDefaultMetrics({ register: registry, prefix: 'kampung_regency_' });
-    let snapshot: Promise<RegencyStatus> | undefined;
-    // One store read per scrape, shared by every metric below.
     const current = () => {
-      snapshot ??= this.read().finally(() => setImmediate(() => (snapshot = undefined)));
-      return snapshot;
+      this.snapshot ??= this.read();
+      return this.snapshot;
     };
     const total = (name: string, help: string, pick: (s: RegencyStatus) => number) =>
       new prom.Counter({

@@ -66,6 +66,8 @@ export const StatusPayloadSchema = Type.Object({
   clock_synced: Type.Optional(Type.Boolean()),
   clean: Type.Optional(Type.Literal(true)),
   commands: Type.Optional(Type.Array(Type.String())),
+  /** The gateway's mqtt.health_interval_s: 3 × this without a message is "silent". */
+  health_interval_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
 });
 
 export const LinkPayloadSchema = Type.Object({

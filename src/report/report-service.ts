@@ -131,6 +131,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     this.retained = new RetainedState({
       ...deps,
       topics: this.topics,
+      healthIntervalS: deps.mqtt.health_interval_s,
       commandNames: () => this.commands.names(),
     });
     this.responder = new CommandResponder({ registry: this.commands, topics: this.topics });

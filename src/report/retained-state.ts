@@ -13,6 +13,8 @@ export interface RetainedDeps {
   topics: Topics;
   runId: string;
   version: string;
+  /** Seconds between health messages, published in the birth so a consumer can tell silence. */
+  healthIntervalS?: number;
   commandNames(): string[];
 }
 
@@ -62,6 +64,7 @@ export class RetainedState {
       ts: new Date(this.d.clock.wallMs()).toISOString(),
       clock_synced: this.d.clock.synced(),
       commands: this.d.commandNames(),
+      ...(this.d.healthIntervalS === undefined ? {} : { health_interval_s: this.d.healthIntervalS }),
     };
   }
 

@@ -1,7 +1,15 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Inbound } from '../classify.js';
 import { addToRanges, type Gap, SeqLedger } from '../seq-ledger.js';
-import { type DayCounts, dayCounts, dayOf, emptyVillage, foldedSeqs, healthState } from './ingest-rows.js';
+import {
+  type DayCounts,
+  dayCounts,
+  dayOf,
+  emptyVillage,
+  foldedSeqs,
+  healthInterval,
+  healthState,
+} from './ingest-rows.js';
 import type { Dialect, RegencyTables } from './schema.js';
 
 export interface Received {
@@ -221,6 +229,8 @@ export class IngestRepo {
       if (typeof p.version === 'string') state.version = p.version;
       if (typeof p.boot === 'string') state.boot = p.boot;
       if (typeof p.clock_synced === 'boolean') state.clock_synced = p.clock_synced ? 1 : 0;
+      const interval = healthInterval(p.health_interval_s);
+      if (interval !== null) state.health_interval_s = interval;
     } else {
       state.link = JSON.stringify(p);
       state.verdict = String(p.verdict);

@@ -47,7 +47,9 @@ export function healthState(env: InboundEnvelope): Partial<RegencyTables['villag
     outbox: { depth: number };
     clock: { synced: boolean };
   };
+  const interval = healthInterval((env.data as { health_interval_s?: unknown }).health_interval_s);
   return {
+    ...(interval === null ? {} : { health_interval_s: interval }),
     health: JSON.stringify(d),
     version: d.gateway.version,
     outbox_depth: d.outbox.depth,
@@ -75,5 +77,11 @@ export function emptyVillage(gw: string): RegencyTables['villages'] {
     state_ms: null,
     min_seq: null,
     max_seq: null,
+    health_interval_s: null,
   };
+}
+
+/** A published health interval, when it is a sane one (whole seconds, 1 s to 1 day). */
+export function healthInterval(v: unknown): number | null {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 86_400 ? v : null;
 }

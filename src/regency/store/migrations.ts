@@ -211,6 +211,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('seq_gaps').addColumn('next_ask_ms', 'bigint').execute();
       },
     },
+    '006-alerts-silence': {
+      async up(db: Kysely<unknown>) {
+        // The village's own health interval (from its birth or health): silent after 3 × it.
+        await db.schema.alterTable('villages').addColumn('health_interval_s', 'integer').execute();
+      },
+    },
   };
 }
 

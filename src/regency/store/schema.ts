@@ -49,6 +49,8 @@ export interface RegencyTables {
     state_ms: number | null;
     min_seq: number | null;
     max_seq: number | null;
+    /** The gateway's health interval as it published it (birth or health); null: not said. */
+    health_interval_s: number | null;
   };
   village_devices: {
     gw: string;

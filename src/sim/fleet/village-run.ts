@@ -114,6 +114,8 @@ export function startRun(d: RunDeps): Run {
     topics: d.topics,
     runId: boot,
     version: d.fleet.version,
+    // In real seconds, never less than the simulated interval: a slowed-down fleet is not silent.
+    healthIntervalS: Math.ceil(d.fleet.options.healthIntervalS / Math.min(1, d.fleet.time.speed)),
     commandNames: () => registry.names(),
   });
   const responder = new CommandResponder({ registry, topics: d.topics });
