@@ -1,7 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DataDirSchema, LogLevelSchema } from '../config/base-schema.js';
+import { hasUrlCredentials } from '../config/redact.js';
 import { secretFilesRefinement } from '../config/refinements.js';
 import type { ConfigIssue, ConfigRefinement } from '../config/types.js';
+import { PLACEHOLDERS, unknownPlaceholders } from './alerts/templates.js';
 
 /** The regency's config file (SPEC "The regency side"): composed here, validated by config/loader. */
 const RegencySchema = Type.Object(
@@ -50,13 +52,54 @@ const MqttSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const LanguageSchema = Type.Union([Type.Literal('id'), Type.Literal('en')]);
+
 const WebhookSchema = Type.Object(
   {
     url: Type.String({ pattern: '^https?://' }),
+    /** A village down, silent or offline this long (and still) is announced. */
     min_down_s: Type.Integer({ minimum: 0, maximum: 7 * 86_400, default: 600 }),
+    /** Sent as `Authorization: Bearer <secret>`; read at each delivery, never logged. */
     secret_file: Type.Optional(Type.String({ minLength: 1 })),
+    /** The text of this hook's messages; default alerts.language. */
+    language: Type.Optional(LanguageSchema),
   },
   { additionalProperties: false },
+);
+
+/** Message text with `{placeholders}` (alerts/templates.ts lists them); no code runs. */
+const TemplatesSchema = Type.Object(
+  {
+    down: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    up: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const AlertsSchema = Type.Object(
+  {
+    webhooks: Type.Array(WebhookSchema, { default: [] }),
+    /** id: Bahasa Indonesia, en: English. */
+    language: Type.Optional(LanguageSchema),
+    /** Replace the built-in text of the alert language (both languages take the same keys). */
+    templates: TemplatesSchema,
+    /** A village must stay well this long before its episode ends: flaps stay one episode. */
+    recover_s: Type.Integer({ minimum: 0, maximum: 86_400, default: 120 }),
+    /** How often village states are compared (the wall's own rule, see `silent_after_s`). */
+    check_s: Type.Number({ minimum: 0.2, maximum: 300, default: 10 }),
+    retry: Type.Object(
+      {
+        /** First retry after this; doubled per failure (with jitter) up to max_s. */
+        initial_s: Type.Number({ minimum: 0.1, maximum: 3600, default: 10 }),
+        max_s: Type.Number({ minimum: 0.1, maximum: 86_400, default: 600 }),
+        /** An alert not delivered after this long is marked failed (kept, counted, logged). */
+        give_up_h: Type.Number({ minimum: 0.01, maximum: 720, default: 48 }),
+        timeout_s: Type.Number({ minimum: 1, maximum: 120, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
 );
 
 export const RegencyConfigSchema = Type.Object(
@@ -89,10 +132,7 @@ export const RegencyConfigSchema = Type.Object(
       { timeout_s: Type.Number({ minimum: 1, maximum: 300, default: 15 }) },
       { additionalProperties: false, default: {} },
     ),
-    alerts: Type.Object(
-      { webhooks: Type.Array(WebhookSchema, { default: [] }) },
-      { additionalProperties: false, default: {} },
-    ),
+    alerts: AlertsSchema,
   },
   { additionalProperties: false },
 );
@@ -119,10 +159,41 @@ const databasePasswordRefinement: ConfigRefinement = (config) => {
     : [];
 };
 
+/** Templates may only name known placeholders: a typo is an error at load, not a blank in a message. */
+const templatesRefinement: ConfigRefinement = (config) => {
+  const t = (config as RegencyConfig).alerts.templates;
+  const issues: ConfigIssue[] = [];
+  for (const kind of ['down', 'up'] as const) {
+    const text = t[kind];
+    if (text === undefined) continue;
+    for (const name of unknownPlaceholders(text))
+      issues.push({
+        path: `alerts.templates.${kind}`,
+        message: `unknown placeholder {${name}}; known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`,
+      });
+  }
+  return issues;
+};
+
+/** A webhook token belongs in secret_file: a URL with userinfo would reach logs and status. */
+const webhookUrlRefinement: ConfigRefinement = (config) =>
+  (config as RegencyConfig).alerts.webhooks.flatMap((h, i) =>
+    hasUrlCredentials(h.url)
+      ? [
+          {
+            path: `alerts.webhooks[${i}].url`,
+            message: 'no credentials in the URL: put the token in secret_file',
+          },
+        ]
+      : [],
+  );
+
 export const REGENCY_REFINEMENTS: ConfigRefinement[] = [
+  webhookUrlRefinement,
   secretFilesRefinement,
   sharedGroupRefinement,
   databasePasswordRefinement,
+  templatesRefinement,
 ];
 
 /** Warnings a valid file may still earn (none of the regency's own yet). */

@@ -5,6 +5,8 @@ import { Scheduler } from '../core/scheduler.js';
 import { Lifecycle, type Service } from '../core/service.js';
 import { buildServer } from '../web/build-server.js';
 import { HttpService } from '../web/http-service.js';
+import { AlertRepo } from './alerts/alert-repo.js';
+import { AlertService } from './alerts/alert-service.js';
 import { RegencyAuth } from './auth/regency-auth.js';
 import { Collector, type CollectorDeps } from './collector.js';
 import { CommandClient } from './commands/command-client.js';
@@ -100,7 +102,18 @@ export class RegencyApp {
       after: (ms, fn) => this.scheduler.after('ingest-retry', ms, fn),
     });
     const status = () => readRegencyStatus(read, this.registry, this.silence);
-    const metrics = config.http.metrics ? new RegencyMetrics({ read: status }) : undefined;
+    const alertRepo = new AlertRepo({ db: opened.db });
+    const metrics = config.http.metrics
+      ? new RegencyMetrics({ read: status, alerts: () => alertRepo.counts() })
+      : undefined;
+    const alerts = new AlertService({
+      config,
+      repo: alertRepo,
+      clock,
+      log: log.child({ component: 'alerts' }),
+      scheduler: this.scheduler,
+      fleet: () => readFleet(read, this.registry, this.silence),
+    });
     const commands = new CommandClient({
       config: config.mqtt,
       log: log.child({ component: 'commands' }),
@@ -181,6 +194,7 @@ export class RegencyApp {
       this.http,
       this.collector,
       repair,
+      alerts,
     ];
     this.lifecycle = new Lifecycle(services, { log });
     await this.lifecycle.start();

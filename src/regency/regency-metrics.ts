@@ -11,13 +11,15 @@ import { VILLAGE_STATES } from './village-state.js';
 export class RegencyMetrics implements Service {
   readonly name = 'metrics';
   private readonly read: () => Promise<RegencyStatus>;
+  private readonly alerts: (() => Promise<Record<string, number>>) | undefined;
   private registry: Promise<Registry> | undefined;
   private started = false;
   /** One store read per scrape, shared by every metric of that scrape. */
   private snapshot: Promise<RegencyStatus> | undefined;
 
-  constructor(deps: { read(): Promise<RegencyStatus> }) {
+  constructor(deps: { read(): Promise<RegencyStatus>; alerts?(): Promise<Record<string, number>> }) {
     this.read = deps.read;
+    this.alerts = deps.alerts;
   }
 
   get contentType(): string {
@@ -97,6 +99,17 @@ export class RegencyMetrics implements Service {
         if (s.lag_s !== null) this.set(s.lag_s);
       },
     });
+    const alerts = this.alerts;
+    if (alerts)
+      new prom.Gauge({
+        name: 'kampung_regency_alerts',
+        help: 'Webhook alerts in the queue by state (pending, sent, failed)',
+        labelNames: ['state'],
+        registers: [registry],
+        async collect() {
+          for (const [st, n] of Object.entries(await alerts())) this.set({ state: st }, n);
+        },
+      });
     return registry;
   }
 }

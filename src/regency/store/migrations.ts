@@ -215,6 +215,37 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         // The village's own health interval (from its birth or health): silent after 3 × it.
         await db.schema.alterTable('villages').addColumn('health_interval_s', 'integer').execute();
+        // One open episode per village that is down, silent or offline (or recovering).
+        await db.schema
+          .createTable('alert_episodes')
+          .addColumn('gw', 'text', (c) => c.primaryKey())
+          .addColumn('started_ms', 'bigint', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('fault_layer', 'text')
+          .addColumn('good_since_ms', 'bigint')
+          .execute();
+        // The durable webhook queue: an alert is acknowledged once it is a row here. Its id is
+        // derived from (hook, village, episode, kind): enqueueing it again is a no-op.
+        await db.schema
+          .createTable('alert_queue')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('hook', 'text', (c) => c.notNull())
+          .addColumn('gw', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('episode_ms', 'bigint', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('created_ms', 'bigint', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_ms', 'bigint', (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('sent_ms', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('alert_queue_state_next')
+          .on('alert_queue')
+          .columns(['state', 'next_ms'])
+          .execute();
       },
     },
   };

@@ -59,6 +59,29 @@ export interface RegencyTables {
     data: string;
     at_ms: number;
   };
+  /** A village's open alert episode (down, silent or offline; recovering while good_since_ms is set). */
+  alert_episodes: {
+    gw: string;
+    started_ms: number;
+    state: string;
+    fault_layer: string | null;
+    good_since_ms: number | null;
+  };
+  /** Webhook alerts: pending until a 2xx, then sent; failed after alerts.retry.give_up_h. */
+  alert_queue: {
+    id: string;
+    hook: string;
+    gw: string;
+    kind: string;
+    episode_ms: number;
+    body: string;
+    created_ms: number;
+    state: string;
+    attempts: Generated<number>;
+    next_ms: number;
+    last_error: string | null;
+    sent_ms: number | null;
+  };
   /** Per village and boot, the seqs received, as merged ranges lo..hi. */
   seq_ranges: {
     gw: string;

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import type { RegencyConfig } from '../config-schema.js';
+import type { FleetVillage } from '../fleet.js';
+import type { AlertRepo, Episode } from './alert-repo.js';
+import { type AlertKind, type AlertLanguage, DEFAULT_TEMPLATES, render } from './templates.js';
+
+/** States that open (or keep open) an alert episode. */
+export const BAD_STATES: ReadonlySet<string> = new Set(['down', 'silent', 'offline']);
+/** A gateway's own `since` further back than this is not believed (an unsynced clock). */
+const MAX_SINCE_AGE_MS = 30 * 86_400_000;
+
+export interface Hook {
+  /** Stable key of the hook (a hash of its URL: the URL itself may hold a token). */
+  key: string;
+  /** Position in alerts.webhooks, for logs. */
+  index: number;
+  url: string;
+  host: string;
+  minDownMs: number;
+  secretFile: string | undefined;
+  language: AlertLanguage;
+}
+
+export function hooksOf(config: RegencyConfig): Hook[] {
+  const a = config.alerts;
+  return a.webhooks.map((h, index) => ({
+    key: createHash('sha256').update(h.url).digest('hex').slice(0, 16),
+    index,
+    url: h.url,
+    host: new URL(h.url).host,
+    minDownMs: h.min_down_s * 1000,
+    secretFile: h.secret_file,
+    language: h.language ?? a.language ?? 'id',
+  }));
+}
+
+/** The alert's id: the same (hook, village, episode, kind) always gives the same UUID-shaped id. */
+export function alertId(hook: string, gw: string, episodeMs: number, kind: AlertKind): string {
+  const h = createHash('sha256').update(`${hook}|${gw}|${episodeMs}|${kind}`).digest('hex');
+  const variant = ((Number.parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export interface AlertWatchDeps {
+  config: RegencyConfig;
+  repo: AlertRepo;
+  clock: Clock;
+  log: Logger;
+  hooks: readonly Hook[];
+  fleet(): Promise<FleetVillage[]>;
+  /** An alert was queued: the sender may try at once. */
+  queued(): void;
+}
+
+/**
+ * Compares every village's state (the wall's own rule) with its open episode, at each check:
+ * a village going down, silent or offline opens an episode; once it has lasted a hook's
+ * min_down_s, one "down" alert is queued for that hook; when the village has been well for
+ * recover_s, one "up" alert follows for every hook that got the "down", and the episode ends.
+ * Flaps shorter than recover_s stay in one episode. All of it is in the store, so a restart
+ * (or a second collector on the same store) continues the same episodes with the same ids.
+ */
+export class AlertWatch {
+  private readonly d: AlertWatchDeps;
+  /** Ids known to be queued already: no insert attempt per check per village. */
+  private readonly known = new Set<string>();
+
+  constructor(deps: AlertWatchDeps) {
+    this.d = deps;
+  }
+
+  async check(): Promise<number> {
+    const now = this.d.clock.wallMs();
+    const episodes = await this.d.repo.episodes();
+    let queued = 0;
+    for (const v of await this.d.fleet()) {
+      const ep = episodes.get(v.code);
+      if (BAD_STATES.has(v.state)) queued += await this.bad(v, ep, now);
+      else if (ep) queued += await this.good(v, ep, now);
+    }
+    if (queued > 0) this.d.queued();
+    return queued;
+  }
+
+  private async bad(v: FleetVillage, found: Episode | undefined, now: number): Promise<number> {
+    let ep = found;
+    if (!ep) {
+      ep = await this.d.repo.openEpisode({
+        gw: v.code,
+        started_ms: startOf(v, now),
+        state: v.state,
+        fault_layer: v.state === 'down' ? v.fault_layer : null,
+        good_since_ms: null,
+      });
+      this.d.log.info({ gw: v.code, state: v.state, fault_layer: ep.fault_layer }, 'village episode opened');
+    } else if (ep.good_since_ms !== null) {
+      await this.d.repo.setGoodSince(v.code, null);
+    }
+    let n = 0;
+    for (const hook of this.d.hooks)
+      if (now - ep.started_ms >= hook.minDownMs && (await this.queue(hook, v, ep, 'down', now))) n++;
+    return n;
+  }
+
+  private async good(v: FleetVillage, ep: Episode, now: number): Promise<number> {
+    if (ep.good_since_ms === null) {
+      await this.d.repo.setGoodSince(v.code, now);
+      if (this.d.config.alerts.recover_s > 0) return 0;
+      ep.good_since_ms = now;
+    }
+    if (now - ep.good_since_ms < this.d.config.alerts.recover_s * 1000) return 0;
+    let n = 0;
+    for (const hook of this.d.hooks) {
+      const downId = alertId(hook.key, v.code, ep.started_ms, 'down');
+      if (
+        (this.known.has(downId) || (await this.d.repo.has(downId))) &&
+        (await this.queue(hook, v, ep, 'up', now))
+      )
+        n++;
+    }
+    await this.d.repo.closeEpisode(v.code, ep.started_ms);
+    for (const hook of this.d.hooks)
+      for (const k of ['down', 'up'] as const) this.known.delete(alertId(hook.key, v.code, ep.started_ms, k));
+    this.d.log.info(
+      { gw: v.code, duration_s: Math.round((ep.good_since_ms - ep.started_ms) / 1000) },
+      'village episode ended',
+    );
+    return n;
+  }
+
+  private async queue(
+    hook: Hook,
+    v: FleetVillage,
+    ep: Episode,
+    kind: AlertKind,
+    now: number,
+  ): Promise<boolean> {
+    const id = alertId(hook.key, v.code, ep.started_ms, kind);
+    if (this.known.has(id)) return false;
+    const endedMs = kind === 'up' ? ep.good_since_ms : null;
+    const facts = {
+      code: v.code,
+      name: v.name,
+      kecamatan: v.kecamatan,
+      isp: v.isp,
+      state: ep.state,
+      fault_layer: ep.fault_layer,
+      sinceMs: ep.started_ms,
+      endedMs,
+      regency: this.d.config.regency.name,
+    };
+    const template = this.d.config.alerts.templates[kind] ?? DEFAULT_TEMPLATES[hook.language][kind];
+    const body = {
+      id,
+      kind,
+      village: { code: v.code, name: v.name, kecamatan: v.kecamatan, isp: v.isp, known: v.known },
+      state: ep.state,
+      fault_layer: ep.fault_layer,
+      since: new Date(ep.started_ms).toISOString(),
+      ended: endedMs === null ? null : new Date(endedMs).toISOString(),
+      duration_s: endedMs === null ? null : Math.round((endedMs - ep.started_ms) / 1000),
+      text: render(template, facts, hook.language),
+    };
+    const added = await this.d.repo.enqueue({
+      id,
+      hook: hook.key,
+      gw: v.code,
+      kind,
+      episode_ms: ep.started_ms,
+      body: JSON.stringify(body),
+      created_ms: now,
+      next_ms: now,
+    });
+    this.known.add(id);
+    if (added) this.d.log.info({ alert: id, gw: v.code, kind, hook: hook.index }, 'alert queued');
+    return added;
+  }
+}
+
+/**
+ * When the episode began: the link's own `since` for a down link (when the gateway's clock
+ * is believable), the last live message for a silent village, else now.
+ */
+function startOf(v: FleetVillage, now: number): number {
+  const at =
+    v.state === 'down' && v.since
+      ? Date.parse(v.since)
+      : v.state === 'silent' && v.last_seen
+        ? Date.parse(v.last_seen)
+        : now;
+  return Number.isFinite(at) && at <= now && now - at < MAX_SINCE_AGE_MS ? at : now;
+}
