@@ -133,6 +133,25 @@ export const RegencyConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     alerts: AlertsSchema,
+    /** How long the store keeps what (pruned hourly in batches; 0 keeps forever). */
+    retention: Type.Object(
+      {
+        /** Raw health and event envelopes and the quarantine: the bulk of the store. */
+        raw_days: Type.Union([Type.Literal(0), Type.Integer({ minimum: 14, maximum: 36_500 })], {
+          default: 35,
+        }),
+        /**
+         * Daily aggregates (completeness ledger, seq reuse, closed gaps), the report facts
+         * (outage and usage envelopes), the command audit and delivered alerts.
+         */
+        daily_days: Type.Union([Type.Literal(0), Type.Integer({ minimum: 14, maximum: 36_500 })], {
+          default: 1830,
+        }),
+        /** Rows deleted per transaction: small enough not to stall ingest. */
+        batch: Type.Integer({ minimum: 100, maximum: 100_000, default: 5000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -188,8 +207,18 @@ const webhookUrlRefinement: ConfigRefinement = (config) =>
       : [],
   );
 
+/** Aggregates outlive the raw rows they summarise, never the other way round. */
+const retentionRefinement: ConfigRefinement = (config) => {
+  const r = (config as RegencyConfig).retention;
+  const forever = (d: number) => (d === 0 ? Number.POSITIVE_INFINITY : d);
+  return forever(r.daily_days) < forever(r.raw_days)
+    ? [{ path: 'retention.daily_days', message: 'must be at least retention.raw_days (0 keeps forever)' }]
+    : [];
+};
+
 export const REGENCY_REFINEMENTS: ConfigRefinement[] = [
   webhookUrlRefinement,
+  retentionRefinement,
   secretFilesRefinement,
   sharedGroupRefinement,
   databasePasswordRefinement,

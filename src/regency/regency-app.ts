@@ -18,6 +18,7 @@ import { IngestQueue } from './ingest-queue.js';
 import { RegencyMetrics } from './regency-metrics.js';
 import { GapRepair } from './repair/gap-repair.js';
 import { reportRoutes } from './reports/report-routes.js';
+import { Retention } from './retention.js';
 import { readRegencyStatus } from './status.js';
 import { AuditRepo } from './store/audit-repo.js';
 import { IngestRepo } from './store/ingest-repo.js';
@@ -25,6 +26,7 @@ import { type OpenedDb, openRegencyDb } from './store/open-db.js';
 import { ReadRepo } from './store/read-repo.js';
 import { RepairRepo } from './store/repair-repo.js';
 import { ReportRepo } from './store/report-repo.js';
+import { RetentionRepo } from './store/retention-repo.js';
 import { VillageRegistry } from './villages.js';
 import { fleetPage } from './web/page.js';
 import { villageRoutes } from './web/village-routes.js';
@@ -195,6 +197,13 @@ export class RegencyApp {
       this.collector,
       repair,
       alerts,
+      new Retention({
+        config,
+        repo: new RetentionRepo({ db: opened.db }),
+        clock,
+        log: log.child({ component: 'retention' }),
+        scheduler: this.scheduler,
+      }),
     ];
     this.lifecycle = new Lifecycle(services, { log });
     await this.lifecycle.start();
