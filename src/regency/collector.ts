@@ -55,6 +55,8 @@ export class Collector implements Service {
   /** Bumped on every (re)connect and close: a PUBACK is only valid on its own connection. */
   private generation = 0;
   private connectedOnce = false;
+  /** Monotonic time of the current connection's CONNACK; undefined while disconnected. */
+  private upSinceMono: number | undefined;
 
   constructor(deps: CollectorDeps) {
     this.d = deps;
@@ -62,6 +64,12 @@ export class Collector implements Service {
 
   get connected(): boolean {
     return this.client?.connected === true;
+  }
+
+  /** How long the current connection has been up (ms); null while disconnected. */
+  connectedForMs(): number | null {
+    if (this.upSinceMono === undefined || !this.connected) return null;
+    return this.d.clock.monoMs() - this.upSinceMono;
   }
 
   start(): void {
@@ -73,10 +81,12 @@ export class Collector implements Service {
       this.generation++;
       log.info({ sessionPresent: connack.sessionPresent, clientId: c.client_id }, 'mqtt connected');
       this.connectedOnce = true;
+      this.upSinceMono = this.d.clock.monoMs();
       this.subscribe(client);
     });
     client.on('close', () => {
       this.generation++;
+      this.upSinceMono = undefined;
       if (this.connectedOnce) log.warn('mqtt connection closed; reconnecting');
     });
     client.on('error', (err) => {

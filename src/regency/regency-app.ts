@@ -115,6 +115,8 @@ export class RegencyApp {
       log: log.child({ component: 'alerts' }),
       scheduler: this.scheduler,
       fleet: () => readFleet(read, this.registry, this.silence),
+      // Connected for at least one silence period: whatever the broker held has arrived.
+      receiving: () => (this.collector?.connectedForMs() ?? -1) >= config.silent_after_s * 1000,
     });
     const commands = new CommandClient({
       config: config.mqtt,

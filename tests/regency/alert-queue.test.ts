@@ -243,4 +243,28 @@ describe.each(DIALECTS)('alert watch and sender on the fake clock (%s)', (dialec
     expect((await repo.counts()).failed).toBe(2);
     expect(await repo.counts()).toMatchObject({ pending: 0, sent: 4 });
   });
+
+  it('opens no silent episode while the collector itself hears nothing', async () => {
+    const config = setup({ webhooks: [{ url: 'http://127.0.0.1:9/hook', min_down_s: 0 }] });
+    const clock = new FakeClock();
+    const repo = new AlertRepo({ db: opened.db });
+    let receiving = false;
+    const fleet = [tile('3510170011', 'silent'), tile('3510170012', 'down')];
+    const watch = new AlertWatch({
+      config,
+      repo,
+      clock,
+      log,
+      hooks: hooksOf(config),
+      fleet: async () => fleet,
+      receiving: () => receiving,
+      queued: () => undefined,
+    });
+    await watch.check();
+    const open = async () => [...(await repo.episodes()).keys()].filter((k) => k >= '3510170011').sort();
+    expect(await open()).toEqual(['3510170012']);
+    receiving = true;
+    await watch.check();
+    expect(await open()).toEqual(['3510170011', '3510170012']);
+  });
 });

@@ -114,7 +114,8 @@ export class AlertSender {
         redirect: 'error',
         signal: AbortSignal.timeout(r.timeout_s * 1000),
       });
-      await res.arrayBuffer().catch(() => undefined);
+      // The answer's body is not needed: never read (or buffer) what a receiver sends back.
+      await res.body?.cancel().catch(() => undefined);
       if (res.ok) {
         await this.d.repo.sent(
           alerts.map((a) => a.id),

@@ -33,6 +33,7 @@ export class AlertService implements Service {
     log: Logger;
     scheduler: Scheduler;
     fleet(): Promise<FleetVillage[]>;
+    receiving?(): boolean;
   }) {
     const hooks = hooksOf(deps.config);
     this.enabled = hooks.length > 0;

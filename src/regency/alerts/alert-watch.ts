@@ -50,6 +50,12 @@ export interface AlertWatchDeps {
   log: Logger;
   hooks: readonly Hook[];
   fleet(): Promise<FleetVillage[]>;
+  /**
+   * Whether silence means anything now: false while the collector is not receiving (broker
+   * unreachable, or just reconnected and its backlog not in yet), when every village would look
+   * silent. Default: always.
+   */
+  receiving?(): boolean;
   /** An alert was queued: the sender may try at once. */
   queued(): void;
 }
@@ -74,9 +80,12 @@ export class AlertWatch {
   async check(): Promise<number> {
     const now = this.d.clock.wallMs();
     const episodes = await this.d.repo.episodes();
+    const receiving = this.d.receiving?.() ?? true;
     let queued = 0;
     for (const v of await this.d.fleet()) {
       const ep = episodes.get(v.code);
+      // Deaf, the collector cannot tell a silent village from its own silence: leave it be.
+      if (v.state === 'silent' && !receiving) continue;
       if (BAD_STATES.has(v.state)) queued += await this.bad(v, ep, now);
       else if (ep) queued += await this.good(v, ep, now);
     }
