@@ -75,5 +75,12 @@ export function emptyVillage(gw: string): RegencyTables['villages'] {
     state_ms: null,
     min_seq: null,
     max_seq: null,
+    health_rank: null,
+    health_seq: null,
+    top_rank: null,
+    top_seq: null,
+    link_rank: null,
+    link_seq: null,
+    boot_rank: null,
   };
 }

@@ -211,6 +211,32 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('seq_gaps').addColumn('next_ask_ms', 'bigint').execute();
       },
     },
+    '006-state-order': {
+      async up(db: Kysely<unknown>) {
+        // Order-safe village state (docs/regency.md "Order of messages"): each boot of a
+        // village ranked in the order the regency first heard of it, and the (rank, seq)
+        // position of what the village row shows, so a late or replayed message never
+        // overwrites a newer state. Self-contained: only new columns and one new table.
+        await db.schema
+          .createTable('village_boots')
+          .addColumn('gw', 'text', (c) => c.notNull())
+          .addColumn('boot', 'text', (c) => c.notNull())
+          .addColumn('rank', 'integer', (c) => c.notNull())
+          .addColumn('first_ms', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('village_boots_pk', ['gw', 'boot'])
+          .execute();
+        for (const col of [
+          'health_rank',
+          'health_seq',
+          'top_rank',
+          'top_seq',
+          'link_rank',
+          'link_seq',
+          'boot_rank',
+        ])
+          await db.schema.alterTable('villages').addColumn(col, 'bigint').execute();
+      },
+    },
   };
 }
 

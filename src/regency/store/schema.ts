@@ -49,6 +49,24 @@ export interface RegencyTables {
     state_ms: number | null;
     min_seq: number | null;
     max_seq: number | null;
+    /** Position (boot rank, seq) of the health the row shows (migration 006). */
+    health_rank: number | null;
+    health_seq: number | null;
+    /** The newest live position heard from the village. */
+    top_rank: number | null;
+    top_seq: number | null;
+    /** The newest live position heard when the retained link the row shows arrived. */
+    link_rank: number | null;
+    link_seq: number | null;
+    /** Rank of `boot` (the retained status's boot). */
+    boot_rank: number | null;
+  };
+  /** Each boot of a village, ranked in the order the regency first heard of it. */
+  village_boots: {
+    gw: string;
+    boot: string;
+    rank: number;
+    first_ms: number;
   };
   village_devices: {
     gw: string;
