@@ -135,6 +135,7 @@ export class RegencyApp {
         repo: new ReportRepo({ db: opened.db }),
         registry: this.registry,
         wallMs: () => clock.wallMs(),
+        policy: { sla: config.sla, maintenance: config.maintenance },
       }),
       incidentRoutes({
         repo: new IncidentRepo({ db: opened.db }),
