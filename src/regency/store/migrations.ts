@@ -237,6 +237,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           await db.schema.alterTable('villages').addColumn(col, 'bigint').execute();
       },
     },
+    '007-account-roles': {
+      async up(db: Kysely<unknown>) {
+        // viewer | operator | admin (src/regency/auth/roles.ts). Accounts made before roles
+        // could do everything, so they keep it: admin. New accounts are given a role by the CLI.
+        await db.schema
+          .alterTable('accounts')
+          .addColumn('role', 'text', (c) => c.notNull().defaultTo('admin'))
+          .execute();
+      },
+    },
   };
 }
 

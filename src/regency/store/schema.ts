@@ -162,6 +162,8 @@ export interface RegencyTables {
     password_hash: string;
     created_ms: number;
     updated_ms: number;
+    /** viewer | operator | admin (migration 007); the first account (setup) is admin. */
+    role: Generated<string>;
   };
   /**
    * Fleet-page sessions; the cookie's token only as its SHA-256. Wall times, not monotonic
