@@ -138,7 +138,7 @@ export class RegencyApp {
         policy: { sla: config.sla, maintenance: config.maintenance },
       }),
       incidentRoutes({
-        repo: new IncidentRepo({ db: opened.db }),
+        repo: new IncidentRepo({ db: opened.db, dialect: opened.dialect }),
         registry: this.registry,
         wallMs: () => clock.wallMs(),
         gapMs: config.silent_after_s * 1000,

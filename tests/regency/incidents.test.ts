@@ -78,11 +78,13 @@ describe('incident derivation', () => {
 const A = '3510170012';
 const B = '3510170013';
 const C = '3510180001';
+const D = '3510180002';
 const VILLAGES_CSV = [
   'code,name,kecamatan,isp',
   `${A},=Kemiren,Glagah,Telkom`,
   `${B},Olehsari,Glagah,Lintas`,
   `${C},Giri,Giri,Telkom`,
+  `${D},Penataban,Giri,Telkom`,
 ].join('\n');
 
 describe.each(DIALECTS)('incidents over HTTP (%s)', (dialect) => {
@@ -132,6 +134,19 @@ describe.each(DIALECTS)('incidents over HTTP (%s)', (dialect) => {
     // C: power cut: boot b1 until 10:10, silence, boot b2 from 10:40 (its counter rolled back).
     for (let m = 0; m <= 10; m++) await send(C, m, 'up', null, { boot: 'b1', seq: 100 + m });
     for (let m = 40; m <= 45; m++) await send(C, m, 'up', null, { boot: 'b2', seq: 60 + m });
+    // D: a backlog folded into one summary (10:05–10:20 WIB, 15 probe samples down), then up.
+    await send(D, 0, 'up', null);
+    const folded = healthOf(pub, D, { verdict: 'down', fault_layer: 'isp', ts: T + 20 * MIN });
+    (folded.data as Record<string, unknown>).summary = {
+      from: new Date(T + 5 * MIN).toISOString(),
+      to: new Date(T + 20 * MIN).toISOString(),
+      samples: 16,
+      folded_seqs: [],
+      link_verdicts: { down: 15, up: 1 },
+    };
+    await pub.publish(folded, 'health');
+    total++;
+    await send(D, 21, 'up', null);
     await waitFor(async () => {
       const r = await daemon.http<{ total: { messages: number } }>('/api/v1/completeness?day=2024-03-10');
       return r.status === 200 && r.body.total.messages >= total;
@@ -179,8 +194,12 @@ describe.each(DIALECTS)('incidents over HTTP (%s)', (dialect) => {
     expect(by(C).map((i) => [i.layer, i.start, i.end, i.state])).toEqual([
       ['power', '2024-03-10T03:10:00.000Z', '2024-03-10T03:40:00.000Z', 'closed'],
     ]);
+    // The folded summary: from its own start, its down probe samples counted.
+    expect(by(D).map((i) => [i.layer, i.start, i.end, i.evidence.probes, i.evidence.messages])).toEqual([
+      ['isp', '2024-03-10T03:05:00.000Z', '2024-03-10T03:21:00.000Z', 15, 1],
+    ]);
     // Newest first (same start: by code).
-    expect(r.body.incidents.map((i) => i.code)).toEqual([B, A, C]);
+    expect(r.body.incidents.map((i) => i.code)).toEqual([B, A, C, D]);
   });
 
   it('filters by village and layer; refuses what it cannot read', async () => {
@@ -212,7 +231,7 @@ describe.each(DIALECTS)('incidents over HTTP (%s)', (dialect) => {
     expect(lines[0]).toBe(
       'code,name,kecamatan,isp,layer,start,end,duration_s,state,interrupted,probes,messages,seq_gaps,data_gaps,unsynced',
     );
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(5);
     const a = lines.find((l) => l.startsWith(A));
     expect(a).toContain(
       `${A},'=Kemiren,Glagah,Telkom,isp,2024-03-10T03:10:00.000Z,2024-03-10T03:25:00.000Z,900,closed,yes,10,10,`,

@@ -45,6 +45,8 @@ export async function incidentReport(repo: IncidentRepo, registry: VillageRegist
   const gws = q.village ? [q.village] : await repo.villagesWithHealth(q.fromMs - LOOKBACK_MS, q.toMs);
   const rows: IncidentRow[] = [];
   for (const gw of gws) {
+    if (!q.village && !(await repo.mayHaveIncidents(gw, q.fromMs - LOOKBACK_MS, q.toMs + LOOKBACK_MS)))
+      continue;
     const samples = sortSamples(await repo.samples(gw, q.fromMs - LOOKBACK_MS, q.toMs + LOOKBACK_MS));
     if (samples.length === 0) continue;
     const v = registry.get(gw);

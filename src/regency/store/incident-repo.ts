@@ -1,19 +1,16 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { wibDay } from '../../core/wib.js';
 import type { SeqGapRow, VerdictSample } from '../incidents/derive.js';
-import type { RegencyTables } from './schema.js';
-
-interface HealthData {
-  link?: { verdict?: unknown; fault_layer?: unknown };
-  summary?: { from?: unknown; to?: unknown; link_verdicts?: Record<string, unknown> };
-}
+import type { Dialect, RegencyTables } from './schema.js';
 
 /** The verdict history of one village and its seq gaps (read-only, both dialects). */
 export class IncidentRepo {
   private readonly db: Kysely<RegencyTables>;
+  private readonly dialect: Dialect;
 
-  constructor(deps: { db: Kysely<RegencyTables> }) {
+  constructor(deps: { db: Kysely<RegencyTables>; dialect: Dialect }) {
     this.db = deps.db;
+    this.dialect = deps.dialect;
   }
 
   /** Villages with any health message on the WIB days of [fromMs, toMs]. */
@@ -34,43 +31,72 @@ export class IncidentRepo {
    * index), timed by the box's `ts` when its clock was synced, else by receipt.
    */
   async samples(gw: string, fromMs: number, toMs: number): Promise<VerdictSample[]> {
+    // Only the few fields needed, extracted by the store: a day of a fleet is ~300k samples.
+    const f = (path: string[]) =>
+      this.dialect === 'postgres'
+        ? sql<string | null>`(data::jsonb #>> ${`{${path.join(',')}}`})`
+        : sql<string | null>`json_extract(data, ${`$.${path.join('.')}`})`;
     const rows = await this.db
       .selectFrom('messages')
-      .select(['boot', 'seq', 'ts', 'clock_synced', 'received_ms', 'data'])
+      .select([
+        'boot',
+        'seq',
+        'ts',
+        'clock_synced',
+        'received_ms',
+        f(['link', 'verdict']).as('verdict'),
+        f(['link', 'fault_layer']).as('layer'),
+        f(['summary', 'from']).as('s_from'),
+        f(['summary', 'to']).as('s_to'),
+        f(['summary', 'link_verdicts', 'down']).as('s_down'),
+      ])
       .where('gw', '=', gw)
       .where('kind', '=', 'health')
       .where('day', '>=', wibDay(fromMs))
       .where('day', '<=', wibDay(toMs))
       .execute();
-    const out: VerdictSample[] = [];
-    for (const r of rows) {
-      let d: HealthData;
-      try {
-        d = JSON.parse(r.data) as HealthData;
-      } catch {
-        continue;
-      }
+    return rows.map((r) => {
       const synced = r.clock_synced === 1;
       const ts = Date.parse(r.ts);
       const at = synced && Number.isFinite(ts) ? ts : Number(r.received_ms);
-      const verdict = typeof d.link?.verdict === 'string' ? d.link.verdict : 'unknown';
-      const layer = typeof d.link?.fault_layer === 'string' ? d.link.fault_layer : null;
-      const s = d.summary;
-      const from = synced && typeof s?.from === 'string' ? Date.parse(s.from) : Number.NaN;
-      const to = synced && typeof s?.to === 'string' ? Date.parse(s.to) : Number.NaN;
-      const downN = Number(s?.link_verdicts?.down ?? Number.NaN);
-      out.push({
+      const verdict = typeof r.verdict === 'string' ? r.verdict : 'unknown';
+      const from = synced && typeof r.s_from === 'string' ? Date.parse(r.s_from) : Number.NaN;
+      const to = synced && typeof r.s_to === 'string' ? Date.parse(r.s_to) : Number.NaN;
+      const downN = Number(r.s_down ?? Number.NaN);
+      return {
         boot: r.boot,
         seq: Number(r.seq),
         fromMs: Number.isFinite(from) ? Math.min(from, at) : at,
         toMs: Number.isFinite(to) ? Math.max(to, at) : at,
         verdict,
-        layer,
+        layer: typeof r.layer === 'string' ? r.layer : null,
         downProbes: verdict === 'down' ? (Number.isFinite(downN) && downN > 0 ? downN : 1) : 0,
         unsynced: !synced,
-      });
-    }
-    return out;
+      };
+    });
+  }
+
+  /**
+   * Whether a village's history in [fromMs, toMs] can hold an incident at all: a down verdict,
+   * or more than one boot (a power incident). Counted in the store (the (gw, day) index and a
+   * text match on the stored JSON, written compact by the collector), so a fleet-wide query
+   * parses only the histories that matter.
+   */
+  async mayHaveIncidents(gw: string, fromMs: number, toMs: number): Promise<boolean> {
+    const r = await this.db
+      .selectFrom('messages')
+      .select((eb) => [
+        eb.fn.count<number>('boot').distinct().as('boots'),
+        eb.fn
+          .sum<number>(eb.case().when('data', 'like', '%"verdict":"down"%').then(1).else(0).end())
+          .as('downs'),
+      ])
+      .where('gw', '=', gw)
+      .where('kind', '=', 'health')
+      .where('day', '>=', wibDay(fromMs))
+      .where('day', '<=', wibDay(toMs))
+      .executeTakeFirst();
+    return Number(r?.boots ?? 0) > 1 || Number(r?.downs ?? 0) > 0;
   }
 
   seqGaps(gw: string): Promise<SeqGapRow[]> {
