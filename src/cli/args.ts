@@ -12,6 +12,8 @@ export interface CommonArgs {
   out?: string;
   /** `provision DIR --root R`: install into a staged box root (no chown). */
   root?: string;
+  /** `regency user add NAME --role R`. */
+  role?: string;
   positionals: string[];
 }
 
@@ -30,6 +32,7 @@ export function parseCommon(argv: string[]): CommonArgs {
         all: { type: 'boolean', default: false },
         out: { type: 'string' },
         root: { type: 'string' },
+        role: { type: 'string' },
       },
     });
     return {
@@ -40,6 +43,7 @@ export function parseCommon(argv: string[]): CommonArgs {
       ...(values.all ? { all: true } : {}),
       ...(values.out === undefined ? {} : { out: values.out }),
       ...(values.root === undefined ? {} : { root: values.root }),
+      ...(values.role === undefined ? {} : { role: values.role }),
       positionals,
     };
   } catch (err) {

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { SystemClock } from '../core/clock.js';
 import { GwError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { DEFAULT_ROLE, isRole, ROLES, type Role } from '../regency/auth/roles.js';
 import { loadRegencyConfig, resolveRegencyConfigPath } from '../regency/config.js';
 import type { RegencyConfig } from '../regency/config-schema.js';
 import { wallSilence } from '../regency/fleet.js';
@@ -108,10 +109,24 @@ async function status(config: RegencyConfig, opened: OpenedDb, args: CommonArgs,
 
 async function user(opened: OpenedDb, args: CommonArgs, io: CliIo): Promise<number> {
   const [sub, name, ...extra] = args.positionals;
-  if (!sub || !['add', 'passwd', 'remove'].includes(sub) || !name || extra.length > 0)
-    throw new GwError('GW_ERR_USAGE', 'usage: kampung-gw regency user add|passwd|remove NAME [--config F]');
+  const usage = `usage: kampung-gw regency user add NAME [--role ${ROLES.join('|')}] | passwd|remove NAME | role NAME ROLE [--config F]`;
+  const roleArg = sub === 'role' ? extra.shift() : args.role;
+  if (!sub || !['add', 'passwd', 'remove', 'role'].includes(sub) || !name || extra.length > 0)
+    throw new GwError('GW_ERR_USAGE', usage);
+  if ((args.role !== undefined && sub !== 'add') || (sub === 'role' && roleArg === undefined))
+    throw new GwError('GW_ERR_USAGE', usage);
+  if (roleArg !== undefined && !isRole(roleArg)) {
+    io.err(`role must be one of ${ROLES.join(', ')}`);
+    return 1;
+  }
   const accounts = new AccountsRepo({ db: opened.db });
   try {
+    if (sub === 'role') {
+      const before = await accounts.roleOf(name);
+      await accounts.setRole(name, roleArg as Role, Date.now());
+      io.out(`role of ${name}: ${before ?? '?'} → ${roleArg}`);
+      return 0;
+    }
     if (sub === 'remove') {
       await accounts.remove(name);
       io.out(`account ${name} removed`);
@@ -126,9 +141,10 @@ async function user(opened: OpenedDb, args: CommonArgs, io: CliIo): Promise<numb
       io.err('passwords differ; nothing changed');
       return 1;
     }
-    if (sub === 'add') await accounts.add(name, password, Date.now());
+    const role = (roleArg as Role | undefined) ?? DEFAULT_ROLE;
+    if (sub === 'add') await accounts.add(name, password, Date.now(), role);
     else await accounts.setPassword(name, password, Date.now());
-    io.out(sub === 'add' ? `account ${name} added` : `password of ${name} changed`);
+    io.out(sub === 'add' ? `account ${name} added (${role})` : `password of ${name} changed`);
     return 0;
   } catch (err) {
     if (

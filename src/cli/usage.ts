@@ -14,7 +14,8 @@ Usage:
   kampung-gw --version                          version, commit, node version, architecture
   kampung-gw regency run    [--config F]        regency side: collector, fleet API, metrics
   kampung-gw regency status [--config F] [--json]   villages by state, messages, seq gaps, lag
-  kampung-gw regency user add|passwd|remove NAME [--config F]   regency accounts
+  kampung-gw regency user add|passwd|remove NAME [--role viewer|operator|admin] [--config F]   regency accounts
+  kampung-gw regency user role NAME viewer|operator|admin [--config F]   change an account's role
   kampung-gw regency provision CODE...|--all [--out DIR] [--config F]   broker identities, bundles
   kampung-gw regency revoke CODE [--out DIR] [--config F]   refuse a village from now on
 

@@ -4,6 +4,7 @@ import { hasUrlCredentials } from '../config/redact.js';
 import { secretFilesRefinement } from '../config/refinements.js';
 import type { ConfigIssue, ConfigRefinement } from '../config/types.js';
 import { PLACEHOLDERS, unknownPlaceholders } from './alerts/templates.js';
+import { wibStampMs } from './reports/maintenance.js';
 
 /** The regency's config file (SPEC "The regency side"): composed here, validated by config/loader. */
 const RegencySchema = Type.Object(
@@ -102,6 +103,47 @@ const AlertsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const WibStamp = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}$' });
+const WibClock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$' });
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** One ISP's contract: the availability it promised per WIB month. */
+const ContractSchema = Type.Object(
+  {
+    /** As in the villages file's isp column. */
+    isp: Type.String({ minLength: 1, maxLength: 80 }),
+    slo_pct: Type.Number({ minimum: 0, maximum: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A declared maintenance window, in WIB: one-off (`start`, `end`: "YYYY-MM-DD HH:MM") or
+ * weekly (`weekly.days`, `weekly.from`, `weekly.to`: "HH:MM"). It applies to the villages
+ * matching every scope key given (`isp`, `kecamatan`, `village`); none given: every village.
+ */
+const MaintenanceSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 120 }),
+    isp: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+    kecamatan: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+    village: Type.Optional(Type.String({ pattern: '^[0-9]{10}$' })),
+    start: Type.Optional(WibStamp),
+    end: Type.Optional(WibStamp),
+    weekly: Type.Optional(
+      Type.Object(
+        {
+          days: Type.Array(Type.Union(WEEKDAYS.map((d) => Type.Literal(d))), { minItems: 1, maxItems: 7 }),
+          from: WibClock,
+          to: WibClock,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const RegencyConfigSchema = Type.Object(
   {
     regency: RegencySchema,
@@ -152,6 +194,19 @@ export const RegencyConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** The availability report's SLA: contracts per ISP and the fault layers charged to the ISP. */
+    sla: Type.Object(
+      {
+        contracts: Type.Array(ContractSchema, { default: [] }),
+        charged_layers: Type.Array(
+          Type.Union(['lan', 'isp', 'dns', 'internet', 'regency', 'unknown'].map((l) => Type.Literal(l))),
+          { default: ['isp'], minItems: 1 },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Declared maintenance windows, excluded from availability and SLA (and shown). */
+    maintenance: Type.Array(MaintenanceSchema, { default: [] }),
   },
   { additionalProperties: false },
 );
@@ -216,6 +271,37 @@ const retentionRefinement: ConfigRefinement = (config) => {
     : [];
 };
 
+/** A window is one-off or weekly, never both; a one-off ends after it starts; one contract per ISP. */
+const slaRefinement: ConfigRefinement = (config) => {
+  const c = config as RegencyConfig;
+  const issues: ConfigIssue[] = [];
+  c.maintenance.forEach((w, i) => {
+    const path = `maintenance[${i}]`;
+    const oneOff = w.start !== undefined || w.end !== undefined;
+    if (oneOff && w.weekly)
+      issues.push({ path, message: 'either start and end (one-off) or weekly (recurring), not both' });
+    else if (!oneOff && !w.weekly) issues.push({ path, message: 'give start and end, or weekly' });
+    else if (oneOff && (w.start === undefined || w.end === undefined))
+      issues.push({ path, message: 'a one-off window needs both start and end' });
+    else if (oneOff && Number.isNaN(wibStampMs(w.start as string)))
+      issues.push({ path: `${path}.start`, message: 'not a date and time' });
+    else if (oneOff && !(wibStampMs(w.end as string) > wibStampMs(w.start as string)))
+      issues.push({ path: `${path}.end`, message: 'end must be a date and time after start' });
+    else if (w.weekly && w.weekly.to <= w.weekly.from)
+      issues.push({
+        path: `${path}.weekly.to`,
+        message: 'to must be after from (split a window over midnight in two)',
+      });
+  });
+  const seen = new Set<string>();
+  c.sla.contracts.forEach((k, i) => {
+    if (seen.has(k.isp))
+      issues.push({ path: `sla.contracts[${i}].isp`, message: `${k.isp} has two contracts` });
+    seen.add(k.isp);
+  });
+  return issues;
+};
+
 export const REGENCY_REFINEMENTS: ConfigRefinement[] = [
   webhookUrlRefinement,
   retentionRefinement,
@@ -223,6 +309,7 @@ export const REGENCY_REFINEMENTS: ConfigRefinement[] = [
   sharedGroupRefinement,
   databasePasswordRefinement,
   templatesRefinement,
+  slaRefinement,
 ];
 
 /** Warnings a valid file may still earn (none of the regency's own yet). */

@@ -14,6 +14,7 @@ import { commandRoutes } from './commands/command-routes.js';
 import type { RegencyConfig } from './config-schema.js';
 import { MonotonicSilence, readFleet } from './fleet.js';
 import { fleetRoutes } from './fleet-routes.js';
+import { incidentRoutes } from './incidents/incident-routes.js';
 import { IngestQueue } from './ingest-queue.js';
 import { RegencyMetrics } from './regency-metrics.js';
 import { GapRepair } from './repair/gap-repair.js';
@@ -21,6 +22,7 @@ import { reportRoutes } from './reports/report-routes.js';
 import { Retention } from './retention.js';
 import { readRegencyStatus } from './status.js';
 import { AuditRepo } from './store/audit-repo.js';
+import { IncidentRepo } from './store/incident-repo.js';
 import { IngestRepo } from './store/ingest-repo.js';
 import { type OpenedDb, openRegencyDb } from './store/open-db.js';
 import { ReadRepo } from './store/read-repo.js';
@@ -150,6 +152,13 @@ export class RegencyApp {
         repo: new ReportRepo({ db: opened.db }),
         registry: this.registry,
         wallMs: () => clock.wallMs(),
+        policy: { sla: config.sla, maintenance: config.maintenance },
+      }),
+      incidentRoutes({
+        repo: new IncidentRepo({ db: opened.db, dialect: opened.dialect }),
+        registry: this.registry,
+        wallMs: () => clock.wallMs(),
+        gapMs: config.silent_after_s * 1000,
       }),
       commandRoutes({
         client: commands,

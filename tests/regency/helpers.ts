@@ -163,9 +163,12 @@ export class RegencyDaemon {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Adds the account (regency user add) if needed and logs in: later `http()` calls carry the session. */
-  async login(name = 'noc-test', password = 'sandi-rahasia-uji'): Promise<void> {
-    await regencyCli(['user', 'add', name, '--config', this.configPath], `${password}\n`);
+  /**
+   * Adds the account (regency user add, with `role`) if needed and logs in: later `http()`
+   * calls carry the session.
+   */
+  async login(name = 'noc-test', password = 'sandi-rahasia-uji', role = 'operator'): Promise<void> {
+    await regencyCli(['user', 'add', name, '--role', role, '--config', this.configPath], `${password}\n`);
     const res = await fetch(`${this.origin}/api/v1/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: this.origin },

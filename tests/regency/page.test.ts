@@ -101,6 +101,12 @@ describe('the fleet page in Chromium: login, the wall of 203 villages, a village
     await page.waitForSelector('#village-state');
     expect(await page.textContent('#village-state')).toMatch(/^Putus/);
     await page.waitForSelector('#history svg, #history p');
+    // The incident its down sample opened, derived from the verdict history, with its evidence.
+    await page.waitForSelector('#incidents tbody tr');
+    const incident = (await page.textContent('#incidents tbody tr')) ?? '';
+    expect(incident).toContain('ISP');
+    expect(incident).toContain('masih berlangsung');
+    expect(incident).toMatch(/1 probe gagal/);
     await screenshot(page, 'regency-village-1280');
     await page.click('#lang');
     await page.waitForSelector('#village-state');

@@ -162,11 +162,13 @@ describe.each(DIALECTS)('regency reports and completeness (%s)', (dialect) => {
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="availability-2024-03.csv"');
     const lines = (await res.text()).split('\r\n');
     expect(lines[0]).toBe(
-      'level,kecamatan,isp,code,name,data,outages,down_min_total,down_min_lan,down_min_isp,down_min_dns,down_min_internet,down_min_regency,down_min_unknown,availability_pct',
+      'level,kecamatan,isp,code,name,data,outages,down_min_total,down_min_lan,down_min_isp,down_min_dns,down_min_internet,down_min_regency,down_min_unknown,availability_pct,maintenance_min,excluded_down_min,sla_charged_down_min,sla_availability_pct,slo_pct,slo_met',
     );
-    expect(lines).toContain(`village,Glagah,Telkom,${A},Kemiren,yes,3,85,30,45,10,0,0,0,99.81`);
-    expect(lines).toContain(`village,Glagah,Lintas,${B},"Desa ""Baru"", Timur",yes,0,0,0,0,0,0,0,0,100`);
-    expect(lines).toContain(`village,Giri,,${D},Penataban,no,0,0,0,0,0,0,0,0,`);
+    expect(lines).toContain(`village,Glagah,Telkom,${A},Kemiren,yes,3,85,30,45,10,0,0,0,99.81,0,0,45,99.9,,`);
+    expect(lines).toContain(
+      `village,Glagah,Lintas,${B},"Desa ""Baru"", Timur",yes,0,0,0,0,0,0,0,0,100,0,0,0,100,,`,
+    );
+    expect(lines).toContain(`village,Giri,,${D},Penataban,no,0,0,0,0,0,0,0,0,,0,0,0,,,`);
     expect(lines.filter((l) => l.startsWith('kecamatan,'))).toHaveLength(3);
     expect(lines.filter((l) => l.startsWith('isp,'))).toHaveLength(3);
     expect(lines.at(-2)?.startsWith('total,')).toBe(true);

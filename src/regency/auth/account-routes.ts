@@ -27,6 +27,7 @@ const WhoAmI = Type.Object({
   setup_pending: Type.Boolean(),
   regency: Type.Object({ name: Type.String() }),
   name: Type.Optional(Type.String()),
+  role: Type.Optional(Type.String()),
   csrf: Type.Optional(Type.String()),
   idle_s: Type.Optional(Type.Integer()),
 });
@@ -90,6 +91,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       authenticated: true,
       ...base,
       name: s.name,
+      role: s.role,
       csrf: auth.csrfFor(token),
       idle_s: Math.round(s.idleMs / 1000),
     };

@@ -8,6 +8,7 @@ import type { Service } from '../../core/service.js';
 import { checkName, checkPassword } from '../../web/auth/auth-service.js';
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParams, verifyPassword } from '../../web/auth/password.js';
 import type { RegencyTables } from '../store/schema.js';
+import { type Role, roleOf } from './roles.js';
 import { RegencySetupCodes } from './setup-codes.js';
 import { LoginThrottle } from './throttle.js';
 
@@ -32,6 +33,7 @@ export interface RegencySession {
   name: string;
   accountId: number;
   idleMs: number;
+  role: Role;
 }
 
 export interface NewSession {
@@ -156,7 +158,13 @@ export class RegencyAuth implements Service {
     const row = await this.db
       .selectFrom('sessions')
       .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
-      .select(['sessions.account_id', 'accounts.name', 'sessions.created_ms', 'sessions.last_ms'])
+      .select([
+        'sessions.account_id',
+        'accounts.name',
+        'accounts.role',
+        'sessions.created_ms',
+        'sessions.last_ms',
+      ])
       .where('sessions.token_hash', '=', tokenHash)
       .executeTakeFirst();
     if (!row) return undefined;
@@ -172,7 +180,7 @@ export class RegencyAuth implements Service {
         .set({ last_ms: now })
         .where('token_hash', '=', tokenHash)
         .execute();
-    return { name: row.name, accountId: Number(row.account_id), idleMs: this.idleMs };
+    return { name: row.name, accountId: Number(row.account_id), idleMs: this.idleMs, role: roleOf(row.role) };
   }
 
   async logout(token: string, source: string): Promise<void> {

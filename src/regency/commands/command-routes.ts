@@ -3,6 +3,7 @@ import { redactConfig } from '../../config/redact.js';
 import { GwError } from '../../core/errors.js';
 import { isOperatorCommand, OPERATOR_COMMANDS } from '../../report/command-names.js';
 import { MAX_COMMAND_BYTES } from '../../report/commands.js';
+import { requireRole } from '../auth/roles.js';
 import type { AuditRepo } from '../store/audit-repo.js';
 import type { VillageRegistry } from '../villages.js';
 import type { CommandClient } from './command-client.js';
@@ -29,6 +30,8 @@ export function commandRoutes(d: CommandRouteDeps): FastifyPluginAsync {
   return async (app) => {
     app.post('/api/v1/villages/:code/commands/:name', async (request, reply) => {
       const { code, name } = request.params as { code: string; name: string };
+      // Viewers see the wall and reports; sending anything to a village takes an operator.
+      requireRole(request.account, 'operator');
       await checkVillage(d, code);
       if (!isOperatorCommand(name))
         throw new GwError(

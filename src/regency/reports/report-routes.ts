@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ReportRepo } from '../store/report-repo.js';
 import type { VillageRegistry } from '../villages.js';
-import { availabilityReport } from './availability.js';
+import { availabilityReport, type SlaPolicy } from './availability.js';
 import { completenessReport } from './completeness.js';
 import { wantsCsv, wibDayPeriod, wibMonth } from './period.js';
 import { availabilityCsv, usageCsv } from './report-csv.js';
@@ -11,6 +11,8 @@ export interface ReportRouteDeps {
   repo: ReportRepo;
   registry: VillageRegistry;
   wallMs(): number;
+  /** SLA contracts and maintenance windows from the config. */
+  policy: SlaPolicy;
 }
 
 type Query = Record<string, unknown>;
@@ -25,7 +27,7 @@ export function reportRoutes(d: ReportRouteDeps): FastifyPluginAsync {
       const q = request.query as Query;
       const csv = wantsCsv(q.format);
       const period = wibMonth(q.month);
-      const report = await availabilityReport(d.repo, d.registry, period, d.wallMs());
+      const report = await availabilityReport(d.repo, d.registry, period, d.wallMs(), d.policy);
       return csv
         ? sendCsv(reply, `availability-${period.label}.csv`, availabilityCsv(report))
         : json(reply, report);

@@ -33,3 +33,8 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string | null): A
 export function round1(n: number): number {
   return Math.round(n * 10) / 10;
 }
+
+/** Availability in % (two decimals) of a period with this many minutes down. */
+export function pct(downMin: number, periodMin: number): number {
+  return Math.round(10_000 * (1 - Math.min(downMin, periodMin) / periodMin)) / 100;
+}

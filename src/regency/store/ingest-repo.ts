@@ -1,16 +1,10 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Inbound } from '../classify.js';
 import { addToRanges, type Gap, SeqLedger } from '../seq-ledger.js';
-import {
-  type DayCounts,
-  dayCounts,
-  dayOf,
-  emptyVillage,
-  foldedSeqs,
-  healthInterval,
-  healthState,
-} from './ingest-rows.js';
+import { type DayCounts, dayCounts, dayOf, emptyVillage, foldedSeqs } from './ingest-rows.js';
 import type { Dialect, RegencyTables } from './schema.js';
+import { applyLive, applyState, type Order, type VillageCols } from './state-apply.js';
+import { BootRanks, position } from './state-order.js';
 
 export interface Received {
   item: Inbound;
@@ -108,7 +102,18 @@ export class IngestRepo {
       .execute();
     const row = await trx
       .selectFrom('villages')
-      .select(['min_seq', 'max_seq'])
+      .select([
+        'min_seq',
+        'max_seq',
+        'health_rank',
+        'health_seq',
+        'top_rank',
+        'top_seq',
+        'link_rank',
+        'link_seq',
+        'boot_rank',
+        'last_seen_ms',
+      ])
       .where('gw', '=', gw)
       .$if(this.dialect === 'postgres', (q) => q.forUpdate())
       .executeTakeFirstOrThrow();
@@ -125,19 +130,32 @@ export class IngestRepo {
     );
     const days = new Map<string, DayCounts>();
     const ranges = new Map<string, Array<{ lo: number; hi: number }>>();
-    const state: Partial<RegencyTables['villages']> = {};
+    const state: VillageCols = {};
+    const order: Order = {
+      ranks: new BootRanks(trx, gw),
+      health: position(row.health_rank, row.health_seq),
+      top: position(row.top_rank, row.top_seq),
+      link: position(row.link_rank, row.link_seq),
+      bootRank: row.boot_rank === null ? null : Number(row.boot_rank),
+      lastSeen: row.last_seen_ms === null ? null : Number(row.last_seen_ms),
+    };
+    const seen = (atMs: number) => {
+      // Several collectors commit one village's messages: the newest receipt wins, not the last commit.
+      if (order.lastSeen === null || atMs > order.lastSeen) state.last_seen_ms = order.lastSeen = atMs;
+    };
 
     for (const rec of recs) {
       const it = rec.item;
       if (it.t === 'state') {
-        await this.applyState(trx, it, rec.atMs, state);
+        if (!it.retained) seen(rec.atMs);
+        await applyState(trx, it, rec.atMs, state, order);
         continue;
       }
       if (it.t !== 'envelope') continue;
       const env = it.env;
       const day = dayOf(env, rec.atMs);
       const counts = dayCounts(days, day);
-      if (!env.historical) state.last_seen_ms = rec.atMs;
+      if (!env.historical) seen(rec.atMs);
       const inserted = await trx
         .insertInto('messages')
         .values({
@@ -186,7 +204,7 @@ export class IngestRepo {
         const lag = Math.max(0, rec.atMs - Date.parse(env.ts));
         if (Number.isFinite(lag)) r.lagMs = lag;
       }
-      if (it.kind === 'health' && !env.historical) Object.assign(state, healthState(env));
+      if (!env.historical) await applyLive(it, rec.atMs, state, order);
     }
 
     await this.writeGaps(trx, gw, ledger, recs[recs.length - 1]?.atMs ?? 0);
@@ -194,49 +212,20 @@ export class IngestRepo {
     for (const [day, c] of days) await this.addDay(trx, gw, day, c);
     await trx
       .updateTable('villages')
-      .set({ ...state, min_seq: ledger.min, max_seq: ledger.max })
+      .set({
+        ...state,
+        min_seq: ledger.min,
+        max_seq: ledger.max,
+        health_rank: order.health?.rank ?? null,
+        health_seq: order.health?.seq ?? null,
+        top_rank: order.top?.rank ?? null,
+        top_seq: order.top?.seq ?? null,
+        link_rank: order.link?.rank ?? null,
+        link_seq: order.link?.seq ?? null,
+        boot_rank: order.bootRank,
+      })
       .where('gw', '=', gw)
       .execute();
-  }
-
-  private async applyState(
-    trx: Trx,
-    it: Extract<Inbound, { t: 'state' }>,
-    atMs: number,
-    state: Partial<RegencyTables['villages']>,
-  ): Promise<void> {
-    if (!it.retained) state.last_seen_ms = atMs;
-    const p = it.payload;
-    if (it.kind === 'device') {
-      const id = it.deviceId as string;
-      if (p === null) {
-        await trx.deleteFrom('village_devices').where('gw', '=', it.gw).where('device_id', '=', id).execute();
-        return;
-      }
-      const row = { state: String(p.state), data: JSON.stringify(p), at_ms: atMs };
-      await trx
-        .insertInto('village_devices')
-        .values({ gw: it.gw, device_id: id, ...row })
-        .onConflict((oc) => oc.columns(['gw', 'device_id']).doUpdateSet(row))
-        .execute();
-      return;
-    }
-    if (p === null) return;
-    state.state_ms = atMs;
-    if (it.kind === 'status') {
-      state.online = p.online === true ? 1 : 0;
-      state.status = JSON.stringify(p);
-      if (typeof p.version === 'string') state.version = p.version;
-      if (typeof p.boot === 'string') state.boot = p.boot;
-      if (typeof p.clock_synced === 'boolean') state.clock_synced = p.clock_synced ? 1 : 0;
-      const interval = healthInterval(p.health_interval_s);
-      if (interval !== null) state.health_interval_s = interval;
-    } else {
-      state.link = JSON.stringify(p);
-      state.verdict = String(p.verdict);
-      state.fault_layer = (p.fault_layer as string | null) ?? null;
-      state.since = (p.since as string | null) ?? null;
-    }
   }
 
   private async addRange(

@@ -78,6 +78,13 @@ export function emptyVillage(gw: string): RegencyTables['villages'] {
     min_seq: null,
     max_seq: null,
     health_interval_s: null,
+    health_rank: null,
+    health_seq: null,
+    top_rank: null,
+    top_seq: null,
+    link_rank: null,
+    link_seq: null,
+    boot_rank: null,
   };
 }
 

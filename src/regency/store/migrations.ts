@@ -241,10 +241,42 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('last_error', 'text')
           .addColumn('sent_ms', 'bigint')
           .execute();
+        await db.schema.createIndex('alert_queue_state_next').on('alert_queue').columns(['state', 'next_ms']);
+      },
+    },
+    '007-state-order': {
+      async up(db: Kysely<unknown>) {
+        // Order-safe village state (docs/regency.md "Order of messages"): each boot of a
+        // village ranked in the order the regency first heard of it, and the (rank, seq)
+        // position of what the village row shows, so a late or replayed message never
+        // overwrites a newer state. Self-contained: only new columns and one new table.
         await db.schema
-          .createIndex('alert_queue_state_next')
-          .on('alert_queue')
-          .columns(['state', 'next_ms'])
+          .createTable('village_boots')
+          .addColumn('gw', 'text', (c) => c.notNull())
+          .addColumn('boot', 'text', (c) => c.notNull())
+          .addColumn('rank', 'integer', (c) => c.notNull())
+          .addColumn('first_ms', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('village_boots_pk', ['gw', 'boot'])
+          .execute();
+        for (const col of [
+          'health_rank',
+          'health_seq',
+          'top_rank',
+          'top_seq',
+          'link_rank',
+          'link_seq',
+          'boot_rank',
+        ])
+          await db.schema.alterTable('villages').addColumn(col, 'bigint').execute();
+      },
+    },
+    '008-account-roles': {
+      async up(db: Kysely<unknown>) {
+        // viewer | operator | admin (src/regency/auth/roles.ts). Accounts made before roles
+        // could do everything, so they keep it: admin. New accounts are given a role by the CLI.
+        await db.schema
+          .alterTable('accounts')
+          .addColumn('role', 'text', (c) => c.notNull().defaultTo('admin'))
           .execute();
       },
     },

@@ -51,6 +51,24 @@ export interface RegencyTables {
     max_seq: number | null;
     /** The gateway's health interval as it published it (birth or health); null: not said. */
     health_interval_s: number | null;
+    /** Position (boot rank, seq) of the health the row shows (migration 007). */
+    health_rank: number | null;
+    health_seq: number | null;
+    /** The newest live position heard from the village. */
+    top_rank: number | null;
+    top_seq: number | null;
+    /** The newest live position heard when the retained link the row shows arrived. */
+    link_rank: number | null;
+    link_seq: number | null;
+    /** Rank of `boot` (the retained status's boot). */
+    boot_rank: number | null;
+  };
+  /** Each boot of a village, ranked in the order the regency first heard of it. */
+  village_boots: {
+    gw: string;
+    boot: string;
+    rank: number;
+    first_ms: number;
   };
   village_devices: {
     gw: string;
@@ -169,6 +187,8 @@ export interface RegencyTables {
     password_hash: string;
     created_ms: number;
     updated_ms: number;
+    /** viewer | operator | admin (migration 008); the first account (setup) is admin. */
+    role: Generated<string>;
   };
   /**
    * Fleet-page sessions; the cookie's token only as its SHA-256. Wall times, not monotonic

@@ -63,7 +63,7 @@ function show() {
   current?.stop?.();
   const { r, main } = shell();
   if (r.name === 'village') current = villageView(main, r.code);
-  else if (r.name === 'reports') current = reportsView(main);
+  else if (r.name === 'reports') current = reportsView(main, session.regency.name);
   else current = wallView(main);
 }
 

@@ -2,6 +2,7 @@ import { ApiError, api } from '../../../web/static/js/api.js';
 import { h, replace } from '../../../web/static/js/dom.js';
 import { duration, num, wib } from './format.js';
 import { label, t } from './i18n.js';
+import { drawIncidents } from './incidents.js';
 import { stateText } from './states.js';
 
 const POLL_MS = 15_000;
@@ -15,6 +16,7 @@ export function villageView(main, code) {
   const range = h('div', { class: 'range' });
   const chartBox = h('div', { class: 'chart', id: 'history' });
   const outages = h('div', { id: 'outages' });
+  const incidents = h('div', { id: 'incidents' });
   const devices = h('div', { id: 'devices' });
   const box = h('div', { id: 'box' });
   replace(
@@ -29,6 +31,7 @@ export function villageView(main, code) {
       h('section', { class: 'card' }, h('h2', {}, t('village.devices')), devices),
     ),
     h('section', { class: 'card' }, h('h2', {}, t('village.outages')), outages),
+    h('section', { class: 'card' }, h('h2', {}, t('incidents.title')), incidents),
   );
 
   const drawRange = () =>
@@ -54,15 +57,17 @@ export function villageView(main, code) {
 
   async function load() {
     try {
-      const [v, hist, out] = await Promise.all([
+      const [v, hist, out, inc] = await Promise.all([
         api('GET', `/api/v1/villages/${code}`),
         api('GET', `/api/v1/villages/${code}/history?hours=${hours}`),
         api('GET', `/api/v1/villages/${code}/outages`),
+        api('GET', `/api/v1/incidents?village=${code}`),
       ]);
       drawHead(head, v);
       drawBox(box, v);
       drawDevices(devices, v.devices);
       drawOutages(outages, out.outages);
+      drawIncidents(incidents, code, inc);
       await drawChart(chartBox, hist, out.outages);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {
