@@ -13,6 +13,7 @@ import type { RegencyConfig } from './config-schema.js';
 import { MonotonicSilence, readFleet } from './fleet.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { IngestQueue } from './ingest-queue.js';
+import { CredentialsRepo } from './provision/credentials-repo.js';
 import { RegencyMetrics } from './regency-metrics.js';
 import { GapRepair } from './repair/gap-repair.js';
 import { reportRoutes } from './reports/report-routes.js';
@@ -92,6 +93,7 @@ export class RegencyApp {
       commit: (batch) => ingest.commit(batch),
       onCommitted: (r, size) => {
         this.dbOk = true;
+        this.collector?.revoked(r.revoked);
         if (r.quarantined > 0 || r.gapsOpened > 0)
           storeLog.info({ size, quarantined: r.quarantined, gapsOpened: r.gapsOpened }, 'batch committed');
       },
@@ -164,6 +166,7 @@ export class RegencyApp {
       log: log.child({ component: 'collector' }),
       queue,
       onSeen: (gw, mono) => this.silence.heard(gw, mono),
+      revoked: await new CredentialsRepo({ db: opened.db }).revokedCodes(),
       ...(this.deps.dropBeforeCommit ? { dropBeforeCommit: this.deps.dropBeforeCommit } : {}),
     });
     const dbWatch: Service = {
