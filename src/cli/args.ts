@@ -12,6 +12,13 @@ export interface CommonArgs {
   out?: string;
   /** `provision DIR --root R`: install into a staged box root (no chown). */
   root?: string;
+  /** `regency provision --fetch-code`: also a one-time code per village to fetch its bundle with. */
+  fetchCode?: boolean;
+  /** `provision --from URL --code CODE [--ca FILE | --fingerprint SHA256]`: fetch the bundle. */
+  from?: string;
+  code?: string;
+  ca?: string;
+  fingerprint?: string;
   positionals: string[];
 }
 
@@ -30,6 +37,11 @@ export function parseCommon(argv: string[]): CommonArgs {
         all: { type: 'boolean', default: false },
         out: { type: 'string' },
         root: { type: 'string' },
+        'fetch-code': { type: 'boolean', default: false },
+        from: { type: 'string' },
+        code: { type: 'string' },
+        ca: { type: 'string' },
+        fingerprint: { type: 'string' },
       },
     });
     return {
@@ -40,6 +52,11 @@ export function parseCommon(argv: string[]): CommonArgs {
       ...(values.all ? { all: true } : {}),
       ...(values.out === undefined ? {} : { out: values.out }),
       ...(values.root === undefined ? {} : { root: values.root }),
+      ...(values['fetch-code'] ? { fetchCode: true } : {}),
+      ...(values.from === undefined ? {} : { from: values.from }),
+      ...(values.code === undefined ? {} : { code: values.code }),
+      ...(values.ca === undefined ? {} : { ca: values.ca }),
+      ...(values.fingerprint === undefined ? {} : { fingerprint: values.fingerprint }),
       positionals,
     };
   } catch (err) {

@@ -211,6 +211,30 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('seq_gaps').addColumn('next_ask_ms', 'bigint').execute();
       },
     },
+    '006-bundle-codes': {
+      async up(db: Kysely<unknown>) {
+        // One-time codes a box fetches its bundle with: only their SHA-256 is kept. Every
+        // issue, fetch and refusal is written to provision_audit.
+        await db.schema
+          .createTable('bundle_codes')
+          .addColumn('hash', 'text', (c) => c.primaryKey())
+          .addColumn('code', 'text', (c) => c.notNull())
+          .addColumn('bundle_dir', 'text', (c) => c.notNull())
+          .addColumn('created_ms', 'bigint', (c) => c.notNull())
+          .addColumn('expires_ms', 'bigint', (c) => c.notNull())
+          .addColumn('used_ms', 'bigint')
+          .execute();
+        await db.schema
+          .createTable('provision_audit')
+          .addColumn('id', autoId, (c) => c.primaryKey())
+          .addColumn('at_ms', 'bigint', (c) => c.notNull())
+          .addColumn('code', 'text', (c) => c.notNull())
+          .addColumn('event', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

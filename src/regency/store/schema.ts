@@ -156,6 +156,26 @@ export interface RegencyTables {
     last_ms: number;
   };
   /** Failed logins and setup attempts, per key (`user:NAME`, `addr:IP`), for the throttle. */
+  /** One-time codes for fetching a village's bundle: SHA-256 only, single use, short-lived. */
+  bundle_codes: {
+    hash: string;
+    /** The village code. */
+    code: string;
+    bundle_dir: string;
+    created_ms: number;
+    expires_ms: number;
+    used_ms: number | null;
+  };
+  /** issued | fetched | refused (wrong, used, expired, throttled) | superseded, per village. */
+  provision_audit: {
+    id: Generated<number>;
+    at_ms: number;
+    code: string;
+    event: string;
+    /** Who: `cli` or the fetching address. */
+    source: string;
+    detail: string;
+  };
   login_failures: {
     id: Generated<number>;
     key: string;
