@@ -14,6 +14,8 @@ export interface CommonArgs {
   root?: string;
   /** `regency provision --fetch-code`: also a one-time code per village to fetch its bundle with. */
   fetchCode?: boolean;
+  /** `regency provision --cert`: also a client certificate per village from the regency CA. */
+  cert?: boolean;
   /** `provision --from URL --code CODE [--ca FILE | --fingerprint SHA256]`: fetch the bundle. */
   from?: string;
   code?: string;
@@ -38,6 +40,7 @@ export function parseCommon(argv: string[]): CommonArgs {
         out: { type: 'string' },
         root: { type: 'string' },
         'fetch-code': { type: 'boolean', default: false },
+        cert: { type: 'boolean', default: false },
         from: { type: 'string' },
         code: { type: 'string' },
         ca: { type: 'string' },
@@ -53,6 +56,7 @@ export function parseCommon(argv: string[]): CommonArgs {
       ...(values.out === undefined ? {} : { out: values.out }),
       ...(values.root === undefined ? {} : { root: values.root }),
       ...(values['fetch-code'] ? { fetchCode: true } : {}),
+      ...(values.cert ? { cert: true } : {}),
       ...(values.from === undefined ? {} : { from: values.from }),
       ...(values.code === undefined ? {} : { code: values.code }),
       ...(values.ca === undefined ? {} : { ca: values.ca }),

@@ -31,7 +31,7 @@ export async function provisionCommand(
   if (args.all === args.positionals.length > 0)
     throw new GwError(
       'GW_ERR_USAGE',
-      'usage: kampung-gw regency provision CODE... | --all [--out DIR] [--fetch-code] [--config F]',
+      'usage: kampung-gw regency provision CODE... | --all [--out DIR] [--cert] [--fetch-code] [--config F]',
     );
   const codes = args.all
     ? VillageRegistry.load(config.regency.villages_file)
@@ -39,7 +39,9 @@ export async function provisionCommand(
         .map((v) => v.code)
     : args.positionals;
   try {
-    const r = await provisioner(config, opened).provision(codes, provisionOutDir(config, args.out));
+    const r = await provisioner(config, opened).provision(codes, provisionOutDir(config, args.out), {
+      cert: args.cert === true,
+    });
     const fetch = args.fetchCode ? await issueFetchCodes(config, opened, r.villages) : undefined;
     if (args.json) {
       io.out(JSON.stringify({ ...r, ...(fetch ? { fetch } : {}) }, null, 2));

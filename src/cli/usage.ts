@@ -17,7 +17,7 @@ Usage:
   kampung-gw regency run    [--config F]        regency side: collector, fleet API, metrics
   kampung-gw regency status [--config F] [--json]   villages by state, messages, seq gaps, lag
   kampung-gw regency user add|passwd|remove NAME [--config F]   regency accounts
-  kampung-gw regency provision CODE...|--all [--out DIR] [--fetch-code] [--config F]
+  kampung-gw regency provision CODE...|--all [--out DIR] [--cert] [--fetch-code] [--config F]
                                                 broker identities, bundles (and one-time fetch codes)
   kampung-gw regency revoke CODE [--out DIR] [--config F]   refuse a village from now on
 

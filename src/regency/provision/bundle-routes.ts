@@ -12,8 +12,8 @@ import type { BundleCodes } from './bundle-codes.js';
 /** Wrong, used or expired codes per address and per village before 429: a person retyping. */
 export const BUNDLE_CODE_POLICY: ThrottlePolicy = { max: 5, windowMs: 15 * 60_000 };
 
-/** The files of a bundle as `regency provision` writes them; `ca.pem` only with TLS. */
-export const BUNDLE_FILES = ['mqtt.yaml', 'mqtt.secret', 'ca.pem'] as const;
+/** The files of a bundle as `regency provision` writes them; `ca.pem` with TLS, `client.*` with --cert. */
+export const BUNDLE_FILES = ['mqtt.yaml', 'mqtt.secret', 'ca.pem', 'client.pem', 'client.key'] as const;
 
 export interface BundleRoutesDeps {
   codes: BundleCodes;

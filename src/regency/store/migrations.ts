@@ -235,6 +235,22 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '007-client-certs': {
+      async up(db: Kysely<unknown>) {
+        // A village's client certificate, when it has one: its serial and end of validity
+        // (enough to list it in the CRL once revoked); the certificate itself is in the bundle.
+        await db.schema.alterTable('broker_credentials').addColumn('cert_serial', 'text').execute();
+        await db.schema.alterTable('broker_credentials').addColumn('cert_not_after_ms', 'bigint').execute();
+        // Certificates a rotation replaced: in the CRL from then on, like a revoked village's.
+        await db.schema
+          .createTable('superseded_certs')
+          .addColumn('serial', 'text', (c) => c.primaryKey())
+          .addColumn('username', 'text', (c) => c.notNull())
+          .addColumn('not_after_ms', 'bigint', (c) => c.notNull())
+          .addColumn('superseded_ms', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -8,7 +8,7 @@ import tls, { type DetailedPeerCertificate } from 'node:tls';
 import { GwError } from '../../core/errors.js';
 
 /** What a bundle may hold (as `regency provision` writes it). */
-const FILES = new Set(['mqtt.yaml', 'mqtt.secret', 'ca.pem']);
+const FILES = new Set(['mqtt.yaml', 'mqtt.secret', 'ca.pem', 'client.pem', 'client.key']);
 const MAX_BYTES = 1024 * 1024;
 const TIMEOUT_MS = 15_000;
 
@@ -70,7 +70,9 @@ export async function fetchBundle(o: FetchOptions): Promise<Fetched> {
     for (const [name, text] of Object.entries(files)) {
       if (!FILES.has(name) || typeof text !== 'string')
         throw new GwError('GW_ERR_VALIDATION', `unexpected file in the bundle: ${name.slice(0, 40)}`);
-      writeFileSync(join(dir, name), text, { mode: name === 'mqtt.secret' ? 0o600 : 0o644 });
+      writeFileSync(join(dir, name), text, {
+        mode: name === 'mqtt.secret' || name === 'client.key' ? 0o600 : 0o644,
+      });
     }
   } catch (err) {
     cleanup();
