@@ -14,6 +14,15 @@ export interface CommonArgs {
   root?: string;
   /** `regency user add NAME --role R`. */
   role?: string;
+  /** `regency provision --fetch-code`: also a one-time code per village to fetch its bundle with. */
+  fetchCode?: boolean;
+  /** `regency provision --cert`: also a client certificate per village from the regency CA. */
+  cert?: boolean;
+  /** `provision --from URL --code CODE [--ca FILE | --fingerprint SHA256]`: fetch the bundle. */
+  from?: string;
+  code?: string;
+  ca?: string;
+  fingerprint?: string;
   positionals: string[];
 }
 
@@ -33,6 +42,12 @@ export function parseCommon(argv: string[]): CommonArgs {
         out: { type: 'string' },
         root: { type: 'string' },
         role: { type: 'string' },
+        'fetch-code': { type: 'boolean', default: false },
+        cert: { type: 'boolean', default: false },
+        from: { type: 'string' },
+        code: { type: 'string' },
+        ca: { type: 'string' },
+        fingerprint: { type: 'string' },
       },
     });
     return {
@@ -44,6 +59,12 @@ export function parseCommon(argv: string[]): CommonArgs {
       ...(values.out === undefined ? {} : { out: values.out }),
       ...(values.root === undefined ? {} : { root: values.root }),
       ...(values.role === undefined ? {} : { role: values.role }),
+      ...(values['fetch-code'] ? { fetchCode: true } : {}),
+      ...(values.cert ? { cert: true } : {}),
+      ...(values.from === undefined ? {} : { from: values.from }),
+      ...(values.code === undefined ? {} : { code: values.code }),
+      ...(values.ca === undefined ? {} : { ca: values.ca }),
+      ...(values.fingerprint === undefined ? {} : { fingerprint: values.fingerprint }),
       positionals,
     };
   } catch (err) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveConfigPath } from '../config/loader.js';
 import { GwError } from '../core/errors.js';
+import { type Fetched, fetchBundle } from '../system/provision/fetch-bundle.js';
 import { installBundle } from '../system/provision/install-bundle.js';
 import { readBundle } from '../system/provision/read-bundle.js';
 import type { CommonArgs } from './args.js';
@@ -18,9 +19,43 @@ const SERVICE_GROUP = 'kampung-gw';
  * which would examine this machine instead of the box, is left for the box.
  */
 export async function provisionBoxCommand(args: CommonArgs, io: CliIo): Promise<number> {
+  if (args.from !== undefined) return fetchAndInstall(args, io);
   const [dir, ...extra] = args.positionals;
-  if (!dir || extra.length > 0)
-    throw new GwError('GW_ERR_USAGE', 'usage: kampung-gw provision DIR [--config F] [--root R]');
+  if (!dir || extra.length > 0 || args.code !== undefined) throw new GwError('GW_ERR_USAGE', USAGE);
+  return install(dir, args, io);
+}
+
+const USAGE =
+  'usage: kampung-gw provision DIR [--config F] [--root R]\n' +
+  '       kampung-gw provision --from URL --code CODE (--ca FILE | --fingerprint SHA256) [--config F] [--root R]';
+
+/** The bundle fetched once with a one-time code into a private temp folder, installed, removed. */
+async function fetchAndInstall(args: CommonArgs, io: CliIo): Promise<number> {
+  if (!args.code || args.positionals.length > 0) throw new GwError('GW_ERR_USAGE', USAGE);
+  let fetched: Fetched;
+  try {
+    fetched = await fetchBundle({
+      url: args.from as string,
+      code: args.code,
+      ...(args.ca ? { caFile: args.ca } : {}),
+      ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}),
+    });
+  } catch (err) {
+    if (err instanceof GwError && err.code !== 'GW_ERR_USAGE') {
+      io.err(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  try {
+    io.out(`bundle fetched from ${new URL(args.from as string).host}`);
+    return await install(fetched.dir, args, io);
+  } finally {
+    fetched.cleanup();
+  }
+}
+
+async function install(dir: string, args: CommonArgs, io: CliIo): Promise<number> {
   const boxConfig = resolveConfigPath(args.config, io.env);
   const configFile = args.root ? join(resolve(args.root), boxConfig) : boxConfig;
   const gid = args.root || process.getuid?.() !== 0 ? undefined : groupId(SERVICE_GROUP);

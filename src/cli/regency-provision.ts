@@ -1,6 +1,7 @@
 import { GwError } from '../core/errors.js';
 import type { RegencyConfig } from '../regency/config-schema.js';
 import { CredentialsRepo } from '../regency/provision/credentials-repo.js';
+import { fetchCodeLines, issueFetchCodes } from '../regency/provision/fetch-codes.js';
 import { Provisioner, provisionOutDir } from '../regency/provision/provisioner.js';
 import type { OpenedDb } from '../regency/store/open-db.js';
 import { VillageRegistry } from '../regency/villages.js';
@@ -30,7 +31,7 @@ export async function provisionCommand(
   if (args.all === args.positionals.length > 0)
     throw new GwError(
       'GW_ERR_USAGE',
-      'usage: kampung-gw regency provision CODE... | --all [--out DIR] [--config F]',
+      'usage: kampung-gw regency provision CODE... | --all [--out DIR] [--cert] [--fetch-code] [--config F]',
     );
   const codes = args.all
     ? VillageRegistry.load(config.regency.villages_file)
@@ -38,13 +39,17 @@ export async function provisionCommand(
         .map((v) => v.code)
     : args.positionals;
   try {
-    const r = await provisioner(config, opened).provision(codes, provisionOutDir(config, args.out));
+    const r = await provisioner(config, opened).provision(codes, provisionOutDir(config, args.out), {
+      cert: args.cert === true,
+    });
+    const fetch = args.fetchCode ? await issueFetchCodes(config, opened, r.villages) : undefined;
     if (args.json) {
-      io.out(JSON.stringify(r, null, 2));
+      io.out(JSON.stringify({ ...r, ...(fetch ? { fetch } : {}) }, null, 2));
       return 0;
     }
     for (const v of r.villages)
       io.out(`${v.code}: ${v.action === 'created' ? 'new' : 'rotated'} → ${v.bundle}`);
+    if (fetch) for (const line of fetchCodeLines(fetch)) io.out(line);
     io.out(
       r.collector === 'kept'
         ? 'collector: identity unchanged (its secret is where mqtt.password_file points)'

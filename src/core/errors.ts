@@ -37,6 +37,8 @@ export const ErrorCodes = {
   GW_ERR_IDEMPOTENCY_KEY_REQUIRED: 'writes to /svc need an Idempotency-Key header',
   GW_ERR_QUEUE_FULL: 'the offline write queue is full',
   GW_ERR_COMMAND_TIMEOUT: 'the village did not answer the command in time',
+  GW_ERR_CODE_USED: 'this one-time code was already used; ask for a new one',
+  GW_ERR_CODE_EXPIRED: 'this one-time code has expired; ask for a new one',
   GW_ERR_NOT_CACHED: 'only-if-cached was asked and nothing stored satisfies the request',
 } as const;
 
@@ -49,6 +51,8 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   GW_ERR_FORBIDDEN: 403,
   GW_ERR_NOT_FOUND: 404,
   GW_ERR_CONFLICT: 409,
+  GW_ERR_CODE_USED: 410,
+  GW_ERR_CODE_EXPIRED: 410,
   GW_ERR_REQUEST_TIMEOUT: 408,
   GW_ERR_BODY_TOO_LARGE: 413,
   GW_ERR_UNSUPPORTED_MEDIA: 415,

@@ -14,17 +14,20 @@ export type QuarantineReason =
   | 'schema'
   | 'unknown_topic'
   | 'gw_mismatch'
-  | 'store_error';
+  | 'store_error'
+  /** From a village whose identity is revoked (a stale session, or a broker not reloaded yet). */
+  | 'revoked';
 
 type EnvelopeShape = Static<(typeof PAYLOAD_SCHEMAS)['health']>;
 export type InboundEnvelope = Omit<EnvelopeShape, 'data'> & { data: unknown };
 
 /** One received MQTT message, decided: stored, applied to state, ignored or quarantined. */
 export type Inbound =
-  | { t: 'envelope'; gw: string; kind: MessageClass; env: InboundEnvelope; data: string }
+  | { t: 'envelope'; gw: string; topic: string; kind: MessageClass; env: InboundEnvelope; data: string }
   | {
       t: 'state';
       gw: string;
+      topic: string;
       kind: 'status' | 'link' | 'device';
       deviceId?: string;
       /** null: the retained message was cleared (empty payload). */
@@ -72,6 +75,7 @@ export function classify(prefix: string, topic: string, payload: Buffer, retaine
     return {
       t: 'state',
       gw,
+      topic,
       kind,
       ...(parsed.deviceId ? { deviceId: parsed.deviceId } : {}),
       payload: null,
@@ -96,6 +100,7 @@ export function classify(prefix: string, topic: string, payload: Buffer, retaine
     return {
       t: 'state',
       gw,
+      topic,
       kind,
       ...(parsed.deviceId ? { deviceId: parsed.deviceId } : {}),
       payload: p,
@@ -104,5 +109,23 @@ export function classify(prefix: string, topic: string, payload: Buffer, retaine
   }
   const env = json as InboundEnvelope;
   if (env.gw !== gw) return quarantine('gw_mismatch', `envelope gw ${env.gw}`);
-  return { t: 'envelope', gw, kind: kind as MessageClass, env, data: JSON.stringify(env.data) };
+  return { t: 'envelope', gw, topic, kind: kind as MessageClass, env, data: JSON.stringify(env.data) };
+}
+
+/**
+ * A message already classified as good, quarantined after all (the store refused it, or its
+ * village was revoked): its topic and payload kept as the collector received them.
+ */
+export function quarantineAfter(item: Inbound, reason: QuarantineReason, detail: string): Inbound {
+  if (item.t === 'quarantine') return item;
+  const payload =
+    item.t === 'envelope' ? JSON.stringify(item.env) : item.t === 'state' ? JSON.stringify(item.payload) : '';
+  return {
+    t: 'quarantine',
+    topic: item.t === 'ignore' ? `(${item.kind} from ${item.gw})` : item.topic.slice(0, 512),
+    reason,
+    detail: detail.slice(0, 1000),
+    size: Buffer.byteLength(payload),
+    payload: payload.slice(0, QUARANTINE_KEEP_BYTES),
+  };
 }

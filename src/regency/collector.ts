@@ -36,6 +36,8 @@ export interface CollectorDeps {
   queue: IngestQueue;
   /** A live (not retained) message from a village: its silence clock restarts. */
   onSeen(gw: string, monoMs: number): void;
+  /** Villages revoked when the collector starts (later: `revoked()` after each commit). */
+  revoked?: ReadonlySet<string>;
   /**
    * Tests only (never set from config): a message for which this is true is acknowledged to
    * the broker and never committed — a message lost between broker and store on purpose.
@@ -57,9 +59,17 @@ export class Collector implements Service {
   private connectedOnce = false;
   /** Monotonic time of the current connection's CONNACK; undefined while disconnected. */
   private upSinceMono: number | undefined;
+  /** A revoked village's messages are quarantined at commit: they never count as heard. */
+  private revokedCodes: ReadonlySet<string>;
 
   constructor(deps: CollectorDeps) {
     this.d = deps;
+    this.revokedCodes = deps.revoked ?? new Set();
+  }
+
+  /** The revoked villages as the last commit read them from the store. */
+  revoked(codes: ReadonlySet<string>): void {
+    this.revokedCodes = codes;
   }
 
   get connected(): boolean {
@@ -156,8 +166,14 @@ export class Collector implements Service {
       ack();
       return;
     }
-    if (!retained && item.t !== 'quarantine') this.d.onSeen(item.gw, this.d.clock.monoMs());
-    this.d.queue.push({ item, atMs: this.d.clock.wallMs() }, ack);
+    const heardMs = this.d.clock.monoMs();
+    // Heard once committed, as of its arrival: the commit has just read the revoked villages.
+    const committed = () => {
+      if (!retained && item.t !== 'quarantine' && !this.revokedCodes.has(item.gw))
+        this.d.onSeen(item.gw, heardMs);
+      ack();
+    };
+    this.d.queue.push({ item, atMs: this.d.clock.wallMs() }, committed);
   }
 
   private puback(gen: number, messageId: number | undefined): void {

@@ -29,6 +29,18 @@ const HttpSchema = Type.Object(
   {
     listen: Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]{1,5}$', default: '0.0.0.0:8090' }),
     metrics: Type.Boolean({ default: true }),
+    /** HTTPS with this certificate and key (PEM); boxes fetch their bundles over it. */
+    tls: Type.Optional(
+      Type.Object(
+        {
+          cert_file: Type.String({ minLength: 1 }),
+          key_file: Type.String({ minLength: 1 }),
+          /** The CA that signed cert_file, whose fingerprint boxes pin; default: cert_file itself. */
+          ca_file: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -166,6 +178,22 @@ export const RegencyConfigSchema = Type.Object(
         ca_file: Type.Optional(Type.String({ minLength: 1 })),
         /** Where the broker files and bundles go; default: data_dir/provision. */
         out_dir: Type.Optional(Type.String({ minLength: 1 })),
+        /**
+         * `regency provision --cert`: the CA that signs the villages' client certificates; default:
+         * one made by the command under <out>/ca/. `cert_url`: the broker listener that requires
+         * them (default gateway_url).
+         */
+        client_ca: Type.Optional(
+          Type.Object(
+            { cert_file: Type.String({ minLength: 1 }), key_file: Type.String({ minLength: 1 }) },
+            { additionalProperties: false },
+          ),
+        ),
+        cert_url: Type.Optional(Type.String({ pattern: '^mqtts://' })),
+        /** How long a one-time bundle code (`provision --fetch-code`) stays valid. */
+        code_ttl_s: Type.Integer({ minimum: 60, maximum: 7 * 86_400, default: 3600 }),
+        /** The regency's address as the boxes reach it (printed with each code), e.g. https://noc.example:8090. */
+        fetch_url: Type.Optional(Type.String({ pattern: '^https://' })),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -19,6 +19,8 @@ export interface FleetVillage {
   clock_synced: boolean | null;
   version: string | null;
   last_seen: string | null;
+  /** When `regency revoke` cut this village off (its messages are quarantined); null: not revoked. */
+  revoked: string | null;
 }
 
 /** How long since each village was last heard live: the monotonic clock when the collector runs. */
@@ -94,13 +96,16 @@ export async function readFleet(
 ): Promise<FleetVillage[]> {
   const rows = new Map((await repo.villages()).map((r) => [r.gw, r]));
   const devices = await repo.deviceCounts();
+  const revoked = await repo.revoked();
   const out: FleetVillage[] = [];
   const codes = [
     ...registry.all().map((v) => v.code),
     ...[...rows.keys()].filter((c) => !registry.get(c)).sort(),
   ];
   for (const code of codes)
-    out.push(fleetVillage(code, registry, rows.get(code), devices.get(code), silence));
+    out.push(
+      fleetVillage(code, registry, rows.get(code), devices.get(code), silence, revoked.get(code) ?? null),
+    );
   return out;
 }
 
@@ -111,6 +116,7 @@ export function fleetVillage(
   row: VillageRow | undefined,
   devices: Record<string, number> | undefined,
   silence: SilenceClock,
+  revokedMs: number | null,
 ): FleetVillage {
   const v = registry.get(code);
   return {
@@ -129,6 +135,7 @@ export function fleetVillage(
       row?.clock_synced === null || row?.clock_synced === undefined ? null : row.clock_synced === 1,
     version: row?.version ?? null,
     last_seen: row?.last_seen_ms ? new Date(row.last_seen_ms).toISOString() : null,
+    revoked: revokedMs === null ? null : new Date(revokedMs).toISOString(),
   };
 }
 
@@ -139,6 +146,10 @@ export function stateOf(row: VillageRow, silence: SilenceClock): VillageState {
     silent: silence.silent(row),
     heard: row.online !== null || row.verdict !== null || row.last_seen_ms !== null,
   });
+}
+
+export function countRevoked(fleet: readonly FleetVillage[]): number {
+  return fleet.filter((v) => v.revoked !== null).length;
 }
 
 export function countStates(fleet: readonly FleetVillage[]): Record<VillageState, number> {

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.js';
-import type { Inbound } from './classify.js';
+import { quarantineAfter } from './classify.js';
 import type { CommitResult, Received } from './store/ingest-repo.js';
 
 interface Pending {
@@ -100,8 +100,8 @@ export class IngestQueue {
         }
         this.failures = 0;
         this.queue.splice(0, batch.length);
-        for (const p of batch) p.ack();
         this.o.onCommitted(result, batch.length);
+        for (const p of batch) p.ack();
       }
     } finally {
       this.busy = false;
@@ -110,16 +110,8 @@ export class IngestQueue {
   }
 
   private toQuarantine(p: Pending, err: unknown): void {
-    const it = p.rec.item;
-    const item: Inbound = {
-      t: 'quarantine',
-      topic: it.t === 'quarantine' ? it.topic : `(${it.t} from ${it.gw})`,
-      reason: 'store_error',
-      detail: String((err as Error)?.message ?? err).slice(0, 1000),
-      size: it.t === 'envelope' ? it.data.length : 0,
-      payload: it.t === 'envelope' ? JSON.stringify(it.env).slice(0, 4096) : '',
-    };
-    p.rec = { item, atMs: p.rec.atMs };
+    const detail = String((err as Error)?.message ?? err);
+    p.rec = { item: quarantineAfter(p.rec.item, 'store_error', detail), atMs: p.rec.atMs };
     this.failures = 3;
   }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -8,6 +9,7 @@ import { HttpService } from '../web/http-service.js';
 import { AlertRepo } from './alerts/alert-repo.js';
 import { AlertService } from './alerts/alert-service.js';
 import { RegencyAuth } from './auth/regency-auth.js';
+import { LoginThrottle } from './auth/throttle.js';
 import { Collector, type CollectorDeps } from './collector.js';
 import { CommandClient } from './commands/command-client.js';
 import { commandRoutes } from './commands/command-routes.js';
@@ -16,6 +18,9 @@ import { MonotonicSilence, readFleet } from './fleet.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { incidentRoutes } from './incidents/incident-routes.js';
 import { IngestQueue } from './ingest-queue.js';
+import { BundleCodes } from './provision/bundle-codes.js';
+import { BUNDLE_CODE_POLICY, bundleRoutes } from './provision/bundle-routes.js';
+import { CredentialsRepo } from './provision/credentials-repo.js';
 import { RegencyMetrics } from './regency-metrics.js';
 import { GapRepair } from './repair/gap-repair.js';
 import { reportRoutes } from './reports/report-routes.js';
@@ -98,6 +103,7 @@ export class RegencyApp {
       commit: (batch) => ingest.commit(batch),
       onCommitted: (r, size) => {
         this.dbOk = true;
+        this.collector?.revoked(r.revoked);
         if (r.quarantined > 0 || r.gapsOpened > 0)
           storeLog.info({ size, quarantined: r.quarantined, gapsOpened: r.gapsOpened }, 'batch committed');
       },
@@ -170,11 +176,30 @@ export class RegencyApp {
         actor: (request) => request.account?.name ?? 'anonymous',
       }),
     ];
+    const tls = config.http.tls;
     const app = buildServer({
       log: log.child({ component: 'http' }),
       dbOk: () => this.dbOk,
       ...(metrics ? { metrics } : {}),
+      // The CA goes out with the certificate: a box pinning its fingerprint finds it in the chain.
+      ...(tls
+        ? {
+            https: {
+              cert: Buffer.concat([
+                readFileSync(tls.cert_file),
+                ...(tls.ca_file ? [readFileSync(tls.ca_file)] : []),
+              ]),
+              key: readFileSync(tls.key_file),
+            },
+          }
+        : {}),
       publicRoutes: [
+        bundleRoutes({
+          codes: new BundleCodes({ db: opened.db }),
+          throttle: new LoginThrottle({ db: opened.db, clock, policy: BUNDLE_CODE_POLICY }),
+          clock,
+          log: log.child({ component: 'provision' }),
+        }),
         fleetPage({
           auth,
           regencyName: config.regency.name,
@@ -190,6 +215,7 @@ export class RegencyApp {
       log: log.child({ component: 'collector' }),
       queue,
       onSeen: (gw, mono) => this.silence.heard(gw, mono),
+      revoked: await new CredentialsRepo({ db: opened.db }).revokedCodes(),
       ...(this.deps.dropBeforeCommit ? { dropBeforeCommit: this.deps.dropBeforeCommit } : {}),
     });
     const dbWatch: Service = {

@@ -91,6 +91,14 @@ export class RegencyMetrics implements Service {
       },
     });
     new prom.Gauge({
+      name: 'kampung_regency_villages_revoked',
+      help: 'Villages whose broker identity is revoked (their messages are quarantined)',
+      registers: [registry],
+      async collect() {
+        this.set((await current()).revoked);
+      },
+    });
+    new prom.Gauge({
       name: 'kampung_regency_lag_seconds',
       help: 'Publish-to-commit delay of the newest live message',
       registers: [registry],

@@ -1,4 +1,4 @@
-import { countStates, readFleet, type SilenceClock } from './fleet.js';
+import { countRevoked, countStates, readFleet, type SilenceClock } from './fleet.js';
 import type { ReadRepo } from './store/read-repo.js';
 import type { VillageState } from './village-state.js';
 import type { VillageRegistry } from './villages.js';
@@ -6,6 +6,8 @@ import type { VillageRegistry } from './villages.js';
 /** SPEC `regency status --json`. */
 export interface RegencyStatus {
   villages: Record<VillageState, number>;
+  /** Villages whose identity `regency revoke` withdrew (counted apart from their state). */
+  revoked: number;
   messages: number;
   duplicates: number;
   quarantined: number;
@@ -29,6 +31,7 @@ export async function readRegencyStatus(
   const t = await repo.totals();
   return {
     villages: countStates(fleet),
+    revoked: countRevoked(fleet),
     messages: t.messages,
     duplicates: t.duplicates,
     quarantined: t.quarantined,
@@ -45,7 +48,7 @@ export function formatRegencyStatus(name: string, s: RegencyStatus, where: strin
   const v = s.villages;
   return [
     `Kabupaten ${name}`,
-    `Desa (villages)   online ${v.online}, degraded ${v.degraded}, down ${v.down}, senyap/silent ${v.silent}, offline ${v.offline}, tidak diketahui/unknown ${v.unknown}`,
+    `Desa (villages)   online ${v.online}, degraded ${v.degraded}, down ${v.down}, senyap/silent ${v.silent}, offline ${v.offline}, tidak diketahui/unknown ${v.unknown}; dicabut/revoked ${s.revoked}`,
     `Pesan (messages)  ${s.messages} tersimpan/stored, ${s.duplicates} duplikat/duplicates, ${s.quarantined} karantina/quarantined`,
     `Kelengkapan       ${s.seq_gaps} celah terbuka (open seq gaps), ${s.repaired} diperbaiki (repaired), ${s.unrepairable} tak terpulihkan (unrepairable), ${s.reused} seq dipakai ulang (reused)`,
     `Lag               ${s.lag_s === null ? '—' : `${s.lag_s} s`}`,

@@ -31,6 +31,8 @@ export interface WebDeps {
    * bearer-token auth), from their descriptors' `publicRoutes`.
    */
   publicRoutes?: readonly FastifyPluginAsync[];
+  /** Serve HTTPS with this certificate and key (the regency's page and bundle fetches). */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 /** The page's Content-Security-Policy (the technician page and the regency's fleet page). */
@@ -48,6 +50,8 @@ export const CSP = [
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
 export function buildServer(deps: WebDeps): FastifyInstance {
   const app = Fastify({
+    // The same request handling either way; only the socket is wrapped in TLS.
+    ...((deps.https ? { https: { ...deps.https, minVersion: 'TLSv1.2' } } : {}) as object),
     loggerInstance: deps.log as FastifyBaseLogger,
     // Per-request log lines would flood journald and the SD card; errors are logged.
     logController: new LogController({ disableRequestLogging: true }),

@@ -34,6 +34,7 @@ function tile(code: string, state: FleetVillage['state'], over: Partial<FleetVil
     clock_synced: true,
     version: '0.1.0',
     last_seen: null,
+    revoked: null,
     ...over,
   };
 }
@@ -266,5 +267,26 @@ describe.each(DIALECTS)('alert watch and sender on the fake clock (%s)', (dialec
     receiving = true;
     await watch.check();
     expect(await open()).toEqual(['3510170011', '3510170012']);
+  });
+
+  it('pages for no village the regency revoked on purpose (its silence is its quarantine)', async () => {
+    const config = setup({ webhooks: [{ url: 'http://127.0.0.1:9/hook', min_down_s: 0 }] });
+    const repo = new AlertRepo({ db: opened.db });
+    const fleet = [
+      tile('3510170021', 'silent', { revoked: '2026-11-30T02:00:00.000Z' }),
+      tile('3510170022', 'silent'),
+    ];
+    const watch = new AlertWatch({
+      config,
+      repo,
+      clock: new FakeClock(),
+      log,
+      hooks: hooksOf(config),
+      fleet: async () => fleet,
+      queued: () => undefined,
+    });
+    await watch.check();
+    const open = [...(await repo.episodes()).keys()].filter((k) => k >= '3510170021').sort();
+    expect(open).toEqual(['3510170022']);
   });
 });

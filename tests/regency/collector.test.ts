@@ -83,6 +83,7 @@ describe.each(DIALECTS)('regency collector with a real broker and a real gateway
         'seq_gaps',
         'repaired',
         'unrepairable',
+        'revoked',
         'reused',
         'lag_s',
       ].sort(),

@@ -87,6 +87,29 @@ export class TestStore {
   }
 }
 
+/** One SQL statement against the test's store, as another client would run it. */
+export async function queryStore<T>(store: TestStore, text: string): Promise<T[]> {
+  if (store.dialect === 'sqlite') {
+    const db = new Database(join(store.dataDir, 'regency.db'));
+    db.pragma('busy_timeout = 5000');
+    try {
+      const st = db.prepare(text);
+      if (st.reader) return st.all() as T[];
+      st.run();
+      return [];
+    } finally {
+      db.close();
+    }
+  }
+  const c = new pg.Client({ connectionString: store.url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
 async function adminQuery(text: string): Promise<void> {
   const c = new pg.Client({ connectionString: PG_ADMIN });
   await c.connect();

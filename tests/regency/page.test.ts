@@ -4,7 +4,14 @@ import { TestBroker } from '../helpers/mosquitto.js';
 import { sleep, waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 import { launchChromium, screenshot } from '../web/browser.js';
-import { RegencyDaemon, regencyConfig, TestStore, VillagePublisher, villageCodes } from './helpers.js';
+import {
+  RegencyDaemon,
+  regencyCli,
+  regencyConfig,
+  TestStore,
+  VillagePublisher,
+  villageCodes,
+} from './helpers.js';
 import { seedVillage } from './seed.js';
 
 const SILENT_AFTER_S = 15;
@@ -44,6 +51,16 @@ describe('the fleet page in Chromium: login, the wall of 203 villages, a village
             : { verdict: 'up', synced: i % 41 !== 9, depth: i % 53 === 7 ? 850 : 0 };
       await seedVillage(pub, gw as string, o);
     }
+    // A stolen box, revoked: marked on the wall and on its page.
+    for (const cmd of ['provision', 'revoke'])
+      await regencyCli([
+        cmd,
+        codes[30] as string,
+        '--out',
+        `${tmp.path}/prov`,
+        '--config',
+        daemon.configPath,
+      ]);
     // Clean stop: offline.
     await pub.raw(`kampung/v1/${codes[12]}/status`, JSON.stringify({ online: false, clean: true }), true);
     await waitFor(async () => {
@@ -82,6 +99,11 @@ describe('the fleet page in Chromium: login, the wall of 203 villages, a village
     await page.click('button[data-filter="clock"]');
     expect(await page.locator('.tile').count()).toBeGreaterThan(0);
     await page.click('button[data-filter="all"]');
+    expect(await page.locator('.tile.is-revoked').count()).toBe(1);
+    expect(await page.textContent(`.tile[data-code="${codes[30]}"] .flag.revoked`)).toBe('dicabut');
+    await page.click('button[data-filter="revoked"]');
+    expect(await page.locator('.tile').count()).toBe(1);
+    await page.click('button[data-filter="all"]');
     await page.setViewportSize({ width: 360, height: 780 });
     const overflow = await page.evaluate('document.documentElement.scrollWidth > window.innerWidth');
     expect(overflow).toBe(false);
@@ -113,6 +135,16 @@ describe('the fleet page in Chromium: login, the wall of 203 villages, a village
     await waitFor(async () => /^Down/.test((await page.textContent('#village-state')) ?? ''), 5_000);
     await page.setViewportSize({ width: 360, height: 780 });
     await screenshot(page, 'regency-village-360');
+    await page.goto(`${daemon.origin}/#/desa/${codes[30]}`);
+    await page.waitForSelector('#village-revoked');
+    expect(await page.textContent('#village-revoked')).toMatch(
+      /^This village's identity was revoked on \d{2}-\d{2}-\d{4} \d{2}:\d{2} WIB/,
+    );
+    await page.click('#lang');
+    await waitFor(
+      async () => /^Identitas desa ini dicabut/.test((await page.textContent('#village-revoked')) ?? ''),
+      5_000,
+    );
     await page.close();
   });
 });

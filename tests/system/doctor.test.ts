@@ -166,7 +166,7 @@ describe('kampung-gw doctor', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^✗ fping tidak ditemukan/m);
     expect(r.out).toMatch(/→ Pasang: sudo apt install fping/);
-    expect(r.out).toMatch(/^✗ Broker .* menolak login \(kode 13[45]\)/m);
+    expect(r.out).toMatch(/^✗ Broker .* menolak identitas kotak ini \(gw-3510170012, kode 13[45]/m);
     expect(r.out).toMatch(/^✗ Folder data .* tidak bisa ditulis \(EROFS/m);
     expect(r.out).toMatch(/^✓ Konfigurasi valid/m);
     expect(r.out).toMatch(/^Ada 3 masalah\./m);
@@ -175,7 +175,7 @@ describe('kampung-gw doctor', () => {
     expect(en.code).toBe(1);
     expect(en.out).toMatch(/^✗ fping not found/m);
     expect(en.out).toMatch(/→ Install it: sudo apt install fping/);
-    expect(en.out).toMatch(/^✗ Broker .* refused the login/m);
+    expect(en.out).toMatch(/^✗ Broker .* refused this box's identity/m);
 
     const json = await doctor(config, ['--json', '--lang', 'en'], { PATH: '/nonexistent' });
     expect(json.code).toBe(1);

@@ -86,6 +86,8 @@ export class AlertWatch {
       const ep = episodes.get(v.code);
       // Deaf, the collector cannot tell a silent village from its own silence: leave it be.
       if (v.state === 'silent' && !receiving) continue;
+      // Revoked on purpose: its silence (its messages are quarantined) is not an outage to page for.
+      if (v.revoked !== null) continue;
       if (BAD_STATES.has(v.state)) queued += await this.bad(v, ep, now);
       else if (ep) queued += await this.good(v, ep, now);
     }

@@ -11,6 +11,8 @@ export interface BrokerCredential extends BrokerHash {
   created_ms: number;
   rotated_ms: number;
   revoked_ms: number | null;
+  cert_serial: string | null;
+  cert_not_after_ms: number | null;
 }
 
 /** The username a village's gateway connects with. */
@@ -50,9 +52,29 @@ export class CredentialsRepo {
   ): Promise<'created' | 'rotated'> {
     const existing = await this.get(username);
     if (existing) {
+      // The old certificate goes the way of the old secret.
+      if (existing.cert_serial !== null)
+        await this.db
+          .insertInto('superseded_certs')
+          .values({
+            serial: existing.cert_serial,
+            username,
+            not_after_ms: Number(existing.cert_not_after_ms),
+            superseded_ms: wallMs,
+          })
+          .onConflict((oc) => oc.column('serial').doNothing())
+          .execute();
       await this.db
         .updateTable('broker_credentials')
-        .set({ salt: h.salt, iterations: h.iterations, hash: h.hash, rotated_ms: wallMs, revoked_ms: null })
+        .set({
+          salt: h.salt,
+          iterations: h.iterations,
+          hash: h.hash,
+          rotated_ms: wallMs,
+          revoked_ms: null,
+          cert_serial: null,
+          cert_not_after_ms: null,
+        })
         .where('username', '=', username)
         .execute();
       return 'rotated';
@@ -69,9 +91,51 @@ export class CredentialsRepo {
         created_ms: wallMs,
         rotated_ms: wallMs,
         revoked_ms: null,
+        cert_serial: null,
+        cert_not_after_ms: null,
       })
       .execute();
     return 'created';
+  }
+
+  /** Records the client certificate just issued for this identity (replacing any earlier one). */
+  async setCert(username: string, serial: string, notAfterMs: number): Promise<void> {
+    await this.db
+      .updateTable('broker_credentials')
+      .set({ cert_serial: serial, cert_not_after_ms: notAfterMs })
+      .where('username', '=', username)
+      .execute();
+  }
+
+  /**
+   * Certificates to list in the CRL: those of revoked identities, and those a rotation
+   * replaced (`superseded_certs`), so an old certificate stops working like an old secret,
+   * and a stolen box's stays refused after its village is provisioned again.
+   */
+  async revokedCerts(): Promise<
+    Array<{ serial: string; username: string; notAfterMs: number; revokedMs: number }>
+  > {
+    const rows = await this.db
+      .selectFrom('broker_credentials')
+      .select(['username', 'cert_serial', 'cert_not_after_ms', 'revoked_ms'])
+      .where('revoked_ms', 'is not', null)
+      .where('cert_serial', 'is not', null)
+      .execute();
+    const superseded = await this.db.selectFrom('superseded_certs').selectAll().execute();
+    return [
+      ...rows.map((r) => ({
+        serial: r.cert_serial as string,
+        username: r.username,
+        notAfterMs: Number(r.cert_not_after_ms),
+        revokedMs: Number(r.revoked_ms),
+      })),
+      ...superseded.map((r) => ({
+        serial: r.serial,
+        username: r.username,
+        notAfterMs: Number(r.not_after_ms),
+        revokedMs: Number(r.superseded_ms),
+      })),
+    ];
   }
 
   /** Marks it revoked; false when there is no such identity. Revoking twice keeps the first time. */

@@ -14,6 +14,7 @@ import {
   renderMosquittoPasswd,
 } from './broker-files.js';
 import { hashBrokerPassword, newBrokerPassword, verifyBrokerPassword } from './broker-hash.js';
+import { type ClientCa, ensureClientCa, type IssuedCert, issueClientCert, writeCrl } from './client-ca.js';
 import { type CredentialsRepo, villageUsername } from './credentials-repo.js';
 import { PUBLIC_MODE, SECRET_MODE, secureDir, writeFileAtomic } from './secure-write.js';
 
@@ -53,23 +54,31 @@ export class Provisioner {
     this.d = deps;
   }
 
-  async provision(codes: readonly string[], out: string): Promise<ProvisionResult> {
+  async provision(
+    codes: readonly string[],
+    out: string,
+    o: { cert?: boolean } = {},
+  ): Promise<ProvisionResult> {
     const unknown = codes.filter((c) => this.d.registry.get(c) === undefined);
     if (unknown.length > 0)
       throw new GwError('GW_ERR_VALIDATION', `not in the villages registry: ${unknown.join(', ')}`);
     secureDir(out);
     const collector = await this.ensureCollector(out);
     const villages: ProvisionResult['villages'] = [];
+    const ca = o.cert ? await ensureClientCa(out, this.configuredCa) : undefined;
     for (const code of [...new Set(codes)]) {
       const password = newBrokerPassword();
+      const username = villageUsername(code);
       const action = await this.d.credentials.put(
-        villageUsername(code),
+        username,
         'village',
         code,
         hashBrokerPassword(password),
         this.d.wallMs(),
       );
-      villages.push({ code, action, bundle: this.writeBundle(out, code, password) });
+      const cert = ca ? await issueClientCert(ca, username) : undefined;
+      if (cert) await this.d.credentials.setCert(username, cert.serial, cert.notAfterMs);
+      villages.push({ code, action, bundle: this.writeBundle(out, code, password, cert) });
     }
     await this.writeBrokerFiles(out);
     return { out, villages, collector, tls: this.tls };
@@ -90,6 +99,11 @@ export class Provisioner {
 
   private get tls(): boolean {
     return this.gatewayUrl.startsWith('mqtts://');
+  }
+
+  private get configuredCa(): ClientCa | undefined {
+    const c = this.d.config.provision.client_ca;
+    return c ? { certFile: c.cert_file, keyFile: c.key_file } : undefined;
   }
 
   private get caFile(): string | undefined {
@@ -137,19 +151,24 @@ export class Provisioner {
     return outcome;
   }
 
-  private writeBundle(out: string, code: string, password: string): string {
+  private writeBundle(out: string, code: string, password: string, cert?: IssuedCert): string {
     const dir = join(out, 'villages', code);
     secureDir(dir);
     const ca = this.tls && this.caFile ? readFileSync(this.caFile, 'utf8') : undefined;
     const village = this.d.registry.get(code);
     const block = {
-      url: this.gatewayUrl,
+      url: cert ? (this.d.config.provision.cert_url ?? this.gatewayUrl) : this.gatewayUrl,
       username: villageUsername(code),
       // Relative: next to the gateway's config; `kampung-gw provision` installs them there.
       password_file: 'mqtt.secret',
       ...(ca ? { ca_file: 'mqtt-ca.pem' } : {}),
+      ...(cert ? { cert_file: 'mqtt-client.pem', key_file: 'mqtt-client.key' } : {}),
       topic_prefix: this.d.config.mqtt.topic_prefix,
     };
+    if (cert) {
+      writeFileAtomic(join(dir, 'client.pem'), cert.cert, PUBLIC_MODE);
+      writeFileAtomic(join(dir, 'client.key'), cert.key, SECRET_MODE);
+    } else for (const f of ['client.pem', 'client.key']) rmSync(join(dir, f), { force: true });
     writeFileAtomic(
       join(dir, 'mqtt.yaml'),
       `# ${code} ${village?.name ?? ''} — install on the box: kampung-gw provision <this folder>\n${stringify(block)}`,
@@ -173,6 +192,20 @@ export class Provisioner {
     writeFileAtomic(join(out, 'emqx', 'authz-users.json'), renderEmqxAuthz(inputs), SECRET_MODE);
     writeFileAtomic(join(out, 'emqx', 'revoked-users.txt'), renderEmqxRevoked(credentials), SECRET_MODE);
     writeFileAtomic(join(out, 'emqx', 'authn.conf'), renderEmqxAuthn(iterations), SECRET_MODE);
+    // With client certificates: the CA Mosquitto checks them against, and the CRL of revoked
+    // and replaced ones, written again in full from the store.
+    const made = join(out, 'ca', 'client-ca.pem');
+    const ca =
+      this.configuredCa ??
+      (existsSync(made) ? { certFile: made, keyFile: join(out, 'ca', 'client-ca.key') } : undefined);
+    if (ca) {
+      writeFileAtomic(
+        join(out, 'mosquitto', 'client-ca.pem'),
+        readFileSync(ca.certFile, 'utf8'),
+        PUBLIC_MODE,
+      );
+      await writeCrl(ca, await this.d.credentials.revokedCerts(), join(out, 'mosquitto', 'crl.pem'));
+    }
   }
 }
 

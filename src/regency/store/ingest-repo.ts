@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Inbound } from '../classify.js';
+import { type Inbound, quarantineAfter } from '../classify.js';
 import { addToRanges, type Gap, SeqLedger } from '../seq-ledger.js';
 import { type DayCounts, dayCounts, dayOf, emptyVillage, foldedSeqs } from './ingest-rows.js';
 import type { Dialect, RegencyTables } from './schema.js';
@@ -21,6 +21,8 @@ export interface CommitResult {
   gapsOpened: number;
   /** Publish-to-commit delay of the newest live message with a synced clock, if any. */
   lagMs: number | null;
+  /** Every revoked village as this commit saw it (the collector stops counting them as heard). */
+  revoked: ReadonlySet<string>;
 }
 
 type Trx = Transaction<RegencyTables>;
@@ -47,6 +49,8 @@ export class IngestRepo {
   }
 
   private async apply(trx: Trx, batch: readonly Received[]): Promise<CommitResult> {
+    // Read in the same transaction: whatever commits after `regency revoke` committed is refused.
+    const revoked = await this.revoked(trx);
     const r: CommitResult = {
       messages: 0,
       duplicates: 0,
@@ -54,9 +58,11 @@ export class IngestRepo {
       quarantined: 0,
       gapsOpened: 0,
       lagMs: null,
+      revoked: new Set(revoked.keys()),
     };
     const byGw = new Map<string, Received[]>();
-    for (const rec of batch) {
+    for (const received of batch) {
+      const rec = this.refuseRevoked(received, revoked);
       const it = rec.item;
       if (it.t === 'quarantine') {
         await trx
@@ -92,6 +98,26 @@ export class IngestRepo {
         .onConflict((oc) => oc.column('name').doUpdateSet({ value: r.lagMs as number }))
         .execute();
     return r;
+  }
+
+  /** Revoked villages and when: their messages are quarantined, whatever the broker let through. */
+  private async revoked(trx: Trx): Promise<Map<string, number>> {
+    const rows = await trx
+      .selectFrom('broker_credentials')
+      .select(['code', 'revoked_ms'])
+      .where('role', '=', 'village')
+      .where('revoked_ms', 'is not', null)
+      .execute();
+    return new Map(rows.flatMap((r) => (r.code === null ? [] : [[r.code, Number(r.revoked_ms)]])));
+  }
+
+  private refuseRevoked(rec: Received, revoked: ReadonlyMap<string, number>): Received {
+    const it = rec.item;
+    if (it.t === 'quarantine' || it.t === 'ignore') return rec;
+    const at = revoked.get(it.gw);
+    if (at === undefined) return rec;
+    const detail = `village ${it.gw} revoked at ${new Date(at).toISOString()}`;
+    return { item: quarantineAfter(it, 'revoked', detail), atMs: rec.atMs };
   }
 
   private async applyVillage(trx: Trx, gw: string, recs: Received[], r: CommitResult): Promise<void> {

@@ -241,7 +241,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('last_error', 'text')
           .addColumn('sent_ms', 'bigint')
           .execute();
-        await db.schema.createIndex('alert_queue_state_next').on('alert_queue').columns(['state', 'next_ms']);
+        await db.schema
+          .createIndex('alert_queue_state_next')
+          .on('alert_queue')
+          .columns(['state', 'next_ms'])
+          .execute();
       },
     },
     '007-state-order': {
@@ -277,6 +281,46 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema
           .alterTable('accounts')
           .addColumn('role', 'text', (c) => c.notNull().defaultTo('admin'))
+          .execute();
+      },
+    },
+    '009-bundle-codes': {
+      async up(db: Kysely<unknown>) {
+        // One-time codes a box fetches its bundle with: only their SHA-256 is kept. Every
+        // issue, fetch and refusal is written to provision_audit.
+        await db.schema
+          .createTable('bundle_codes')
+          .addColumn('hash', 'text', (c) => c.primaryKey())
+          .addColumn('code', 'text', (c) => c.notNull())
+          .addColumn('bundle_dir', 'text', (c) => c.notNull())
+          .addColumn('created_ms', 'bigint', (c) => c.notNull())
+          .addColumn('expires_ms', 'bigint', (c) => c.notNull())
+          .addColumn('used_ms', 'bigint')
+          .execute();
+        await db.schema
+          .createTable('provision_audit')
+          .addColumn('id', autoId, (c) => c.primaryKey())
+          .addColumn('at_ms', 'bigint', (c) => c.notNull())
+          .addColumn('code', 'text', (c) => c.notNull())
+          .addColumn('event', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+    '010-client-certs': {
+      async up(db: Kysely<unknown>) {
+        // A village's client certificate, when it has one: its serial and end of validity
+        // (enough to list it in the CRL once revoked); the certificate itself is in the bundle.
+        await db.schema.alterTable('broker_credentials').addColumn('cert_serial', 'text').execute();
+        await db.schema.alterTable('broker_credentials').addColumn('cert_not_after_ms', 'bigint').execute();
+        // Certificates a rotation replaced: in the CRL from then on, like a revoked village's.
+        await db.schema
+          .createTable('superseded_certs')
+          .addColumn('serial', 'text', (c) => c.primaryKey())
+          .addColumn('username', 'text', (c) => c.notNull())
+          .addColumn('not_after_ms', 'bigint', (c) => c.notNull())
+          .addColumn('superseded_ms', 'bigint', (c) => c.notNull())
           .execute();
       },
     },

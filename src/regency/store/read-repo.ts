@@ -45,6 +45,17 @@ export class ReadRepo {
     };
   }
 
+  /** Revoked villages (code → when); their messages are quarantined, the wall marks them. */
+  async revoked(): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('broker_credentials')
+      .select(['code', 'revoked_ms'])
+      .where('role', '=', 'village')
+      .where('revoked_ms', 'is not', null)
+      .execute();
+    return new Map(rows.flatMap((r) => (r.code === null ? [] : [[r.code, Number(r.revoked_ms)]])));
+  }
+
   villages(): Promise<VillageRow[]> {
     return this.db.selectFrom('villages').selectAll().execute();
   }

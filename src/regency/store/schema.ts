@@ -180,6 +180,9 @@ export interface RegencyTables {
     created_ms: number;
     rotated_ms: number;
     revoked_ms: number | null;
+    /** The client certificate's serial (hex) and end of validity, when one was issued. */
+    cert_serial: string | null;
+    cert_not_after_ms: number | null;
   };
   accounts: {
     id: Generated<number>;
@@ -201,6 +204,33 @@ export interface RegencyTables {
     last_ms: number;
   };
   /** Failed logins and setup attempts, per key (`user:NAME`, `addr:IP`), for the throttle. */
+  /** Client certificates a rotation replaced: listed in the CRL until they expire. */
+  superseded_certs: {
+    serial: string;
+    username: string;
+    not_after_ms: number;
+    superseded_ms: number;
+  };
+  /** One-time codes for fetching a village's bundle: SHA-256 only, single use, short-lived. */
+  bundle_codes: {
+    hash: string;
+    /** The village code. */
+    code: string;
+    bundle_dir: string;
+    created_ms: number;
+    expires_ms: number;
+    used_ms: number | null;
+  };
+  /** issued | fetched | refused (wrong, used, expired, throttled) | superseded, per village. */
+  provision_audit: {
+    id: Generated<number>;
+    at_ms: number;
+    code: string;
+    event: string;
+    /** Who: `cli` or the fetching address. */
+    source: string;
+    detail: string;
+  };
   login_failures: {
     id: Generated<number>;
     key: string;

@@ -20,6 +20,17 @@ export class VillageRepo {
     return this.db.selectFrom('villages').selectAll().where('gw', '=', gw).executeTakeFirst();
   }
 
+  /** When the village's identity was revoked; null when it is not. */
+  async revokedMs(gw: string): Promise<number | null> {
+    const r = await this.db
+      .selectFrom('broker_credentials')
+      .select('revoked_ms')
+      .where('role', '=', 'village')
+      .where('code', '=', gw)
+      .executeTakeFirst();
+    return r?.revoked_ms === null || r?.revoked_ms === undefined ? null : Number(r.revoked_ms);
+  }
+
   devices(gw: string) {
     return this.db
       .selectFrom('village_devices')

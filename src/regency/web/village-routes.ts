@@ -52,7 +52,8 @@ export function villageRoutes(deps: VillageRoutesDeps): FastifyPluginAsyncTypebo
         const devices = await repo.devices(code);
         const counts: Record<string, number> = {};
         for (const d of devices) counts[d.state] = (counts[d.state] ?? 0) + 1;
-        const tile = fleetVillage(code, deps.registry, row, counts, deps.silence);
+        const revokedMs = await repo.revokedMs(code);
+        const tile = fleetVillage(code, deps.registry, row, counts, deps.silence, revokedMs);
         const healthMs = row?.health ? await repo.lastHealthMs(code) : null;
         reply.header('cache-control', 'no-store');
         return villageDetail(tile, row, devices, healthMs);

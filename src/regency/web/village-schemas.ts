@@ -21,6 +21,7 @@ export const VillageDetail = Type.Object({
   isp: NStr,
   known: Type.Boolean(),
   state: Type.String(),
+  revoked: NStr,
   online: NBool,
   fault_layer: NStr,
   since: NStr,

@@ -6,6 +6,12 @@ import { type CheckResult, type DoctorCheck, result, t } from './types.js';
 const CONNECT_TIMEOUT_MS = 5000;
 /** CONNACK codes: 3.1.1 (4, 5) and MQTT 5 (134 bad user/password, 135 not authorised). */
 const AUTH_CODES = new Set([4, 5, 134, 135]);
+const AUTH_WORDS: Record<number, { id: string; en: string }> = {
+  4: { id: 'nama atau sandi salah', en: 'wrong user name or password' },
+  5: { id: 'tidak diizinkan', en: 'not authorised' },
+  134: { id: 'nama atau sandi salah', en: 'wrong user name or password' },
+  135: { id: 'tidak diizinkan', en: 'not authorised' },
+};
 const TLS_CODE = /CERT|SSL|TLS|ALTNAME|SELF_SIGNED|UNABLE_TO_VERIFY|EPROTO/i;
 
 function options(mqttConfig: NonNullable<import('../../config/schema.js').Config['mqtt']>, gwId: string) {
@@ -89,13 +95,21 @@ export const brokerCheck: DoctorCheck = {
     }
     const code = outcome.err.code;
     if (typeof code === 'number' && AUTH_CODES.has(code)) {
+      const who = m.username ? `${m.username}, ` : '';
       return result(
         'broker',
         'fail',
-        t(`Broker ${url} menolak login (kode ${code})`, `Broker ${url} refused the login (code ${code})`),
         t(
-          `Periksa username "${m.username ?? ''}" dan isi password_file; minta Diskominfo mengecek akun`,
-          `Check username "${m.username ?? ''}" and the password_file; ask the regency to check the account`,
+          `Broker ${url} menolak identitas kotak ini (${who}kode ${code}: ${AUTH_WORDS[code]?.id})`,
+          `Broker ${url} refused this box's identity (${who}code ${code}: ${AUTH_WORDS[code]?.en})`,
+        ),
+        t(
+          'Sandi di password_file tidak cocok, atau regensi telah mencabut atau mengganti identitas desa ini ' +
+            '(kotak dilaporkan hilang, atau bundel baru sudah dibuat). Hubungi Diskominfo: minta bundel baru ' +
+            '(regency provision), lalu pasang dengan: kampung-gw provision <folder bundel>',
+          'The secret in password_file does not match, or the regency has revoked or replaced this ' +
+            "village's identity (a box reported lost, or a newer bundle made). Call the regency IT: ask for a " +
+            'new bundle (regency provision), then install it with: kampung-gw provision <bundle folder>',
         ),
         { ...facts, code },
       );

@@ -16,6 +16,8 @@ import type { Bundle } from './read-bundle.js';
 /** Installed next to the config; the config names them relative to its own folder. */
 export const SECRET_NAME = 'mqtt.secret';
 export const CA_NAME = 'mqtt-ca.pem';
+export const CLIENT_CERT_NAME = 'mqtt-client.pem';
+export const CLIENT_KEY_NAME = 'mqtt-client.key';
 
 export interface InstallOptions {
   /** The gateway config to edit (already inside the staged root when there is one). */
@@ -55,6 +57,12 @@ export function installBundle(bundle: Bundle, o: InstallOptions): InstallResult 
   const caFile = bundle.ca === undefined ? undefined : join(dir, CA_NAME);
   if (caFile && bundle.ca) place(caFile, bundle.ca, 0o644, o.serviceGid);
 
+  const secretMode = o.serviceGid === undefined ? 0o600 : 0o640;
+  if (bundle.client) {
+    place(join(dir, CLIENT_CERT_NAME), bundle.client.cert, 0o644, o.serviceGid);
+    place(join(dir, CLIENT_KEY_NAME), bundle.client.key, secretMode, o.serviceGid);
+  }
+
   const previous = doc.getIn(['gateway', 'id']);
   doc.setIn(['gateway', 'id'], bundle.code);
   const keys: Record<string, string | undefined> = {
@@ -63,11 +71,14 @@ export function installBundle(bundle: Bundle, o: InstallOptions): InstallResult 
     password_file: SECRET_NAME,
     ca_file: caFile ? CA_NAME : undefined,
     topic_prefix: bundle.mqtt.topic_prefix,
+    cert_file: bundle.client ? CLIENT_CERT_NAME : undefined,
+    key_file: bundle.client ? CLIENT_KEY_NAME : undefined,
   };
   if (!isMap(doc.get('mqtt'))) doc.set('mqtt', doc.createNode({}));
   for (const [k, v] of Object.entries(keys)) {
     if (v !== undefined) doc.setIn(['mqtt', k], v);
-    else if (k === 'ca_file') doc.deleteIn(['mqtt', k]);
+    // The bundle is the box's whole identity: TLS files it does not carry are not kept.
+    else if (k === 'ca_file' || k === 'cert_file' || k === 'key_file') doc.deleteIn(['mqtt', k]);
   }
 
   const backup = `${o.configFile}.before-provision`;

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -13,6 +13,8 @@ export interface Bundle {
   secret: string;
   /** PEM text of the CA the broker's certificate chains to, when the bundle has one. */
   ca?: string;
+  /** The village's client certificate and its key (PEM), when the regency issued one. */
+  client?: { cert: string; key: string };
 }
 
 const USERNAME = /^gw-([0-9]{10})$/;
@@ -60,6 +62,7 @@ export function readBundle(dir: string): Bundle {
       problems.push('ca.pem is not a PEM certificate');
     }
   } else if (block.ca_file !== undefined) problems.push('mqtt.yaml names a ca_file but ca.pem is missing');
+  const client = readClient(dir, username, read, problems);
   if (problems.length > 0 || !code)
     throw new GwError('GW_ERR_VALIDATION', `invalid bundle ${dir}: ${problems.join('; ')}`, {
       details: { problems },
@@ -74,5 +77,33 @@ export function readBundle(dir: string): Bundle {
     },
     secret,
     ...(ca === undefined ? {} : { ca }),
+    ...(client ? { client } : {}),
   };
+}
+
+/** client.pem and client.key: both or neither; the certificate names the bundle's user and matches the key. */
+function readClient(
+  dir: string,
+  username: string,
+  read: (name: string) => string | undefined,
+  problems: string[],
+): Bundle['client'] {
+  const hasCert = existsSync(join(dir, 'client.pem'));
+  if (hasCert !== existsSync(join(dir, 'client.key'))) {
+    problems.push('client.pem and client.key come together');
+    return undefined;
+  }
+  if (!hasCert) return undefined;
+  const cert = read('client.pem');
+  const key = read('client.key');
+  if (cert === undefined || key === undefined) return undefined;
+  try {
+    const x = new X509Certificate(cert);
+    if (!x.subject.split('\n').includes(`CN=${username}`))
+      problems.push(`client.pem is not issued to ${username}`);
+    if (!x.checkPrivateKey(createPrivateKey(key))) problems.push('client.key does not match client.pem');
+  } catch {
+    problems.push('client.pem or client.key is not PEM');
+  }
+  return { cert, key };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { MetaRepo } from '../../store/meta-repo.js';
 
 /** No 0/O, 1/I/L: read aloud over the phone and typed on a phone without mistakes. */
-const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 const LENGTH = 10;
 export const SETUP_CODE_FILE = 'setup-code';
 const META_KEY = 'setup_code_sha256';
@@ -62,7 +62,7 @@ export class SetupCodes {
 
 export function generateCode(): string {
   let s = '';
-  for (let i = 0; i < LENGTH; i++) s += ALPHABET[randomInt(ALPHABET.length)];
+  for (let i = 0; i < LENGTH; i++) s += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
   return `${s.slice(0, 5)}-${s.slice(5)}`;
 }
 

@@ -108,6 +108,12 @@ function drawHead(el, v) {
       ),
       h('span', { class: `badge st-${v.state}`, id: 'village-state' }, stateText(v)),
     ),
+    v.revoked &&
+      h(
+        'p',
+        { class: 'revoked-note', id: 'village-revoked' },
+        t('village.revoked', { time: wib(v.revoked) }),
+      ),
     v.outage &&
       h(
         'p',

@@ -1,6 +1,6 @@
 import { api } from '../../../web/static/js/api.js';
 import { h, replace } from '../../../web/static/js/dom.js';
-import { wibShort } from './format.js';
+import { wib, wibShort } from './format.js';
 import { t } from './i18n.js';
 import { STATES, stateText } from './states.js';
 
@@ -15,6 +15,7 @@ const FILTERS = {
   silent: (v) => v.state === 'silent',
   clock: (v) => v.clock_synced === false,
   backlog: (v) => (v.outbox_depth ?? 0) >= BACKLOG_AT,
+  revoked: (v) => v.revoked !== null && v.revoked !== undefined,
 };
 let filter = 'all';
 let query = '';
@@ -131,6 +132,7 @@ export function wallView(main) {
 function tile(v, now) {
   const since = v.state !== 'online' && v.state !== 'unknown' && (v.outage?.start ?? v.since ?? v.last_seen);
   const flags = [
+    FILTERS.revoked(v) && h('span', { class: 'flag revoked', title: wib(v.revoked) }, t('wall.revoked')),
     v.clock_synced === false && h('span', { class: 'flag', title: t('filter.clock') }, t('wall.clock')),
     (v.outbox_depth ?? 0) >= BACKLOG_AT &&
       h('span', { class: 'flag' }, t('wall.backlog', { n: v.outbox_depth })),
@@ -138,9 +140,9 @@ function tile(v, now) {
   return h(
     'a',
     {
-      class: `tile st-${v.state}`,
+      class: `tile st-${v.state}${FILTERS.revoked(v) ? ' is-revoked' : ''}`,
       href: `#/desa/${v.code}`,
-      dataset: { code: v.code, state: v.state },
+      dataset: { code: v.code, state: v.state, ...(FILTERS.revoked(v) ? { revoked: 'true' } : {}) },
       title: `${v.name ?? v.code} (${v.code})`,
     },
     h('span', { class: 'tname' }, v.name ?? v.code),
