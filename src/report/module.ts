@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { defineModule } from '../modules/contract.js';
+import { upgradeOperation } from '../upgrade/upgrade-command.js';
 import { getConfigOperation, logLevelOperation } from './builtin-commands.js';
 import { remoteCommand } from './command-names.js';
 import type { MqttConfig } from './config-schema.js';
@@ -59,6 +60,7 @@ export const reportModule = defineModule({
           queue: (ids) => report.queueResend(ids),
           settle: () => report.flushAcks(),
         }),
+        upgradeOperation({ dataDir: config.whole.data_dir, now: () => deps.clock.wallMs() }),
       ],
     };
   },
