@@ -1,5 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -163,5 +171,21 @@ export class StagedBox {
 
   stop(): Promise<void> {
     return this.restarter.stop();
+  }
+
+  /** A power cut for the service: SIGKILL, no clean stop (its WAL stays as it was). */
+  killService(): void {
+    const pid = Number.parseInt(readFileSync(join(this.root, 'run', 'kampung-gateway.pid'), 'utf8'), 10);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  /** The boot after the cut: the service starts on whatever `current` names, as systemd would. */
+  async boot(): Promise<void> {
+    while (await getHealth(this.healthUrl, 200)) await new Promise((r) => setTimeout(r, 20));
+    await this.restarter.start();
   }
 }

@@ -184,6 +184,33 @@ describe.concurrent('kill -9 of the upgrade at each step, then --resume', () => 
     expect(box.releases()).toEqual(['1.0.0']);
   });
 
+  // A power cut kills the service too; at boot it starts on whatever current names (perhaps the
+  // new release, unchecked, perhaps a bad one), then the upgrade unit resumes.
+  it.for([
+    ['after:snapshotted', 'v2', '2.0.0'],
+    ['after:flipped', 'v2', '2.0.0'],
+    ['before:committed', 'v2', '2.0.0'],
+    ['after:restarted', 'bad', '1.0.0'],
+    ['after:rolling-back', 'bad', '1.0.0'],
+  ] as const)('power cut at %s (%s): boots, resumes, ends on %s', async ([point, which, end], ctx) => {
+    const { expect } = ctx;
+    const box = await newBox(ctx);
+    const crashed = await box.cli([bundles[which], '--health-timeout', '2'], { KGW_UPGRADE_CRASH_AT: point });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    box.killService();
+    await box.boot();
+    const r = await box.cli(['--resume', '--health-timeout', '2', '--json']);
+    expect(r.code, r.stderr).toBe(end === '2.0.0' ? 0 : 1);
+    const s = await box.state();
+    expect(s).toMatchObject({
+      current: `releases/${end}`,
+      serving: end,
+      schema: end === '2.0.0' ? 2 : 1,
+      precious: PRECIOUS,
+    });
+    expect(box.journalPending()).toBe(false);
+  });
+
   it('refuses a new upgrade while an interrupted one waits for --resume', async (ctx) => {
     const { expect } = ctx;
     const box = await newBox(ctx);
