@@ -99,9 +99,9 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
   const appDir = under('/opt/kampung-gateway');
   const configPath = o.config
     ? resolve(o.config)
-    : under(
-        io.env.KAMPUNG_GW_CONFIG && !o.root ? io.env.KAMPUNG_GW_CONFIG : '/etc/kampung-gateway/config.yaml',
-      );
+    : io.env.KAMPUNG_GW_CONFIG && !o.root
+      ? resolve(io.env.KAMPUNG_GW_CONFIG)
+      : under('/etc/kampung-gateway/config.yaml');
   const { dataDir, healthUrl } = fromConfig(configPath);
   const kind = o.restarter ?? 'systemd';
   let restarter: Restarter;

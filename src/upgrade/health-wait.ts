@@ -56,6 +56,6 @@ export async function waitHealthy(o: {
     if (left <= 0) return { healthy: false, ...(last ? { last } : {}), waitedMs: Date.now() - t0 };
     last = (await getHealth(o.url, Math.min(2000, left))) ?? last;
     if (last?.ok && last.version === o.version) return { healthy: true, last, waitedMs: Date.now() - t0 };
-    await new Promise((r) => setTimeout(r, o.intervalMs ?? 200));
+    await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
   }
 }

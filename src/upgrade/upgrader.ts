@@ -258,10 +258,11 @@ export class Upgrader {
     }
     await this.o.restarter.start();
     const oldVersion = releaseVersion(this.o.appDir, j.from);
+    // The old version ran here before: give it at least a minute (a loaded Pi Zero starts slowly).
     const h = await waitHealthy({
       url: this.o.healthUrl,
       version: oldVersion,
-      timeoutMs: this.o.healthTimeoutMs,
+      timeoutMs: Math.max(this.o.healthTimeoutMs, 60_000),
     });
     this.o.say(h.healthy ? `${oldVersion} is serving again` : `${oldVersion} did not answer /healthz either`);
     j = this.mark(j, 'rolled-back', { oldHealthy: h.healthy });

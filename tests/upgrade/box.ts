@@ -88,7 +88,7 @@ export class StagedBox {
     execFileSync('ln', ['-s', `releases/${version}`, join(this.appDir, 'current')]);
     process.env.KGW_TEST_SQLITE = SQLITE_MODULE;
     await this.restarter.start();
-    const h = await waitHealthy({ url: this.healthUrl, version, timeoutMs: 10_000 });
+    const h = await waitHealthy({ url: this.healthUrl, version, timeoutMs: 30_000 });
     if (!h.healthy) throw new Error(`the first release did not start: ${JSON.stringify(h)}`);
     // The village's data, written while the daemon runs (WAL): it must survive everything.
     const db = new BetterSqlite3(join(this.dataDir, 'gateway.db'));
