@@ -60,7 +60,14 @@ export const reportModule = defineModule({
           queue: (ids) => report.queueResend(ids),
           settle: () => report.flushAcks(),
         }),
-        upgradeOperation({ dataDir: config.whole.data_dir, now: () => deps.clock.wallMs() }),
+        upgradeOperation({
+          dataDir: config.whole.data_dir,
+          now: () => deps.clock.wallMs(),
+          backlogLeft: () => {
+            const p = report.drainProgress();
+            return p.draining ? Math.max(0, p.backlog_total - p.backlog_sent) : 0;
+          },
+        }),
       ],
     };
   },

@@ -115,6 +115,31 @@ describe('the upgrade command over MQTT (real daemon, real broker)', () => {
   });
 });
 
+describe('the upgrade command while the outbox drains a backlog', () => {
+  it('refuses unless forced', async () => {
+    const d = tempDir('kgw-drain-');
+    try {
+      const name = stage(d.path, v2);
+      const left = 1200;
+      const op = upgradeOperation({ dataDir: d.path, now: () => 1, backlogLeft: () => left });
+      const ctx = { signal: new AbortController().signal, progress: () => undefined, actor: 'regency' };
+      await expect(op.run({ ...ctx, args: { bundle: name, sha256: v2sum } })).rejects.toMatchObject({
+        code: 'not_available',
+        message: expect.stringMatching(/draining a backlog \(1200 left\)/),
+      });
+      expect(existsSync(join(d.path, 'upgrades', 'request.json'))).toBe(false);
+      await expect(
+        op.run({ ...ctx, args: { bundle: name, sha256: v2sum, force: true } }),
+      ).resolves.toMatchObject({
+        accepted: true,
+      });
+      expect(existsSync(join(d.path, 'upgrades', 'request.json'))).toBe(true);
+    } finally {
+      d.cleanup();
+    }
+  });
+});
+
 describe.concurrent('upgrade --resume takes the request (what the upgrade unit runs)', () => {
   async function boxWithRequest(ctx: TestContext, bundle: string): Promise<{ box: StagedBox; id: string }> {
     const d = tempDir('kgw-rbox-');
