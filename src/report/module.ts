@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { defineModule } from '../modules/contract.js';
-import { upgradeOperation } from '../upgrade/upgrade-command.js';
+import { upgradeCommand } from '../upgrade/upgrade-command.js';
 import { getConfigOperation, logLevelOperation } from './builtin-commands.js';
 import { remoteCommand } from './command-names.js';
 import type { MqttConfig } from './config-schema.js';
@@ -41,9 +41,19 @@ export const reportModule = defineModule({
       rootLog: deps.log,
       scheduler: deps.scheduler,
     });
+    const upgrade = upgradeCommand({
+      dataDir: config.whole.data_dir,
+      now: () => deps.clock.wallMs(),
+      log: log('upgrade'),
+      allowedHost: new URL(config.mqtt.url).hostname,
+      backlogLeft: () => {
+        const p = report.drainProgress();
+        return p.draining ? Math.max(0, p.backlog_total - p.backlog_sent) : 0;
+      },
+    });
     return {
       provides: report,
-      services: [report, logLevel.service],
+      services: [report, logLevel.service, upgrade.service],
       status: [report],
       operations: [
         {
@@ -60,14 +70,7 @@ export const reportModule = defineModule({
           queue: (ids) => report.queueResend(ids),
           settle: () => report.flushAcks(),
         }),
-        upgradeOperation({
-          dataDir: config.whole.data_dir,
-          now: () => deps.clock.wallMs(),
-          backlogLeft: () => {
-            const p = report.drainProgress();
-            return p.draining ? Math.max(0, p.backlog_total - p.backlog_sent) : 0;
-          },
-        }),
+        upgrade.operation,
       ],
     };
   },

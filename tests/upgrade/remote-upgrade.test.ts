@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { sha256File } from '../../src/upgrade/bundle-verify.js';
-import { upgradeOperation } from '../../src/upgrade/upgrade-command.js';
+import { type UpgradeCommandDeps, upgradeCommand } from '../../src/upgrade/upgrade-command.js';
 import { TestDaemon } from '../helpers/daemon.js';
 import { TestBroker } from '../helpers/mosquitto.js';
 import { sleep, waitFor } from '../helpers/net.js';
+import { memoryLogger } from '../helpers/test-log.js';
 import { tempDir } from '../helpers/tmp.js';
 import { PRECIOUS, StagedBox } from './box.js';
 import { buildBundle, testKey } from './fake-bundle.js';
@@ -39,6 +40,9 @@ beforeAll(async () => {
   v2sum = await sha256File(v2);
 });
 afterAll(() => bundleDir.cleanup());
+
+const upgradeOperation = (o: Omit<UpgradeCommandDeps, 'log'>) =>
+  upgradeCommand({ log: memoryLogger().log, ...o }).operation;
 
 const v2name = () => v2.split('/').at(-1) ?? '';
 
@@ -91,7 +95,7 @@ describe('the upgrade command over MQTT (real daemon, real broker)', () => {
       [{ bundle: `/tmp/${name}`, sha256: v2sum }, /args\/bundle/],
       [{ bundle: name, sha256: 'A'.repeat(64) }, /args\/sha256/],
       [{ bundle: name, sha256: v2sum, command: 'rm -rf /' }, /args/],
-      [{ bundle: name }, /go together/],
+      [{ bundle: name }, /one of args.bundle or args.url/],
       [{ bundle: name, sha256: '0'.repeat(64) }, new RegExp(`sha256 is ${v2sum}`)],
       [{ bundle: 'kampung-gateway-9.9.9-linux-x64.tar.gz', sha256: v2sum }, /no staged bundle/],
     ];
