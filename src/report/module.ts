@@ -45,7 +45,7 @@ export const reportModule = defineModule({
       dataDir: config.whole.data_dir,
       now: () => deps.clock.wallMs(),
       log: log('upgrade'),
-      allowedHost: new URL(config.mqtt.url).hostname,
+      allowedHost: brokerHost(config.mqtt.url),
       backlogLeft: () => {
         const p = report.drainProgress();
         return p.draining ? Math.max(0, p.backlog_total - p.backlog_sent) : 0;
@@ -75,3 +75,12 @@ export const reportModule = defineModule({
     };
   },
 });
+
+/** The broker's host: the regency's own server, where bundle URLs must point. */
+function brokerHost(url: string): string | undefined {
+  try {
+    return new URL(url).hostname || undefined;
+  } catch {
+    return undefined; // `mqtt://` alone passes the schema; then no URL is accepted
+  }
+}
