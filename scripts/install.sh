@@ -39,6 +39,8 @@ umask 022
 readonly APP_NAME=kampung-gateway
 readonly SVC_USER=kampung-gw
 readonly UNIT=kampung-gateway.service
+# `kampung-gw upgrade --resume` as root, started by its path unit (docs/release.md#upgrade).
+readonly UPGRADE_UNITS=(kampung-gateway-upgrade.service kampung-gateway-upgrade.path)
 readonly MIN_NODE_MAJOR=20
 # Paths on the box, without the staging root.
 readonly APP_DIR=/opt/kampung-gateway
@@ -474,15 +476,27 @@ install_unit() {
   install -m 0644 "$SRC_DIR/systemd/$UNIT" "$ROOT$UNIT_DIR/$UNIT.tmp"
   mv "$ROOT$UNIT_DIR/$UNIT.tmp" "$ROOT$UNIT_DIR/$UNIT"
   remove_old_dropin
+  local u upgrade=()
+  for u in "${UPGRADE_UNITS[@]}"; do
+    [ -f "$SRC_DIR/systemd/$u" ] || continue
+    install -m 0644 "$SRC_DIR/systemd/$u" "$ROOT$UNIT_DIR/$u.tmp"
+    mv "$ROOT$UNIT_DIR/$u.tmp" "$ROOT$UNIT_DIR/$u"
+    upgrade+=("$u")
+  done
   if [ "$STAGED" -eq 1 ]; then
     # What `systemctl enable` does for WantedBy=multi-user.target.
     mkdir -p "$ROOT$UNIT_DIR/multi-user.target.wants"
     ln -sfn "$UNIT_DIR/$UNIT" "$ROOT$UNIT_DIR/multi-user.target.wants/$UNIT"
+    if [ "${#upgrade[@]}" -eq 2 ]; then
+      ln -sfn "$UNIT_DIR/kampung-gateway-upgrade.path" "$ROOT$UNIT_DIR/multi-user.target.wants/kampung-gateway-upgrade.path"
+    fi
     say "staged: $UNIT enabled (symlink), nothing started"
     return
   fi
   systemctl daemon-reload
   systemctl enable "$UNIT"
+  # Watching costs nothing; it finishes an interrupted upgrade at once if there is one.
+  if [ "${#upgrade[@]}" -eq 2 ]; then systemctl enable --now kampung-gateway-upgrade.path; fi
   if [ "$START" -eq 1 ] || systemctl is-active --quiet "$UNIT"; then
     # Also on a plain upgrade: the old process must not keep running on a deleted tree.
     say "restarting $UNIT"

@@ -17,7 +17,7 @@
 // The built runtimes and addons are cached in .runtimes/ (KGW_RUNTIME_CACHE); --no-cache
 // compiles the addons again.
 import { execFileSync } from 'node:child_process';
-import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   cpSync,
@@ -34,6 +34,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildAddons } from './release-addons.mjs';
+import { readSigningKey, sumAndSign, writePublicKey } from './release-sign.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({
@@ -141,22 +142,6 @@ function productionModules() {
   return join(dir, 'node_modules');
 }
 
-/** Every file under dir (relative, sorted bytewise); refuses symlinks and special files. */
-function listFiles(dir) {
-  const files = [];
-  const walk = (d) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) files.push(relative(dir, p));
-      else throw new Error(`${p}: not a regular file (symlinks are not allowed in a bundle)`);
-    }
-  };
-  walk(dir);
-  return files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 /** Directories 0755, files 0644, or 0755 when the source had any execute bit. */
 function normaliseModes(dir) {
   for (const name of readdirSync(dir)) {
@@ -198,28 +183,10 @@ function assemble(arch, src, modules) {
     join(dir, 'RELEASE'),
     `name=kampung-gateway\nversion=${version}\narch=${arch}\ncommit=${commit}\nnode=${nodeVersion}\nsource_date_epoch=${epoch}\n`,
   );
-  let key;
-  if (keyFile) {
-    key = createPrivateKey(readFileSync(keyFile));
-    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${keyFile}: not an ed25519 key`);
-    mkdirSync(join(dir, 'keys'));
-    writeFileSync(
-      join(dir, 'keys', 'release.pub'),
-      createPublicKey(key).export({ type: 'spki', format: 'pem' }),
-    );
-  }
+  const key = keyFile ? readSigningKey(keyFile) : undefined;
+  if (key) writePublicKey(dir, key);
   normaliseModes(dir);
-  const sums = listFiles(dir)
-    .map(
-      (f) =>
-        `${createHash('sha256')
-          .update(readFileSync(join(dir, f)))
-          .digest('hex')}  ${f}\n`,
-    )
-    .join('');
-  writeFileSync(join(dir, 'SHA256SUMS'), sums, { mode: 0o644 });
-  if (key)
-    writeFileSync(join(dir, 'SHA256SUMS.sig'), `${sign(null, Buffer.from(sums), key).toString('base64')}\n`);
+  sumAndSign(dir, key);
   return { name, dir };
 }
 

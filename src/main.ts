@@ -25,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   user: async (args, io) => (await import('./cli/user.js')).userCommand(args, io),
   provision: async (args, io) => (await import('./cli/provision.js')).provisionBoxCommand(args, io),
   demo: async (args, io) => (await import('./cli/demo.js')).demoCommand(args, io),
+  upgrade: async (args, io) => (await import('./cli/upgrade.js')).upgradeCommand(args.positionals, io),
   'fleet-sim': async (args, io) => (await import('./cli/fleet-sim.js')).fleetSimCommand(args, io),
   regency: async (args, io) =>
     (await import('./cli/regency.js')).regencyCommand(args, io, { onLogger: (l) => (daemonLog = l) }),
@@ -48,8 +49,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    // fleet-sim parses its own flags (src/cli/fleet-sim.ts).
-    const args = name === 'fleet-sim' ? { json: false, help: false, positionals: rest } : parseCommon(rest);
+    // fleet-sim and upgrade parse their own flags (src/cli/fleet-sim.ts, src/cli/upgrade.ts).
+    const args =
+      name === 'fleet-sim' || name === 'upgrade'
+        ? { json: false, help: false, positionals: rest }
+        : parseCommon(rest);
     if (args.help) {
       processIo.out(USAGE);
       return 0;

@@ -13,6 +13,7 @@ Usage:
   kampung-gw demo                               try-out: broker, simulated kiosks, daemon, page
   kampung-gw fleet-sim --mqtt URL [--villages N] [--speed X] [--duration S] [--linger S]
                                                 simulated village gateways (fleet-sim --help)
+  kampung-gw upgrade BUNDLE.tar.gz | --resume   upgrade with automatic rollback (upgrade --help)
   kampung-gw --version                          version, commit, node version, architecture
   kampung-gw regency run    [--config F]        regency side: collector, fleet API, metrics
   kampung-gw regency status [--config F] [--json]   villages by state, messages, seq gaps, lag

@@ -40,6 +40,10 @@ export const ErrorCodes = {
   GW_ERR_CODE_USED: 'this one-time code was already used; ask for a new one',
   GW_ERR_CODE_EXPIRED: 'this one-time code has expired; ask for a new one',
   GW_ERR_NOT_CACHED: 'only-if-cached was asked and nothing stored satisfies the request',
+  GW_ERR_BUNDLE_REFUSED: 'the release bundle is damaged, altered, badly signed or not for this box',
+  GW_ERR_UPGRADE_BUSY: 'another upgrade is running',
+  GW_ERR_UPGRADE_FAILED: 'the upgrade could not be done; the box runs the version before',
+  GW_ERR_UPGRADE_STUCK: 'the upgrade was rolled back but the old version is not healthy either',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -11,6 +11,7 @@ export const REMOTE_COMMANDS = [
   'get-config',
   'set-log-level',
   'resend',
+  'upgrade',
 ] as const;
 
 export type RemoteCommand = (typeof REMOTE_COMMANDS)[number];

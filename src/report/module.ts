@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { defineModule } from '../modules/contract.js';
+import { upgradeCommand } from '../upgrade/upgrade-command.js';
 import { getConfigOperation, logLevelOperation } from './builtin-commands.js';
 import { remoteCommand } from './command-names.js';
 import type { MqttConfig } from './config-schema.js';
@@ -40,9 +41,19 @@ export const reportModule = defineModule({
       rootLog: deps.log,
       scheduler: deps.scheduler,
     });
+    const upgrade = upgradeCommand({
+      dataDir: config.whole.data_dir,
+      now: () => deps.clock.wallMs(),
+      log: log('upgrade'),
+      allowedHost: brokerHost(config.mqtt.url),
+      backlogLeft: () => {
+        const p = report.drainProgress();
+        return p.draining ? Math.max(0, p.backlog_total - p.backlog_sent) : 0;
+      },
+    });
     return {
       provides: report,
-      services: [report, logLevel.service],
+      services: [report, logLevel.service, upgrade.service],
       status: [report],
       operations: [
         {
@@ -59,7 +70,17 @@ export const reportModule = defineModule({
           queue: (ids) => report.queueResend(ids),
           settle: () => report.flushAcks(),
         }),
+        upgrade.operation,
       ],
     };
   },
 });
+
+/** The broker's host: the regency's own server, where bundle URLs must point. */
+function brokerHost(url: string): string | undefined {
+  try {
+    return new URL(url).hostname || undefined;
+  } catch {
+    return undefined; // `mqtt://` alone passes the schema; then no URL is accepted
+  }
+}

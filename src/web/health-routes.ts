@@ -1,13 +1,19 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { readVersion } from '../version.js';
 
 export interface HealthRoutesOptions {
   /** True when the database answers. Nothing here may depend on the uplink or the broker. */
   dbOk(): boolean;
 }
 
-const HealthReply = Type.Object({ ok: Type.Boolean(), db: Type.Boolean() });
+/**
+ * `version` lets `kampung-gw upgrade` tell the new release's answer from the old one's. The
+ * store opens (and migrates) before HTTP listens, so any answer means the schema is current.
+ */
+const HealthReply = Type.Object({ ok: Type.Boolean(), db: Type.Boolean(), version: Type.String() });
 
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, opts) => {
+  const version = readVersion();
   app.get(
     '/healthz',
     { schema: { response: { 200: HealthReply, 503: HealthReply } } },
@@ -18,7 +24,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
       } catch {
         db = false;
       }
-      return reply.code(db ? 200 : 503).send({ ok: db, db });
+      return reply.code(db ? 200 : 503).send({ ok: db, db, version });
     },
   );
 };

@@ -38,7 +38,7 @@ describe('kampung-gw run', () => {
     expect(startup).toBeLessThan(8000);
     const res = await fetch(`${d.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, db: true });
+    expect(await res.json()).toEqual({ ok: true, db: true, version: expect.any(String) });
     const r = await d.stop('SIGTERM');
     expect(r.code).toBe(0);
     expect(r.ms).toBeLessThan(10_000);

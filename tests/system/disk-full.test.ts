@@ -130,7 +130,7 @@ describe('disk full: the daemon stays up, shows it, and recovers by itself', () 
     expect(await waitState('full')).toBe('full');
     const health = await fetch(`${daemon.url}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ ok: true, db: true });
+    expect(await health.json()).toEqual({ ok: true, db: true, version: expect.any(String) });
     expect(daemon.proc?.exitCode).toBeNull();
 
     disk.drain();

@@ -34,7 +34,7 @@ describe('HTTP skeleton', () => {
     dbOk = false;
     const r = await app.inject('/healthz');
     expect(r.statusCode).toBe(503);
-    expect(r.json()).toEqual({ ok: false, db: false });
+    expect(r.json()).toEqual({ ok: false, db: false, version: expect.any(String) });
     dbOk = true;
   });
 

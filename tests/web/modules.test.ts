@@ -164,6 +164,7 @@ describe('a module descriptor plugs in at one place', () => {
       'refresh-cache',
       'resend',
       'set-log-level',
+      'upgrade',
     ]);
   });
 

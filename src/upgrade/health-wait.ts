@@ -1,0 +1,61 @@
+import { request } from 'node:http';
+
+export interface HealthAnswer {
+  status: number;
+  ok: boolean;
+  version?: string;
+}
+
+/** One GET of /healthz with its own timeout; undefined when nothing answers. */
+export function getHealth(url: string, timeoutMs: number): Promise<HealthAnswer | undefined> {
+  return new Promise((resolve) => {
+    const req = request(url, { timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (body.length < 4096) body += c;
+      });
+      res.on('end', () => {
+        let parsed: { ok?: unknown; version?: unknown } = {};
+        try {
+          parsed = JSON.parse(body) as typeof parsed;
+        } catch {
+          // not JSON: only the status counts
+        }
+        resolve({
+          status: res.statusCode ?? 0,
+          ok: res.statusCode === 200 && parsed.ok === true,
+          ...(typeof parsed.version === 'string' ? { version: parsed.version } : {}),
+        });
+      });
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+/**
+ * Polls /healthz until it answers 200 with ok and the expected version, or the deadline
+ * passes. The version matters: the old process may still answer for a moment after a restart,
+ * and a healthy old version is no proof for the new one. /healthz answers only once the store
+ * is open, which is after the migrations (src/store/store.ts), so a healthy answer also says
+ * the schema is migrated.
+ */
+export async function waitHealthy(o: {
+  url: string;
+  version: string;
+  timeoutMs: number;
+  intervalMs?: number;
+}): Promise<{ healthy: boolean; last?: HealthAnswer; waitedMs: number }> {
+  const t0 = Date.now();
+  let last: HealthAnswer | undefined;
+  for (;;) {
+    const left = o.timeoutMs - (Date.now() - t0);
+    if (left <= 0) return { healthy: false, ...(last ? { last } : {}), waitedMs: Date.now() - t0 };
+    last = (await getHealth(o.url, Math.min(2000, left))) ?? last;
+    if (last?.ok && last.version === o.version) return { healthy: true, last, waitedMs: Date.now() - t0 };
+    await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
+  }
+}
