@@ -48,8 +48,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    // fleet-sim parses its own flags (src/cli/fleet-sim.ts).
-    const args = name === 'fleet-sim' ? { json: false, help: false, positionals: rest } : parseCommon(rest);
+    // fleet-sim and demo parse their own flags (src/cli/fleet-sim.ts, src/cli/demo.ts).
+    const args =
+      name === 'fleet-sim' || name === 'demo'
+        ? { json: false, help: false, positionals: rest }
+        : parseCommon(rest);
     if (args.help) {
       processIo.out(USAGE);
       return 0;
