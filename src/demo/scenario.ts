@@ -5,11 +5,11 @@ export type StepName = (typeof STEPS)[number];
 
 /** Seconds each step lasts in real time (factor 1), and the least it may be compressed to. */
 const DURATION_S: Readonly<Record<StepName, { base: number; min: number }>> = {
-  normal: { base: 30, min: 8 },
-  'fiber-cut': { base: 120, min: 16 },
-  'kiosk-power': { base: 60, min: 12 },
-  'regency-down': { base: 60, min: 10 },
-  recovery: { base: 45, min: 8 },
+  normal: { base: 30, min: 6 },
+  'fiber-cut': { base: 120, min: 14 },
+  'kiosk-power': { base: 60, min: 10 },
+  'regency-down': { base: 60, min: 8 },
+  recovery: { base: 45, min: 6 },
 };
 
 export interface ScenarioState {
