@@ -82,7 +82,8 @@ export async function demoCommand(args: CommonArgs, io: CliIo): Promise<number> 
       logRing,
       modules: modulesWith([demoModule({ world, scenario })]),
     });
-    await app.start();
+    // The regency starts alongside: the gateway only needs the broker, which already runs.
+    await Promise.all([app.start(), world.startRegency()]);
     seedDemoHistory(app);
     // Fill the cache now rather than after the prefetch's boot delay.
     void app.cache.refreshCache().catch(() => undefined);

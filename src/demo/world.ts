@@ -50,13 +50,12 @@ export class DemoWorld {
     return `http://127.0.0.1:${this.o.httpPort}`;
   }
 
-  /** Starts every part the gateway's config points at, and writes that config. */
+  /** Starts the parts the gateway's config points at (not the regency), and writes that config. */
   async start(): Promise<void> {
     const { dir, factor } = this.o;
     await this.broker.start();
     this.path = new DemoPort({ host: '127.0.0.1', port: this.broker.port });
     await Promise.all([this.router.start(), this.ont.start(), this.path.start(), this.upstream.start()]);
-    await this.startRegency(join(dir, 'regency'));
     this.kiosks = demoKiosks(dir).map((k) => ({
       ...k,
       powered: false,
@@ -117,7 +116,9 @@ export class DemoWorld {
     await this.broker.stop();
   }
 
-  private async startRegency(dir: string): Promise<void> {
+  /** The regency (collector and fleet page); may start alongside the gateway. */
+  async startRegency(): Promise<void> {
+    const dir = join(this.o.dir, 'regency');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'regency.yaml');
     const config = {

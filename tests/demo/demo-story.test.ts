@@ -116,7 +116,7 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
   it('fiber cut: down at the ISP layer with advice, kiosks answered STALE "data per <tanggal>", writes queued', async () => {
     await waitFor(async () => ((await step()) === 'fiber-cut' ? true : undefined), 15_000);
     await page.waitForFunction(
-      () => document.querySelector('#fault-layer')?.getAttribute('data-layer') === 'isp',
+      `document.querySelector('#fault-layer')?.getAttribute('data-layer') === 'isp'`,
       undefined,
       { timeout: 10_000 },
     );
@@ -156,7 +156,7 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
   it('regency broker down: the verdict names the regency layer; the kiosks are not cut off', async () => {
     await waitFor(async () => ((await step()) === 'regency-down' ? true : undefined), 15_000);
     await page.waitForFunction(
-      () => document.querySelector('#fault-layer')?.getAttribute('data-layer') === 'regency',
+      `document.querySelector('#fault-layer')?.getAttribute('data-layer') === 'regency'`,
       undefined,
       { timeout: 10_000 },
     );
@@ -168,11 +168,8 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
     await waitFor(async () => ((await step()) === 'recovery' ? true : undefined), 15_000);
     // Back: no fault layer any more ("terganggu" while the window still holds the lost rounds).
     await page.waitForFunction(
-      () =>
-        !document.querySelector('#fault-layer') &&
-        ['Internet normal', 'Internet terganggu'].includes(
-          document.querySelector('#verdict-text')?.textContent ?? '',
-        ),
+      `!document.querySelector('#fault-layer') &&
+        ['Internet normal', 'Internet terganggu'].includes(document.querySelector('#verdict-text')?.textContent ?? '')`,
       undefined,
       { timeout: 12_000 },
     );
@@ -194,7 +191,7 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
     await wall.goto(`${regency}/#/desa/${GW}`);
     await wall.waitForSelector('#village-state');
     await wall.waitForFunction(
-      () => /isp/i.test(document.querySelector('#outages')?.textContent ?? ''),
+      `/isp/i.test(document.querySelector('#outages')?.textContent ?? '')`,
       undefined,
       {
         timeout: 10_000,
