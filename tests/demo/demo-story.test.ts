@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wibDay } from '../../src/core/wib.js';
@@ -14,6 +16,7 @@ import { ensurePageBuilt } from '../web/ensure-page.js';
  * regency's fleet page, with screenshots at 1280 and 360 px (test-artifacts/screenshots).
  */
 const GW = '3510170012';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SPEED = '12';
 
 interface DemoView {
@@ -75,7 +78,8 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
     rcookie = rs.headers.get('set-cookie')?.split(';')[0] ?? '';
 
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // bypassCSP: axe-core is injected as an inline script for the panel's audit.
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
     await page.goto(`${origin}/`);
     await page.fill('#code', grab(/setup code:\s+([2-9A-Z]{5}-[2-9A-Z]{5})/));
     await page.fill('#name', 'pemula');
@@ -100,18 +104,24 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (proc.exitCode === null) proc.kill('SIGKILL');
     }
-  });
+  }, 15_000);
 
   it('marks the demo, and its start button runs the scenario step by step', async () => {
     expect(await page.textContent('#demo .demo-badge')).toBe('DEMO');
     expect(await page.textContent('#demo-guide')).toContain('Tekan tombol');
     // Before the story: the cache is in use (the overview's card counts its entries).
     await waitFor(async () => ((await demo()).writes.submitted > 0 ? true : undefined), 10_000);
+    // The panel passes axe-core (serious and critical rules) like the rest of the page.
+    await page.addScriptTag({ content: AXE });
+    const violations = (await page.evaluate(
+      `window.axe.run('#demo', { resultTypes: ['violations'] }).then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id))`,
+    )) as string[];
+    expect(violations).toEqual([]);
     await shots(page, 'mulai');
     await page.click('#demo-start');
     await waitFor(async () => ((await step()) === 'normal' ? true : undefined), 5000);
     expect(await page.isDisabled('#demo-start')).toBe(true);
-  });
+  }, 45_000);
 
   it('fiber cut: down at the ISP layer with advice, kiosks answered STALE "data per <tanggal>", writes queued', async () => {
     await waitFor(async () => ((await step()) === 'fiber-cut' ? true : undefined), 15_000);
@@ -137,7 +147,7 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
     // The regency sees the village go: its Will marks it offline on the wall.
     await wall.waitForSelector(`.tile[data-code="${GW}"][data-state="offline"]`, { timeout: 10_000 });
     await shots(wall, 'kabupaten-fiber-putus');
-  });
+  }, 45_000);
 
   it('kiosk power: the fiber is back, each queued application delivered exactly once; the kiosk goes offline', async () => {
     await waitFor(async () => ((await step()) === 'kiosk-power' ? true : undefined), 20_000);
@@ -151,7 +161,7 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
     await page.waitForSelector('.tile[data-device="adm-3"][data-state="offline"]', { timeout: 12_000 });
     expect(await page.textContent('#demo-guide')).toContain('Anjungan Mandiri 3');
     await shots(page, 'kios-mati');
-  });
+  }, 45_000);
 
   it('regency broker down: the verdict names the regency layer; the kiosks are not cut off', async () => {
     await waitFor(async () => ((await step()) === 'regency-down' ? true : undefined), 15_000);
@@ -161,8 +171,16 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
       { timeout: 10_000 },
     );
     expect(await page.textContent('#advice')).toContain('kabupaten');
+    // The internet is fine: applications go straight to the upstream (201), none is queued.
+    const before = await demo();
+    const after = await waitFor(async () => {
+      const d = await demo();
+      return d.writes.submitted >= before.writes.submitted + 2 ? d : undefined;
+    }, 8000);
+    expect(after.scenario.step).toBe('regency-down');
+    expect(after.writes.queued).toBe(before.writes.queued);
     await shots(page, 'kabupaten-mati');
-  });
+  }, 45_000);
 
   it('recovery: back up; the regency has the outage on the village page and in the availability report', async () => {
     await waitFor(async () => ((await step()) === 'recovery' ? true : undefined), 15_000);
@@ -198,5 +216,5 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
       },
     );
     await shots(wall, 'kabupaten-desa');
-  });
+  }, 45_000);
 });
