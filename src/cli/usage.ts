@@ -8,7 +8,7 @@ Usage:
   kampung-gw user add|passwd|remove NAME [--config F]   technician accounts (password from stdin)
   kampung-gw doctor       [--config F] [--lang en] [--json]   on-box diagnosis
   kampung-gw provision DIR [--config F] [--root R]   install a village bundle, then doctor
-  kampung-gw demo                               try-out: broker, simulated kiosks, daemon, page
+  kampung-gw demo [--scenario fiber-cut] [--speed X]   try-out: daemon, kiosks, upstream, regency, page
   kampung-gw fleet-sim --mqtt URL [--villages N] [--speed X] [--duration S] [--linger S]
                                                 simulated village gateways (fleet-sim --help)
   kampung-gw --version                          version, commit, node version, architecture

@@ -87,7 +87,7 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
     await page.fill('#password2', 'coba-coba-demo');
     await page.click('#submit');
     await page.waitForSelector('#verdict-text');
-    wall = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    wall = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
     await wall.goto(`${regency}/`);
     await wall.waitForSelector('#login-form');
     await wall.fill('#name', 'kabupaten');
