@@ -57,7 +57,8 @@ export async function demoCommand(args: CommonArgs, io: CliIo): Promise<number> 
     dir,
     httpPort,
     factor,
-    regencyLog: createLogger({ level: 'warn', base: { regency: 'demo' }, destination: warn }),
+    // Errors only: the scenario's broker stop would otherwise fill the terminal with reconnects.
+    regencyLog: createLogger({ level: 'error', base: { regency: 'demo' }, destination: warn }),
   });
   const scenario = new FiberCutScenario(world, factor);
   let app: ReturnType<typeof buildApp> | undefined;

@@ -115,4 +115,22 @@ describe('kampung-gw demo', () => {
     expect(await exited).toBe(0);
     expect(existsSync(dataDir)).toBe(false);
   });
+
+  it('refuses an unknown scenario or speed as a usage error, before starting anything', async () => {
+    for (const args of [['--scenario', 'banjir'], ['--speed', '0'], ['--bogus']]) {
+      const p = spawn(process.execPath, [MAIN_JS, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      p.stderr?.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => p.once('exit', (c) => resolve(c)));
+      expect([args, code]).toEqual([args, 2]);
+      expect(out).not.toContain('kampung-gw demo berjalan');
+      expect(err.length).toBeGreaterThan(0);
+    }
+  });
 });
