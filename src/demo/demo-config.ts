@@ -62,6 +62,9 @@ export function writeDemoConfig(
     data_dir: join(dir, 'data'),
     log_level: 'info',
     http: { listen: `127.0.0.1:${ports.http}`, metrics: true },
+    // The simulated box has a synced clock (its own flag file, not the host's systemd one), so
+    // the story is not mixed up with the "clock not synced" warning of a box without RTC.
+    system: { timesync_flag: join(dir, 'timesync-synchronized') },
     uplink: {
       probes: [
         tcp('router', 'lan', ports.router),
@@ -111,6 +114,7 @@ export function writeDemoConfig(
       ],
     },
   };
+  writeFileSync(join(dir, 'timesync-synchronized'), '');
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, `# kampung-gw demo (generated)\n${stringify(config)}`);
   return configPath;
