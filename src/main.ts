@@ -49,9 +49,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    // fleet-sim and upgrade parse their own flags (src/cli/fleet-sim.ts, src/cli/upgrade.ts).
+    // fleet-sim, demo and upgrade parse their own flags (src/cli/fleet-sim.ts, demo.ts, upgrade.ts).
     const args =
-      name === 'fleet-sim' || name === 'upgrade'
+      name === 'fleet-sim' || name === 'demo' || name === 'upgrade'
         ? { json: false, help: false, positionals: rest }
         : parseCommon(rest);
     if (args.help) {

@@ -1,6 +1,11 @@
 import type { GatewayBus } from '../events.js';
 
-/** Whether the uplink verdict says "down" right now (then /svc does not even try upstream). */
+/**
+ * Whether the way to the upstreams is down right now (then /svc does not even try upstream):
+ * the verdict is "down" at a layer on that way. A fault at the `regency` layer alone (the
+ * regency's broker or service unreachable, the internet fine) does not stop the cache from
+ * asking its upstreams or delivering queued writes.
+ */
 export interface LinkState {
   isDown(): boolean;
 }
@@ -24,7 +29,7 @@ export class BusLinkState implements LinkState {
   start(): void {
     this.off = this.bus.on('link.changed', (s) => {
       const was = this.down;
-      this.down = s.verdict === 'down';
+      this.down = s.verdict === 'down' && s.fault_layer !== 'regency';
       if (was && !this.down) for (const fn of this.upListeners) fn();
     });
   }

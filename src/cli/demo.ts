@@ -2,106 +2,142 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { buildApp } from '../app.js';
+import { buildApp, modulesWith } from '../app.js';
 import { loadConfig } from '../config/loader.js';
+import { GwError } from '../core/errors.js';
 import { LogRing } from '../core/log-ring.js';
 import { createLogger } from '../core/logger.js';
-import { demoKiosks, writeDemoConfig } from '../demo/demo-config.js';
-import { DemoRegency } from '../demo/regency.js';
-import { KioskSim } from '../sim/kiosk.js';
+import { demoModule } from '../demo/demo-module.js';
+import { seedDemoHistory } from '../demo/history-seed.js';
+import { FiberCutScenario } from '../demo/scenario.js';
+import { DemoWorld } from '../demo/world.js';
 import { readVersion } from '../version.js';
 import { readCodeFile, setupCodePath } from '../web/auth/setup-code.js';
 import type { CommonArgs } from './args.js';
 import type { CliIo } from './io.js';
 
+const HELP = `kampung-gw demo [--scenario fiber-cut] [--speed X]
+
+  --scenario fiber-cut  start the bad-day scenario right away (the page has a button for it)
+  --speed X             time compression of the scenario and the kiosks (default 1;
+                        also KAMPUNG_GW_DEMO_SPEED)
+Environment: KAMPUNG_GW_DEMO_PORT (page port, default 8080), KAMPUNG_GW_DEMO_KEEP=1 (keep the
+temporary data).
+`;
+
 /**
- * `kampung-gw demo`: a complete try-out in one process — an embedded MQTT broker standing in
- * for the regency, simulated kiosks, and the real daemon on a temporary data dir — then
- * prints the page URL and the one-time setup code. Ctrl-C stops everything and deletes the
- * temp dir (KAMPUNG_GW_DEMO_KEEP=1 keeps it). The page port is KAMPUNG_GW_DEMO_PORT, default
- * 8080, or any free port when that one is taken.
+ * `kampung-gw demo`: a complete try-out in one process — the real daemon on a temporary data
+ * dir, the world around it (router, ONT, a public-service upstream, kiosks) and the real
+ * regency collector and fleet page on an embedded broker — then prints both URLs and the
+ * setup codes. Ctrl-C stops everything and deletes the temp dir (KAMPUNG_GW_DEMO_KEEP=1 keeps
+ * it). The page port is KAMPUNG_GW_DEMO_PORT, default 8080, or any free port when taken.
  */
-export async function demoCommand(_args: CommonArgs, io: CliIo): Promise<number> {
+export async function demoCommand(args: CommonArgs, io: CliIo): Promise<number> {
+  const { values } = parseFlags(args.positionals);
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  const scenarioName = values.scenario;
+  if (scenarioName !== undefined && scenarioName !== 'fiber-cut')
+    throw new GwError('GW_ERR_USAGE', `unknown scenario: ${scenarioName} (known: fiber-cut)`);
+  const factor = Number(values.speed ?? io.env.KAMPUNG_GW_DEMO_SPEED ?? 1);
+  if (!Number.isFinite(factor) || factor < 1 || factor > 100)
+    throw new GwError('GW_ERR_USAGE', '--speed must be a number from 1 to 100');
+
+  const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'kampung-gw-demo-'));
-  const regency = new DemoRegency();
-  await regency.start();
   const wanted = Number(io.env.KAMPUNG_GW_DEMO_PORT ?? 8080);
   // A concrete port even when 8080 is taken: the kiosks need the gateway's URL up front.
   const httpPort = (await portFree(wanted)) ? wanted : await anyPort();
-  const gateway = `http://127.0.0.1:${httpPort}`;
-  // The device module's kiosk simulator: heartbeats, usage events, and a /health the gateway checks.
-  const sims = demoKiosks(dir).map((k) => ({
-    ...k,
-    sim: new KioskSim({
-      gateway,
-      deviceId: k.id,
-      token: k.token,
-      rate: 0.2,
-      heartbeatMs: 10_000,
-      healthPort: 0,
-    }),
-  }));
-  for (const k of sims) await k.sim.startHealth();
-  const configPath = writeDemoConfig(
+  const warn = pino.destination({ dest: 2, sync: true });
+  const world = new DemoWorld({
     dir,
-    { http: httpPort, mqtt: regency.mqttPort, regencyHttp: regency.httpPort },
-    sims.map((k) => ({ ...k, healthUrl: k.sim.healthUrl })),
-  );
-  const { config } = loadConfig(configPath);
-
-  // Only warnings reach the terminal; the page's Log tab shows everything.
-  const logRing = new LogRing();
-  const log = createLogger({
-    level: config.log_level,
-    base: { gw: config.gateway.id },
-    destination: pino.multistream([
-      { level: 'warn', stream: pino.destination({ dest: 2, sync: true }) },
-      { level: 'trace', stream: logRing },
-    ]),
+    httpPort,
+    factor,
+    // Errors only: the scenario's broker stop would otherwise fill the terminal with reconnects.
+    regencyLog: createLogger({ level: 'error', base: { regency: 'demo' }, destination: warn }),
   });
-  const app = buildApp({ config, log, version: readVersion(), env: io.env, logRing });
+  const scenario = new FiberCutScenario(world, factor);
+  let app: ReturnType<typeof buildApp> | undefined;
   try {
-    await app.start();
-    const url = `${gateway}/`;
-    for (const k of sims) {
-      await k.sim.start();
-      if (k.diesAfterS !== undefined) {
-        app.deps.scheduler.after(`demo-stop-${k.id}`, k.diesAfterS * 1000, () => void k.sim.stop());
-      }
-    }
+    await world.start();
+    const { config } = loadConfig(world.configPath);
+    // Only warnings reach the terminal; the page's Log tab shows everything.
+    const logRing = new LogRing();
+    const log = createLogger({
+      level: config.log_level,
+      base: { gw: config.gateway.id },
+      destination: pino.multistream([
+        { level: 'warn', stream: warn },
+        { level: 'trace', stream: logRing },
+      ]),
+    });
+    app = buildApp({
+      config,
+      log,
+      version: readVersion(),
+      env: io.env,
+      logRing,
+      modules: modulesWith([demoModule({ world, scenario })]),
+    });
+    // The regency starts alongside: the gateway only needs the broker, which already runs.
+    await Promise.all([app.start(), world.startRegency()]);
+    seedDemoHistory(app);
+    // Fill the cache now rather than after the prefetch's boot delay.
+    void app.cache.refreshCache().catch(() => undefined);
+    await world.startKiosks();
     const code = readCodeFile(setupCodePath(config.data_dir)) ?? '(sudah dipakai / already used)';
+    const startS = (performance.now() - t0) / 1000;
     io.out(
       [
         '',
         'kampung-gw demo berjalan / is running',
-        `  Halaman teknisi / technician page: ${url}`,
+        `  Halaman teknisi / technician page: ${world.gateway}/`,
         `  Kode penyiapan / setup code:       ${code}`,
-        `  MQTT broker (kabupaten/regency):   mqtt://127.0.0.1:${regency.mqttPort}`,
-        `  Tampilan kabupaten / regency view: http://127.0.0.1:${regency.httpPort}/`,
+        `  Tampilan kabupaten / regency view: http://127.0.0.1:${world.regencyPort}/`,
+        `  Kode kabupaten / regency code:     ${world.regencyCode ?? '(sudah dipakai / already used)'}`,
+        `  MQTT broker (kabupaten/regency):   ${world.broker.url}`,
         `  Data (sementara / temporary):      ${dir}`,
+        `  Siap dalam / ready in:             ${startS.toFixed(2)} s, RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB`,
+        scenarioName
+          ? `  Skenario / scenario:               ${scenarioName} (×${factor})`
+          : '  Skenario "Hari buruk" / bad-day scenario: tombol di halaman / button on the page',
         '  Ctrl-C untuk berhenti / to stop.',
         '',
       ].join('\n'),
     );
-    app.deps.scheduler.every({
-      name: 'demo-regency-view',
-      intervalMs: 60_000,
-      initialDelayMs: 60_000,
-      run: () => io.out(regency.describe()),
-    });
+    if (scenarioName) scenario.start();
     await waitForSignal();
     io.out('\nberhenti / stopping…');
     return 0;
   } catch (err) {
-    log.fatal({ err }, 'demo failed to start');
+    io.err(`demo failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   } finally {
-    await Promise.all(sims.map((k) => k.sim.stop()));
-    await app.stop();
-    io.out(regency.describe());
-    await regency.stop();
+    await scenario.stop().catch(() => undefined);
+    world.services?.stopAll();
+    await app?.stop();
+    await world.stop();
     if (io.env.KAMPUNG_GW_DEMO_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        scenario: { type: 'string' },
+        speed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new GwError('GW_ERR_USAGE', (err as Error).message);
   }
 }
 

@@ -10,7 +10,7 @@ Usage:
   kampung-gw provision DIR [--config F] [--root R]   install a village bundle, then doctor
   kampung-gw provision --from URL --code CODE --ca FILE|--fingerprint SHA256 [--config F] [--root R]
                                                 fetch the bundle once with a one-time code, install it
-  kampung-gw demo                               try-out: broker, simulated kiosks, daemon, page
+  kampung-gw demo [--scenario fiber-cut] [--speed X]   try-out: daemon, kiosks, upstream, regency, page
   kampung-gw fleet-sim --mqtt URL [--villages N] [--speed X] [--duration S] [--linger S]
                                                 simulated village gateways (fleet-sim --help)
   kampung-gw upgrade BUNDLE.tar.gz | --resume   upgrade with automatic rollback (upgrade --help)

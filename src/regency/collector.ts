@@ -87,6 +87,7 @@ export class Collector implements Service {
     const log = this.d.log;
     const client = mqtt.connect(c.url, this.options());
     this.client = client;
+    if (c.protocol_version === 4) this.deferAcksV4(client);
     client.on('connect', (connack) => {
       this.generation++;
       log.info({ sessionPresent: connack.sessionPresent, clientId: c.client_id }, 'mqtt connected');
@@ -122,10 +123,12 @@ export class Collector implements Service {
   private options(): IClientOptions {
     const c = this.d.config.mqtt;
     const o: IClientOptions = {
-      protocolVersion: 5,
+      protocolVersion: c.protocol_version,
       clientId: c.client_id,
       clean: false,
-      properties: { sessionExpiryInterval: c.session_expiry_s, receiveMaximum: RECEIVE_MAXIMUM },
+      ...(c.protocol_version === 5
+        ? { properties: { sessionExpiryInterval: c.session_expiry_s, receiveMaximum: RECEIVE_MAXIMUM } }
+        : {}),
       reconnectPeriod: Math.round(c.reconnect_s * 1000),
       connectTimeout: 10_000,
       resubscribe: false,
@@ -136,6 +139,25 @@ export class Collector implements Service {
       },
     };
     return { ...o, ...brokerCredentials(c) };
+  }
+
+  /**
+   * mqtt.js calls customHandleAcks only under MQTT 5. Under 3.1.1 it sends the PUBACK of a
+   * QoS 1 message when `handleMessage` calls back, which it awaits before the next packet:
+   * so the PUBACK still waits for the commit (one message at a time; enough for the small
+   * brokers this is for). A PUBACK from an earlier connection is never sent on a new one.
+   */
+  private deferAcksV4(client: MqttClient): void {
+    client.handleMessage = (packet, callback) => {
+      if (packet.cmd !== 'publish' || packet.qos === 0) {
+        callback();
+        return;
+      }
+      const gen = this.generation;
+      this.receive(packet.topic, packet.payload as Buffer, packet, () => {
+        if (gen === this.generation) callback();
+      });
+    };
   }
 
   private subscribe(client: MqttClient): void {

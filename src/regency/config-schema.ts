@@ -61,6 +61,12 @@ const MqttSchema = Type.Object(
     /** How long the broker keeps the session (and queues for it) while the collector is away. */
     session_expiry_s: Type.Integer({ minimum: 60, maximum: 4_294_967_295, default: 7 * 86_400 }),
     reconnect_s: Type.Number({ minimum: 0.1, maximum: 300, default: 2 }),
+    /**
+     * 5 (default) or 4 (MQTT 3.1.1) for a broker without MQTT 5, such as the demo's embedded
+     * one: no session expiry or receive maximum then, and command replies are taken from the
+     * villages' own `{root}/cmd/{name}/reply` topics (matched by id).
+     */
+    protocol_version: Type.Union([Type.Literal(4), Type.Literal(5)], { default: 5 }),
   },
   { additionalProperties: false },
 );

@@ -15,7 +15,7 @@ describe('kampung-gw demo', () => {
     if (proc && proc.exitCode === null) proc.kill('SIGKILL');
   });
 
-  it('starts broker, kiosks and daemon, prints URL and setup code, stops cleanly on Ctrl-C', async () => {
+  it('starts the world, the regency and the daemon, prints URLs and codes, stops cleanly on Ctrl-C', async () => {
     proc = spawn(process.execPath, [MAIN_JS, 'demo'], {
       env: { ...process.env, KAMPUNG_GW_DEMO_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,19 +60,77 @@ describe('kampung-gw demo', () => {
       return s.devices.filter((d) => d.id.startsWith('adm-')).every((d) => d.state === 'online');
     }, 15_000);
 
-    // The embedded broker takes MQTT 3.1.1 and the regency view shows what arrived.
+    // The cache is in the story: the kiosks read through /svc, so entries appear.
+    await waitFor(async () => {
+      const s = (await (await fetch(`${page}/api/v1/status`, { headers: { cookie } })).json()) as {
+        cache: { entries: number; upstreams: Record<string, { hits: number }> };
+      };
+      return s.cache.entries > 0 && (s.cache.upstreams.layanan?.hits ?? 0) > 0;
+    }, 20_000);
+
+    // The embedded broker takes MQTT 3.1.1; the regency view is the real fleet page, whose
+    // collector stores what arrives (here a village of our own next to the demo's).
     const client = await mqtt.connectAsync(broker, { protocolVersion: 4, reconnectPeriod: 0 });
-    await client.publishAsync('kampung/v1/3510170012/health', JSON.stringify({ v: 1 }), { qos: 1 });
+    await client.publishAsync('kampung/v1/3510170013/status', JSON.stringify({ online: true }), {
+      qos: 1,
+      retain: true,
+    });
     await client.endAsync();
-    const seen = await waitFor(async () => {
-      const v = (await (await fetch(view)).json()) as { received: Array<{ topic: string; count: number }> };
-      return v.received.find((r) => r.topic === 'kampung/v1/3510170012/health');
-    }, 5000);
-    expect(seen.count).toBeGreaterThanOrEqual(1);
+    expect((await fetch(`${view}/healthz`)).status).toBe(200);
+    expect(await (await fetch(view)).text()).toContain('<div id="app">');
+    const regencyCode = grab(/regency code:\s+([2-9A-Z]{5}-[2-9A-Z]{5})/);
+    const rs = await fetch(`${view}/api/v1/setup`, {
+      method: 'POST',
+      headers: { origin: view, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: regencyCode, name: 'kabupaten', password: 'coba-coba-demo' }),
+    });
+    expect(rs.status).toBe(201);
+    const rcookie = rs.headers.get('set-cookie')!.split(';')[0]!;
+    const fleet = await waitFor(async () => {
+      const f = (await (
+        await fetch(`${view}/api/v1/fleet`, { headers: { cookie: rcookie } })
+      ).json()) as Array<{
+        code: string;
+        state: string;
+      }>;
+      const own = f.find((v) => v.code === '3510170012');
+      return own?.state === 'online' ? f : undefined;
+    }, 15_000);
+    expect(
+      (
+        await waitFor(async () => {
+          const f = (await (
+            await fetch(`${view}/api/v1/fleet`, { headers: { cookie: rcookie } })
+          ).json()) as Array<{
+            code: string;
+            state: string;
+          }>;
+          return f.find((v) => v.code === '3510170013' && v.state !== 'unknown');
+        }, 5000)
+      ).state,
+    ).toBe('online');
+    expect(fleet.length).toBeGreaterThanOrEqual(203);
 
     proc.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(out).toMatch(/regency: \d+ messages/);
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('refuses an unknown scenario or speed as a usage error, before starting anything', async () => {
+    for (const args of [['--scenario', 'banjir'], ['--speed', '0'], ['--bogus']]) {
+      const p = spawn(process.execPath, [MAIN_JS, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      p.stderr?.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => p.once('exit', (c) => resolve(c)));
+      expect([args, code]).toEqual([args, 2]);
+      expect(out).not.toContain('kampung-gw demo berjalan');
+      expect(err.length).toBeGreaterThan(0);
+    }
   });
 });

@@ -26,6 +26,11 @@ export function replyTopic(c: RegencyConfig['mqtt']): string {
   return `${c.topic_prefix}-regency/${c.client_id}/reply`;
 }
 
+/** What this client subscribes to for replies: with MQTT 3.1.1 there is no response topic. */
+function replyFilter(c: RegencyConfig['mqtt']): string {
+  return c.protocol_version === 5 ? replyTopic(c) : `${c.topic_prefix}/+/cmd/+/reply`;
+}
+
 /**
  * Sends allow-listed commands to villages and waits for the correlated reply: `{id, args}`
  * at QoS 1 on `{prefix}/{code}/cmd/{name}` with an MQTT 5 response topic (replyTopic) and the
@@ -49,7 +54,7 @@ export class CommandClient implements Service {
   start(): void {
     const c = this.config;
     const client = mqtt.connect(c.url, {
-      protocolVersion: 5,
+      protocolVersion: c.protocol_version,
       clientId: `${c.client_id}-cmd`,
       clean: true,
       reconnectPeriod: Math.round(c.reconnect_s * 1000),
@@ -58,7 +63,7 @@ export class CommandClient implements Service {
     });
     this.client = client;
     client.on('connect', () => {
-      client.subscribe(replyTopic(c), { qos: 1 }, (err) => {
+      client.subscribe(replyFilter(c), { qos: 1 }, (err) => {
         if (err) this.log.error({ err }, 'command reply subscription failed');
       });
     });
@@ -108,10 +113,16 @@ export class CommandClient implements Service {
     });
     const topic = `${new Topics(this.config.topic_prefix, gw).root}/cmd/${name}`;
     try {
-      await client.publishAsync(topic, JSON.stringify({ id, args }), {
-        qos: 1,
-        properties: { responseTopic: replyTopic(this.config), correlationData: Buffer.from(id) },
-      });
+      await client.publishAsync(
+        topic,
+        JSON.stringify({ id, args }),
+        this.config.protocol_version === 5
+          ? {
+              qos: 1,
+              properties: { responseTopic: replyTopic(this.config), correlationData: Buffer.from(id) },
+            }
+          : { qos: 1 },
+      );
     } catch (err) {
       this.pending.get(id)?.({ answered: false });
       throw new GwError('GW_ERR_UNAVAILABLE', 'the broker did not accept the command', { cause: err });

@@ -1,4 +1,4 @@
-import { api, setCsrf, whenUnauthorized } from './api.js';
+import { api, optional, setCsrf, whenUnauthorized } from './api.js';
 import { showAuth } from './auth.js';
 import { h, replace } from './dom.js';
 import { wib } from './format.js';
@@ -26,6 +26,7 @@ let session = null;
 let current = null;
 let unsubscribe = null;
 let lastKeepAlive = 0;
+let stopDemo = null;
 
 setLang(getLang());
 whenUnauthorized(() => boot(t('app.expired')));
@@ -33,6 +34,8 @@ live.onExpired = () => boot(t('app.expired'));
 
 async function boot(notice) {
   live.stop();
+  stopDemo?.();
+  stopDemo = null;
   current?.dispose?.();
   current = null;
   session = await api('GET', '/api/v1/session').catch(() => null);
@@ -63,6 +66,7 @@ function shell() {
   const [active] = tabFromHash();
   const updated = h('span', { id: 'updated', class: 'updated' }, `${t('app.updated')}: —`);
   const banner = h('div', { id: 'stale', class: 'stale', hidden: true });
+  const demo = h('section', { id: 'demo', class: 'card demo', hidden: true });
   const main = h('main', { id: 'view' });
   replace(
     root,
@@ -94,12 +98,25 @@ function shell() {
       ),
     ),
     banner,
+    demo,
     h('div', { class: 'status-line' }, updated),
     main,
   );
   unsubscribe?.();
   unsubscribe = live.subscribe(onLive);
   mount();
+  showDemo(demo);
+}
+
+/** Only `kampung-gw demo` answers /api/v1/demo; then its panel (a chunk of its own) is shown. */
+async function showDemo(el) {
+  stopDemo?.();
+  stopDemo = null;
+  const first = await optional('/api/v1/demo').catch(() => null);
+  if (!first || !el.isConnected) return;
+  document.body.classList.add('is-demo');
+  const { mountDemo } = await import('./demo.js');
+  stopDemo = mountDemo(el, first);
 }
 
 function mount() {
