@@ -17,8 +17,10 @@ export type RowMeta = Pick<OutboxRow, 'id' | 'class' | 'bytes'>;
 // Unsent rows (sent_wall IS NULL) are the outbox proper; sent ones are kept for `resend`
 // (mqtt.resend_days) and only ever looked up by seq, shed or pruned.
 const SQL = {
-  nextSeq: `UPDATE report_counters SET value = value + 1 WHERE key = 'seq' RETURNING value`,
-  insert: `INSERT INTO outbox (seq, msg_id, class, topic, payload, bytes, created_wall)
+  // The row id is the seq (migration 010): read the AUTOINCREMENT counter, insert with it. A
+  // rolled-back insert leaves the counter where it was, so no seq is skipped.
+  nextSeq: `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0) + 1 AS value`,
+  insert: `INSERT INTO outbox (id, msg_id, class, topic, payload, bytes, created_wall)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
   after: 'SELECT * FROM outbox WHERE id > ? AND id <= ? AND sent_wall IS NULL ORDER BY id LIMIT ?',
   del: 'DELETE FROM outbox WHERE id = ?',
@@ -39,7 +41,7 @@ const SQL = {
                (SELECT id FROM outbox WHERE sent_wall IS NOT NULL ORDER BY id LIMIT ?)
              RETURNING bytes`,
   pruneSent: 'DELETE FROM outbox WHERE sent_wall IS NOT NULL AND sent_wall < ? RETURNING bytes',
-  bySeq: 'SELECT id, seq, sent_wall FROM outbox WHERE seq BETWEEN ? AND ? ORDER BY seq',
+  bySeq: 'SELECT id, seq, sent_wall FROM outbox WHERE id BETWEEN ? AND ? ORDER BY id',
   sentById: 'SELECT * FROM outbox WHERE id = ? AND sent_wall IS NOT NULL',
   counters: 'SELECT key, value FROM report_counters',
   addCounter: `INSERT INTO report_counters (key, value) VALUES (?, ?)

@@ -3,6 +3,7 @@ import type { OutboxStore } from '../../report/outbox.js';
 import { migrate } from '../../store/migrate.js';
 import { m004Report } from '../../store/migrations/004-report.js';
 import { m009ReportSent } from '../../store/migrations/009-report-sent.js';
+import { m010OutboxSeqId } from '../../store/migrations/010-outbox-seq-id.js';
 
 /**
  * A village's "SD card" for the simulator: an in-memory SQLite database with the gateway's
@@ -22,7 +23,7 @@ export class MemoryStore implements OutboxStore {
   open(): void {
     if (this.handle) return;
     const db = new BetterSqlite3(':memory:');
-    migrate(db, [m004Report, m009ReportSent]);
+    migrate(db, [m004Report, m009ReportSent, m010OutboxSeqId]);
     this.handle = db;
   }
 

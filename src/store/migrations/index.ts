@@ -7,6 +7,7 @@ import { m006Cache } from './006-cache.js';
 import { m007Web } from './007-web.js';
 import { m008Charts } from './008-charts.js';
 import { m009ReportSent } from './009-report-sent.js';
+import { m010OutboxSeqId } from './010-outbox-seq-id.js';
 import type { Migration } from './types.js';
 
 /** Append new migrations at the end; never edit or reorder a released one. */
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m007Web,
   m008Charts,
   m009ReportSent,
+  m010OutboxSeqId,
 ];
