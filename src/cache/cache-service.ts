@@ -21,7 +21,11 @@ import { UpstreamClient, UpstreamError, type UpstreamResponse } from './upstream
 import { buildUpstreams, type Upstream } from './upstreams.js';
 
 const MB = 1024 * 1024;
-const PERSIST_EVERY_MS = 60_000;
+/**
+ * Hit counters and the status copy on disk: every 5 minutes (and at stop). Each write is a
+ * commit of its own on the SD card; a kill -9 loses at most these minutes of counters.
+ */
+const PERSIST_EVERY_MS = 5 * 60_000;
 
 export interface CacheServiceDeps {
   config: CacheConfig;

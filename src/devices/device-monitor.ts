@@ -125,7 +125,9 @@ export class DeviceMonitor implements Service {
       d.scheduler.every({
         name: 'devices-persist',
         coarse: true,
-        intervalMs: d.persistEveryMs ?? 60_000,
+        // State changes are written when they happen; this only refreshes the copy `kampung-gw
+        // status` reads (last heartbeats), a commit every 5 minutes instead of every minute.
+        intervalMs: d.persistEveryMs ?? 5 * 60_000,
         run: () => {
           if (this.dirty) this.persist();
         },

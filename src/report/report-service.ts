@@ -163,9 +163,9 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     this.persistTask = this.d.scheduler.every({
       name: 'report-status-persist',
       coarse: true,
-      // The copy `kampung-gw status` reads when the daemon is down: a minute old at most (and
+      // The copy `kampung-gw status` reads when the daemon is down: 5 minutes old at most (and
       // written at stop and at connect). Every 5 s it cost a page write per health message.
-      intervalMs: 60_000,
+      intervalMs: 5 * 60_000,
       initialDelayMs: 1000,
       run: () => this.persist(),
     });
