@@ -269,6 +269,63 @@ describe.each(DIALECTS)('alert watch and sender on the fake clock (%s)', (dialec
     expect(await open()).toEqual(['3510170011', '3510170012']);
   });
 
+  it('a forged or revoked sender raises one security alert per village, reason and WIB day', async () => {
+    const config = setup({ webhooks: [{ url: 'http://127.0.0.1:9/hook', min_down_s: 0 }] });
+    const clock = new FakeClock({ wall: Date.parse('2026-11-28T03:00:00Z') });
+    const repo = new AlertRepo({ db: opened.db });
+    const quarantine = (gw: string, reason: string, agoMs: number) =>
+      opened.db
+        .insertInto('quarantine')
+        .values({
+          at_ms: clock.wall - agoMs,
+          topic: `kampung/v1/${gw}/event`,
+          reason,
+          detail: 'envelope gw 3510170099',
+          size: 2,
+          payload: '{}',
+        })
+        .execute();
+    await quarantine('3510170031', 'gw_mismatch', 2 * 86_400_000); // two days ago: not paged again
+    await quarantine('3510170031', 'gw_mismatch', 60_000);
+    await quarantine('3510170031', 'gw_mismatch', 30_000);
+    await quarantine('3510170032', 'schema', 30_000); // a broken box, not an attack
+    await quarantine('3510170033', 'revoked', 10_000);
+    const watch = new AlertWatch({
+      config,
+      repo,
+      clock,
+      log,
+      hooks: hooksOf(config),
+      fleet: async () => [
+        tile('3510170031', 'online'),
+        tile('3510170033', 'online', { revoked: '2026-11-27T00:00:00.000Z' }),
+      ],
+      queued: () => undefined,
+    });
+    expect(await watch.check()).toBe(2);
+    const security = async () =>
+      (await repo.pending(100))
+        .filter((a) => a.kind === 'security')
+        .map(
+          (a) =>
+            JSON.parse(a.body) as { village: { code: string }; state: string; text: string; since: string },
+        )
+        .sort((a, b) => a.village.code.localeCompare(b.village.code));
+    const first = await security();
+    expect(first.map((a) => [a.village.code, a.state])).toEqual([
+      ['3510170031', 'gw_mismatch'],
+      ['3510170033', 'revoked'],
+    ]);
+    expect(first[0]?.text).toContain('mengaku sebagai desa lain');
+    expect(first[0]?.since).toBe(new Date(clock.wall - 60_000).toISOString());
+    // More of the same that day: nothing new. The next WIB day: a new alert.
+    await quarantine('3510170031', 'gw_mismatch', 0);
+    expect(await watch.check()).toBe(0);
+    clock.advance(86_400_000);
+    await quarantine('3510170031', 'gw_mismatch', 0);
+    expect(await watch.check()).toBe(1);
+  });
+
   it('pages for no village the regency revoked on purpose (its silence is its quarantine)', async () => {
     const config = setup({ webhooks: [{ url: 'http://127.0.0.1:9/hook', min_down_s: 0 }] });
     const repo = new AlertRepo({ db: opened.db });

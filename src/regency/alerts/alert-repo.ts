@@ -110,6 +110,27 @@ export class AlertRepo {
       .execute();
   }
 
+  /**
+   * Quarantined messages that mean someone speaks for a village it is not (`gw_mismatch`) or
+   * a revoked box still talks (`revoked`), after `afterId` and not older than `sinceMs`.
+   */
+  async securityQuarantine(
+    afterId: number,
+    sinceMs: number,
+    limit: number,
+  ): Promise<Array<{ id: number; at_ms: number; topic: string; reason: string }>> {
+    const rows = await this.db
+      .selectFrom('quarantine')
+      .select(['id', 'at_ms', 'topic', 'reason'])
+      .where('id', '>', afterId)
+      .where('at_ms', '>=', sinceMs)
+      .where('reason', 'in', ['gw_mismatch', 'revoked'])
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ ...r, id: Number(r.id), at_ms: Number(r.at_ms) }));
+  }
+
   async counts(): Promise<Record<'pending' | 'sent' | 'failed', number>> {
     const rows = await this.db
       .selectFrom('alert_queue')

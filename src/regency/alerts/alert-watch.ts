@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
+import { WIB_OFFSET_MS } from '../../core/wib.js';
 import type { RegencyConfig } from '../config-schema.js';
 import type { FleetVillage } from '../fleet.js';
 import type { AlertRepo, Episode } from './alert-repo.js';
@@ -8,6 +9,7 @@ import { type AlertKind, type AlertLanguage, DEFAULT_TEMPLATES, render } from '.
 
 /** States that open (or keep open) an alert episode. */
 export const BAD_STATES: ReadonlySet<string> = new Set(['down', 'silent', 'offline']);
+const DAY_MS = 86_400_000;
 /** A gateway's own `since` further back than this is not believed (an unsynced clock). */
 const MAX_SINCE_AGE_MS = 30 * 86_400_000;
 
@@ -72,6 +74,8 @@ export class AlertWatch {
   private readonly d: AlertWatchDeps;
   /** Ids known to be queued already: no insert attempt per check per village. */
   private readonly known = new Set<string>();
+  /** The last quarantine row looked at for security alerts (a day back at start). */
+  private quarantineAfter = 0;
 
   constructor(deps: AlertWatchDeps) {
     this.d = deps;
@@ -82,7 +86,8 @@ export class AlertWatch {
     const episodes = await this.d.repo.episodes();
     const receiving = this.d.receiving?.() ?? true;
     let queued = 0;
-    for (const v of await this.d.fleet()) {
+    const fleet = await this.d.fleet();
+    for (const v of fleet) {
       const ep = episodes.get(v.code);
       // Deaf, the collector cannot tell a silent village from its own silence: leave it be.
       if (v.state === 'silent' && !receiving) continue;
@@ -91,8 +96,39 @@ export class AlertWatch {
       if (BAD_STATES.has(v.state)) queued += await this.bad(v, ep, now);
       else if (ep) queued += await this.good(v, ep, now);
     }
+    queued += await this.security(fleet, now);
     if (queued > 0) this.d.queued();
     return queued;
+  }
+
+  /**
+   * Someone spoke for a village it is not (`gw_mismatch`: the ACL let a box publish on its own
+   * topics with another village's code inside), or a revoked box still talks: a security alert,
+   * not an outage. One per hook, sending village, reason and WIB day however many messages,
+   * dated by the first; after a restart the last day is looked at again (ids dedupe).
+   */
+  private async security(fleet: FleetVillage[], now: number): Promise<number> {
+    if (this.d.hooks.length === 0) return 0;
+    const rows = await this.d.repo.securityQuarantine(this.quarantineAfter, now - DAY_MS, 500);
+    if (rows.length === 0) return 0;
+    const byCode = new Map(fleet.map((v) => [v.code, v]));
+    let n = 0;
+    for (const r of rows) {
+      this.quarantineAfter = r.id;
+      const code = /(?:^|\/)(\d{10})(?:\/|$)/.exec(r.topic)?.[1];
+      if (!code) continue;
+      const v = byCode.get(code) ?? { code, name: null, kecamatan: null, isp: null, known: false };
+      const ep: Episode = {
+        gw: code,
+        started_ms: r.at_ms,
+        state: r.reason,
+        fault_layer: null,
+        good_since_ms: null,
+      };
+      const dayMs = Math.floor((r.at_ms + WIB_OFFSET_MS) / DAY_MS) * DAY_MS - WIB_OFFSET_MS;
+      for (const hook of this.d.hooks) if (await this.queue(hook, v, ep, 'security', now, dayMs)) n++;
+    }
+    return n;
   }
 
   private async bad(v: FleetVillage, found: Episode | undefined, now: number): Promise<number> {
@@ -143,12 +179,14 @@ export class AlertWatch {
 
   private async queue(
     hook: Hook,
-    v: FleetVillage,
+    v: Pick<FleetVillage, 'code' | 'name' | 'kecamatan' | 'isp' | 'known'>,
     ep: Episode,
     kind: AlertKind,
     now: number,
+    /** What the id is derived from, when not the episode's start (security: the WIB day). */
+    idMs = ep.started_ms,
   ): Promise<boolean> {
-    const id = alertId(hook.key, v.code, ep.started_ms, kind);
+    const id = alertId(hook.key, v.code, idMs, kind);
     if (this.known.has(id)) return false;
     const endedMs = kind === 'up' ? ep.good_since_ms : null;
     const facts = {
@@ -162,7 +200,8 @@ export class AlertWatch {
       endedMs,
       regency: this.d.config.regency.name,
     };
-    const template = this.d.config.alerts.templates[kind] ?? DEFAULT_TEMPLATES[hook.language][kind];
+    const own = kind === 'security' ? undefined : this.d.config.alerts.templates[kind];
+    const template = own ?? DEFAULT_TEMPLATES[hook.language][kind];
     const body = {
       id,
       kind,
@@ -179,7 +218,7 @@ export class AlertWatch {
       hook: hook.key,
       gw: v.code,
       kind,
-      episode_ms: ep.started_ms,
+      episode_ms: idMs,
       body: JSON.stringify(body),
       created_ms: now,
       next_ms: now,

@@ -19,24 +19,40 @@ export const PLACEHOLDERS = [
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 export type AlertLanguage = 'id' | 'en';
-export type AlertKind = 'down' | 'up';
+export type AlertKind = 'down' | 'up' | 'security';
 
 const FIELD = /\{([a-z_]+)\}/g;
 
 export const DEFAULT_TEMPLATES: Record<AlertLanguage, Record<AlertKind, string>> = {
   id: {
+    security:
+      'KEAMANAN: pesan dari Desa {name}, Kec. {kecamatan} ({code}) ditolak dan dikarantina: {state}. Pertama {since} WIB.',
     down: 'GANGGUAN: Desa {name}, Kec. {kecamatan} ({code}) {state} sejak {since} WIB. Lapisan: {layer}.',
     up: 'PULIH: Desa {name}, Kec. {kecamatan} ({code}) normal kembali pukul {ended} WIB setelah {duration}.',
   },
   en: {
+    security:
+      'SECURITY: a message from {name} village, {kecamatan} ({code}) was refused and quarantined: {state}. First at {since} WIB.',
     down: 'DOWN: {name} village, {kecamatan} ({code}) {state} since {since} WIB. Layer: {layer}.',
     up: 'BACK: {name} village, {kecamatan} ({code}) is back at {ended} WIB after {duration}.',
   },
 };
 
 const STATE_TEXT: Record<AlertLanguage, Record<string, string>> = {
-  id: { down: 'terputus', silent: 'senyap (tidak ada kabar)', offline: 'mati (offline)' },
-  en: { down: 'down', silent: 'silent (no messages)', offline: 'offline' },
+  id: {
+    down: 'terputus',
+    silent: 'senyap (tidak ada kabar)',
+    offline: 'mati (offline)',
+    gw_mismatch: 'mengaku sebagai desa lain',
+    revoked: 'identitasnya sudah dicabut',
+  },
+  en: {
+    down: 'down',
+    silent: 'silent (no messages)',
+    offline: 'offline',
+    gw_mismatch: 'it claimed to be another village',
+    revoked: 'its identity is revoked',
+  },
 };
 
 const LAYER_TEXT: Record<AlertLanguage, Record<string, string>> = {
