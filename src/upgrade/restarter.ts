@@ -72,7 +72,10 @@ export class ProcessRestarter implements Restarter {
     }
   }
 
+  /** Like `systemctl start`: nothing to do when the daemon already runs. */
   async start(): Promise<void> {
+    const running = this.pid();
+    if (running !== undefined && processAlive(running)) return;
     const current = join(this.o.appDir, 'current');
     mkdirSync(dirname(this.o.logFile), { recursive: true });
     const log = openSync(this.o.logFile, 'a');

@@ -1,17 +1,8 @@
-import {
-  chownSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { DB_FILE } from '../store/store.js';
-import { fsyncDir, fsyncFile } from './durable-fs.js';
+import { copyFresh, fsyncDir } from './durable-fs.js';
 
 const SNAP_DB = DB_FILE;
 const SNAP_CONFIG = 'config.yaml';
@@ -71,19 +62,17 @@ export function restoreSnapshot(o: { dataDir: string; configPath: string; snapDi
     for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${live}${suffix}`, { force: true });
     fsyncDir(o.dataDir);
     const tmp = join(o.dataDir, `.${DB_FILE}.restore`);
-    copyFileSync(snapDb, tmp);
-    // Run as root by the upgrade unit: the restored file must stay the daemon's.
-    const owner = statSync(o.dataDir);
-    if (process.getuid?.() === 0) chownSync(tmp, owner.uid, owner.gid);
-    fsyncFile(tmp);
+    // Run as root by the upgrade unit in a folder the daemon's user owns: a fresh file (no
+    // planted symlink followed), handed to the daemon by fchown on the open file.
+    const dir = statSync(o.dataDir);
+    copyFresh(snapDb, tmp, 0o640, process.getuid?.() === 0 ? { uid: dir.uid, gid: dir.gid } : undefined);
     renameSync(tmp, live);
     fsyncDir(o.dataDir);
   }
   const snapConfig = join(o.snapDir, SNAP_CONFIG);
   if (existsSync(snapConfig) && !sameBytes(snapConfig, o.configPath)) {
     const tmp = join(dirname(o.configPath), `.${basename(o.configPath)}.restore`);
-    copyFileSync(snapConfig, tmp);
-    fsyncFile(tmp);
+    copyFresh(snapConfig, tmp, existsSync(o.configPath) ? statSync(o.configPath).mode & 0o777 : 0o640);
     renameSync(tmp, o.configPath);
     fsyncDir(dirname(o.configPath));
   }

@@ -170,29 +170,38 @@ export class Upgrader {
     };
     j = this.mark(j, 'verified');
 
-    const snapshotSchema = takeSnapshot({
-      dataDir: this.o.dataDir,
-      configPath: this.o.configPath,
-      snapDir: this.dir.snapshotDir,
-    });
-    this.o.say(`snapshot taken (schema ${snapshotSchema ?? 'none'})`);
-    j = this.mark(j, 'snapshotted', { snapshotSchema });
+    // The old version stops before the snapshot: whatever it acknowledged (kiosk pushes, outbox
+    // seqs) is in the snapshot, so a rollback that restores it loses nothing and never hands
+    // out a seq the regency already holds. It starts again if anything below fails.
+    await this.o.restarter.stop();
+    try {
+      const snapshotSchema = takeSnapshot({
+        dataDir: this.o.dataDir,
+        configPath: this.o.configPath,
+        snapDir: this.dir.snapshotDir,
+      });
+      this.o.say(`snapshot taken (schema ${snapshotSchema ?? 'none'})`);
+      j = this.mark(j, 'snapshotted', { snapshotSchema });
 
-    const rel = join(this.o.appDir, to);
-    if (existsSync(join(rel, 'SHA256SUMS')) && readFileSync(join(rel, 'SHA256SUMS'), 'utf8') === v.sums) {
-      this.o.say(`${to} already unpacked (same build)`);
-    } else {
-      rmSync(rel, { recursive: true, force: true });
-      renameSync(v.dir, rel);
-      fsyncDir(join(this.o.appDir, 'releases'));
+      const rel = join(this.o.appDir, to);
+      if (existsSync(join(rel, 'SHA256SUMS')) && readFileSync(join(rel, 'SHA256SUMS'), 'utf8') === v.sums) {
+        this.o.say(`${to} already unpacked (same build)`);
+      } else {
+        rmSync(rel, { recursive: true, force: true });
+        renameSync(v.dir, rel);
+        fsyncDir(join(this.o.appDir, 'releases'));
+      }
+      rmSync(stage, { recursive: true, force: true });
+      j = this.mark(j, 'unpacked');
+
+      swapLink(this.previous, from);
+      swapLink(this.current, to);
+      this.o.say(`current -> ${to} (previous -> ${from})`);
+      j = this.mark(j, 'flipped');
+    } catch (err) {
+      if (linkTarget(this.current) === from) await this.o.restarter.start();
+      throw err;
     }
-    rmSync(stage, { recursive: true, force: true });
-    j = this.mark(j, 'unpacked');
-
-    swapLink(this.previous, from);
-    swapLink(this.current, to);
-    this.o.say(`current -> ${to} (previous -> ${from})`);
-    j = this.mark(j, 'flipped');
     return this.afterFlip(j);
   }
 
@@ -209,6 +218,8 @@ export class Upgrader {
     if (existsSync(j.bundle)) return this.run(j.bundle, j.sha256);
     if (j.to !== j.from && j.to !== j.fromPrevious)
       rmSync(join(this.o.appDir, j.to), { recursive: true, force: true });
+    // The old version may have been stopped for the snapshot: it serves again.
+    await this.o.restarter.start();
     return this.finish(j, { outcome: 'aborted', reason: `bundle ${j.bundle} is gone` });
   }
 
