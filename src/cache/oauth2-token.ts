@@ -74,6 +74,15 @@ export class OAuth2TokenSource {
     return this.secret.check();
   }
 
+  /** The token server's host only: a query string or path could carry something secret. */
+  private host(): string {
+    try {
+      return new URL(this.config.token_url).host;
+    } catch {
+      return '(invalid URL)';
+    }
+  }
+
   private async current(): Promise<string> {
     const now = this.clock.monoMs();
     const t = this.token;
@@ -125,14 +134,14 @@ export class OAuth2TokenSource {
         expiresAtMono: sentAt + lifetimeMs,
         renewAtMono: sentAt + lifetimeMs - Math.min(RENEW_BEFORE_MS, lifetimeMs * 0.1),
       };
-      if (this.lastError) this.log.info({ token_url: this.config.token_url }, 'oauth2 token obtained again');
+      if (this.lastError) this.log.info({ token_host: this.host() }, 'oauth2 token obtained again');
       this.lastError = '';
       return value;
     } catch (err) {
       const why = err instanceof UpstreamError ? err.message : 'token request failed';
       this.failedUntilMono = this.clock.monoMs() + FAILURE_HOLD_MS;
       if (why !== this.lastError)
-        this.log.warn({ token_url: this.config.token_url, why }, 'oauth2 token not obtained');
+        this.log.warn({ token_host: this.host(), why }, 'oauth2 token not obtained');
       this.lastError = why;
       throw err instanceof UpstreamError
         ? err

@@ -103,25 +103,54 @@ export class Outbox {
    * or undefined when the message itself was shed (outbox full of higher classes).
    */
   enqueue<T>(cls: MessageClass, data: T): Envelope<T> | undefined {
-    const work = () => this.insert(cls, data);
     const db = this.d.store.db;
     let out: Envelope<T> | undefined;
     if (db.inTransaction) {
-      out = work();
+      // A caller's transaction: waiting acknowledgements stay out of it (it may roll back).
+      out = this.insert(cls, data);
       // The caller's transaction may still roll back (e.g. disk full): check once it is over
       // (better-sqlite3 transactions are synchronous, so a microtask runs after the outcome).
       const id = this.lastId;
       if (out) queueMicrotask(() => this.verifyInserted(id));
     } else {
-      out = cls === 'health' ? this.d.store.batch(work) : this.d.store.durable(work);
+      // Waiting acknowledgements share this commit: the same leaf pages, written once.
+      let acks: RowMeta[] = [];
+      const work = (): Envelope<T> | undefined => {
+        acks = this.writeAcks();
+        return this.insert(cls, data);
+      };
+      out = this.committingAcks(
+        () => acks,
+        () => (cls === 'health' ? this.d.store.batch(work) : this.d.store.durable(work)),
+      );
     }
     this.d.onChange();
     return out;
   }
 
+  /**
+   * Runs a commit that wrote `acks()`: once it is done they are no longer busy; if it throws
+   * (disk full, I/O error) they are still unsent in the table, so they wait again and the
+   * counters are taken from the table anew.
+   */
+  private committingAcks<R>(acks: () => RowMeta[], run: () => R): R {
+    let out: R;
+    try {
+      out = run();
+    } catch (err) {
+      const back = acks();
+      if (back.length > 0) {
+        this.acked = back.concat(this.acked);
+        this.resync();
+        this.ackTimer ??= this.d.scheduler.after('outbox-ack-flush', ACK_FLUSH_MS, () => this.flushAcks());
+      }
+      throw err;
+    }
+    for (const r of acks()) this.busy.delete(r.id);
+    return out;
+  }
+
   private insert<T>(cls: MessageClass, data: T): Envelope<T> | undefined {
-    // Waiting acknowledgements share this commit: the same leaf pages, written once.
-    this.writeAcks();
     const wall = this.d.clock.wallMs();
     // Size the row before allocating a seq: a message refused for space leaves no gap.
     const probe = encodeEnvelope(this.envelope(0, '00000000-0000-7000-8000-000000000000', wall, data));
@@ -237,7 +266,14 @@ export class Outbox {
       this.ackTimer = undefined;
       return;
     }
-    this.d.store.batch(() => this.writeAcks());
+    let acks: RowMeta[] = [];
+    this.committingAcks(
+      () => acks,
+      () =>
+        this.d.store.batch(() => {
+          acks = this.writeAcks();
+        }),
+    );
     this.d.onChange();
   }
 
@@ -250,12 +286,15 @@ export class Outbox {
     }
   }
 
-  /** Marks (or deletes) the acknowledged rows inside the caller's transaction. */
-  private writeAcks(): void {
+  /**
+   * Marks (or deletes) the acknowledged rows inside the caller's transaction; returns them.
+   * They stay busy until that transaction has committed (committingAcks).
+   */
+  private writeAcks(): RowMeta[] {
     this.ackTimer?.cancel();
     this.ackTimer = undefined;
     const rows = this.acked;
-    if (rows.length === 0) return;
+    if (rows.length === 0) return rows;
     this.acked = [];
     rows.sort((a, b) => a.id - b.id);
     const keep = this.keeping;
@@ -273,8 +312,8 @@ export class Outbox {
       if (gone !== j - i + 1) missing = true;
       i = j + 1;
     }
-    for (const r of rows) this.busy.delete(r.id);
     if (missing) this.resync();
+    return rows;
   }
 
   private deleteAcked(lo: number, hi: number): number {

@@ -213,12 +213,12 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     }
   }
 
-  /** For `resend`: queues kept rows to be republished; false when the queue is full. */
   /** Writes the outbox's waiting acknowledgements now (before a resend looks rows up). */
   flushAcks(): void {
     this.outbox.flushAcks();
   }
 
+  /** For `resend`: queues kept rows to be republished; false when the queue is full. */
   queueResend(ids: readonly number[]): number | false {
     return this.pump.queueResend(ids);
   }

@@ -287,6 +287,32 @@ describe('outbox (real SQLite)', () => {
     again.close();
   });
 
+  it('a commit that fails after writing waiting acknowledgements puts them back: still busy, still unsent, counted once', () => {
+    const d = dir();
+    const r = rig(d);
+    (r.outbox as unknown as { d: { keepMs: number } }).d.keepMs = 7 * 86_400_000;
+    r.pump.detach();
+    r.outbox.enqueue('usage', { n: 1 });
+    const [row] = r.repo.after(0, Number.MAX_SAFE_INTEGER, 10);
+    if (!row) throw new Error('no row');
+    r.outbox.busy.add(row.id);
+    r.outbox.ack(row);
+    expect(r.outbox.depth()).toBe(0);
+    // An insert that throws inside the commit (as a full disk would): the whole commit rolls back.
+    expect(() => r.outbox.enqueue('usage', { n: 10n })).toThrow();
+    expect(r.outbox.busy.has(row.id)).toBe(true);
+    expect(r.repo.after(0, Number.MAX_SAFE_INTEGER, 10).map((x) => x.id)).toEqual([row.id]);
+    expect(r.outbox.depth()).toBe(0);
+    expect(r.outbox.sent().rows).toBe(1);
+    // The next good commit writes it.
+    r.outbox.enqueue('usage', { n: 2 });
+    expect(r.outbox.busy.has(row.id)).toBe(false);
+    expect(r.repo.after(0, Number.MAX_SAFE_INTEGER, 10).map((x) => x.id)).not.toContain(row.id);
+    expect(r.outbox.depth()).toBe(1);
+    expect(r.outbox.sent().rows).toBe(1);
+    r.close();
+  });
+
   it('markHistorical flips only the envelope flag', () => {
     const p =
       '{"v":1,"gw":"1","boot":"b","seq":1,"id":"i","ts":"t","clock_synced":false,"historical":false,"data":{"historical":false}}';

@@ -44,6 +44,8 @@ export class CommandClient implements Service {
   private readonly scheduler: Scheduler;
   private client: MqttClient | undefined;
   private readonly pending = new Map<string, (o: CommandOutcome) => void>();
+  /** The village each pending id was sent to (MQTT 3.1.1 replies are checked against it). */
+  private readonly sentTo = new Map<string, string>();
 
   constructor(deps: { config: RegencyConfig['mqtt']; log: Logger; scheduler: Scheduler }) {
     this.config = deps.config;
@@ -68,8 +70,8 @@ export class CommandClient implements Service {
       });
     });
     client.on('error', (err) => this.log.warn({ err: { message: err.message } }, 'command mqtt error'));
-    client.on('message', (_topic, payload, packet) =>
-      this.answer(payload, packet.properties?.correlationData),
+    client.on('message', (topic, payload, packet) =>
+      this.answer(topic, payload, packet.properties?.correlationData),
     );
   }
 
@@ -103,11 +105,14 @@ export class CommandClient implements Service {
     const outcome = new Promise<CommandOutcome>((resolve) => {
       const timer = this.scheduler.after('command-timeout', timeoutMs, () => {
         this.pending.delete(id);
+        this.sentTo.delete(id);
         resolve({ answered: false });
       });
+      this.sentTo.set(id, gw);
       this.pending.set(id, (o) => {
         timer.cancel();
         this.pending.delete(id);
+        this.sentTo.delete(id);
         resolve(o);
       });
     });
@@ -130,7 +135,7 @@ export class CommandClient implements Service {
     return outcome;
   }
 
-  private answer(payload: Buffer, correlation: Buffer | undefined): void {
+  private answer(topic: string, payload: Buffer, correlation: Buffer | undefined): void {
     let body: unknown;
     try {
       body = JSON.parse(payload.toString('utf8'));
@@ -141,7 +146,12 @@ export class CommandClient implements Service {
     const b = body as { id?: unknown; ok?: unknown; result?: unknown; error?: unknown };
     const id = correlation ? correlation.toString('utf8') : typeof b.id === 'string' ? b.id : undefined;
     const resolve = id === undefined ? undefined : this.pending.get(id);
-    if (!resolve) return;
+    if (!resolve || id === undefined) return;
+    // MQTT 3.1.1: the reply comes on the village's own topic; a reply to B's command from any
+    // other village's topic is not B's answer, whatever id it quotes.
+    const gw = this.sentTo.get(id);
+    if (!correlation && !topic.startsWith(`${new Topics(this.config.topic_prefix, gw ?? '').root}/cmd/`))
+      return;
     const reply: VillageReply = { ok: b.ok === true };
     if (b.ok === true) reply.result = b.result ?? null;
     else reply.error = normaliseError(b.error);
