@@ -16,6 +16,7 @@ declare -A NEEDED=(
   [ip]=iproute2
   [systemd-analyze]=systemd
   [promtool]=prometheus
+  [openssl]=openssl
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
