@@ -208,12 +208,14 @@ describe.skipIf(!NetnsLab.available())('uplink ladder on real namespaces (real d
       setWan(true);
       await sleep(2000);
     }
-    await waitFor(() => verdicts().at(-1)?.verdict === 'up', 10_000);
+    // Settling after five flaps may take the ladder's hold-down more than once: allow 30 s
+    // (a CI pass a year ahead once needed more than 10). The claims are the two below.
+    await waitFor(() => verdicts().at(-1)?.verdict === 'up', 30_000);
     const added = outages().length - before;
     expect(added).toBeLessThanOrEqual(1);
     const downs = verdicts().filter((v) => v.at >= start && v.verdict === 'down');
     expect(downs.length).toBeLessThanOrEqual(2);
-  }, 60_000);
+  }, 90_000);
 
   // Two minutes in `npm test`; the other CI passes soak a fifth of it (tests/helpers/fuzz.ts).
   it(
