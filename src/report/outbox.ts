@@ -4,6 +4,7 @@ import type { Scheduler } from '../core/scheduler.js';
 import type { Store } from '../store/store.js';
 import { compactHealth } from './compact.js';
 import { type Envelope, encodeEnvelope, uuidv7 } from './envelope.js';
+import { samplesIn, writeAckedRows } from './outbox-acks.js';
 import type { OutboxRepo, RowMeta } from './outbox-repo.js';
 import { CLASS_RANK, CLASSES, type MessageClass, type Topics } from './topics.js';
 
@@ -297,28 +298,8 @@ export class Outbox {
     if (rows.length === 0) return rows;
     this.acked = [];
     rows.sort((a, b) => a.id - b.id);
-    const keep = this.keeping;
-    const wall = this.d.clock.wallMs();
-    // Acks of a drain are mostly consecutive ids: one ranged statement per run of them. Every
-    // id in a run is acknowledged and busy (never shed), so the whole run exists.
-    let i = 0;
-    let missing = false;
-    while (i < rows.length) {
-      let j = i;
-      while (j + 1 < rows.length && (rows[j + 1] as RowMeta).id === (rows[j] as RowMeta).id + 1) j++;
-      const lo = (rows[i] as RowMeta).id;
-      const hi = (rows[j] as RowMeta).id;
-      const gone = keep ? this.d.repo.markSent(lo, hi, wall) : this.deleteAcked(lo, hi);
-      if (gone !== j - i + 1) missing = true;
-      i = j + 1;
-    }
-    if (missing) this.resync();
+    if (!writeAckedRows(this.d.repo, rows, this.keeping, this.d.clock.wallMs())) this.resync();
     return rows;
-  }
-
-  private deleteAcked(lo: number, hi: number): number {
-    if (lo !== hi) return this.d.repo.deleteRange(lo, hi);
-    return this.d.repo.delete(lo) ? 1 : 0;
   }
 
   /**
@@ -400,15 +381,5 @@ export class Outbox {
     if (this.depth() === 0) return null;
     const w = this.d.repo.oldestWall();
     return w === undefined ? null : Math.max(0, Math.round((this.d.clock.wallMs() - w) / 1000));
-  }
-}
-
-function samplesIn(payload: string): number {
-  if (!payload.includes('"summary"')) return 1;
-  try {
-    const n = (JSON.parse(payload) as { data?: { summary?: { samples?: unknown } } }).data?.summary?.samples;
-    return typeof n === 'number' && n > 0 ? n : 1;
-  } catch {
-    return 1;
   }
 }
