@@ -34,7 +34,7 @@ const SQL = {
            WHERE sent_wall IS NULL GROUP BY class`,
   sentTotals: `SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes, MIN(sent_wall) AS oldest
                FROM outbox WHERE sent_wall IS NOT NULL`,
-  oldest: 'SELECT created_wall FROM outbox WHERE sent_wall IS NULL ORDER BY id LIMIT 1',
+  oldest: 'SELECT id, created_wall FROM outbox WHERE sent_wall IS NULL ORDER BY id LIMIT ?',
   exists: 'SELECT 1 AS x FROM outbox WHERE id = ?',
   maxId: 'SELECT COALESCE(MAX(id), 0) AS id FROM outbox',
   shedSent: `DELETE FROM outbox WHERE id IN
@@ -141,8 +141,13 @@ export class OutboxRepo {
     return this.st('totals').all() as Array<{ class: MessageClass; n: number; bytes: number }>;
   }
 
-  oldestWall(): number | undefined {
-    return (this.st('oldest').get() as { created_wall: number } | undefined)?.created_wall;
+  /**
+   * The creation time of the oldest unsent row that is not in `skip` (rows acknowledged whose
+   * mark waits for the next commit). Looks at most `skip.size + 1` rows.
+   */
+  oldestWall(skip: ReadonlySet<number> = new Set()): number | undefined {
+    const rows = this.st('oldest').all(skip.size + 1) as Array<{ id: number; created_wall: number }>;
+    return rows.find((r) => !skip.has(r.id))?.created_wall;
   }
 
   exists(id: number): boolean {

@@ -379,7 +379,8 @@ export class Outbox {
 
   oldestAgeS(): number | null {
     if (this.depth() === 0) return null;
-    const w = this.d.repo.oldestWall();
+    // Acknowledged rows still unsent in the table until the next commit do not count.
+    const w = this.d.repo.oldestWall(new Set(this.acked.map((r) => r.id)));
     return w === undefined ? null : Math.max(0, Math.round((this.d.clock.wallMs() - w) / 1000));
   }
 }

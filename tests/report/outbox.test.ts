@@ -258,10 +258,23 @@ describe('outbox (real SQLite)', () => {
     if (!first) throw new Error('no row');
     r.pump.detach();
     r.outbox.busy.add(first.id); // as the pump marks what it publishes
+    r.outbox.enqueue('health', { n: 1.5 });
+    const [, waiting] = r.repo.after(0, Number.MAX_SAFE_INTEGER, 10);
+    if (!waiting) throw new Error('no second row');
+    r.outbox.busy.add(waiting.id);
+    r.store.db.prepare('UPDATE outbox SET created_wall = created_wall - 40000 WHERE id = ?').run(first.id);
+    r.store.db.prepare('UPDATE outbox SET created_wall = created_wall - 10000 WHERE id = ?').run(waiting.id);
+    expect(r.outbox.oldestAgeS()).toBeGreaterThanOrEqual(40);
     const before = wal();
     r.outbox.ack(first);
+    // The oldest age skips an acknowledged row whose mark waits for the next commit: the row
+    // still waiting for its PUBACK is the one 10 s old, not the acknowledged one 40 s old.
+    expect(r.outbox.oldestAgeS()).toBeGreaterThanOrEqual(10);
+    expect(r.outbox.oldestAgeS()).toBeLessThan(40);
+    r.outbox.ack(waiting);
+    expect(r.outbox.oldestAgeS()).toBeNull();
     expect(r.outbox.depth()).toBe(0);
-    expect(r.outbox.sent().rows).toBe(1);
+    expect(r.outbox.sent().rows).toBe(2);
     // Nothing written for the acknowledgement itself.
     expect(wal()).toBe(before);
     expect(kept(first.id)).toBeNull();
