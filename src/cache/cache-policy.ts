@@ -116,8 +116,11 @@ export function isStorable(status: number, headers: HeaderMap): boolean {
   if (cc.has('no-store') || unqualified(cc, 'private')) return false;
   if (varyNames(headers) === '*') return false;
   if (DEFAULT_TTL_STATUS.has(status) || explicitFreshness(cc, headers)) return true;
-  // Heuristically cacheable statuses with something to base a heuristic on.
-  return HEURISTIC_STATUS.has(status) && (cc.has('public') || headers['last-modified'] !== undefined);
+  // Something to base a heuristic on: heuristically cacheable statuses with `public` or
+  // Last-Modified; any other storable status only when marked `public` and with Last-Modified
+  // (RFC 9111 4.2.2: "marked as explicitly cacheable (e.g., with a public response directive)").
+  const lm = headers['last-modified'] !== undefined;
+  return HEURISTIC_STATUS.has(status) ? cc.has('public') || lm : cc.has('public') && lm;
 }
 
 /**
@@ -149,7 +152,8 @@ export function reusedHeaders(headers: HeaderMap): HeaderMap {
 /**
  * Freshness lifetime in seconds (RFC 9111 4.2.1): s-maxage (shared cache), max-age, Expires
  * minus Date (the response time when Date is missing or invalid), else a heuristic: 10 % of
- * the time since Last-Modified, at most ttl_s, for heuristically cacheable statuses; ttl_s for
+ * the time since Last-Modified, at most ttl_s, for heuristically cacheable statuses (any storable
+ * status marked `public`); ttl_s for
  * 200/203 (and `public`) that say nothing at all. Invalid values mean already stale.
  */
 export function freshnessLifetimeS(
@@ -169,11 +173,13 @@ export function freshnessLifetimeS(
     if (exp === undefined || date === undefined) return 0;
     return Math.max(0, Math.floor((exp - date) / 1000));
   }
-  if (!HEURISTIC_STATUS.has(status)) return 0;
+  const heuristic = HEURISTIC_STATUS.has(status);
+  // 4.2.2: heuristics only for heuristically cacheable statuses, or responses marked `public`.
+  if (!heuristic && !cc.has('public')) return 0;
   const lm = parseHttpDate(headers['last-modified']);
   if (lm !== undefined && date !== undefined && date >= lm)
     return Math.min(ttlS, Math.floor((date - lm) / 10_000));
-  return DEFAULT_TTL_STATUS.has(status) || cc.has('public') ? ttlS : 0;
+  return heuristic && (DEFAULT_TTL_STATUS.has(status) || cc.has('public')) ? ttlS : 0;
 }
 
 /**

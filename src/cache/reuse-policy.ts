@@ -73,7 +73,9 @@ export function reuse(
   cc: Directives = parseCacheControl(response['cache-control']),
 ): Reuse {
   if (req.noCache) return 'validate';
-  if (req.maxAge !== undefined && ageS > req.maxAge) return 'validate';
+  // Ages are whole seconds, rounded down, but a stored response is always some time old: a
+  // copy stored this second has age 0, and `max-age=0` (a reload) must still reach the upstream.
+  if (req.maxAge !== undefined && (ageS > req.maxAge || req.maxAge === 0)) return 'validate';
   if (req.minFresh !== undefined && lifetimeS - ageS < req.minFresh) return 'validate';
   if (lifetimeS > ageS) return 'fresh';
   if (forbidsStale(cc)) return 'validate';

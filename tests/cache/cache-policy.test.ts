@@ -117,6 +117,11 @@ describe('cache policy (RFC 9111, shared cache)', () => {
     expect(isStorable(404, { 'last-modified': lm })).toBe(true);
     expect(isStorable(302, { 'last-modified': lm })).toBe(false);
     expect(isStorable(302, { 'cache-control': 'max-age=5' })).toBe(true);
+    // A `public` response is explicitly cacheable: the heuristic applies whatever its status.
+    expect(freshnessLifetimeS({ date, 'last-modified': lm, 'cache-control': 'public' }, 3600, 302)).toBe(360);
+    expect(isStorable(302, { 'cache-control': 'public', 'last-modified': lm })).toBe(true);
+    expect(isStorable(302, { 'cache-control': 'public' })).toBe(false);
+    expect(freshnessLifetimeS({ date, 'cache-control': 'public' }, 3600, 302)).toBe(0);
     // Expires without Date: counted from the response time.
     const resp = Date.parse(date);
     expect(freshnessLifetimeS({ expires: 'Sat, 28 Nov 2026 05:01:00 GMT' }, 10, 200, resp)).toBe(60);
@@ -129,6 +134,8 @@ describe('cache policy (RFC 9111, shared cache)', () => {
     expect(reuse(10, 60, {}, d('no-cache'))).toBe('validate');
     expect(reuse(10, 60, {}, requestDirectives({ pragma: 'no-cache' }))).toBe('validate');
     expect(reuse(10, 60, {}, d('max-age=5'))).toBe('validate');
+    expect(reuse(0, 60, {}, d('max-age=0'))).toBe('validate');
+    expect(reuse(0, 60, {}, d('max-age=1'))).toBe('fresh');
     expect(reuse(10, 60, {}, d('min-fresh=55'))).toBe('validate');
     expect(reuse(70, 60, {}, d('max-stale'))).toBe('max-stale');
     expect(reuse(70, 60, {}, d('max-stale=5'))).toBe('validate');

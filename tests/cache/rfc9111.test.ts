@@ -81,6 +81,17 @@ describe('/svc caching per RFC 9111', () => {
     expect(calls()).toBe(3);
   });
 
+  it('request max-age=0 (a reload) reaches the upstream even for a copy stored the same second (5.2.1.1)', async () => {
+    await start(() => ({ headers: { 'cache-control': 'max-age=600', etag: '"e"' }, body: BODY }));
+    await get();
+    const reload = await get({ 'cache-control': 'max-age=0' });
+    expect(reload.headers['x-cache']).not.toBe('HIT');
+    expect(reload.body).toBe(BODY);
+    expect(calls()).toBe(2);
+    expect(up.attempts[1]?.headers['if-none-match']).toBe('"e"');
+    expect((await get()).headers['x-cache']).toBe('HIT');
+  });
+
   it('max-stale: a stale copy is served without asking the upstream, within the bound, and labelled (5.2.1.2)', async () => {
     await start(() => ({ headers: { 'cache-control': 'max-age=10', age: '40' }, body: BODY }));
     await get();
@@ -181,6 +192,26 @@ describe('/svc caching per RFC 9111', () => {
     const gone = await get({}, '/svc/layanan/gone');
     expect(gone.statusCode).toBe(404);
     expect(gone.headers['x-cache']).toBe('HIT');
+  });
+
+  it('a public 302 with Last-Modified gets a heuristic lifetime; without public it does not (4.2.2)', async () => {
+    const lm = new Date(clock.wallMs() - 30 * 86_400_000).toUTCString();
+    await start((r) => ({
+      status: 302,
+      headers: {
+        location: '/elsewhere',
+        'last-modified': lm,
+        'cache-control': r.url?.endsWith('/pub') ? 'public' : undefined,
+      },
+      body: '',
+    }));
+    await get({}, '/svc/layanan/pub');
+    const pub = await get({}, '/svc/layanan/pub');
+    expect(pub.statusCode).toBe(302);
+    expect(pub.headers['x-cache']).toBe('HIT');
+    await get({}, '/svc/layanan/plain');
+    expect((await get({}, '/svc/layanan/plain')).headers['x-cache']).toBe('MISS');
+    expect(calls()).toBe(3);
   });
 
   it('Age from the upstream counts; a malformed Age is ignored (4.2.3, 5.1)', async () => {
