@@ -8,6 +8,7 @@ import { TestBroker } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FleetSimProcess, type Summary } from '../sim/fleet-harness.js';
+import { launchChromium, screenshot } from '../web/browser.js';
 import { DIALECTS, RegencyDaemon, regencyCli, regencyConfig, TestStore } from './helpers.js';
 
 const MIN = 60_000;
@@ -260,5 +261,53 @@ describe.each(DIALECTS)(
           `regency ${report.total.down_min.regency} min uncharged`,
       );
     });
+
+    // The page once, on the embedded store: the day's three incidents on the incidents tab.
+    it.runIf(dialect === 'sqlite')(
+      'the incidents tab shows the day: one row per incident, who answers for it',
+      async () => {
+        const browser = await launchChromium();
+        try {
+          const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+          await page.context().addCookies([
+            {
+              name: 'kgw_regency_session',
+              value: daemon.cookie.split('=')[1] as string,
+              url: daemon.origin,
+            },
+          ]);
+          await page.goto(`${daemon.origin}/#/insiden`);
+          await page.waitForSelector('#inc-from');
+          const day = new Date(ORIGIN + WIB).toISOString().slice(0, 10);
+          for (const id of ['#inc-from', '#inc-to']) {
+            await page.fill(id, day);
+            await page.dispatchEvent(id, 'change');
+          }
+          await waitFor(async () => (await page.$$('#fleet-incidents tbody tr')).length === 3, 10_000);
+          const rows = await page.$$eval('#fleet-incidents tbody tr', (trs) =>
+            trs.map((tr) => tr.textContent ?? ''),
+          );
+          expect(rows.find((r) => r.includes('Seluruh desa'))).toMatch(
+            /Server regensi.*10 —.*Tidak dibebankan/,
+          );
+          expect(rows.find((r) => r.includes(`ISP-A · ${KEC_ISP}`))).toMatch(
+            /1 j 35 m.*5 —.*Dibebankan ke ISP-A/,
+          );
+          expect(rows.find((r) => r.includes(`ISP-B · ${KEC_MAINT}`))).toMatch(
+            /3 —.*Terencana: Pemeliharaan ISP-B Siliragung/,
+          );
+          await screenshot(page, 'regency-incidents-1280');
+          await page.click('#lang');
+          await waitFor(
+            async () => ((await page.textContent('#incidents-tab')) ?? '').includes('Charged to ISP-A'),
+            10_000,
+          );
+          await page.setViewportSize({ width: 360, height: 780 });
+          await screenshot(page, 'regency-incidents-360');
+        } finally {
+          await browser.close();
+        }
+      },
+    );
   },
 );
