@@ -81,27 +81,45 @@ function draw(el, report) {
   );
 }
 
+/** The days asked for, kept in the hash (#/insiden?from=&to=) across a language switch or in a link. */
+function chosenDays() {
+  const q = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const ok = (d) => (/^\d{4}-\d{2}-\d{2}$/.test(d ?? '') ? d : null);
+  return { from: ok(q.get('from')), to: ok(q.get('to')) };
+}
+
 /**
  * The incidents tab: outages of several villages that share a cause, one row each with its
  * villages and who answers for it (GET /api/v1/incidents, `groups`), for chosen WIB days.
  */
 export function fleetIncidentsView(main) {
-  const today = wibDay(Date.now());
-  const from = h('input', { type: 'date', id: 'inc-from', value: wibDay(Date.now() - 6 * DAY_MS) });
-  const to = h('input', { type: 'date', id: 'inc-to', value: today });
+  const chosen = chosenDays();
+  const from = h('input', {
+    type: 'date',
+    id: 'inc-from',
+    value: chosen.from ?? wibDay(Date.now() - 6 * DAY_MS),
+  });
+  const to = h('input', { type: 'date', id: 'inc-to', value: chosen.to ?? wibDay(Date.now()) });
   const list = h('div', { id: 'fleet-incidents' });
   const csv = h('a', {}, t('incidents.csv'));
   let stopped = false;
+  let asked = 0;
   const load = async () => {
     if (!from.value || !to.value) return;
+    const n = ++asked;
     const query = `from=${from.value}&to=${to.value}T23:59:59`;
     csv.setAttribute('href', `/api/v1/incidents?${query}&format=csv`);
     const r = await api('GET', `/api/v1/incidents?${query}`);
-    if (!stopped) draw(list, r);
+    // Only the latest question is drawn: an earlier, slower answer must not replace it.
+    if (!stopped && n === asked) draw(list, r);
   };
   const reload = () => load().catch(() => replace(list, h('p', { class: 'error' }, t('fleet_inc.failed'))));
-  from.addEventListener('change', reload);
-  to.addEventListener('change', reload);
+  const changed = () => {
+    history.replaceState(null, '', `#/insiden?from=${from.value}&to=${to.value}`);
+    reload();
+  };
+  from.addEventListener('change', changed);
+  to.addEventListener('change', changed);
   replace(
     main,
     h(
