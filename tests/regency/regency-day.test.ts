@@ -104,8 +104,8 @@ describe.each(DIALECTS)(
         ...['--fault', `fiber:${secs(PLANNED_CUT.at)}:${secs(PLANNED_CUT.ms)}:${KEC_MAINT}+ISP-B`],
       ]);
       try {
-        // The regency's own side fails too: the collector is killed while the boxes cannot reach
-        // it, and comes back; its persistent session holds what arrived meanwhile.
+        // The regency's own side fails too: the collector is killed -9 about when the boxes lose
+        // it (real time, so only roughly), and comes back; its session holds what arrived meanwhile.
         const started = performance.now();
         await waitFor(() => performance.now() - started >= REGENCY_DOWN.at / SPEED, 30_000, 20);
         await daemon.kill('SIGKILL');
