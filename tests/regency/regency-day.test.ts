@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetIncident } from '../../src/regency/incidents/group.js';
 import type { AvailabilityReport } from '../../src/regency/reports/availability.js';
 import type { TruthSpan } from '../../src/sim/fleet/ground-truth.js';
+import { REPO_ROOT } from '../helpers/daemon.js';
 import { TestBroker } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -17,7 +18,8 @@ const DAY = 24 * HOUR;
 const WIB = 7 * HOUR;
 /** A simulated day in this many real seconds (86 400 s ÷ 4 320 = 20 s). */
 const SPEED = 4320;
-const VILLAGES_CSV = '/work/shared/data/banyuwangi-villages.csv';
+/** The bundled Banyuwangi list (the regency's official codes), as shipped in config/. */
+const VILLAGES_CSV = join(REPO_ROOT, 'config', 'banyuwangi-villages.csv');
 
 // The day replayed: the WIB day that ended a day before now (one WIB day lies in one WIB
 // month, and everything the boxes stamp stays behind the regency's clock).
