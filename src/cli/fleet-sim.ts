@@ -23,7 +23,7 @@ Simulated village gateways (the daemon's own report code) publishing to a regenc
   --seed S                 same seed, same scenario (default 1)
   --prefix P               topic prefix (default kampung/v1)
   --username U, --password-file F, --ca-file F, --protocol 4|5
-  --fault KIND:AT:DUR[:SEL] scripted fault; KIND fiber|power|lan|degraded|device; AT and DUR in
+  --fault KIND:AT:DUR[:SEL] scripted fault; KIND fiber|power|lan|degraded|device|regency; AT and DUR in
                            simulated time (90, 15m, 2h); SEL a code, kecamatan or ISP, '+' = and
   --fault-rate X           random fault rates × X (default 1; 0 = scripted faults only)
   --usage-per-hour N       kiosk sessions per kiosk per simulated opening hour (default 12)
@@ -32,6 +32,9 @@ Simulated village gateways (the daemon's own report code) publishing to a regenc
   --connect-concurrency N  CONNECTs in progress at once (default 100)
   --connect-delay S        simulated seconds a box waits at most before its first connect
                            (default 30, the daemon's mqtt.connect_delay_max_s)
+  --start TIME             simulated time at the start, ISO 8601 (default now; a past day replays)
+  --truth F                at the end, write what was done to each village as JSON:
+                           { origin, speed, down: [{ code, why: link|power, layer, start, end }] }
   --write-villages F       write the simulated villages as code,name,kecamatan,isp and go on
   --log-level L            log level on stderr (default warn)
 Last line on stdout: {"villages":N,"published":{"total":n,"health":n,...},"resent":n}
@@ -57,6 +60,8 @@ const OPTIONS = {
   keep: { type: 'string' },
   'connect-concurrency': { type: 'string' },
   'connect-delay': { type: 'string' },
+  start: { type: 'string' },
+  truth: { type: 'string' },
   'write-villages': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -110,6 +115,9 @@ export async function fleetSimCommand(args: CommonArgs, io: CliIo): Promise<numb
     v.duration === undefined ? undefined : num(v.duration, 'duration', 0, 0, 10 * 365 * 86400);
   const lingerS = num(v.linger, 'linger', 0, 0, 365 * 86400);
   const speed = num(v.speed, 'speed', 1, 0.001, 1_000_000);
+  const originWall = v.start === undefined ? undefined : Date.parse(v.start);
+  if (originWall !== undefined && !Number.isFinite(originWall))
+    throw new GwError('GW_ERR_USAGE', '--start must be an ISO 8601 time');
   const log = createLogger({ level, base: { component: 'fleet-sim' }, destination: pino.destination(2) });
   const fleet = new Fleet({
     villages,
@@ -118,6 +126,7 @@ export async function fleetSimCommand(args: CommonArgs, io: CliIo): Promise<numb
     version: readVersion(),
     seed: v.seed ?? '1',
     speed,
+    ...(originWall !== undefined ? { originWall } : {}),
     durationS,
     lingerS,
     faults: (v.fault ?? []).map(parseFault),
@@ -146,6 +155,7 @@ export async function fleetSimCommand(args: CommonArgs, io: CliIo): Promise<numb
     process.off('SIGTERM', onSignal);
     await fleet.stop();
   }
+  if (v.truth) writeFileSync(v.truth, `${JSON.stringify(fleet.groundTruth())}\n`);
   const st = fleet.stats();
   say(`stopped; rss ${st.rssMb} MiB`);
   io.out(JSON.stringify(fleet.summary()));

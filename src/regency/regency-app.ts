@@ -165,6 +165,7 @@ export class RegencyApp {
         registry: this.registry,
         wallMs: () => clock.wallMs(),
         gapMs: config.silent_after_s * 1000,
+        policy: { sla: config.sla, maintenance: config.maintenance },
       }),
       commandRoutes({
         client: commands,

@@ -1,8 +1,11 @@
 import { GwError } from '../../core/errors.js';
+import type { SlaPolicy } from '../reports/availability.js';
 import { toCsv } from '../reports/csv.js';
+import { appliesTo, windowsIn } from '../reports/maintenance.js';
 import type { IncidentRepo } from '../store/incident-repo.js';
 import type { VillageRegistry } from '../villages.js';
 import { deriveIncidents, sortSamples } from './derive.js';
+import { type FleetIncident, groupIncidents, measured, type VillageIncident } from './group.js';
 
 /** The default window of `GET /api/v1/incidents` and the longest one asked at once. */
 export const DEFAULT_DAYS = 7;
@@ -32,6 +35,8 @@ export interface IncidentQuery {
   gapMs: number;
   village?: string;
   layer?: string;
+  /** Maintenance windows and the layers charged to the ISP (for grouped incidents). */
+  policy?: SlaPolicy;
 }
 
 /**
@@ -44,16 +49,29 @@ export async function incidentReport(repo: IncidentRepo, registry: VillageRegist
     throw new GwError('GW_ERR_VALIDATION', `at most ${MAX_DAYS} days at once`);
   const gws = q.village ? [q.village] : await repo.villagesWithHealth(q.fromMs - LOOKBACK_MS, q.toMs);
   const rows: IncidentRow[] = [];
+  const members: ReturnType<typeof measured>[] = [];
   for (const gw of gws) {
     if (!q.village && !(await repo.mayHaveIncidents(gw, q.fromMs - LOOKBACK_MS, q.toMs + LOOKBACK_MS)))
       continue;
     const samples = sortSamples(await repo.samples(gw, q.fromMs - LOOKBACK_MS, q.toMs + LOOKBACK_MS));
     if (samples.length === 0) continue;
     const v = registry.get(gw);
+    let ledger: Awaited<ReturnType<IncidentRepo['outages']>> | undefined;
     for (const inc of deriveIncidents(samples, await repo.seqGaps(gw), { gapMs: q.gapMs, nowMs: q.nowMs })) {
       const end = inc.endMs ?? q.nowMs;
       if (inc.startMs > q.toMs || end < q.fromMs) continue;
       if (q.layer && inc.layer !== q.layer) continue;
+      ledger ??= await repo.outages(gw, q.fromMs - LOOKBACK_MS, q.toMs + LOOKBACK_MS);
+      const own: VillageIncident = {
+        code: gw,
+        name: v?.name ?? null,
+        kecamatan: v?.kecamatan ?? null,
+        isp: v?.isp ?? null,
+        layer: inc.layer,
+        startMs: inc.startMs,
+        endMs: inc.endMs,
+      };
+      members.push(measured(own, ledger, q.nowMs));
       rows.push({
         code: gw,
         name: v?.name ?? null,
@@ -71,10 +89,21 @@ export async function incidentReport(repo: IncidentRepo, registry: VillageRegist
     }
   }
   rows.sort((a, b) => Date.parse(b.start) - Date.parse(a.start) || a.code.localeCompare(b.code));
+  const windows = windowsIn(q.policy?.maintenance ?? [], q.fromMs - LOOKBACK_MS, q.toMs + LOOKBACK_MS).map(
+    (w) => ({ ...w, applies: (v: Parameters<typeof appliesTo>[1]) => appliesTo(w, v) }),
+  );
+  const groups: FleetIncident[] = groupIncidents(
+    members,
+    windows,
+    q.policy?.sla.charged_layers ?? ['isp'],
+    q.nowMs,
+  ).reverse();
   return {
     from: new Date(q.fromMs).toISOString(),
     to: new Date(q.toMs).toISOString(),
     gap_s: q.gapMs / 1000,
+    /** Outages of several villages that share a cause, grouped (newest first); see group.ts. */
+    groups,
     incidents: rows,
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { GwError } from '../../core/errors.js';
+import type { SlaPolicy } from '../reports/availability.js';
 import { wantsCsv } from '../reports/period.js';
 import type { IncidentRepo } from '../store/incident-repo.js';
 import type { VillageRegistry } from '../villages.js';
@@ -11,13 +12,16 @@ export interface IncidentRouteDeps {
   wallMs(): number;
   /** A silence longer than this inside an incident marks it interrupted (silent_after_s). */
   gapMs: number;
+  /** Maintenance windows and charged layers: a grouped incident says whether it was planned. */
+  policy?: SlaPolicy;
 }
 
 const LAYERS = ['lan', 'isp', 'dns', 'internet', 'regency', 'power', 'unknown'];
 
 /**
  * GET /api/v1/incidents?from=&to=[&village=CODE][&layer=L][&format=csv]: outage incidents per
- * village and fault layer, derived from the verdict history (times in ISO or WIB dates).
+ * village and fault layer, derived from the verdict history (times in ISO or WIB dates), and
+ * `groups`: those of several villages sharing a cause as one fleet incident (JSON only).
  */
 export function incidentRoutes(d: IncidentRouteDeps): FastifyPluginAsync {
   return async (app) => {
@@ -39,6 +43,7 @@ export function incidentRoutes(d: IncidentRouteDeps): FastifyPluginAsync {
         toMs,
         nowMs: now,
         gapMs: d.gapMs,
+        ...(d.policy ? { policy: d.policy } : {}),
         ...(village ? { village } : {}),
         ...(layer ? { layer } : {}),
       });

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { wibDay } from '../../core/wib.js';
 import type { SeqGapRow, VerdictSample } from '../incidents/derive.js';
+import type { LedgerOutage } from '../incidents/group.js';
 import type { Dialect, RegencyTables } from './schema.js';
 
 /** The verdict history of one village and its seq gaps (read-only, both dialects). */
@@ -101,5 +102,29 @@ export class IncidentRepo {
 
   seqGaps(gw: string): Promise<SeqGapRow[]> {
     return this.db.selectFrom('seq_gaps').select(['lo', 'hi', 'state']).where('gw', '=', gw).execute();
+  }
+
+  /**
+   * The outages one village's gateway measured and reported (`outage` messages: start, end,
+   * fault layer by its own probes) stored on the WIB days of [fromMs, toMs].
+   */
+  async outages(gw: string, fromMs: number, toMs: number): Promise<LedgerOutage[]> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .select(['data'])
+      .where('gw', '=', gw)
+      .where('kind', '=', 'outage')
+      .where('day', '>=', wibDay(fromMs))
+      .where('day', '<=', wibDay(toMs))
+      .execute();
+    const out: LedgerOutage[] = [];
+    for (const r of rows) {
+      const d = JSON.parse(r.data) as { start?: unknown; end?: unknown; fault_layer?: unknown };
+      const startMs = typeof d.start === 'string' ? Date.parse(d.start) : Number.NaN;
+      const endMs = typeof d.end === 'string' ? Date.parse(d.end) : Number.NaN;
+      if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) continue;
+      out.push({ startMs, endMs, layer: typeof d.fault_layer === 'string' ? d.fault_layer : 'unknown' });
+    }
+    return out;
   }
 }

@@ -2,6 +2,7 @@ import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../core/logger.js';
 import type { Scheduler } from '../../core/scheduler.js';
 import type { MqttConfig } from '../../report/config-schema.js';
+import type { GroundTruth } from './ground-truth.js';
 import type { Published } from './sent-log.js';
 import type { FleetTime } from './sim-time.js';
 import type { ConnectGate } from './village-session.js';
@@ -33,6 +34,8 @@ export interface FleetContext {
   seed: string;
   options: FleetOptions;
   published: Published;
+  /** What the simulator did to each village, for checking the regency's figures. */
+  truth: GroundTruth;
   gate: ConnectGate;
   /** False once --duration has passed: no new samples, usage or faults, only their aftermath. */
   producing(): boolean;

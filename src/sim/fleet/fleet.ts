@@ -5,6 +5,7 @@ import { Scheduler } from '../../core/scheduler.js';
 import type { MqttConfig } from '../../report/config-schema.js';
 import { Agenda } from './agenda.js';
 import type { FleetContext, FleetOptions } from './fleet-context.js';
+import { GroundTruth, type TruthSpan } from './ground-truth.js';
 import { seeded } from './rng.js';
 import { linkFaultOf, type ScriptedFault, selects } from './scenario.js';
 import { emptyPublished, type Published } from './sent-log.js';
@@ -21,6 +22,8 @@ export interface FleetSimSettings extends FleetOptions {
   version: string;
   seed: string;
   speed: number;
+  /** Simulated wall time at the start (ms); default now. A past origin replays a past day. */
+  originWall?: number;
   /** Real seconds of simulation; undefined = until stopped. */
   durationS: number | undefined;
   /** Real seconds to stay connected answering commands after the duration. */
@@ -58,6 +61,7 @@ export class Fleet {
   private time: FleetTime | undefined;
   private villages: Village[] = [];
   private readonly published = emptyPublished();
+  private readonly truth = new GroundTruth();
   private resentTotal = 0;
   private connectedNow = 0;
   private everConnected = 0;
@@ -77,7 +81,7 @@ export class Fleet {
 
   start(): void {
     const s = this.s;
-    const time = new FleetTime({ speed: s.speed, originWall: Date.now() });
+    const time = new FleetTime({ speed: s.speed, originWall: s.originWall ?? Date.now() });
     this.time = time;
     this.startedReal = performance.now();
     const ctx: FleetContext = {
@@ -96,6 +100,7 @@ export class Fleet {
       seed: s.seed,
       options: s,
       published: this.published,
+      truth: this.truth,
       gate: new ConnectGate(s.connectConcurrency),
       producing: () => this.producing,
       resent: (n) => {
@@ -196,6 +201,15 @@ export class Fleet {
 
   simElapsedS(): number {
     return this.time ? Math.round(this.time.elapsed() / 1000) : 0;
+  }
+
+  /** What was done to each village (down spans, simulated wall time), with the run's origin and speed. */
+  groundTruth(): { origin: string; speed: number; down: TruthSpan[] } {
+    return {
+      origin: new Date(this.time?.originWall ?? 0).toISOString(),
+      speed: this.s.speed,
+      down: this.truth.all(),
+    };
   }
 
   summary(): FleetSummary {

@@ -51,6 +51,12 @@ export class LinkModel {
     return this.condition().verdict !== 'down';
   }
 
+  /** The layer taking the box off the network, or null while it is not down. */
+  downLayer(): Layer | null {
+    const c = this.condition();
+    return c.verdict === 'down' ? c.layer : null;
+  }
+
   add(f: LinkFault, at: number): number {
     const id = this.nextId++;
     const wasDown = !this.netUp();

@@ -2,7 +2,7 @@ import { GwError } from '../../core/errors.js';
 import type { LinkFault } from './link-model.js';
 import type { VillageInfo } from './villages.js';
 
-export const FAULT_KINDS = ['fiber', 'power', 'lan', 'degraded', 'device'] as const;
+export const FAULT_KINDS = ['fiber', 'power', 'lan', 'degraded', 'device', 'regency'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** One scripted fault: `--fault KIND:AT:DURATION[:SELECTOR]`, times in simulated seconds. */
@@ -54,5 +54,8 @@ export function linkFaultOf(kind: FaultKind): LinkFault | undefined {
   if (kind === 'fiber') return { layer: 'isp', kind: 'down', loss_pct: 100 };
   if (kind === 'lan') return { layer: 'lan', kind: 'down', loss_pct: 100 };
   if (kind === 'degraded') return { layer: 'isp', kind: 'degraded', loss_pct: 15 };
+  // The regency's server (its broker and service) unreachable: every box's top rung fails and
+  // MQTT cannot connect, so each box keeps its samples and reports the outage afterwards.
+  if (kind === 'regency') return { layer: 'regency', kind: 'down', loss_pct: 100 };
   return undefined;
 }

@@ -7,6 +7,7 @@ import { OutboxRepo } from '../../report/outbox-repo.js';
 import { CLASSES, type MessageClass, Topics } from '../../report/topics.js';
 import type { StatusHub } from '../../status/status-hub.js';
 import type { DeviceStatus } from '../../status/types.js';
+import type { Layer } from '../../uplink/config-schema.js';
 import {
   type BoxTraits,
   boxTraits,
@@ -145,6 +146,7 @@ export class Village {
   private powerOff(at: number): void {
     const run = this.run;
     if (!run) return;
+    this.fleet.truth.power(this.info.code, false, at);
     this.interrupted = this.link.interrupt(at, (t) => this.wall(t));
     this.savedWall = run.clock.wallMs();
     this.session.abort();
@@ -161,6 +163,7 @@ export class Village {
   private boot(at: number, lagMs: number, synced: boolean): void {
     const g = ++this.gen;
     const f = this.fleet;
+    f.truth.power(this.info.code, true, at);
     this.run = startRun({
       fleet: f,
       store: this.store,
@@ -236,16 +239,19 @@ export class Village {
   /** A fault on the uplink from `at` for `ms` (a cut fiber, a hung router, a lossy line). */
   addLinkFault(f: LinkFault, at: number, ms: number): void {
     const wasUp = this.link.netUp();
+    const layer = this.link.downLayer();
     const id = this.link.add(f, at);
-    this.netChanged(at, wasUp);
+    this.netChanged(at, wasUp, layer);
     this.fleet.at(at + ms, () => {
       const before = this.link.netUp();
+      const beforeLayer = this.link.downLayer();
       this.link.remove(id, at + ms);
-      this.netChanged(at + ms, before);
+      this.netChanged(at + ms, before, beforeLayer);
     });
   }
 
-  private netChanged(at: number, wasUp: boolean): void {
+  private netChanged(at: number, wasUp: boolean, wasLayer: Layer | null): void {
+    this.fleet.truth.link(this.info.code, wasLayer, this.link.downLayer(), at);
     const up = this.link.netUp();
     const g = this.gen;
     if (this.run) this.fleet.at(at + HYSTERESIS_MS, () => this.evaluateLink(g));
@@ -303,8 +309,9 @@ export class Village {
   /** After --duration: power back, links repaired, devices up, so every village drains. */
   heal(at: number): void {
     const wasUp = this.link.netUp();
+    const layer = this.link.downLayer();
     this.link.clear(at);
-    this.netChanged(at, wasUp);
+    this.netChanged(at, wasUp, layer);
     for (const d of this.devices) this.setDevice(d.id, true, at);
     this.powerCuts.clear();
     if (!this.run) this.powerOn(at);

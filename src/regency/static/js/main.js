@@ -1,6 +1,7 @@
 import { api, setCsrf, whenUnauthorized } from '../../../web/static/js/api.js';
 import { h, replace } from '../../../web/static/js/dom.js';
 import { showAuth } from './auth.js';
+import { fleetIncidentsView } from './fleet-incidents.js';
 import { getLang, setLang, t } from './i18n.js';
 import { reportsView } from './reports.js';
 import { villageView } from './village.js';
@@ -10,12 +11,13 @@ const root = document.getElementById('app');
 let session = null;
 let current = null;
 
-/** Hash routes: #/ the wall, #/desa/CODE a village, #/laporan the reports. */
+/** Hash routes: #/ the wall, #/desa/CODE a village, #/insiden the incidents, #/laporan the reports. */
 function route() {
   const hash = location.hash.replace(/^#/, '') || '/';
   const village = hash.match(/^\/desa\/([0-9]{10})$/);
   if (village) return { name: 'village', code: village[1] };
   if (hash.startsWith('/laporan')) return { name: 'reports' };
+  if (hash.startsWith('/insiden')) return { name: 'incidents' };
   return { name: 'wall' };
 }
 
@@ -51,7 +53,8 @@ function shell() {
     h(
       'nav',
       { class: 'tabs' },
-      tab('#/', 'nav.wall', r.name !== 'reports'),
+      tab('#/', 'nav.wall', r.name === 'wall' || r.name === 'village'),
+      tab('#/insiden', 'nav.incidents', r.name === 'incidents'),
       tab('#/laporan', 'nav.reports', r.name === 'reports'),
     ),
     main,
@@ -64,6 +67,7 @@ function show() {
   const { r, main } = shell();
   if (r.name === 'village') current = villageView(main, r.code);
   else if (r.name === 'reports') current = reportsView(main, session.regency.name);
+  else if (r.name === 'incidents') current = fleetIncidentsView(main);
   else current = wallView(main);
 }
 
