@@ -87,7 +87,11 @@ function sampler(pids) {
   };
 }
 
-async function withCollectors({ dir, dialect, k, file, tag }, fn) {
+async function withCollectors({ dir, dialect, k, file, tag, sharedOne }, fn) {
+  // The collector refuses a shared group on SQLite (one file, one writer): one collector there.
+  if (dialect === 'sqlite' && k > 1) return { dialect, collectors: k, skipped: 'SQLite takes one collector' };
+  // On PostgreSQL even one collector joins the group (--shared-one no: a lone collector unshared).
+  const sharedGroup = dialect === 'postgres' && (k > 1 || sharedOne) ? 'bench' : undefined;
   mkdirSync(join(dir, tag), { recursive: true });
   const broker = await startMosquitto();
   const store = new BenchStore(dialect, join(dir, tag), tag);
@@ -99,7 +103,7 @@ async function withCollectors({ dir, dialect, k, file, tag }, fn) {
       collectors.push(
         await startCollector(
           join(dir, tag),
-          collectorConfig(store, broker.url, `bench-${tag}-${i}`, { sharedGroup: 'bench', villagesFile: file }),
+          collectorConfig(store, broker.url, `bench-${tag}-${i}`, { sharedGroup, villagesFile: file }),
         ),
       );
     return await fn({ broker, store, collectors });
@@ -143,7 +147,7 @@ async function steady(o, dialect, level, k) {
   const speed = LEVELS[level] / villages;
   const file = villagesFile(o.dir, villages);
   const tag = `${level}-${k}`;
-  return withCollectors({ dir: o.dir, dialect, k, file, tag }, async ({ broker, store, collectors }) => {
+  return withCollectors({ dir: o.dir, dialect, k, file, tag, sharedOne: o.sharedOne }, async ({ broker, store, collectors }) => {
     const probe = new Probe(broker.url, store);
     const sim = startSim(broker.url, [
       ...['--villages', String(villages), '--villages-file', file, '--speed', speed.toFixed(4)],
@@ -175,6 +179,7 @@ async function steady(o, dialect, level, k) {
         speed: r1(speed),
         per_connection: o.perConnection,
         collectors: k,
+        shared_group: k > 1 || (dialect === 'postgres' && o.sharedOne),
         window_s: r1(windowS),
         offered_msgs_per_s: Math.round(summary.published.total / o.seconds),
         published: summary.published,
@@ -195,7 +200,7 @@ async function storm(o, dialect, k) {
   const speed = (o.cutMin * 60) / o.cutS;
   const file = villagesFile(o.dir, villages);
   const tag = `storm-${k}`;
-  return withCollectors({ dir: o.dir, dialect, k, file, tag }, async ({ broker, store, collectors }) => {
+  return withCollectors({ dir: o.dir, dialect, k, file, tag, sharedOne: o.sharedOne }, async ({ broker, store, collectors }) => {
     const probe = new Probe(broker.url, store);
     // Cut from the start (longer than the run): the end of --duration heals it for every village.
     const sim = startSim(broker.url, [
@@ -222,6 +227,7 @@ async function storm(o, dialect, k) {
         per_connection: o.perConnection,
         cut_simulated_min: o.cutMin,
         collectors: k,
+        shared_group: k > 1 || (dialect === 'postgres' && o.sharedOne),
         backlog_msgs: target - n0,
         published: summary.published,
         drain_s: rest.left ? null : r1(drainS),

@@ -11,6 +11,7 @@
 // Options: --parts ingest,load --dialects sqlite,postgres (ingest) --load-dialects postgres
 //   --levels province,national --collectors 1,3 --reconnect 5000 (0: no storm)
 //   --settle-s 60 (how long the store may take to catch up after the simulator stops)
+//   --shared-one yes|no (on PostgreSQL, does a lone collector join the shared group; SQLite never)
 // PostgreSQL: KGW_BENCH_PG (default postgres://postgres@127.0.0.1:5432/postgres); each run
 // creates and drops its own database. One JSON line on stdout.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     'cut-s': { type: 'string', default: '10' },
     'per-connection': { type: 'string', default: '50' },
     'settle-s': { type: 'string', default: '60' },
+    'shared-one': { type: 'string', default: 'yes' },
   },
 });
 const parts = args.parts.split(',');
@@ -70,6 +72,7 @@ try {
       cutS: Number(args['cut-s']),
       perConnection: Number(args['per-connection']),
       settleS: Number(args['settle-s']),
+      sharedOne: args['shared-one'] !== 'no',
     });
 } finally {
   rmSync(dir, { recursive: true, force: true });
