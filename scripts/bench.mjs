@@ -2,6 +2,7 @@
 // `npm run bench`: runs every bench/*.mjs (or the ones named on the command line) one after
 // another — never in parallel, so they do not disturb each other — and prints each one's
 // JSON result line plus a summary. Build first (`npm run build`): benches use dist/.
+// Options after the names go to every bench run: `npm run bench -- regency --runs 5`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,10 @@ if (!existsSync(join(root, 'dist/main.js'))) {
   console.error('dist/ missing: run "npm run build" first');
   process.exit(1);
 }
-const wanted = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const firstOption = argv.findIndex((a) => a.startsWith('-'));
+const wanted = firstOption < 0 ? argv : argv.slice(0, firstOption);
+const passed = firstOption < 0 ? [] : argv.slice(firstOption);
 const benches = readdirSync(join(root, 'bench'))
   .filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
@@ -20,7 +24,7 @@ const benches = readdirSync(join(root, 'bench'))
 const results = [];
 for (const file of benches) {
   console.error(`\n=== ${file}`);
-  const r = spawnSync(process.execPath, ['--expose-gc', join(root, 'bench', file)], {
+  const r = spawnSync(process.execPath, ['--expose-gc', join(root, 'bench', file), ...passed], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',

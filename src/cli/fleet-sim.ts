@@ -29,6 +29,9 @@ Simulated village gateways (the daemon's own report code) publishing to a regenc
   --usage-per-hour N       kiosk sessions per kiosk per simulated opening hour (default 12)
   --health-interval S      simulated seconds between health messages (default 60)
   --keep N                 acknowledged envelopes kept per village for resend (default 2000)
+  --per-connection N       villages sharing one MQTT connection (default 1: each its own, with
+                           its Will; N > 1 for loads a box cannot hold one socket per village:
+                           no per-village Will, a cut village just falls silent)
   --connect-concurrency N  CONNECTs in progress at once (default 100)
   --connect-delay S        simulated seconds a box waits at most before its first connect
                            (default 30, the daemon's mqtt.connect_delay_max_s)
@@ -59,6 +62,7 @@ const OPTIONS = {
   'health-interval': { type: 'string' },
   keep: { type: 'string' },
   'connect-concurrency': { type: 'string' },
+  'per-connection': { type: 'string' },
   'connect-delay': { type: 'string' },
   start: { type: 'string' },
   truth: { type: 'string' },
@@ -135,6 +139,7 @@ export async function fleetSimCommand(args: CommonArgs, io: CliIo): Promise<numb
     healthIntervalS: num(v['health-interval'], 'health-interval', 60, 1, 3600),
     keep: Math.floor(num(v.keep, 'keep', 2000, 0, 10_000_000)),
     connectDelayMaxS: num(v['connect-delay'], 'connect-delay', mqtt.connect_delay_max_s, 0, 600),
+    perConnection: Math.floor(num(v['per-connection'], 'per-connection', 1, 1, 10_000)),
     connectConcurrency: Math.floor(num(v['connect-concurrency'], 'connect-concurrency', 100, 1, 100_000)),
     log,
     progress: (line) => io.err(line),

@@ -5,7 +5,7 @@ import type { MqttConfig } from '../../report/config-schema.js';
 import type { GroundTruth } from './ground-truth.js';
 import type { Published } from './sent-log.js';
 import type { FleetTime } from './sim-time.js';
-import type { ConnectGate } from './village-session.js';
+import type { ConnectGate, Session, SessionDeps } from './village-session.js';
 
 export interface FleetOptions {
   /** Simulated seconds between health messages (the gateway's mqtt.health_interval_s). */
@@ -16,6 +16,8 @@ export interface FleetOptions {
   faultRate: number;
   /** Acknowledged envelopes each village keeps for `resend`. */
   keep: number;
+  /** Villages per MQTT connection: 1 = each its own socket and Will (shared-session.ts). */
+  perConnection: number;
   /** Simulated seconds: the first connect after a boot waits up to this (mqtt.connect_delay_max_s). */
   connectDelayMaxS: number;
 }
@@ -37,6 +39,8 @@ export interface FleetContext {
   /** What the simulator did to each village, for checking the regency's figures. */
   truth: GroundTruth;
   gate: ConnectGate;
+  /** A village's broker session: its own connection, or a share of one (--per-connection). */
+  session(deps: SessionDeps): Session;
   /** False once --duration has passed: no new samples, usage or faults, only their aftermath. */
   producing(): boolean;
   resent(n: number): void;

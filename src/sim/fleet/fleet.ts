@@ -9,9 +9,10 @@ import { GroundTruth, type TruthSpan } from './ground-truth.js';
 import { seeded } from './rng.js';
 import { linkFaultOf, type ScriptedFault, selects } from './scenario.js';
 import { emptyPublished, type Published } from './sent-log.js';
+import { SharedConnections } from './shared-session.js';
 import { FleetTime } from './sim-time.js';
 import { Village } from './village.js';
-import { ConnectGate } from './village-session.js';
+import { ConnectGate, VillageSession } from './village-session.js';
 import type { VillageInfo } from './villages.js';
 import { fleetWorld, villageWorld } from './world.js';
 
@@ -84,6 +85,11 @@ export class Fleet {
     const time = new FleetTime({ speed: s.speed, originWall: s.originWall ?? Date.now() });
     this.time = time;
     this.startedReal = performance.now();
+    const gate = new ConnectGate(s.connectConcurrency);
+    const shared =
+      s.perConnection > 1
+        ? new SharedConnections(s.perConnection, { mqtt: s.mqtt, gate, scheduler: this.scheduler })
+        : undefined;
     const ctx: FleetContext = {
       time,
       at: (at, fn) => {
@@ -101,7 +107,8 @@ export class Fleet {
       options: s,
       published: this.published,
       truth: this.truth,
-      gate: new ConnectGate(s.connectConcurrency),
+      gate,
+      session: (deps) => shared?.session(deps) ?? new VillageSession(deps),
       producing: () => this.producing,
       resent: (n) => {
         this.resentTotal += n;

@@ -17,7 +17,7 @@ import { resendOperation } from './resend-command.js';
 import type { SentLog } from './sent-log.js';
 import { VillageClock } from './sim-time.js';
 import { villageOperations } from './village-operations.js';
-import type { VillageSession } from './village-session.js';
+import type { Session } from './village-session.js';
 
 const OUTBOX_MAX_BYTES = 64 * 1024 * 1024;
 
@@ -45,7 +45,7 @@ export interface RunDeps {
   link: LinkModel;
   sent: SentLog;
   hub: StatusHub;
-  session: VillageSession;
+  session: Session;
   /** Simulated wall time of the boot, the clock's lag behind it, and whether NTP has synced. */
   at: number;
   lagMs: number;

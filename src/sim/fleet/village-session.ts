@@ -45,13 +45,23 @@ export interface SessionDeps {
   onError(err: Error): void;
 }
 
+/** What a village needs of its broker session: its own socket, or a share of one (shared-session.ts). */
+export interface Session {
+  readonly up: boolean;
+  /** The client while the session is up. */
+  readonly current: MqttClient | undefined;
+  connect(boot: string): void;
+  abort(): void;
+  stop(ts: string, budgetMs?: number): Promise<void>;
+}
+
 /**
  * One village's MQTT session, with the gateway's own client options and Will. Unlike the
  * daemon's MqttConnection it can die the way a box dies: `abort()` drops the TCP socket with
  * no DISCONNECT (power cut, cut fiber), so the broker publishes the Will. When the broker
  * itself is unreachable it retries with capped, jittered backoff on real time.
  */
-export class VillageSession {
+export class VillageSession implements Session {
   private readonly d: SessionDeps;
   private client: MqttClient | undefined;
   private boot = '';

@@ -23,7 +23,7 @@ import { MemoryStore } from './memory-store.js';
 import { type Random, seeded } from './rng.js';
 import { SentLog } from './sent-log.js';
 import { type Run, startRun } from './village-run.js';
-import { VillageSession } from './village-session.js';
+import type { Session } from './village-session.js';
 import { villageStatusHub } from './village-status.js';
 import type { VillageInfo } from './villages.js';
 
@@ -51,7 +51,7 @@ export class Village {
   private readonly cache = new CacheCounters();
   private readonly state = new Map<string, DeviceStatus>();
   private readonly hub: StatusHub;
-  private readonly session: VillageSession;
+  private readonly session: Session;
   private readonly log: Logger;
   private readonly config: Config;
   private run: Run | undefined;
@@ -77,7 +77,7 @@ export class Village {
     this.log = fleet.log.child({ gw: info.code });
     this.config = { ...fleet.config, gateway: { id: info.code, name: displayName(info.name) } };
     this.hub = this.statusHub();
-    this.session = new VillageSession({
+    this.session = fleet.session({
       mqtt: fleet.mqtt,
       gw: info.code,
       statusTopic: this.topics.status,
