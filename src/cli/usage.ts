@@ -21,6 +21,8 @@ Usage:
   kampung-gw regency user role NAME viewer|operator|admin [--config F]   change an account's role
   kampung-gw regency provision CODE...|--all [--out DIR] [--cert] [--fetch-code] [--config F]
                                                 broker identities, bundles (and one-time fetch codes)
+  kampung-gw regency confirm CODE... [--out DIR] [--config F]   the box uses its new identity:
+                                                end the rotation's grace, retire the old one
   kampung-gw regency revoke CODE [--out DIR] [--config F]   refuse a village from now on
 
 --config defaults to $KAMPUNG_GW_CONFIG, else /etc/kampung-gateway/config.yaml
