@@ -8,7 +8,7 @@ Usage:
   kampung-gw user add|passwd|remove NAME [--config F]   technician accounts (password from stdin)
   kampung-gw doctor       [--config F] [--lang en] [--json]   on-box diagnosis
   kampung-gw provision DIR [--config F] [--root R]   install a village bundle, then doctor
-  kampung-gw provision --from URL --code CODE --ca FILE|--fingerprint SHA256 [--config F] [--root R]
+  kampung-gw provision --from URL --code-file F|--code - --ca FILE|--fingerprint SHA256 [--config F] [--root R]
                                                 fetch the bundle once with a one-time code, install it
   kampung-gw demo [--scenario fiber-cut] [--speed X]   try-out: daemon, kiosks, upstream, regency, page
   kampung-gw fleet-sim --mqtt URL [--villages N] [--speed X] [--duration S] [--linger S]

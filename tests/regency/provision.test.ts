@@ -240,6 +240,25 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
         .map((l) => l.split(':')[0])
         .sort();
     expect(users()).toEqual([`gw-${A}`, `gw-${A}.2`, `gw-${C}`, 'regency-collector']);
+    // The box takes the rotated bundle like any other.
+    const root = join(tmp.path, 'box-rotated');
+    mkdirSync(join(root, 'etc', 'kampung-gateway'), { recursive: true });
+    copyFileSync(
+      join(REPO_ROOT, 'config', 'default.yaml'),
+      join(root, 'etc', 'kampung-gateway', 'config.yaml'),
+    );
+    const installed = await cli(
+      'provision',
+      bundle(A),
+      '--root',
+      root,
+      '--config',
+      '/etc/kampung-gateway/config.yaml',
+    );
+    expect(installed.stderr).toBe('');
+    expect(installed.code).toBe(0);
+    const cfg = parse(readFileSync(join(root, 'etc', 'kampung-gateway', 'config.yaml'), 'utf8'));
+    expect([cfg.gateway.id, cfg.mqtt.username]).toEqual([A, `gw-${A}.2`]);
 
     const confirmed = await cli('regency', 'confirm', A, '--out', out, '--config', configPath);
     expect(confirmed.code).toBe(0);
