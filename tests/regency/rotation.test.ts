@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { pbkdf2Sync, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -225,5 +225,39 @@ describe.each(DIALECTS)('rotation with a grace on a real Mosquitto (%s store)', 
     expect(await works(withCert, fresh)).toBe(true);
     expect(await audit(B)).toEqual(['created cli', 'rotating cli', 'grace-ended regency']);
     expect((await credentials.get(`gw-${B}`))?.retired_ms).toBe(clock.wallMs());
+  });
+
+  it('the EMQX import files follow: the retired names listed to forget, the live ones importable with their PBKDF2 hashes', () => {
+    const emqx = (f: string) => readFileSync(join(out, 'emqx', f), 'utf8');
+    expect(emqx('revoked-users.txt').trim().split('\n').sort()).toEqual([`gw-${A}`, `gw-${B}`]);
+    const users = JSON.parse(emqx('users.json')) as Array<Record<string, unknown>>;
+    expect(users.map((u) => u.user_id).sort()).toEqual([`gw-${A}.2`, `gw-${B}.2`, 'regency-collector']);
+    const csv = emqx('users.csv').trim().split('\n');
+    expect(csv[0]).toBe('user_id,password_hash,salt,is_superuser');
+    expect(csv.length).toBe(users.length + 1);
+    for (const u of users) {
+      expect(Object.keys(u).sort()).toEqual(['is_superuser', 'password_hash', 'salt', 'user_id']);
+      expect(u).toMatchObject({ is_superuser: false, salt: expect.stringMatching(/^[A-Za-z0-9_-]{12}$/) });
+      expect(u.password_hash).toMatch(/^[0-9a-f]{128}$/);
+    }
+    // What EMQX computes (authn.conf: pbkdf2, sha512, 101 iterations, 64 bytes) matches the bundle's secret.
+    const a = users.find((u) => u.user_id === `gw-${A}.2`) as { salt: string; password_hash: string };
+    expect(pbkdf2Sync(identity(A).secret, a.salt, 101, 64, 'sha512').toString('hex')).toBe(a.password_hash);
+    expect(emqx('authn.conf')).toContain('iterations = 101, dk_length = 64');
+    const authz = JSON.parse(emqx('authz-users.json')) as Array<{
+      username: string;
+      rules: Array<{ permission: string; action: string; topic: string }>;
+    }>;
+    expect(authz.map((u) => u.username).sort()).toEqual(users.map((u) => u.user_id).sort());
+    for (const u of authz)
+      for (const r of u.rules) {
+        expect(['allow', 'deny']).toContain(r.permission);
+        expect(['publish', 'subscribe', 'all']).toContain(r.action);
+      }
+    expect(authz.find((u) => u.username === `gw-${A}.2`)?.rules).toContainEqual({
+      permission: 'allow',
+      action: 'subscribe',
+      topic: `${P}/${A}/cmd/+`,
+    });
   });
 });
