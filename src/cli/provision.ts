@@ -101,8 +101,11 @@ async function install(dir: string, args: CommonArgs, io: CliIo): Promise<number
   const gid = args.root || process.getuid?.() !== 0 ? undefined : groupId(SERVICE_GROUP);
 
   let installed: ReturnType<typeof installBundle>;
+  let username: string;
   try {
-    installed = installBundle(readBundle(resolve(dir)), {
+    const bundle = readBundle(resolve(dir));
+    username = bundle.mqtt.username;
+    installed = installBundle(bundle, {
       configFile,
       ...(gid === undefined ? {} : { serviceGid: gid }),
     });
@@ -118,6 +121,12 @@ async function install(dir: string, args: CommonArgs, io: CliIo): Promise<number
   );
   if (installed.previousId !== undefined) io.out(`gateway.id: ${installed.previousId} → ${installed.code}`);
   io.out(`mqtt block written to ${configFile} (before: ${installed.backup})`);
+  // A rotated identity: the old one works until the regency confirms this one (or its grace ends).
+  if (/\.\d+$/.test(username))
+    io.out(
+      `Identitas baru/new identity ${username}: once the daemon connects with it (doctor: broker ✓), ` +
+        `ask the regency IT to run \`kampung-gw regency confirm ${installed.code}\``,
+    );
 
   const sub = { ...args, config: configFile, positionals: [] };
   const checked = await checkConfigCommand(sub, io);
