@@ -18,9 +18,13 @@ export interface CommonArgs {
   fetchCode?: boolean;
   /** `regency provision --cert`: also a client certificate per village from the regency CA. */
   cert?: boolean;
-  /** `provision --from URL --code CODE [--ca FILE | --fingerprint SHA256]`: fetch the bundle. */
+  /**
+   * `provision --from URL (--code-file F | --code - | --code CODE) [--ca FILE | --fingerprint
+   * SHA256]`: fetch the bundle; the one-time code from a file or stdin (`--code CODE` shows it in ps).
+   */
   from?: string;
   code?: string;
+  codeFile?: string;
   ca?: string;
   fingerprint?: string;
   positionals: string[];
@@ -46,6 +50,7 @@ export function parseCommon(argv: string[]): CommonArgs {
         cert: { type: 'boolean', default: false },
         from: { type: 'string' },
         code: { type: 'string' },
+        'code-file': { type: 'string' },
         ca: { type: 'string' },
         fingerprint: { type: 'string' },
       },
@@ -63,6 +68,7 @@ export function parseCommon(argv: string[]): CommonArgs {
       ...(values.cert ? { cert: true } : {}),
       ...(values.from === undefined ? {} : { from: values.from }),
       ...(values.code === undefined ? {} : { code: values.code }),
+      ...(values['code-file'] === undefined ? {} : { codeFile: values['code-file'] }),
       ...(values.ca === undefined ? {} : { ca: values.ca }),
       ...(values.fingerprint === undefined ? {} : { fingerprint: values.fingerprint }),
       positionals,

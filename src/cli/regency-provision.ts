@@ -1,8 +1,9 @@
 import { GwError } from '../core/errors.js';
+import { wibTime } from '../core/wib.js';
 import type { RegencyConfig } from '../regency/config-schema.js';
 import { CredentialsRepo } from '../regency/provision/credentials-repo.js';
 import { fetchCodeLines, issueFetchCodes } from '../regency/provision/fetch-codes.js';
-import { Provisioner, provisionOutDir } from '../regency/provision/provisioner.js';
+import { Provisioner, provisionOutDir, type Reload } from '../regency/provision/provisioner.js';
 import type { OpenedDb } from '../regency/store/open-db.js';
 import { VillageRegistry } from '../regency/villages.js';
 import type { CommonArgs } from './args.js';
@@ -18,8 +19,15 @@ function provisioner(config: RegencyConfig, opened: OpenedDb): Provisioner {
 }
 
 const RELOAD =
-  'Broker: copy mosquitto/passwd and mosquitto/acl to its password_file and acl_file, then ' +
-  'reload it (systemctl reload mosquitto, or kill -HUP). EMQX: see docs/scale.md.';
+  'Broker: copy mosquitto/passwd, mosquitto/acl (and crl.pem) to its password_file, acl_file ' +
+  '(and crlfile), then reload it (systemctl reload mosquitto, or kill -HUP). EMQX: see docs/scale.md.';
+
+/** What to tell the operator about the broker after its files were written. */
+function reloadLine(reload: Reload): string {
+  if (reload === 'reloaded') return 'broker: files changed, reloaded (provision.broker_reload)';
+  if (reload === 'unchanged') return 'broker: files unchanged, nothing to reload';
+  return RELOAD;
+}
 
 /** `kampung-gw regency provision CODE... | --all [--out DIR]`. */
 export async function provisionCommand(
@@ -48,7 +56,12 @@ export async function provisionCommand(
       return 0;
     }
     for (const v of r.villages)
-      io.out(`${v.code}: ${v.action === 'created' ? 'new' : 'rotated'} → ${v.bundle}`);
+      io.out(
+        `${v.code}: ${v.action === 'created' ? 'new' : 'rotated'} (${v.username}) → ${v.bundle}` +
+          (v.grace_until
+            ? `\n  the old identity stays valid until the box confirms (regency confirm ${v.code}) or ${wibTime(v.grace_until)}`
+            : ''),
+      );
     if (fetch) for (const line of fetchCodeLines(fetch)) io.out(line);
     io.out(
       r.collector === 'kept'
@@ -56,7 +69,7 @@ export async function provisionCommand(
         : `collector: ${r.collector === 'created' ? 'new secret' : 'current secret adopted'} → ${r.out}/collector/`,
     );
     if (!r.tls) io.out('warning: gateways will connect without TLS (set provision.gateway_url to mqtts://…)');
-    io.out(RELOAD);
+    io.out(reloadLine(r.reload));
     return 0;
   } catch (err) {
     if (err instanceof GwError && err.code === 'GW_ERR_VALIDATION') {
@@ -78,8 +91,9 @@ export async function revokeCommand(
   if (!code || extra.length > 0)
     throw new GwError('GW_ERR_USAGE', 'usage: kampung-gw regency revoke CODE [--out DIR] [--config F]');
   const out = provisionOutDir(config, args.out);
+  let reload: Reload;
   try {
-    await provisioner(config, opened).revoke(code, out);
+    reload = await provisioner(config, opened).revoke(code, out);
   } catch (err) {
     if (err instanceof GwError && err.code === 'GW_ERR_NOT_FOUND') {
       io.err(err.message);
@@ -88,6 +102,38 @@ export async function revokeCommand(
     throw err;
   }
   io.out(`${code}: revoked; broker files written again in ${out}`);
-  io.out(RELOAD);
+  io.out(reloadLine(reload));
   return 0;
+}
+
+/**
+ * `kampung-gw regency confirm CODE... [--out DIR]`: the box connects with its new identity
+ * (seen in doctor or the broker's log): the old one is retired now rather than at the end of
+ * provision.rotation_grace_s.
+ */
+export async function confirmCommand(
+  config: RegencyConfig,
+  opened: OpenedDb,
+  args: CommonArgs,
+  io: CliIo,
+): Promise<number> {
+  if (args.positionals.length === 0)
+    throw new GwError('GW_ERR_USAGE', 'usage: kampung-gw regency confirm CODE... [--out DIR] [--config F]');
+  const out = provisionOutDir(config, args.out);
+  const p = provisioner(config, opened);
+  let failed = 0;
+  let reload: Reload = 'unchanged';
+  for (const code of args.positionals) {
+    try {
+      const r = await p.confirm(code, out);
+      io.out(`${code}: ${r.username} confirmed; ${r.retired.join(', ')} refused from the next reload`);
+      if (r.reload !== 'unchanged') reload = r.reload;
+    } catch (err) {
+      if (!(err instanceof GwError && err.code === 'GW_ERR_NOTHING_PENDING')) throw err;
+      io.err(err.message);
+      failed++;
+    }
+  }
+  io.out(reloadLine(reload));
+  return failed > 0 ? 1 : 0;
 }

@@ -26,14 +26,16 @@ export async function regencyCommand(args: CommonArgs, io: CliIo, hooks: Regency
   if (sub === 'run') return runRegency(sa, io, hooks);
   if (sub === 'status') return withStore(sa, io, (c, db) => status(c, db, sa, io));
   if (sub === 'user') return withStore(sa, io, (_c, db) => user(db, sa, io));
-  if (sub === 'provision' || sub === 'revoke') {
-    const { provisionCommand, revokeCommand } = await import('./regency-provision.js');
-    const fn = sub === 'provision' ? provisionCommand : revokeCommand;
+  if (sub === 'provision' || sub === 'revoke' || sub === 'confirm') {
+    const { provisionCommand, revokeCommand, confirmCommand } = await import('./regency-provision.js');
+    const fn = sub === 'provision' ? provisionCommand : sub === 'revoke' ? revokeCommand : confirmCommand;
     return withStore(sa, io, (c, db) => fn(c, db, sa, io));
   }
   throw new GwError(
     'GW_ERR_USAGE',
-    sub ? `unknown regency command: ${sub}` : 'usage: kampung-gw regency run|status|user|provision|revoke',
+    sub
+      ? `unknown regency command: ${sub}`
+      : 'usage: kampung-gw regency run|status|user|provision|confirm|revoke',
   );
 }
 

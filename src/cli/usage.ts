@@ -8,7 +8,7 @@ Usage:
   kampung-gw user add|passwd|remove NAME [--config F]   technician accounts (password from stdin)
   kampung-gw doctor       [--config F] [--lang en] [--json]   on-box diagnosis
   kampung-gw provision DIR [--config F] [--root R]   install a village bundle, then doctor
-  kampung-gw provision --from URL --code CODE --ca FILE|--fingerprint SHA256 [--config F] [--root R]
+  kampung-gw provision --from URL --code-file F|--code - --ca FILE|--fingerprint SHA256 [--config F] [--root R]
                                                 fetch the bundle once with a one-time code, install it
   kampung-gw demo [--scenario fiber-cut] [--speed X]   try-out: daemon, kiosks, upstream, regency, page
   kampung-gw fleet-sim --mqtt URL [--villages N] [--speed X] [--duration S] [--linger S]
@@ -21,6 +21,8 @@ Usage:
   kampung-gw regency user role NAME viewer|operator|admin [--config F]   change an account's role
   kampung-gw regency provision CODE...|--all [--out DIR] [--cert] [--fetch-code] [--config F]
                                                 broker identities, bundles (and one-time fetch codes)
+  kampung-gw regency confirm CODE... [--out DIR] [--config F]   the box uses its new identity:
+                                                end the rotation's grace, retire the old one
   kampung-gw regency revoke CODE [--out DIR] [--config F]   refuse a village from now on
 
 --config defaults to $KAMPUNG_GW_CONFIG, else /etc/kampung-gateway/config.yaml

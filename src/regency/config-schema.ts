@@ -200,6 +200,18 @@ export const RegencyConfigSchema = Type.Object(
         code_ttl_s: Type.Integer({ minimum: 60, maximum: 7 * 86_400, default: 3600 }),
         /** The regency's address as the boxes reach it (printed with each code), e.g. https://noc.example:8090. */
         fetch_url: Type.Optional(Type.String({ pattern: '^https://' })),
+        /**
+         * Provisioning a village again (rotation): its old identity stays valid beside the new
+         * one until the box confirms the new one (`regency confirm`) or this long at most; 0 ends
+         * the old one at once. A stolen box is `regency revoke`, never a rotation.
+         */
+        rotation_grace_s: Type.Integer({ minimum: 0, maximum: 90 * 86_400, default: 7 * 86_400 }),
+        /**
+         * The command (an argument list, no shell) that makes the broker read its files again
+         * after they change, e.g. [systemctl, reload, mosquitto]; `regency run` uses it when a
+         * grace ends. Unset: the operator copies the files and reloads by hand.
+         */
+        broker_reload: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
       },
       { additionalProperties: false, default: {} },
     ),

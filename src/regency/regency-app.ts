@@ -21,6 +21,8 @@ import { IngestQueue } from './ingest-queue.js';
 import { BundleCodes } from './provision/bundle-codes.js';
 import { BUNDLE_CODE_POLICY, bundleRoutes } from './provision/bundle-routes.js';
 import { CredentialsRepo } from './provision/credentials-repo.js';
+import { GraceSweeper } from './provision/grace-sweeper.js';
+import { Provisioner, provisionOutDir } from './provision/provisioner.js';
 import { RegencyMetrics } from './regency-metrics.js';
 import { GapRepair } from './repair/gap-repair.js';
 import { reportRoutes } from './reports/report-routes.js';
@@ -235,6 +237,18 @@ export class RegencyApp {
       this.collector,
       repair,
       alerts,
+      new GraceSweeper({
+        provisioner: new Provisioner({
+          config,
+          registry: this.registry,
+          credentials: new CredentialsRepo({ db: opened.db }),
+          wallMs: () => clock.wallMs(),
+          source: 'regency',
+        }),
+        out: provisionOutDir(config, undefined),
+        scheduler: this.scheduler,
+        log: log.child({ component: 'provision' }),
+      }),
       new Retention({
         config,
         repo: new RetentionRepo({ db: opened.db }),

@@ -100,7 +100,15 @@ export class TestBroker {
     if (tls) await waitForPort(this.tlsPort);
   }
 
-  /** SIGHUP: Mosquitto reads its password and ACL files again; connected clients stay. */
+  /** The broker's process id while it runs (for a reload command such as `kill -HUP <pid>`). */
+  get pid(): number | undefined {
+    return this.running ? this.proc?.pid : undefined;
+  }
+
+  /**
+   * SIGHUP: Mosquitto reads its password and ACL files and its CRL again (2.0.11, tested in
+   * tests/regency/rotation.test.ts); connected clients stay.
+   */
   reload(): void {
     this.proc?.kill('SIGHUP');
   }

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MAIN_JS, REPO_ROOT } from '../helpers/daemon.js';
@@ -13,19 +12,22 @@ import { makeTestPki, type TestPki } from '../helpers/tls.js';
 import { tempDir } from '../helpers/tmp.js';
 import { DIALECTS, queryStore, RegencyDaemon, regencyCli, regencyConfig, TestStore } from './helpers.js';
 
-const run = promisify(execFile);
 const V = '3510170012'; // Kemiren
 const W = '3510170011';
 const BOX_CONFIG = '/etc/kampung-gateway/config.yaml';
 
-async function box(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [MAIN_JS, 'provision', ...argv], { timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+/** `kampung-gw provision ...` on a box, with `stdin` piped in when given. */
+function box(argv: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = execFile(
+      process.execPath,
+      [MAIN_JS, 'provision', ...argv],
+      { timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+    );
+    p.stdin?.end(stdin ?? '');
+  });
 }
 
 /** A raw GET of the bundle route from a chosen loopback address (the throttle counts per address). */
@@ -82,8 +84,12 @@ describe.each(DIALECTS)(
       copyFileSync(join(REPO_ROOT, 'config', 'default.yaml'), join(root, BOX_CONFIG));
       return root;
     };
-    const fetchInto = (root: string, c: { url: string; fetch_code: string }, ...pin: string[]) =>
-      box('--from', c.url, '--code', c.fetch_code, ...pin, '--root', root, '--config', BOX_CONFIG);
+    /** The code from a file (0600, as a technician would keep it), never on the command line. */
+    const fetchInto = (root: string, c: { url: string; fetch_code: string }, ...pin: string[]) => {
+      const f = join(tmp.path, `code-${Math.random()}`);
+      writeFileSync(f, `${c.fetch_code}\n`, { mode: 0o600 });
+      return box(['--from', c.url, '--code-file', f, ...pin, '--root', root, '--config', BOX_CONFIG]);
+    };
 
     beforeAll(async () => {
       mkdirSync(join(tmp.path, 'other'), { recursive: true });
@@ -146,6 +152,60 @@ describe.each(DIALECTS)(
       expect(r.stderr).toMatch(/expired; ask for a new one/);
     });
 
+    it('the code from stdin (--code -), or on the command line with a warning that ps shows it; never echoed', async () => {
+      const c = await issue(V);
+      const piped = await box(
+        [
+          '--from',
+          c.url,
+          '--code',
+          '-',
+          '--ca',
+          pki.caFile,
+          '--root',
+          stagedBox('box4'),
+          '--config',
+          BOX_CONFIG,
+        ],
+        `${c.fetch_code}\n`,
+      );
+      expect(piped.stderr).toBe('');
+      expect(piped.code).toBe(0);
+      const d = await issue(V);
+      const argv = await box([
+        '--from',
+        d.url,
+        '--code',
+        d.fetch_code,
+        '--ca',
+        pki.caFile,
+        '--root',
+        stagedBox('box5'),
+        '--config',
+        BOX_CONFIG,
+      ]);
+      expect(argv.code).toBe(0);
+      expect(argv.stderr).toMatch(
+        /^warning: --code shows the one-time code .*\(ps, shell history\); use --code-file F or --code - \(stdin\)\n$/,
+      );
+      // Neither way prints the code; an empty stdin or a missing file is refused, not sent.
+      const empty = await box(
+        ['--from', d.url, '--code', '-', '--ca', pki.caFile, '--root', stagedBox('box6')],
+        '',
+      );
+      expect(empty.code).toBe(2);
+      const missing = await box(['--from', d.url, '--code-file', join(tmp.path, 'nope'), '--ca', pki.caFile]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('cannot read the one-time code');
+      const both = await box(['--from', d.url, '--code', '-', '--code-file', 'x', '--ca', pki.caFile]);
+      expect(both.code).toBe(2);
+      for (const r of [piped, argv, empty, missing, both])
+        for (const code of [c.fetch_code, d.fetch_code]) {
+          expect(r.stdout + r.stderr).not.toContain(code);
+          expect(r.stdout + r.stderr).not.toContain(code.replace(/-/g, ''));
+        }
+    });
+
     it('a wrong CA or fingerprint is refused before anything is sent; the right fingerprint then works', async () => {
       const c = await issue(V);
       const wrongCa = await fetchInto(stagedBox('box3'), c, '--ca', other.caFile);
@@ -180,7 +240,7 @@ describe.each(DIALECTS)(
         'SELECT code, event, detail, source FROM provision_audit ORDER BY id',
       );
       const v = rows
-        .filter((r) => r.code === V)
+        .filter((r) => r.code === V && ['issued', 'fetched', 'refused'].includes(r.event))
         .map((r) => `${r.event}:${r.event === 'issued' ? '' : r.detail}`);
       expect(v).toEqual([
         'issued:',
@@ -191,7 +251,13 @@ describe.each(DIALECTS)(
         'refused:expired',
         'issued:',
         'fetched:bundle served',
+        'issued:',
+        'fetched:bundle served',
+        'issued:',
+        'fetched:bundle served',
       ]);
+      // Each `regency provision` of V was a rotation, audited beside the codes.
+      expect(rows.filter((r) => r.code === V).map((r) => r.event)).toContain('rotating');
       const w = rows.filter((r) => r.code === W).map((r) => `${r.event}:${r.detail}`);
       expect(w.filter((x) => x === 'refused:wrong')).toHaveLength(5);
       expect(w.filter((x) => x === 'refused:throttled')).toHaveLength(2);

@@ -2,9 +2,17 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { validateRegencyConfigText } from '../../src/regency/config.js';
-import { renderMosquittoAcl, renderMosquittoPasswd } from '../../src/regency/provision/broker-files.js';
+import {
+  renderEmqxRevoked,
+  renderMosquittoAcl,
+  renderMosquittoPasswd,
+} from '../../src/regency/provision/broker-files.js';
 import { hashBrokerPassword, verifyBrokerPassword } from '../../src/regency/provision/broker-hash.js';
-import { CredentialsRepo } from '../../src/regency/provision/credentials-repo.js';
+import {
+  type BrokerCredential,
+  CredentialsRepo,
+  isActive,
+} from '../../src/regency/provision/credentials-repo.js';
 import { type OpenedDb, openRegencyDb } from '../../src/regency/store/open-db.js';
 import { tempDir } from '../helpers/tmp.js';
 import { DIALECTS, regencyConfig, TestStore } from './helpers.js';
@@ -33,29 +41,79 @@ describe.each(DIALECTS)('broker credentials in the regency store on %s', (dialec
     tmp.cleanup();
   });
 
-  it('creates, rotates and revokes; a rotation lifts a revocation; files follow the store', async () => {
-    expect(
-      await repo.put('gw-3510010001', 'village', '3510010001', hashBrokerPassword('first-secret-xx'), T0),
-    ).toBe('created');
-    await repo.put('gw-3510010002', 'village', '3510010002', hashBrokerPassword('other-secret-xx'), T0);
-    expect(
-      await repo.put('gw-3510010001', 'village', '3510010001', hashBrokerPassword('second-secret-x'), T0 + 1),
-    ).toBe('rotated');
-    const a = await repo.get('gw-3510010001');
-    expect(a).toMatchObject({ created_ms: T0, rotated_ms: T0 + 1, revoked_ms: null, iterations: 101 });
-    expect(verifyBrokerPassword('second-secret-x', a as NonNullable<typeof a>)).toBe(true);
-    expect(verifyBrokerPassword('first-secret-xx', a as NonNullable<typeof a>)).toBe(false);
+  const id = (username: string, secret: string) => ({ username, hash: hashBrokerPassword(secret) });
+  const A = '3510010001';
+  const B = '3510010002';
+  const names = (c: BrokerCredential[]) => c.map((x) => x.username);
 
-    expect(await repo.revoke('gw-3510010002', T0 + 2)).toBe(true);
-    expect(await repo.revoke('gw-3510010002', T0 + 3)).toBe(true);
-    expect(await repo.revoke('gw-nobody', T0)).toBe(false);
-    expect((await repo.get('gw-3510010002'))?.revoked_ms).toBe(T0 + 2);
-    expect([...(await repo.revokedCodes())]).toEqual(['3510010002']);
-    const all = await repo.all();
+  it('creates, rotates with a grace, confirms and revokes; a new box after a revocation; files follow the store', async () => {
+    expect((await repo.issue(A, id('gw-3510010001', 'first-secret-xx'), T0, null, 'cli')).action).toBe(
+      'created',
+    );
+    await repo.issue(B, id('gw-3510010002', 'other-secret-xx'), T0, null, 'cli');
+    expect(await repo.nextUsername(A)).toBe('gw-3510010001.2');
+
+    // Rotation with a grace: both identities valid, the new one awaiting the box.
+    const r = await repo.issue(A, id('gw-3510010001.2', 'second-secret-x'), T0 + 1, T0 + 100, 'cli');
+    expect(r).toEqual({ action: 'rotated', graceUntilMs: T0 + 100, retired: [] });
+    let all = await repo.all();
+    expect(names(all.filter(isActive))).toEqual(['gw-3510010001', 'gw-3510010001.2', 'gw-3510010002']);
+    expect(renderMosquittoPasswd(all)).toContain('gw-3510010001:');
+    expect(renderMosquittoPasswd(all)).toContain('gw-3510010001.2:');
+    expect(await repo.graceOver(T0 + 99)).toEqual([]);
+    expect(await repo.graceOver(T0 + 100)).toEqual([A]);
+
+    // Rotated again before the box confirmed: the unconfirmed one is withdrawn, the old stays.
+    const again = await repo.issue(A, id('gw-3510010001.3', 'third-secret-xx'), T0 + 2, T0 + 200, 'cli');
+    expect(again.retired).toEqual(['gw-3510010001.2']);
+    all = await repo.all();
+    expect(names(all.filter(isActive))).toEqual(['gw-3510010001', 'gw-3510010001.3', 'gw-3510010002']);
+    expect(renderEmqxRevoked(all)).toBe('gw-3510010001.2\n');
+
+    expect(await repo.finishRotation(B, T0 + 3, 'confirmed', 'cli')).toBeUndefined();
+    expect(await repo.finishRotation(A, T0 + 3, 'confirmed', 'cli')).toEqual({
+      username: 'gw-3510010001.3',
+      retired: ['gw-3510010001'],
+    });
+    all = await repo.all();
+    expect(names(all.filter(isActive))).toEqual(['gw-3510010001.3', 'gw-3510010002']);
+    const a = await repo.get('gw-3510010001.3');
+    expect(a).toMatchObject({ grace_until_ms: null, rotated_ms: T0 + 3, revoked_ms: null, retired_ms: null });
+    expect(verifyBrokerPassword('third-secret-xx', a as NonNullable<typeof a>)).toBe(true);
+    expect(await repo.graceOver(T0 + 1000)).toEqual([]);
+
+    // Revoked during a grace: both identities go.
+    await repo.issue(B, id('gw-3510010002.2', 'b-second-secret'), T0 + 4, T0 + 100, 'cli');
+    expect(await repo.revoke(B, T0 + 5)).toBe(true);
+    expect(await repo.revoke(B, T0 + 6)).toBe(true);
+    expect(await repo.revoke('3510019999', T0)).toBe(false);
+    expect((await repo.get('gw-3510010002'))?.revoked_ms).toBe(T0 + 5);
+    expect((await repo.get('gw-3510010002.2'))?.revoked_ms).toBe(T0 + 5);
+    expect([...(await repo.revokedCodes())]).toEqual([B]);
+    all = await repo.all();
     expect(renderMosquittoPasswd(all)).not.toContain('gw-3510010002');
     expect(renderMosquittoAcl({ prefix: 'kampung/v1', credentials: all })).not.toContain('gw-3510010002');
 
-    await repo.put('gw-3510010002', 'village', '3510010002', hashBrokerPassword('new-box-secret'), T0 + 4);
-    expect((await repo.get('gw-3510010002'))?.revoked_ms).toBeNull();
+    // A new box after a revocation: a new name at once, no grace for the stolen one.
+    const fresh = await repo.issue(B, id('gw-3510010002.3', 'new-box-secret'), T0 + 7, T0 + 100, 'cli');
+    expect(fresh.graceUntilMs).toBeNull();
+    expect([...(await repo.revokedCodes())]).toEqual([]);
+    expect(names((await repo.all()).filter(isActive))).toEqual(['gw-3510010001.3', 'gw-3510010002.3']);
+
+    const events = await opened.db
+      .selectFrom('provision_audit')
+      .select(['code', 'event'])
+      .orderBy('id')
+      .execute();
+    expect(events.map((e) => `${e.code} ${e.event}`)).toEqual([
+      `${A} created`,
+      `${B} created`,
+      `${A} rotating`,
+      `${A} rotating`,
+      `${A} confirmed`,
+      `${B} rotating`,
+      `${B} revoked`,
+      `${B} rotated`,
+    ]);
   });
 });

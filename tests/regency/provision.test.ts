@@ -57,9 +57,11 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
 
   const bundle = (code: string) => join(out, 'villages', code);
   const secretOf = (dir: string) => readFileSync(join(dir, 'mqtt.secret'), 'utf8').trim();
-  const village = async (code: string, password = secretOf(bundle(code))) =>
+  const userOf = (dir: string) =>
+    (parse(readFileSync(join(dir, 'mqtt.yaml'), 'utf8')) as { username: string }).username;
+  const village = async (code: string, password = secretOf(bundle(code)), username = userOf(bundle(code))) =>
     connect(broker.tlsUrl, {
-      username: `gw-${code}`,
+      username,
       password,
       ca: readFileSync(pki.caFile),
       clientId: `gw-${code}-${Math.random()}`,
@@ -208,8 +210,8 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
     const r = await cli('regency', 'revoke', B, '--out', out, '--config', configPath);
     expect(r.code).toBe(0);
     broker.reload();
-    await waitFor(async () => (await village(B, passwordB)).refused !== undefined);
-    expect((await village(B, passwordB)).refused).toBeOneOf([4, 5, 134, 135]);
+    await waitFor(async () => (await village(B, passwordB, `gw-${B}`)).refused !== undefined);
+    expect((await village(B, passwordB, `gw-${B}`)).refused).toBeOneOf([4, 5, 134, 135]);
     expect(existsSync(bundle(B))).toBe(false);
     expect(readFileSync(join(out, 'mosquitto', 'acl'), 'utf8')).not.toContain(`user gw-${B}`);
     expect(readFileSync(join(out, 'mosquitto', 'acl'), 'utf8')).toContain(`topic deny ${P}/${B}/cmd/+`);
@@ -218,21 +220,59 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
     a.client?.end(true);
   });
 
-  it('re-provisioning rotates: the old secret stops working, the passwd keeps every other village', async () => {
+  it('re-provisioning rotates: both secrets work until the box is confirmed, then only the new; the passwd keeps every other village', async () => {
     const old = secretOf(bundle(A));
     const r = await cli('regency', 'provision', A, C, '--out', out, '--config', configPath);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`${A}: rotated`);
+    expect(r.stdout).toContain(`${A}: rotated (gw-${A}.2)`);
+    expect(r.stdout).toContain(`regency confirm ${A}`);
+    expect(userOf(bundle(A))).toBe(`gw-${A}.2`);
     broker.reload();
-    await waitFor(async () => (await village(A, old)).refused !== undefined);
+    await waitFor(async () => (await village(C)).client?.end(true) !== undefined);
+    for (const c of [await village(A, old, `gw-${A}`), await village(A)]) {
+      expect(c.client).toBeDefined();
+      c.client?.end(true);
+    }
+    const users = () =>
+      readFileSync(join(out, 'mosquitto', 'passwd'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(':')[0])
+        .sort();
+    expect(users()).toEqual([`gw-${A}`, `gw-${A}.2`, `gw-${C}`, 'regency-collector']);
+    // The box takes the rotated bundle like any other.
+    const root = join(tmp.path, 'box-rotated');
+    mkdirSync(join(root, 'etc', 'kampung-gateway'), { recursive: true });
+    copyFileSync(
+      join(REPO_ROOT, 'config', 'default.yaml'),
+      join(root, 'etc', 'kampung-gateway', 'config.yaml'),
+    );
+    const installed = await cli(
+      'provision',
+      bundle(A),
+      '--root',
+      root,
+      '--config',
+      '/etc/kampung-gateway/config.yaml',
+    );
+    expect(installed.stderr).toBe('');
+    expect(installed.code).toBe(0);
+    expect(installed.stdout).toContain(`ask the regency IT to run \`kampung-gw regency confirm ${A}\``);
+    const cfg = parse(readFileSync(join(root, 'etc', 'kampung-gateway', 'config.yaml'), 'utf8'));
+    expect([cfg.gateway.id, cfg.mqtt.username]).toEqual([A, `gw-${A}.2`]);
+
+    const confirmed = await cli('regency', 'confirm', A, '--out', out, '--config', configPath);
+    expect(confirmed.code).toBe(0);
+    broker.reload();
+    await waitFor(async () => (await village(A, old, `gw-${A}`)).refused !== undefined);
     const fresh = await village(A);
     expect(fresh.client).toBeDefined();
     fresh.client?.end(true);
-    const users = readFileSync(join(out, 'mosquitto', 'passwd'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => l.split(':')[0]);
-    expect(users.sort()).toEqual([`gw-${A}`, `gw-${C}`, 'regency-collector']);
+    expect(users()).toEqual([`gw-${A}.2`, `gw-${C}`, 'regency-collector']);
+    // Nothing awaits any more: confirming again is an error, and changes nothing.
+    const twice = await cli('regency', 'confirm', A, '--out', out, '--config', configPath);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain('no rotation awaiting');
   });
 
   it('kampung-gw provision installs a bundle into a staged box; check-config and the broker check pass', async () => {

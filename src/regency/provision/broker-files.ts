@@ -1,6 +1,6 @@
 import { CLASSES } from '../../report/topics.js';
 import { hashHex, mosquittoPasswdLine } from './broker-hash.js';
-import type { BrokerCredential } from './credentials-repo.js';
+import { type BrokerCredential, isActive, revokedVillages } from './credentials-repo.js';
 
 /** What the broker must allow, from the MQTT contract (SPEC "MQTT", docs/regency.md "Commands"). */
 export interface AclInputs {
@@ -58,14 +58,13 @@ function collectorRules(prefix: string, revoked: readonly string[]): Rule[] {
   ];
 }
 
+/** Revoked and retired identities are left out; during a rotation's grace a village has two. */
 function active(credentials: readonly BrokerCredential[]): BrokerCredential[] {
-  return credentials.filter((c) => c.revoked_ms === null);
+  return credentials.filter(isActive);
 }
 
 function revokedCodes(credentials: readonly BrokerCredential[]): string[] {
-  return credentials.flatMap((c) =>
-    c.role === 'village' && c.revoked_ms !== null && c.code ? [c.code] : [],
-  );
+  return [...revokedVillages(credentials)].sort();
 }
 
 function rulesOf(c: BrokerCredential, inputs: AclInputs): Rule[] {
@@ -74,7 +73,7 @@ function rulesOf(c: BrokerCredential, inputs: AclInputs): Rule[] {
     : villageRules(inputs.prefix, c.code ?? '');
 }
 
-/** `mosquitto/passwd`: every identity not revoked. */
+/** `mosquitto/passwd`: every identity neither revoked nor retired. */
 export function renderMosquittoPasswd(credentials: readonly BrokerCredential[]): string {
   return `${active(credentials)
     .map((c) => mosquittoPasswdLine(c.username, c))
@@ -118,9 +117,12 @@ export function renderEmqxAuthz(inputs: AclInputs): string {
   return `${JSON.stringify(users, null, 2)}\n`;
 }
 
-/** Usernames EMQX must forget: an import adds and updates users, it never deletes one. */
+/**
+ * Usernames EMQX must forget, revoked or retired by a rotation: an import adds and updates
+ * users, it never deletes one.
+ */
 export function renderEmqxRevoked(credentials: readonly BrokerCredential[]): string {
-  const gone = credentials.filter((c) => c.revoked_ms !== null).map((c) => c.username);
+  const gone = credentials.filter((c) => !isActive(c)).map((c) => c.username);
   return gone.length > 0 ? `${gone.join('\n')}\n` : '';
 }
 

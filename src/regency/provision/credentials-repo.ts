@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { RegencyTables } from '../store/schema.js';
 import type { BrokerHash } from './broker-hash.js';
 
@@ -13,14 +13,66 @@ export interface BrokerCredential extends BrokerHash {
   revoked_ms: number | null;
   cert_serial: string | null;
   cert_not_after_ms: number | null;
+  /** Set while this is a rotation's new identity awaiting the box: the end of the grace. */
+  grace_until_ms: number | null;
+  /** When a later identity of the same village replaced this one. */
+  retired_ms: number | null;
 }
 
-/** The username a village's gateway connects with. */
-export function villageUsername(code: string): string {
-  return `gw-${code}`;
+/** What the broker accepts: neither revoked nor retired (during a grace, two per village). */
+export function isActive(c: BrokerCredential): boolean {
+  return c.revoked_ms === null && c.retired_ms === null;
 }
 
-/** Broker identities in the regency store (SQLite or PostgreSQL): hashes and their history. */
+/**
+ * The username a village's gateway connects with: `gw-<code>` for its first identity, then
+ * `gw-<code>.<n>` for the n-th. A rotation needs a new name: Mosquitto keeps one hash per
+ * username, so the old and the new secret can only both work under two names; and a name is
+ * never used again, so an EMQX told to forget it never forgets a live one.
+ */
+export function villageUsername(code: string, generation = 1): string {
+  return generation <= 1 ? `gw-${code}` : `gw-${code}.${generation}`;
+}
+
+function generationOf(username: string): number {
+  const m = /\.(\d+)$/.exec(username);
+  return m ? Number(m[1]) : 1;
+}
+
+export interface IssuedIdentity {
+  username: string;
+  hash: BrokerHash;
+  cert?: { serial: string; notAfterMs: number };
+}
+
+export interface IssueResult {
+  action: 'created' | 'rotated';
+  /** Set when the old identity stays valid beside the new one until then (or confirmation). */
+  graceUntilMs: number | null;
+  /** The identities this one replaced at once (none during a grace). */
+  retired: string[];
+}
+
+type Db = Kysely<RegencyTables> | Transaction<RegencyTables>;
+
+function row(r: RegencyTables['broker_credentials']): BrokerCredential {
+  return {
+    ...r,
+    role: r.role as CredentialRole,
+    created_ms: Number(r.created_ms),
+    rotated_ms: Number(r.rotated_ms),
+    revoked_ms: r.revoked_ms === null ? null : Number(r.revoked_ms),
+    cert_not_after_ms: r.cert_not_after_ms === null ? null : Number(r.cert_not_after_ms),
+    grace_until_ms: r.grace_until_ms === null ? null : Number(r.grace_until_ms),
+    retired_ms: r.retired_ms === null ? null : Number(r.retired_ms),
+  };
+}
+
+/**
+ * Broker identities in the regency store (SQLite or PostgreSQL): hashes and their history.
+ * Each change of a village's identities is one transaction with its audit row, so a kill
+ * at any point leaves either the state before or the state after.
+ */
 export class CredentialsRepo {
   private readonly db: Kysely<RegencyTables>;
 
@@ -30,7 +82,7 @@ export class CredentialsRepo {
 
   async all(): Promise<BrokerCredential[]> {
     const rows = await this.db.selectFrom('broker_credentials').selectAll().orderBy('username').execute();
-    return rows.map((r) => ({ ...r, role: r.role as CredentialRole }));
+    return rows.map(row);
   }
 
   async get(username: string): Promise<BrokerCredential | undefined> {
@@ -39,96 +91,137 @@ export class CredentialsRepo {
       .selectAll()
       .where('username', '=', username)
       .executeTakeFirst();
-    return r ? { ...r, role: r.role as CredentialRole } : undefined;
+    return r ? row(r) : undefined;
   }
 
-  /** Creates the identity, or rotates its hash (and lifts a revocation: a new box, a new secret). */
-  async put(
-    username: string,
-    role: CredentialRole,
-    code: string | null,
-    h: BrokerHash,
-    wallMs: number,
-  ): Promise<'created' | 'rotated'> {
-    const existing = await this.get(username);
-    if (existing) {
-      // The old certificate goes the way of the old secret.
-      if (existing.cert_serial !== null)
-        await this.db
-          .insertInto('superseded_certs')
-          .values({
-            serial: existing.cert_serial,
-            username,
-            not_after_ms: Number(existing.cert_not_after_ms),
-            superseded_ms: wallMs,
-          })
-          .onConflict((oc) => oc.column('serial').doNothing())
-          .execute();
-      await this.db
-        .updateTable('broker_credentials')
-        .set({
-          salt: h.salt,
-          iterations: h.iterations,
-          hash: h.hash,
-          rotated_ms: wallMs,
-          revoked_ms: null,
-          cert_serial: null,
-          cert_not_after_ms: null,
-        })
-        .where('username', '=', username)
-        .execute();
-      return 'rotated';
-    }
-    await this.db
-      .insertInto('broker_credentials')
-      .values({
-        username,
-        role,
-        code,
-        salt: h.salt,
-        iterations: h.iterations,
-        hash: h.hash,
-        created_ms: wallMs,
-        rotated_ms: wallMs,
-        revoked_ms: null,
-        cert_serial: null,
-        cert_not_after_ms: null,
-      })
+  async ofVillage(code: string, db: Db = this.db): Promise<BrokerCredential[]> {
+    const rows = await db
+      .selectFrom('broker_credentials')
+      .selectAll()
+      .where('role', '=', 'village')
+      .where('code', '=', code)
+      .orderBy('created_ms')
       .execute();
-    return 'created';
+    return rows.map(row);
   }
 
-  /** Records the client certificate just issued for this identity (replacing any earlier one). */
-  async setCert(username: string, serial: string, notAfterMs: number): Promise<void> {
-    await this.db
-      .updateTable('broker_credentials')
-      .set({ cert_serial: serial, cert_not_after_ms: notAfterMs })
-      .where('username', '=', username)
-      .execute();
+  /** The username the village's next identity gets (never one used before). */
+  async nextUsername(code: string): Promise<string> {
+    const rows = await this.ofVillage(code);
+    if (rows.length === 0) return villageUsername(code);
+    return villageUsername(code, Math.max(...rows.map((r) => generationOf(r.username))) + 1);
+  }
+
+  /** The collector's identity, made once (rotating it is the operator's, by hand). */
+  async createCollector(username: string, h: BrokerHash, wallMs: number): Promise<void> {
+    await this.insert(this.db, { username, role: 'collector', code: null, h, wallMs, graceUntilMs: null });
   }
 
   /**
-   * Certificates to list in the CRL: those of revoked identities, and those a rotation
-   * replaced (`superseded_certs`), so an old certificate stops working like an old secret,
-   * and a stolen box's stays refused after its village is provisioned again.
+   * A new identity for the village. With `graceUntilMs` and a current identity, the current
+   * one stays valid beside the new one (a rotation awaiting the box); an earlier rotation still
+   * awaiting its box is withdrawn. Without, or when the village has nothing valid (new, or
+   * revoked: a new box), every earlier identity is retired at once.
+   */
+  async issue(
+    code: string,
+    id: IssuedIdentity,
+    wallMs: number,
+    graceUntilMs: number | null,
+    source: string,
+  ): Promise<IssueResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await this.ofVillage(code, trx);
+      const active = rows.filter(isActive);
+      const current = active.find((c) => c.grace_until_ms === null);
+      const grace = current !== undefined && graceUntilMs !== null;
+      const retire = grace ? active.filter((c) => c.grace_until_ms !== null) : active;
+      await this.retire(trx, retire, wallMs);
+      await this.insert(trx, {
+        username: id.username,
+        role: 'village',
+        code,
+        h: id.hash,
+        wallMs,
+        graceUntilMs: grace ? graceUntilMs : null,
+        ...(id.cert ? { cert: id.cert } : {}),
+      });
+      const action = rows.length === 0 ? 'created' : 'rotated';
+      const detail = grace
+        ? `${id.username} issued; ${current.username} stays valid until the box confirms or ${new Date(graceUntilMs).toISOString()}` +
+          (retire.length > 0 ? `; unconfirmed ${retire.map((r) => r.username).join(', ')} withdrawn` : '')
+        : `${id.username} issued${retire.length > 0 ? `; ${retire.map((r) => r.username).join(', ')} retired at once` : ''}`;
+      await audit(trx, code, grace ? 'rotating' : action, source, detail, wallMs);
+      return { action, graceUntilMs: grace ? graceUntilMs : null, retired: retire.map((r) => r.username) };
+    });
+  }
+
+  /**
+   * Ends the village's grace: the identity awaiting the box becomes its only one and the old
+   * is retired. `why`: confirmed (by the box or the operator) or expired (grace over).
+   * Undefined when nothing awaits.
+   */
+  async finishRotation(
+    code: string,
+    wallMs: number,
+    why: 'confirmed' | 'expired',
+    source: string,
+  ): Promise<{ username: string; retired: string[] } | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const active = (await this.ofVillage(code, trx)).filter(isActive);
+      const pending = active.find((c) => c.grace_until_ms !== null);
+      if (!pending) return undefined;
+      const old = active.filter((c) => c !== pending);
+      await this.retire(trx, old, wallMs);
+      await trx
+        .updateTable('broker_credentials')
+        .set({ grace_until_ms: null, rotated_ms: wallMs })
+        .where('username', '=', pending.username)
+        .execute();
+      const retired = old.map((c) => c.username);
+      const detail = `${pending.username} in use; ${retired.join(', ') || 'nothing'} retired${
+        why === 'expired' ? ` (grace ended ${new Date(Number(pending.grace_until_ms)).toISOString()})` : ''
+      }`;
+      await audit(trx, code, why === 'confirmed' ? 'confirmed' : 'grace-ended', source, detail, wallMs);
+      return { username: pending.username, retired };
+    });
+  }
+
+  /** Villages whose grace ended at or before `wallMs`. */
+  async graceOver(wallMs: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('broker_credentials')
+      .select('code')
+      .where('grace_until_ms', '<=', wallMs)
+      .where('revoked_ms', 'is', null)
+      .where('retired_ms', 'is', null)
+      .execute();
+    return [...new Set(rows.flatMap((r) => (r.code === null ? [] : [r.code])))];
+  }
+
+  /**
+   * Certificates to list in the CRL: those of revoked and retired identities (a rotation's
+   * old certificate once the new one is confirmed), and those an earlier version replaced in
+   * place (`superseded_certs`).
    */
   async revokedCerts(): Promise<
     Array<{ serial: string; username: string; notAfterMs: number; revokedMs: number }>
   > {
-    const rows = await this.db
-      .selectFrom('broker_credentials')
-      .select(['username', 'cert_serial', 'cert_not_after_ms', 'revoked_ms'])
-      .where('revoked_ms', 'is not', null)
-      .where('cert_serial', 'is not', null)
-      .execute();
+    const gone = (await this.all()).flatMap((c) =>
+      c.cert_serial !== null && !isActive(c)
+        ? [
+            {
+              serial: c.cert_serial,
+              username: c.username,
+              notAfterMs: Number(c.cert_not_after_ms),
+              revokedMs: Number(c.revoked_ms ?? c.retired_ms),
+            },
+          ]
+        : [],
+    );
     const superseded = await this.db.selectFrom('superseded_certs').selectAll().execute();
     return [
-      ...rows.map((r) => ({
-        serial: r.cert_serial as string,
-        username: r.username,
-        notAfterMs: Number(r.cert_not_after_ms),
-        revokedMs: Number(r.revoked_ms),
-      })),
+      ...gone,
       ...superseded.map((r) => ({
         serial: r.serial,
         username: r.username,
@@ -138,27 +231,118 @@ export class CredentialsRepo {
     ];
   }
 
-  /** Marks it revoked; false when there is no such identity. Revoking twice keeps the first time. */
-  async revoke(username: string, wallMs: number): Promise<boolean> {
-    const existing = await this.get(username);
-    if (!existing) return false;
-    if (existing.revoked_ms === null)
-      await this.db
-        .updateTable('broker_credentials')
-        .set({ revoked_ms: wallMs })
-        .where('username', '=', username)
-        .execute();
-    return true;
+  /** Revokes every valid identity of the village; false when it was never provisioned. */
+  async revoke(code: string, wallMs: number, source = 'cli'): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await this.ofVillage(code, trx);
+      if (rows.length === 0) return false;
+      const active = rows.filter(isActive).map((c) => c.username);
+      if (active.length > 0) {
+        await trx
+          .updateTable('broker_credentials')
+          .set({ revoked_ms: wallMs })
+          .where('username', 'in', active)
+          .execute();
+        await audit(trx, code, 'revoked', source, active.join(', '), wallMs);
+      }
+      return true;
+    });
   }
 
-  /** Village codes whose identity is revoked (the collector refuses what still arrives from them). */
+  /** Villages revoked and not provisioned since (the collector refuses what still arrives from them). */
   async revokedCodes(): Promise<Set<string>> {
-    const rows = await this.db
-      .selectFrom('broker_credentials')
-      .select('code')
-      .where('role', '=', 'village')
-      .where('revoked_ms', 'is not', null)
-      .execute();
-    return new Set(rows.flatMap((r) => (r.code === null ? [] : [r.code])));
+    return revokedVillages(await this.all());
   }
+
+  private async retire(trx: Db, rows: readonly BrokerCredential[], wallMs: number): Promise<void> {
+    if (rows.length === 0) return;
+    await trx
+      .updateTable('broker_credentials')
+      .set({ retired_ms: wallMs, grace_until_ms: null })
+      .where(
+        'username',
+        'in',
+        rows.map((r) => r.username),
+      )
+      .execute();
+  }
+
+  private async insert(
+    db: Db,
+    v: {
+      username: string;
+      role: CredentialRole;
+      code: string | null;
+      h: BrokerHash;
+      wallMs: number;
+      graceUntilMs: number | null;
+      cert?: { serial: string; notAfterMs: number };
+    },
+  ): Promise<void> {
+    await db
+      .insertInto('broker_credentials')
+      .values({
+        username: v.username,
+        role: v.role,
+        code: v.code,
+        salt: v.h.salt,
+        iterations: v.h.iterations,
+        hash: v.h.hash,
+        created_ms: v.wallMs,
+        rotated_ms: v.wallMs,
+        revoked_ms: null,
+        cert_serial: v.cert?.serial ?? null,
+        cert_not_after_ms: v.cert?.notAfterMs ?? null,
+        grace_until_ms: v.graceUntilMs,
+        retired_ms: null,
+      })
+      .execute();
+  }
+}
+
+/**
+ * Revoked villages and when (their latest revocation), read in the caller's transaction:
+ * a village with a revoked identity and none valid (one provisioned again is not revoked).
+ */
+export async function readRevoked(db: Db): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('broker_credentials')
+    .select(['code', 'revoked_ms'])
+    .where('role', '=', 'village')
+    .where('revoked_ms', 'is not', null)
+    .execute();
+  const out = new Map<string, number>();
+  for (const r of rows)
+    if (r.code !== null) out.set(r.code, Math.max(Number(r.revoked_ms), out.get(r.code) ?? 0));
+  if (out.size === 0) return out;
+  const live = await db
+    .selectFrom('broker_credentials')
+    .select('code')
+    .where('code', 'in', [...out.keys()])
+    .where('revoked_ms', 'is', null)
+    .where('retired_ms', 'is', null)
+    .execute();
+  for (const r of live) if (r.code !== null) out.delete(r.code);
+  return out;
+}
+
+/** Codes with a revoked identity and none valid (a village provisioned again is not revoked). */
+export function revokedVillages(credentials: readonly BrokerCredential[]): Set<string> {
+  const live = new Set(credentials.filter(isActive).map((c) => c.code));
+  return new Set(
+    credentials.flatMap((c) =>
+      c.role === 'village' && c.revoked_ms !== null && c.code !== null && !live.has(c.code) ? [c.code] : [],
+    ),
+  );
+}
+
+async function audit(
+  db: Db,
+  code: string,
+  event: string,
+  source: string,
+  detail: string,
+  wallMs: number,
+): Promise<void> {
+  await db.insertInto('provision_audit').values({ at_ms: wallMs, code, event, source, detail }).execute();
 }

@@ -64,7 +64,7 @@ export function fetchCodeLines(f: FetchCodes): string[] {
     const pin = f.fingerprint ? ` --fingerprint ${f.fingerprint}` : ' --ca <regency CA file>';
     lines.push(
       `${c.code}: one-time code ${c.fetch_code}, valid until ${wibTime(c.expires)}`,
-      `  on the box: kampung-gw provision --from ${c.url} --code ${c.fetch_code}${pin}`,
+      `  on the box: kampung-gw provision --from ${c.url} --code -${pin}   (then type the code)`,
     );
   }
   return lines;

@@ -4,19 +4,12 @@ import { stringify } from 'yaml';
 import { GwError } from '../../core/errors.js';
 import type { RegencyConfig } from '../config-schema.js';
 import type { VillageRegistry } from '../villages.js';
-import {
-  renderEmqxAuthn,
-  renderEmqxAuthz,
-  renderEmqxRevoked,
-  renderEmqxUsersCsv,
-  renderEmqxUsersJson,
-  renderMosquittoAcl,
-  renderMosquittoPasswd,
-} from './broker-files.js';
 import { hashBrokerPassword, newBrokerPassword, verifyBrokerPassword } from './broker-hash.js';
-import { type ClientCa, ensureClientCa, type IssuedCert, issueClientCert, writeCrl } from './client-ca.js';
-import { type CredentialsRepo, villageUsername } from './credentials-repo.js';
+import { reloadBroker, writeBrokerFiles } from './broker-output.js';
+import { type ClientCa, ensureClientCa, issueClientCert } from './client-ca.js';
+import { type CredentialsRepo, isActive } from './credentials-repo.js';
 import { PUBLIC_MODE, SECRET_MODE, secureDir, writeFileAtomic } from './secure-write.js';
+import { bundleDir, promoteBundle, recoverBundles, stagedBundleDir, writeBundle } from './village-bundle.js';
 
 export const DEFAULT_COLLECTOR_USERNAME = 'regency-collector';
 /** Where the collector's secret goes when the config names none (SPEC's example path). */
@@ -27,14 +20,27 @@ export interface ProvisionDeps {
   registry: VillageRegistry;
   credentials: CredentialsRepo;
   wallMs: () => number;
+  /** Who acts, for the audit: `cli` or `regency` (the sweeper in `regency run`). */
+  source?: string;
 }
+
+/** What the broker was told: reloaded by provision.broker_reload, or it is the operator's to do. */
+export type Reload = 'reloaded' | 'unchanged' | 'manual';
 
 export interface ProvisionResult {
   out: string;
-  villages: Array<{ code: string; action: 'created' | 'rotated'; bundle: string }>;
+  villages: Array<{
+    code: string;
+    action: 'created' | 'rotated';
+    username: string;
+    bundle: string;
+    /** ISO time the old identity stops at the latest; null when nothing old stays valid. */
+    grace_until: string | null;
+  }>;
   /** created: a new secret in collector/mqtt.secret; adopted: the one mqtt.password_file names; kept. */
   collector: 'created' | 'adopted' | 'kept';
   tls: boolean;
+  reload: Reload;
 }
 
 /** Where the broker files and bundles go: --out, else provision.out_dir, else data_dir/provision. */
@@ -43,15 +49,21 @@ export function provisionOutDir(config: RegencyConfig, flag: string | undefined)
 }
 
 /**
- * `regency provision`: a fresh secret per village (the old one stops working when the broker
- * files are reloaded), only its hash kept; then every broker file is written again from the
- * store, so the password file always holds every village still provisioned.
+ * `regency provision`, `confirm` and `revoke`, and the end of a rotation's grace. The store
+ * decides, the files follow: a new bundle is staged, the store commits its hash, the bundle
+ * takes its place, and the broker files are written again from the store — so a kill at any
+ * point leaves a valid identity in every bundle, and the next run (or `regency run` at start)
+ * finishes what was cut off.
  */
 export class Provisioner {
   private readonly d: ProvisionDeps;
 
   constructor(deps: ProvisionDeps) {
     this.d = deps;
+  }
+
+  private get source(): string {
+    return this.d.source ?? 'cli';
   }
 
   async provision(
@@ -63,34 +75,108 @@ export class Provisioner {
     if (unknown.length > 0)
       throw new GwError('GW_ERR_VALIDATION', `not in the villages registry: ${unknown.join(', ')}`);
     secureDir(out);
+    await this.recover(out);
     const collector = await this.ensureCollector(out);
     const villages: ProvisionResult['villages'] = [];
     const ca = o.cert ? await ensureClientCa(out, this.configuredCa) : undefined;
+    const graceMs = this.d.config.provision.rotation_grace_s * 1000;
     for (const code of [...new Set(codes)]) {
       const password = newBrokerPassword();
-      const username = villageUsername(code);
-      const action = await this.d.credentials.put(
-        username,
-        'village',
-        code,
-        hashBrokerPassword(password),
-        this.d.wallMs(),
-      );
+      const username = await this.d.credentials.nextUsername(code);
       const cert = ca ? await issueClientCert(ca, username) : undefined;
-      if (cert) await this.d.credentials.setCert(username, cert.serial, cert.notAfterMs);
-      villages.push({ code, action, bundle: this.writeBundle(out, code, password, cert) });
+      writeBundle(stagedBundleDir(out, code), {
+        code,
+        name: this.d.registry.get(code)?.name ?? '',
+        url: cert ? (this.d.config.provision.cert_url ?? this.gatewayUrl) : this.gatewayUrl,
+        username,
+        password,
+        topicPrefix: this.d.config.mqtt.topic_prefix,
+        ...(this.caPem ? { caPem: this.caPem } : {}),
+        ...(cert ? { cert } : {}),
+      });
+      const now = this.d.wallMs();
+      const r = await this.d.credentials.issue(
+        code,
+        {
+          username,
+          hash: hashBrokerPassword(password),
+          ...(cert ? { cert: { serial: cert.serial, notAfterMs: cert.notAfterMs } } : {}),
+        },
+        now,
+        graceMs > 0 ? now + graceMs : null,
+        this.source,
+      );
+      villages.push({
+        code,
+        action: r.action,
+        username,
+        bundle: promoteBundle(out, code),
+        grace_until: r.graceUntilMs === null ? null : new Date(r.graceUntilMs).toISOString(),
+      });
     }
-    await this.writeBrokerFiles(out);
-    return { out, villages, collector, tls: this.tls };
+    const reload = await this.publish(out);
+    return { out, villages, collector, tls: this.tls, reload };
   }
 
-  /** `regency revoke`: the village's identity is refused from the next broker reload on. */
-  async revoke(code: string, out: string): Promise<void> {
-    if (!(await this.d.credentials.revoke(villageUsername(code), this.d.wallMs())))
+  /** The box uses its new identity (`regency confirm`): the old one is retired now. */
+  async confirm(code: string, out: string): Promise<{ username: string; retired: string[]; reload: Reload }> {
+    await this.recover(out);
+    const r = await this.d.credentials.finishRotation(code, this.d.wallMs(), 'confirmed', this.source);
+    if (!r)
+      throw new GwError('GW_ERR_NOTHING_PENDING', `village ${code} has no rotation awaiting confirmation`);
+    return { ...r, reload: await this.publish(out) };
+  }
+
+  /** Every rotation whose grace is over ends as if confirmed: the old identity is retired. */
+  async endGraces(out: string): Promise<{ codes: string[]; reload: Reload }> {
+    const now = this.d.wallMs();
+    const codes: string[] = [];
+    for (const code of await this.d.credentials.graceOver(now))
+      if (await this.d.credentials.finishRotation(code, now, 'expired', this.source)) codes.push(code);
+    return { codes, reload: codes.length > 0 ? await this.publish(out) : 'unchanged' };
+  }
+
+  /**
+   * Finishes what a kill cut off: staged bundles the store holds are promoted, others
+   * dropped; the broker files are made to match the store. For `regency run` at start.
+   */
+  async reconcile(out: string): Promise<Reload> {
+    if ((await this.d.credentials.all()).length === 0) return 'unchanged';
+    await this.recover(out);
+    return this.publish(out);
+  }
+
+  /** `regency revoke`: the village's identities are refused from the next broker reload on. */
+  async revoke(code: string, out: string): Promise<Reload> {
+    if (!(await this.d.credentials.revoke(code, this.d.wallMs(), this.source)))
       throw new GwError('GW_ERR_NOT_FOUND', `village ${code} was never provisioned`);
-    rmSync(join(out, 'villages', code), { recursive: true, force: true });
+    rmSync(bundleDir(out, code), { recursive: true, force: true });
+    rmSync(stagedBundleDir(out, code), { recursive: true, force: true });
     secureDir(out);
-    await this.writeBrokerFiles(out);
+    return this.publish(out);
+  }
+
+  private async recover(out: string): Promise<void> {
+    const live = (await this.d.credentials.all()).filter(isActive);
+    recoverBundles(out, (username, secret) =>
+      live.some((c) => c.username === username && verifyBrokerPassword(secret, c)),
+    );
+  }
+
+  /** Broker files from the store; the broker reloaded when they changed and a command is set. */
+  private async publish(out: string): Promise<Reload> {
+    secureDir(out);
+    const changed = await writeBrokerFiles(
+      out,
+      this.d.config.mqtt.topic_prefix,
+      this.d.credentials,
+      this.configuredCa,
+    );
+    const argv = this.d.config.provision.broker_reload;
+    if (!changed) return 'unchanged';
+    if (!argv) return 'manual';
+    await reloadBroker(argv);
+    return 'reloaded';
   }
 
   private get gatewayUrl(): string {
@@ -106,8 +192,9 @@ export class Provisioner {
     return c ? { certFile: c.cert_file, keyFile: c.key_file } : undefined;
   }
 
-  private get caFile(): string | undefined {
-    return this.d.config.provision.ca_file ?? this.d.config.mqtt.ca_file;
+  private get caPem(): string | undefined {
+    const file = this.d.config.provision.ca_file ?? this.d.config.mqtt.ca_file;
+    return this.tls && file ? readFileSync(file, 'utf8') : undefined;
   }
 
   /**
@@ -124,13 +211,7 @@ export class Provisioner {
     if (!existing) {
       password = current ?? newBrokerPassword();
       outcome = current ? 'adopted' : 'created';
-      await this.d.credentials.put(
-        username,
-        'collector',
-        null,
-        hashBrokerPassword(password),
-        this.d.wallMs(),
-      );
+      await this.d.credentials.createCollector(username, hashBrokerPassword(password), this.d.wallMs());
     } else if (current !== undefined && verifyBrokerPassword(current, existing)) password = current;
     const dir = join(out, 'collector');
     secureDir(dir);
@@ -149,63 +230,6 @@ export class Provisioner {
       PUBLIC_MODE,
     );
     return outcome;
-  }
-
-  private writeBundle(out: string, code: string, password: string, cert?: IssuedCert): string {
-    const dir = join(out, 'villages', code);
-    secureDir(dir);
-    const ca = this.tls && this.caFile ? readFileSync(this.caFile, 'utf8') : undefined;
-    const village = this.d.registry.get(code);
-    const block = {
-      url: cert ? (this.d.config.provision.cert_url ?? this.gatewayUrl) : this.gatewayUrl,
-      username: villageUsername(code),
-      // Relative: next to the gateway's config; `kampung-gw provision` installs them there.
-      password_file: 'mqtt.secret',
-      ...(ca ? { ca_file: 'mqtt-ca.pem' } : {}),
-      ...(cert ? { cert_file: 'mqtt-client.pem', key_file: 'mqtt-client.key' } : {}),
-      topic_prefix: this.d.config.mqtt.topic_prefix,
-    };
-    if (cert) {
-      writeFileAtomic(join(dir, 'client.pem'), cert.cert, PUBLIC_MODE);
-      writeFileAtomic(join(dir, 'client.key'), cert.key, SECRET_MODE);
-    } else for (const f of ['client.pem', 'client.key']) rmSync(join(dir, f), { force: true });
-    writeFileAtomic(
-      join(dir, 'mqtt.yaml'),
-      `# ${code} ${village?.name ?? ''} — install on the box: kampung-gw provision <this folder>\n${stringify(block)}`,
-      PUBLIC_MODE,
-    );
-    writeFileAtomic(join(dir, 'mqtt.secret'), `${password}\n`, SECRET_MODE);
-    if (ca) writeFileAtomic(join(dir, 'ca.pem'), ca, PUBLIC_MODE);
-    else rmSync(join(dir, 'ca.pem'), { force: true });
-    return dir;
-  }
-
-  private async writeBrokerFiles(out: string): Promise<void> {
-    const credentials = await this.d.credentials.all();
-    const inputs = { prefix: this.d.config.mqtt.topic_prefix, credentials };
-    // The broker reads these as its own user: world-unreadable, the operator sets the owner.
-    writeFileAtomic(join(out, 'mosquitto', 'passwd'), renderMosquittoPasswd(credentials), SECRET_MODE);
-    writeFileAtomic(join(out, 'mosquitto', 'acl'), renderMosquittoAcl(inputs), SECRET_MODE);
-    const iterations = credentials[0]?.iterations ?? 101;
-    writeFileAtomic(join(out, 'emqx', 'users.csv'), renderEmqxUsersCsv(credentials), SECRET_MODE);
-    writeFileAtomic(join(out, 'emqx', 'users.json'), renderEmqxUsersJson(credentials), SECRET_MODE);
-    writeFileAtomic(join(out, 'emqx', 'authz-users.json'), renderEmqxAuthz(inputs), SECRET_MODE);
-    writeFileAtomic(join(out, 'emqx', 'revoked-users.txt'), renderEmqxRevoked(credentials), SECRET_MODE);
-    writeFileAtomic(join(out, 'emqx', 'authn.conf'), renderEmqxAuthn(iterations), SECRET_MODE);
-    // With client certificates: the CA Mosquitto checks them against, and the CRL of revoked
-    // and replaced ones, written again in full from the store.
-    const made = join(out, 'ca', 'client-ca.pem');
-    const ca =
-      this.configuredCa ??
-      (existsSync(made) ? { certFile: made, keyFile: join(out, 'ca', 'client-ca.key') } : undefined);
-    if (ca) {
-      writeFileAtomic(
-        join(out, 'mosquitto', 'client-ca.pem'),
-        readFileSync(ca.certFile, 'utf8'),
-        PUBLIC_MODE,
-      );
-      await writeCrl(ca, await this.d.credentials.revokedCerts(), join(out, 'mosquitto', 'crl.pem'));
-    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type Inbound, quarantineAfter } from '../classify.js';
+import { readRevoked } from '../provision/credentials-repo.js';
 import { addToRanges, type Gap, SeqLedger } from '../seq-ledger.js';
 import { type DayCounts, dayCounts, dayOf, emptyVillage, foldedSeqs } from './ingest-rows.js';
 import type { Dialect, RegencyTables } from './schema.js';
@@ -102,13 +103,7 @@ export class IngestRepo {
 
   /** Revoked villages and when: their messages are quarantined, whatever the broker let through. */
   private async revoked(trx: Trx): Promise<Map<string, number>> {
-    const rows = await trx
-      .selectFrom('broker_credentials')
-      .select(['code', 'revoked_ms'])
-      .where('role', '=', 'village')
-      .where('revoked_ms', 'is not', null)
-      .execute();
-    return new Map(rows.flatMap((r) => (r.code === null ? [] : [[r.code, Number(r.revoked_ms)]])));
+    return readRevoked(trx);
   }
 
   private refuseRevoked(rec: Received, revoked: ReadonlyMap<string, number>): Received {

@@ -324,6 +324,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '011-rotation-grace': {
+      async up(db: Kysely<unknown>) {
+        // A rotation gives the village a second identity (a new username: Mosquitto's password
+        // file holds one hash per name) that the broker accepts beside the old one until the
+        // box confirms it or grace_until_ms passes. Then the old one is retired: out of the
+        // broker files, its certificate in the CRL, its username on EMQX's list to forget.
+        await db.schema.alterTable('broker_credentials').addColumn('grace_until_ms', 'bigint').execute();
+        await db.schema.alterTable('broker_credentials').addColumn('retired_ms', 'bigint').execute();
+      },
+    },
   };
 }
 

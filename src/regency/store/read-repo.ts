@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { readRevoked } from '../provision/credentials-repo.js';
 import type { RegencyTables } from './schema.js';
 
 export type VillageRow = RegencyTables['villages'];
@@ -47,13 +48,7 @@ export class ReadRepo {
 
   /** Revoked villages (code → when); their messages are quarantined, the wall marks them. */
   async revoked(): Promise<Map<string, number>> {
-    const rows = await this.db
-      .selectFrom('broker_credentials')
-      .select(['code', 'revoked_ms'])
-      .where('role', '=', 'village')
-      .where('revoked_ms', 'is not', null)
-      .execute();
-    return new Map(rows.flatMap((r) => (r.code === null ? [] : [[r.code, Number(r.revoked_ms)]])));
+    return readRevoked(this.db);
   }
 
   villages(): Promise<VillageRow[]> {

@@ -183,6 +183,10 @@ export interface RegencyTables {
     /** The client certificate's serial (hex) and end of validity, when one was issued. */
     cert_serial: string | null;
     cert_not_after_ms: number | null;
+    /** Set while this identity is a rotation's new one, not yet confirmed: the end of the grace. */
+    grace_until_ms: number | null;
+    /** When a later identity of the same village replaced this one (confirmed or grace ended). */
+    retired_ms: number | null;
   };
   accounts: {
     id: Generated<number>;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { wibDay } from '../../core/wib.js';
+import { readRevoked } from '../provision/credentials-repo.js';
 import type { RegencyTables } from './schema.js';
 
 export interface StoredMessage {
@@ -22,13 +23,7 @@ export class VillageRepo {
 
   /** When the village's identity was revoked; null when it is not. */
   async revokedMs(gw: string): Promise<number | null> {
-    const r = await this.db
-      .selectFrom('broker_credentials')
-      .select('revoked_ms')
-      .where('role', '=', 'village')
-      .where('code', '=', gw)
-      .executeTakeFirst();
-    return r?.revoked_ms === null || r?.revoked_ms === undefined ? null : Number(r.revoked_ms);
+    return (await readRevoked(this.db)).get(gw) ?? null;
   }
 
   devices(gw: string) {

@@ -17,7 +17,8 @@ export interface Bundle {
   client?: { cert: string; key: string };
 }
 
-const USERNAME = /^gw-([0-9]{10})$/;
+/** `gw-<code>`, or `gw-<code>.<n>` after a rotation (docs/regency.md "Rotation"). */
+const USERNAME = /^gw-([0-9]{10})(?:\.[1-9][0-9]{0,5})?$/;
 
 /** Reads and checks a bundle folder; every problem is reported at once (GW_ERR_VALIDATION). */
 export function readBundle(dir: string): Bundle {
@@ -49,7 +50,7 @@ export function readBundle(dir: string): Bundle {
     problems.push('mqtt.yaml: url must be mqtt:// or mqtts://');
   const code = USERNAME.exec(username)?.[1];
   if (yamlText !== undefined && !code)
-    problems.push('mqtt.yaml: username must be gw-<10-digit village code>');
+    problems.push('mqtt.yaml: username must be gw-<10-digit village code>[.<n>]');
   const secret = secretText?.replace(/\r?\n$/, '') ?? '';
   if (secretText !== undefined && (secret.length < 16 || /\s/.test(secret)))
     problems.push('mqtt.secret must be one line of at least 16 characters');
