@@ -78,6 +78,9 @@ export class OutboxPump {
     this.epoch++;
     this.sender = sender;
     this.releaseInflight();
+    // Anything held in memory is stored before the backlog is measured.
+    this.d.outbox.setLive(false);
+    this.d.outbox.setLive(true);
     this.floor = this.d.repo.maxId();
     this.liveCursor = this.floor;
     this.backlogCursor = 0;
@@ -92,6 +95,7 @@ export class OutboxPump {
   detach(): void {
     this.epoch++;
     this.sender = undefined;
+    this.d.outbox.setLive(false);
     this.buffer = [];
     this.releaseInflight();
     this.refillTimer?.cancel();
@@ -146,7 +150,7 @@ export class OutboxPump {
     let free = this.d.window - this.inflight.size;
     if (free <= 0) return;
     if (this.liveCursor < this.d.outbox.lastId) {
-      for (const row of this.d.repo.after(this.liveCursor, Number.MAX_SAFE_INTEGER, free)) {
+      for (const row of this.d.outbox.liveAfter(this.liveCursor, free)) {
         this.liveCursor = row.id;
         if (this.d.outbox.busy.has(row.id)) continue;
         this.send(sender, row, false);

@@ -37,6 +37,9 @@ const SQL = {
   oldest: 'SELECT id, created_wall FROM outbox WHERE sent_wall IS NULL ORDER BY id LIMIT ?',
   exists: 'SELECT 1 AS x FROM outbox WHERE id = ?',
   maxId: 'SELECT COALESCE(MAX(id), 0) AS id FROM outbox',
+  insertWith: `INSERT INTO outbox (id, msg_id, class, topic, payload, bytes, created_wall, sent_wall)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  raiseSeq: `UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox' AND seq < ?`,
   shedSent: `DELETE FROM outbox WHERE id IN
                (SELECT id FROM outbox WHERE sent_wall IS NOT NULL ORDER BY id LIMIT ?)
              RETURNING bytes`,
@@ -79,6 +82,25 @@ export class OutboxRepo {
   insert(r: Omit<OutboxRow, 'id'>): number {
     const info = this.st('insert').run(r.seq, r.msg_id, r.class, r.topic, r.payload, r.bytes, r.created_wall);
     return Number(info.lastInsertRowid);
+  }
+
+  /** Inserts a row written behind (its seq allocated earlier), unsent or already acknowledged. */
+  insertWith(r: OutboxRow, sentWall: number | null): void {
+    this.st('insertWith').run(
+      r.seq,
+      r.msg_id,
+      r.class,
+      r.topic,
+      r.payload,
+      r.bytes,
+      r.created_wall,
+      sentWall,
+    );
+  }
+
+  /** Moves the seq counter up to `seq` (a seq handed out without a row: never handed out again). */
+  raiseSeq(seq: number): void {
+    this.st('raiseSeq').run(seq, seq);
   }
 
   /** Rows with afterId < id <= maxId, oldest first. */

@@ -2,11 +2,13 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
 import type { Store } from '../store/store.js';
-import { compactHealth } from './compact.js';
 import { type Envelope, encodeEnvelope, uuidv7 } from './envelope.js';
-import { samplesIn, writeAckedRows } from './outbox-acks.js';
-import type { OutboxRepo, RowMeta } from './outbox-repo.js';
-import { CLASS_RANK, CLASSES, type MessageClass, type Topics } from './topics.js';
+import { writeAckedRows } from './outbox-acks.js';
+import { PendingHealth } from './outbox-pending.js';
+import type { OutboxRepo, OutboxRow, RowMeta } from './outbox-repo.js';
+import { makeRoom } from './outbox-room.js';
+import { OutboxTally } from './outbox-tally.js';
+import type { MessageClass, Topics } from './topics.js';
 
 /** What the outbox needs of the store (the fleet simulator runs it on an in-memory database). */
 export type OutboxStore = Pick<Store, 'db' | 'batch' | 'durable'>;
@@ -26,6 +28,15 @@ export interface OutboxDeps {
    * 0 deletes it at PUBACK. Kept rows count against maxBytes and are the first to go.
    */
   keepMs?: number;
+  /**
+   * Write-behind for health (the daemon: 5 minutes; unset writes each at once): a health
+   * message is published from memory and stored with the next commit of anything else, when the
+   * link goes, at stop, or after this long. Offline, health is backlog and stored at once. Health commits at a minute's rate were most
+   * of an idle box's writes to its SD card. A kill -9 or power cut loses at most this window
+   * of health rows; their seqs are handed out again after the restart, which the regency
+   * counts as seq reused after a power cut.
+   */
+  deferHealthMs?: number;
   /** Called after every change of depth or drop counts (status, pump). */
   onChange(): void;
 }
@@ -48,45 +59,34 @@ const ACK_FLUSH_MS = 60_000;
  */
 export class Outbox {
   private readonly d: OutboxDeps;
-  private readonly count = new Map<MessageClass, number>();
-  private bytesTotal = 0;
-  private readonly dropped = new Map<MessageClass, number>();
+  private readonly tally = new OutboxTally();
   /** Rows that must not be shed or compacted: in flight, or acknowledged but not yet deleted. */
   readonly busy = new Set<number>();
   private acked: RowMeta[] = [];
   private ackTimer: { cancel(): void } | undefined;
-  private healthAtLastCompact = -1;
+  /** Health count at the last compaction (outbox-room.ts: compacting again only once it grew). */
+  private readonly compacted = { health: -1 };
+  private readonly pending: PendingHealth;
+  /** Health is written behind only while connected: offline it is backlog, stored at once. */
+  private deferring = false;
   /** Highest row id inserted (lets the pump skip querying for live rows when none are new). */
   lastId = 0;
   /** Bumped whenever rows are removed other than by PUBACK (shedding, compaction). */
   generation = 0;
-  /** Sum of all drop counters. */
-  dropTotal = 0;
-  private sentRows = 0;
-  private sentBytes = 0;
-  private sentShed = 0;
-  private sentPruned = 0;
 
   constructor(deps: OutboxDeps) {
     this.d = deps;
+    this.pending = new PendingHealth(deps.scheduler, deps.deferHealthMs ?? 60_000);
   }
 
   start(): void {
-    for (const c of CLASSES) this.count.set(c, 0);
-    this.bytesTotal = 0;
     this.lastId = this.d.repo.maxId();
-    for (const t of this.d.repo.totals()) {
-      this.count.set(t.class, t.n);
-      this.bytesTotal += t.bytes;
-    }
-    const counters = this.d.repo.counters();
-    for (const c of CLASSES) this.dropped.set(c, counters.get(`drop.${c}`) ?? 0);
-    this.dropTotal = [...this.dropped.values()].reduce((a, b) => a + b, 0);
-    this.sentShed = counters.get('sent.shed') ?? 0;
-    this.sentPruned = counters.get('sent.pruned') ?? 0;
-    const sent = this.d.repo.sentTotals();
-    this.sentRows = sent.n;
-    this.sentBytes = sent.bytes;
+    this.tally.load(this.d.repo);
+  }
+
+  /** Sum of all drop counters. */
+  get dropTotal(): number {
+    return this.tally.dropTotal;
   }
 
   get keeping(): boolean {
@@ -106,7 +106,14 @@ export class Outbox {
   enqueue<T>(cls: MessageClass, data: T): Envelope<T> | undefined {
     const db = this.d.store.db;
     let out: Envelope<T> | undefined;
-    if (db.inTransaction) {
+    if (
+      cls === 'health' &&
+      this.deferring &&
+      !db.inTransaction &&
+      this.tally.total() + 4096 <= this.d.maxBytes
+    ) {
+      out = this.insertPending(data);
+    } else if (db.inTransaction) {
       // A caller's transaction: waiting acknowledgements stay out of it (it may roll back).
       out = this.insert(cls, data);
       // The caller's transaction may still roll back (e.g. disk full): check once it is over
@@ -116,14 +123,17 @@ export class Outbox {
     } else {
       // Waiting acknowledgements share this commit: the same leaf pages, written once.
       let acks: RowMeta[] = [];
+      // Health written behind goes first: it holds the older seqs.
       const work = (): Envelope<T> | undefined => {
         acks = this.writeAcks();
+        this.pending.writeTo(this.d.repo, this.keeping);
         return this.insert(cls, data);
       };
       out = this.committingAcks(
         () => acks,
         () => (cls === 'health' ? this.d.store.batch(work) : this.d.store.durable(work)),
       );
+      this.pending.clear();
     }
     this.d.onChange();
     return out;
@@ -151,16 +161,67 @@ export class Outbox {
     return out;
   }
 
+  /** A health message kept in memory until the next commit (deferHealthMs). */
+  private insertPending<T>(data: T): Envelope<T> {
+    const wall = this.d.clock.wallMs();
+    const seq = this.nextSeq();
+    const env = this.envelope(seq, uuidv7(wall), wall, data);
+    const payload = encodeEnvelope(env);
+    const row = { id: seq, seq, msg_id: env.id, class: 'health' as const, payload, created_wall: wall };
+    this.pending.add({ ...row, topic: this.d.topics.forClass('health'), bytes: Buffer.byteLength(payload) });
+    this.lastId = seq;
+    this.tally.added('health', Buffer.byteLength(payload));
+    this.pending.arm(() => this.writePending());
+    return env;
+  }
+
+  /** Connected (the pump attached) or not: health held in memory is stored when the link goes. */
+  setLive(live: boolean): void {
+    this.deferring = live && (this.d.deferHealthMs ?? 0) > 0;
+    if (!live) this.writePending();
+  }
+
+  /** The next seq: past the table's counter and past health held in memory. */
+  private nextSeq(): number {
+    return Math.max(this.d.repo.nextSeq(), this.pending.maxSeq() + 1);
+  }
+
+  /**
+   * Stores the health held in memory now, in one commit with any waiting acknowledgements
+   * (timer, link lost, stop, resend). A failed commit (disk full) keeps them for the next try.
+   */
+  writePending(): void {
+    if (this.pending.size === 0) return;
+    try {
+      this.commitAcks(() => this.pending.writeTo(this.d.repo, this.keeping));
+      this.pending.clear();
+    } catch (err) {
+      this.d.log.warn({ err, rows: this.pending.size }, 'outbox: could not store health yet; will retry');
+      this.pending.arm(() => this.writePending());
+    }
+    this.d.onChange();
+  }
+
+  /** Unsent rows with id > afterId, oldest first (the pump's live path): table and memory. */
+  liveAfter(afterId: number, limit: number): OutboxRow[] {
+    const rows = this.d.repo.after(afterId, Number.MAX_SAFE_INTEGER, limit);
+    if (this.pending.size === 0) return rows;
+    return rows
+      .concat(this.pending.after(afterId, limit))
+      .sort((a, b) => a.id - b.id)
+      .slice(0, limit);
+  }
+
   private insert<T>(cls: MessageClass, data: T): Envelope<T> | undefined {
     const wall = this.d.clock.wallMs();
     // Size the row before allocating a seq: a message refused for space leaves no gap.
     const probe = encodeEnvelope(this.envelope(0, '00000000-0000-7000-8000-000000000000', wall, data));
     const estimate = Buffer.byteLength(probe) + 16;
     if (!this.makeRoom(cls, estimate)) {
-      this.addDrop(cls, 1);
+      this.tally.drop(this.d.repo, cls, 1);
       return undefined;
     }
-    const seq = this.d.repo.nextSeq();
+    const seq = this.nextSeq();
     const env = this.envelope(seq, uuidv7(wall), wall, data);
     const payload = encodeEnvelope(env);
     const bytes = Buffer.byteLength(payload);
@@ -173,8 +234,7 @@ export class Outbox {
       bytes,
       created_wall: wall,
     });
-    this.count.set(cls, (this.count.get(cls) ?? 0) + 1);
-    this.bytesTotal += bytes;
+    this.tally.added(cls, bytes);
     return env;
   }
 
@@ -192,58 +252,23 @@ export class Outbox {
     };
   }
 
-  /** Frees space for `bytes` of class `cls`; false when the new message itself must go. */
+  /** Frees space for `bytes` of class `cls` (outbox-room.ts); false when the new message itself must go. */
   private makeRoom(cls: MessageClass, bytes: number): boolean {
-    if (this.bytesTotal + this.sentBytes + bytes <= this.d.maxBytes) return true;
-    // What the regency already has goes before anything it has not seen yet.
-    while (this.sentRows > 0 && this.bytesTotal + this.sentBytes + bytes > this.d.maxBytes) {
-      const gone = this.d.repo.shedSent(64);
-      if (gone.length === 0) {
-        this.sentRows = 0;
-        this.sentBytes = 0;
-        break;
-      }
-      this.forgetSent(gone, 'shed');
-    }
-    if (this.bytesTotal + this.sentBytes + bytes <= this.d.maxBytes) return true;
-    const health = this.count.get('health') ?? 0;
-    if (health > 1 && health !== this.healthAtLastCompact) {
-      const r = compactHealth(this.d.repo, this.busy);
-      this.generation++;
-      this.bytesTotal -= r.freedBytes;
-      this.count.set('health', health - r.removedRows);
-      this.healthAtLastCompact = this.count.get('health') ?? 0;
-      if (r.removedRows > 0) this.d.log.info({ folded: r.removedRows }, 'outbox: compacted health backlog');
-      if (this.bytesTotal + this.sentBytes + bytes <= this.d.maxBytes) return true;
-    }
-    for (const victim of [...CLASSES].sort((a, b) => CLASS_RANK[a] - CLASS_RANK[b])) {
-      if (CLASS_RANK[victim] > CLASS_RANK[cls]) return false;
-      let after = 0;
-      while (
-        this.bytesTotal + this.sentBytes + bytes > this.d.maxBytes &&
-        (this.count.get(victim) ?? 0) > 0
-      ) {
-        const rows = this.d.repo.oldestOf(victim, after, 64);
-        if (rows.length === 0) break;
-        for (const r of rows) {
-          after = r.id;
-          if (this.busy.has(r.id) || !this.d.repo.delete(r.id)) continue;
+    return makeRoom(
+      {
+        tally: this.tally,
+        repo: this.d.repo,
+        busy: this.busy,
+        log: this.d.log,
+        maxBytes: this.d.maxBytes,
+        compacted: this.compacted,
+        removed: () => {
           this.generation++;
-          this.count.set(victim, (this.count.get(victim) ?? 0) - 1);
-          this.bytesTotal -= r.bytes;
-          // A health summary stands for several samples: count each one lost.
-          this.addDrop(victim, victim === 'health' ? samplesIn(r.payload) : 1);
-          if (this.bytesTotal + this.sentBytes + bytes <= this.d.maxBytes) return true;
-        }
-      }
-    }
-    return this.bytesTotal + this.sentBytes + bytes <= this.d.maxBytes;
-  }
-
-  private addDrop(cls: MessageClass, n: number): void {
-    this.d.repo.addCounter(`drop.${cls}`, n);
-    this.dropped.set(cls, (this.dropped.get(cls) ?? 0) + n);
-    this.dropTotal += n;
+        },
+      },
+      cls,
+      bytes,
+    );
   }
 
   /**
@@ -253,38 +278,46 @@ export class Outbox {
    * re-published, shed or compacted. A lost write only re-sends.
    */
   ack(row: RowMeta): void {
+    if (this.pending.ack(row, this.d.clock.wallMs())) {
+      // Held in memory: stored as acknowledged when it is written (nothing to write now).
+      this.tally.acked(row, this.keeping);
+      this.busy.delete(row.id);
+      this.d.onChange();
+      return;
+    }
     this.acked.push(row);
-    this.countAcked(row);
+    this.tally.acked(row, this.keeping);
     this.d.onChange();
     if (this.acked.length >= ACK_FLUSH_ROWS) this.flushAcks();
     else this.ackTimer ??= this.d.scheduler.after('outbox-ack-flush', ACK_FLUSH_MS, () => this.flushAcks());
   }
 
-  /** Writes the waiting acknowledgements now, in their own commit (timer, stop, resend). */
+  /** Writes the waiting acknowledgements and held health now, in their own commit (timer, stop, resend). */
   flushAcks(): void {
+    if (this.pending.size > 0) {
+      this.writePending();
+      return;
+    }
     if (this.acked.length === 0) {
       this.ackTimer?.cancel();
       this.ackTimer = undefined;
       return;
     }
-    let acks: RowMeta[] = [];
-    this.committingAcks(
-      () => acks,
-      () =>
-        this.d.store.batch(() => {
-          acks = this.writeAcks();
-        }),
-    );
+    this.commitAcks();
     this.d.onChange();
   }
 
-  private countAcked(r: RowMeta): void {
-    this.count.set(r.class, (this.count.get(r.class) ?? 0) - 1);
-    this.bytesTotal -= r.bytes;
-    if (this.keeping) {
-      this.sentRows++;
-      this.sentBytes += r.bytes;
-    }
+  /** One commit of the waiting acknowledgements, and `also` in the same transaction. */
+  private commitAcks(also?: () => void): void {
+    let acks: RowMeta[] = [];
+    const work = () => {
+      acks = this.writeAcks();
+      also?.();
+    };
+    this.committingAcks(
+      () => acks,
+      () => this.d.store.batch(work),
+    );
   }
 
   /**
@@ -307,28 +340,18 @@ export class Outbox {
    * caller runs it hourly), so retention costs a few page writes an hour, not one per message.
    */
   pruneSent(): number {
-    if (this.sentRows === 0 || !this.keeping) return 0;
+    if (this.tally.sentRows === 0 || !this.keeping) return 0;
     const cutoff = this.d.clock.wallMs() - (this.d.keepMs ?? 0);
-    const n = this.d.store.batch(() => this.forgetSent(this.d.repo.pruneSent(cutoff), 'pruned'));
+    const n = this.d.store.batch(() =>
+      this.tally.forgetSent(this.d.repo, this.d.repo.pruneSent(cutoff), 'pruned'),
+    );
     if (n > 0) this.d.onChange();
     return n;
   }
 
-  /** Accounts for kept rows just deleted (inside the deleting transaction); returns how many. */
-  private forgetSent(gone: number[], why: 'shed' | 'pruned'): number {
-    if (gone.length === 0) return 0;
-    this.sentRows = Math.max(0, this.sentRows - gone.length);
-    for (const b of gone) this.sentBytes -= b;
-    if (this.sentRows === 0 || this.sentBytes < 0) this.sentBytes = Math.max(0, this.sentBytes);
-    this.d.repo.addCounter(`sent.${why}`, gone.length);
-    if (why === 'shed') this.sentShed += gone.length;
-    else this.sentPruned += gone.length;
-    return gone.length;
-  }
-
   /** Kept envelopes (status `outbox.sent`). */
   sent(): { rows: number; bytes: number; shed: number; pruned: number } {
-    return { rows: this.sentRows, bytes: this.sentBytes, shed: this.sentShed, pruned: this.sentPruned };
+    return this.tally.sent();
   }
 
   private verifyInserted(id: number): void {
@@ -343,44 +366,31 @@ export class Outbox {
   private resync(): void {
     this.d.log.warn('outbox: counters out of step (rolled back or missing rows), recounting');
     this.lastId = Math.max(this.lastId, this.d.repo.maxId());
-    this.dropped.clear();
-    const counters = this.d.repo.counters();
-    for (const c of CLASSES) this.dropped.set(c, counters.get(`drop.${c}`) ?? 0);
-    this.dropTotal = [...this.dropped.values()].reduce((a, b) => a + b, 0);
-    for (const c of CLASSES) this.count.set(c, 0);
-    this.bytesTotal = 0;
-    for (const t of this.d.repo.totals()) {
-      this.count.set(t.class, t.n);
-      this.bytesTotal += t.bytes;
-    }
-    const sent = this.d.repo.sentTotals();
-    this.sentRows = sent.n;
-    this.sentBytes = sent.bytes;
+    this.tally.load(this.d.repo);
     // Acknowledged but not yet written: the table still holds them as unsent.
-    for (const r of this.acked) this.countAcked(r);
+    for (const r of this.acked) this.tally.acked(r, this.keeping);
+    // Health held in memory and not yet acknowledged is still waiting.
+    for (const r of this.pending.waiting()) this.tally.added('health', r.bytes);
   }
 
   depth(): number {
-    let n = 0;
-    for (const v of this.count.values()) n += v;
-    return n;
+    return this.tally.depth();
   }
 
   bytes(): number {
-    return this.bytesTotal;
+    return this.tally.bytes();
   }
 
   drops(): Record<MessageClass, number> {
-    return Object.fromEntries(CLASSES.map((c) => [c, this.dropped.get(c) ?? 0])) as Record<
-      MessageClass,
-      number
-    >;
+    return this.tally.drops();
   }
 
   oldestAgeS(): number | null {
     if (this.depth() === 0) return null;
     // Acknowledged rows still unsent in the table until the next commit do not count.
-    const w = this.d.repo.oldestWall(new Set(this.acked.map((r) => r.id)));
+    const table = this.d.repo.oldestWall(new Set(this.acked.map((r) => r.id)));
+    const held = this.pending.waiting()[0]?.created_wall;
+    const w = table === undefined ? held : held === undefined ? table : Math.min(table, held);
     return w === undefined ? null : Math.max(0, Math.round((this.d.clock.wallMs() - w) / 1000));
   }
 }

@@ -53,6 +53,12 @@ export type OutboxSection = OutboxStatus &
     sent: { rows: number; bytes: number; shed: number; pruned: number; resent: number };
   };
 
+/**
+ * Health messages are stored at most this long after they are published (Outbox
+ * deferHealthMs): one commit in five minutes instead of five, for the SD card.
+ */
+const HEALTH_WRITE_BEHIND_MS = 5 * 60_000;
+
 /** Kept envelopes past mqtt.resend_days are deleted in one statement per hour. */
 const PRUNE_EVERY_MS = 3600_000;
 
@@ -101,6 +107,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
       boot: deps.runId,
       maxBytes: deps.mqtt.outbox_max_mb * 1024 * 1024,
       keepMs: deps.mqtt.resend_days * 86_400_000,
+      deferHealthMs: HEALTH_WRITE_BEHIND_MS,
       onChange: () => this.changed(),
     });
     this.pump = new OutboxPump({
