@@ -13,6 +13,9 @@ mkdir -p "$cache"
 # The property and fuzz tests run at full size in `npm test`; here a fifth of their cases keeps
 # CI inside its time budget (`npm run fuzz` runs twenty times as many).
 export FUZZ_SCALE="${FUZZ_SCALE:-0.2}"
+# The regency tests run on SQLite only here: the runtime changes the native SQLite addon, not
+# the PostgreSQL driver (plain JavaScript); both stores run in `npm test` and `test:future`.
+export KGW_TEST_DIALECTS="${KGW_TEST_DIALECTS:-sqlite}"
 
 fetch_runtime() { # version -> prints the runtime's folder
   local v="$1" dir="$cache/node-v$1-linux-x64"

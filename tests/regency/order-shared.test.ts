@@ -5,6 +5,7 @@ import { TestBroker } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 import {
+  POSTGRES,
   RegencyDaemon,
   regencyCli,
   regencyConfig,
@@ -12,7 +13,11 @@ import {
   VillagePublisher,
   villageCodes,
 } from './helpers.js';
+
 import { healthOf } from './seed.js';
+
+/** PostgreSQL only (shared subscriptions): skipped in the SQLite-only passes. */
+const describePg = describe.skipIf(!POSTGRES);
 
 const VILLAGES = 24;
 const PER_VILLAGE = 40;
@@ -50,7 +55,7 @@ function scrambled(list: readonly Envelope[], r: () => number): Envelope[] {
 // stream of each village delayed, duplicated and reordered on purpose, one collector killed -9
 // mid-stream (what it held unacknowledged comes back late). While it runs the fleet API is
 // polled: the state it shows for a village may only move forward.
-describe('out-of-order delivery across three collectors on a shared subscription (postgres)', () => {
+describePg('out-of-order delivery across three collectors on a shared subscription (postgres)', () => {
   const tmp = tempDir('kgw-regency-order-shared-');
   const broker = new TestBroker();
   const store = new TestStore('postgres', tmp.path);

@@ -5,6 +5,7 @@ import { TestBroker } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 import {
+  POSTGRES,
   RegencyDaemon,
   regencyCli,
   regencyConfig,
@@ -13,11 +14,14 @@ import {
   villageCodes,
 } from './helpers.js';
 
+/** PostgreSQL only (shared subscriptions): skipped in the SQLite-only passes. */
+const describePg = describe.skipIf(!POSTGRES);
+
 const ROUNDS = 9;
 
 // Scale-out as docs/scale.md describes it: N collectors on one PostgreSQL, subscribed as
 // `$share/{group}/…` so the broker splits the stream. Each is killed -9 once, mid-stream.
-describe('three collectors on one shared subscription, each killed -9 once (postgres)', () => {
+describePg('three collectors on one shared subscription, each killed -9 once (postgres)', () => {
   const tmp = tempDir('kgw-regency-shared-');
   const broker = new TestBroker();
   const store = new TestStore('postgres', tmp.path);
