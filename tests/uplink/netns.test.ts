@@ -208,9 +208,11 @@ describe.skipIf(!NetnsLab.available())('uplink ladder on real namespaces (real d
       setWan(true);
       await sleep(2000);
     }
-    // Settling after five flaps may take the ladder's hold-down more than once: allow 30 s
-    // (a CI pass a year ahead once needed more than 10). The claims are the two below.
-    await waitFor(() => verdicts().at(-1)?.verdict === 'up', 30_000);
+    // Settled once the link is no longer down. "degraded" counts: the flaps' lost rounds stay in
+    // the 120 s loss window unless a probe went fully down and back (which trims them), so on a
+    // slow round the verdict rightly says degraded for up to two minutes (waiting for "up"
+    // failed twice in a CI pass a year ahead). The claims are the two below.
+    await waitFor(() => ['up', 'degraded'].includes(verdicts().at(-1)?.verdict ?? ''), 30_000);
     const added = outages().length - before;
     expect(added).toBeLessThanOrEqual(1);
     const downs = verdicts().filter((v) => v.at >= start && v.verdict === 'down');
