@@ -15,7 +15,12 @@ import type { DevicesService } from './devices/devices-service.js';
 import { devicesModule } from './devices/module.js';
 import type { GatewayEvents } from './events.js';
 import { composeModules } from './modules/compose.js';
-import type { GatewayModule, ModuleProvides, SharedDeps } from './modules/contract.js';
+import {
+  type GatewayModule,
+  gatewayRegistrar,
+  type ModuleProvides,
+  type SharedDeps,
+} from './modules/contract.js';
 import { OperationRegistry } from './modules/operations.js';
 import { reportModule } from './report/module.js';
 import type { ReportService } from './report/report-service.js';
@@ -134,6 +139,7 @@ export function buildApp(options: AppOptions): App {
     options.modules ?? GATEWAY_MODULES,
     options.config,
     deps,
+    gatewayRegistrar(deps),
   );
   const core: Service[] = [
     { name: 'scheduler', start: () => undefined, stop: () => deps.scheduler.stop() },

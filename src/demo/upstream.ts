@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpOrigin } from '../sim/http-origin.js';
 import { KIOSK_SERVICES } from '../sim/services.js';
 import { formPdf } from './form-pdf.js';
 
@@ -50,8 +50,10 @@ const MAX_BODY = 16 * 1024;
  * internet side unreachable; `start()` binds the same port again.
  */
 export class DemoUpstream {
-  port = 0;
-  private server: Server | undefined;
+  private readonly origin = new HttpOrigin({
+    handler: (req, res) => this.handle(req, res),
+    keepAliveMs: 2000,
+  });
   private readonly applications = new Map<string, Application>();
   private readonly pdfs = new Map<string, Buffer>();
   private reads = 0;
@@ -60,12 +62,12 @@ export class DemoUpstream {
   private announcementSeq = 0;
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.origin.url;
   }
 
   get stats(): UpstreamStats {
     return {
-      up: this.server !== undefined,
+      up: this.origin.listening,
       reads: this.reads,
       submissions: this.submissions,
       applications: this.applications.size,
@@ -78,24 +80,16 @@ export class DemoUpstream {
     return this.applications.has(key);
   }
 
-  async start(): Promise<void> {
-    if (this.server) return;
-    const server = createServer((req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 2000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
+  get port(): number {
+    return this.origin.port;
   }
 
-  async stop(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    this.server = undefined;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+  start(): Promise<void> {
+    return this.origin.start();
+  }
+
+  stop(): Promise<void> {
+    return this.origin.stop();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

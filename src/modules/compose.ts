@@ -1,7 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { Config } from '../config/schema.js';
 import type { Service } from '../core/service.js';
-import type { GatewayModule, ModuleProvides, SharedDeps } from './contract.js';
+import type { FamilyModule, ModuleFamily, PartsRegistrar, ProvidedName } from './family.js';
 
 export interface Composition {
   /** Every service of every module, in start order. */
@@ -13,23 +11,22 @@ export interface Composition {
 }
 
 /**
- * The loop of the composition root: builds each module in list order from the shared deps and
- * what the earlier modules provide, and registers what its descriptor declares — services,
- * status parts, operations, restamp targets, routes and bundle parts. Then the operation
- * registry is sealed: nothing is added once the daemon runs.
+ * The loop of a composition root (the gateway's app.ts, the regency's regency-app.ts): builds
+ * each module in list order from the shared deps and what the earlier modules provide, collects
+ * its services and reload, and hands the parts only its family knows (status parts, operations,
+ * routes...) to the family's registrar. No module may add routes after the one that mounted
+ * them. Then the registrar is told the list is done (the gateway seals its operation registry).
  */
-export function composeModules(
-  modules: readonly GatewayModule[],
-  config: Config,
-  deps: SharedDeps,
+export function composeModules<F extends ModuleFamily>(
+  modules: readonly FamilyModule<F>[],
+  config: F['config'],
+  deps: F['deps'],
+  registrar: PartsRegistrar<F>,
 ): Composition {
   const names = modules.map((m) => m.name);
   if (new Set(names).size !== names.length) throw new Error(`a module is listed twice: ${names.join(', ')}`);
   const provided = new Map<string, unknown>();
   const services: Service[] = [];
-  const publicRoutes: FastifyPluginAsync[] = [];
-  const technicianRoutes: FastifyPluginAsync[] = [];
-  const bundleParts: Record<string, () => unknown> = {};
   const reloaders: Array<{ module: string; reload: () => string[] }> = [];
   /** The module that took the routes (the web module): none may be added after it. */
   let mountedBy: string | undefined;
@@ -37,7 +34,7 @@ export function composeModules(
   modules.forEach((m, index) => {
     const slice = m.slice(config);
     if (slice === undefined) return;
-    const lookup = (name: keyof ModuleProvides, required: boolean): unknown => {
+    const lookup = (name: ProvidedName<F>, required: boolean): unknown => {
       if (!m.needs?.includes(name))
         throw new Error(`module ${m.name} uses ${name} without listing it in needs`);
       const at = names.indexOf(name);
@@ -46,7 +43,12 @@ export function composeModules(
       if (required && !provided.has(name)) throw new Error(`module ${m.name} needs ${name}, which is off`);
       return provided.get(name);
     };
-    const parts = m.build({
+    const {
+      provides,
+      services: own,
+      reload,
+      ...parts
+    } = m.build({
       config: slice,
       deps,
       log: (component) => deps.log.child({ component }),
@@ -54,35 +56,19 @@ export function composeModules(
       optional: (name) => lookup(name, false) as never,
       get earlier() {
         mountedBy = m.name;
-        return {
-          publicRoutes: [...publicRoutes],
-          technicianRoutes: [...technicianRoutes],
-          bundleParts: { ...bundleParts },
-        };
+        return registrar.earlier();
       },
     });
-    const late = [
-      parts.publicRoutes,
-      parts.technicianRoutes,
-      parts.bundleParts && Object.keys(parts.bundleParts),
-    ];
-    if (mountedBy && mountedBy !== m.name && late.some((x) => x && x.length > 0))
+    const familyParts = parts as Partial<F['parts']>;
+    if (mountedBy && mountedBy !== m.name && registrar.mounts(familyParts))
       throw new Error(
         `module ${m.name} adds routes or bundle parts after ${mountedBy} mounted them: list it earlier`,
       );
-    provided.set(m.name, parts.provides);
-    services.push(...(parts.services ?? []));
-    for (const section of parts.status ?? []) deps.status.register(section);
-    for (const op of parts.operations ?? []) deps.operations.register(op);
-    for (const target of parts.restamp ?? []) deps.restamper.register(target);
-    if (parts.reload) reloaders.push({ module: m.name, reload: parts.reload });
-    publicRoutes.push(...(parts.publicRoutes ?? []));
-    technicianRoutes.push(...(parts.technicianRoutes ?? []));
-    for (const [name, get] of Object.entries(parts.bundleParts ?? {})) {
-      if (name in bundleParts) throw new Error(`bundle part ${name} declared twice (${m.name})`);
-      bundleParts[name] = get;
-    }
+    provided.set(m.name, provides);
+    services.push(...(own ?? []));
+    if (reload) reloaders.push({ module: m.name, reload });
+    registrar.add(m.name, familyParts);
   });
-  deps.operations.seal();
+  registrar.done();
   return { services, provided, reloaders };
 }

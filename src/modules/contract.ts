@@ -6,7 +6,6 @@ import type { LogRing } from '../core/log-ring.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
 import type { SdNotifier } from '../core/sd-notify.js';
-import type { Service } from '../core/service.js';
 import type { GatewayBus } from '../events.js';
 import type { StatusHub } from '../status/status-hub.js';
 import type { StatusSection } from '../status/types.js';
@@ -16,6 +15,14 @@ import type { Store } from '../store/store.js';
 import type { AlertSink } from '../system/alert-sink.js';
 import type { DiskGuard } from '../system/disk-guard.js';
 import type { Restamper, RestampTarget } from '../system/restamper.js';
+import {
+  eraseModule,
+  type FamilyContext,
+  type FamilyDescriptor,
+  type FamilyModule,
+  type FamilyParts,
+  type PartsRegistrar,
+} from './family.js';
 import type { Operation, OperationRegistry } from './operations.js';
 
 /**
@@ -70,61 +77,48 @@ export interface WebContributions {
   bundleParts: Readonly<Record<string, () => unknown>>;
 }
 
-export interface ModuleContext<S> {
-  /** This module's slice of the config (what `slice()` returned). */
-  config: S;
+/** The parts only gateway modules declare; the gateway's registrar (below) takes each. */
+export interface GatewayParts {
+  /** Sections of the status object (CLI, GET /api/v1/status, MQTT health). */
+  status: StatusSection[];
+  /** Unauthenticated HTTP plugins (own auth if any, e.g. kiosk bearer tokens). */
+  publicRoutes: FastifyPluginAsync[];
+  /** Plugins mounted behind the technician session guard (CSRF, same-origin). */
+  technicianRoutes: FastifyPluginAsync[];
+  /** Page actions/diagnostics and MQTT commands: one entry per name, see Operation. */
+  operations: Operation[];
+  /** Named parts of the diagnostic bundle. No personal data. */
+  bundleParts: Record<string, () => unknown>;
+  /** Tables whose wall stamps the clock module repairs once the clock syncs. */
+  restamp: RestampTarget[];
+}
+
+/** The gateway's module family: its config, deps, provides, parts and what web mounts. */
+export interface GatewayFamily {
+  config: Config;
   deps: SharedDeps;
-  /** A child logger per component: `log('cache')`. */
-  log(component: string): Logger;
-  /** What an earlier module provides; it must be in `needs` and listed before this module. */
-  need<K extends keyof ModuleProvides>(name: K): ModuleProvides[K];
-  /** Same, or undefined when that module is off in this build (no `mqtt` section → no report). */
-  optional<K extends keyof ModuleProvides>(name: K): ModuleProvides[K] | undefined;
-  /** Routes and bundle parts of the modules listed before this one. */
+  provides: ModuleProvides;
+  parts: GatewayParts;
   earlier: WebContributions;
 }
 
-/** What a built module declares; the composition loop registers every part. */
-export interface ModuleParts<P> {
-  /** Handed to later modules through `need(name)`/`optional(name)` and exposed on the App. */
-  provides: P;
-  /** Started in this order after the services of earlier modules; stopped in reverse. */
-  services?: Service[];
-  /** Sections of the status object (CLI, GET /api/v1/status, MQTT health). */
-  status?: StatusSection[];
-  /** Unauthenticated HTTP plugins (own auth if any, e.g. kiosk bearer tokens). */
-  publicRoutes?: FastifyPluginAsync[];
-  /** Plugins mounted behind the technician session guard (CSRF, same-origin). */
-  technicianRoutes?: FastifyPluginAsync[];
-  /** Page actions/diagnostics and MQTT commands: one entry per name, see Operation. */
-  operations?: Operation[];
-  /** Named parts of the diagnostic bundle. No personal data. */
-  bundleParts?: Record<string, () => unknown>;
-  /** Tables whose wall stamps the clock module repairs once the clock syncs. */
-  restamp?: RestampTarget[];
-  /**
-   * Re-reads this module's secret files now (SIGHUP, `systemctl reload`): rotated kiosk tokens
-   * and upstream credentials apply without a restart. Returns what could not be read (file
-   * paths or ids, never contents); an unreadable file keeps the module's last good value.
-   */
-  reload?(): string[];
-}
+export type ModuleContext<S> = FamilyContext<GatewayFamily, S>;
+
+/**
+ * What a built gateway module declares; the composition loop registers every part. Its
+ * `reload` re-reads the module's secret files (rotated kiosk tokens and upstream credentials
+ * apply without a restart).
+ */
+export type ModuleParts<P> = FamilyParts<GatewayFamily, P>;
 
 /**
  * One capability of the gateway, described once: what a module file writes. `S` is its config
  * slice, `P` what it provides to later modules.
  */
-export interface ModuleDescriptor<S, P> {
-  readonly name: string;
-  /** Modules whose `provides` this one uses; each must be listed before it. */
-  readonly needs?: readonly (keyof ModuleProvides)[];
-  /** The part of the config this module takes; undefined turns the module off in this build. */
-  slice(config: Config): S | undefined;
-  build(ctx: ModuleContext<S>): ModuleParts<P>;
-}
+export type ModuleDescriptor<S, P> = FamilyDescriptor<GatewayFamily, S, P>;
 
 /** A descriptor as the composition list holds it (its slice and provides types erased). */
-export type GatewayModule = ModuleDescriptor<unknown, unknown>;
+export type GatewayModule = FamilyModule<GatewayFamily>;
 
 /**
  * Checks one descriptor's slice and build against each other, and erases their types so that
@@ -132,10 +126,40 @@ export type GatewayModule = ModuleDescriptor<unknown, unknown>;
  * (compose.ts) builds each in list order and registers what its descriptor declares.
  */
 export function defineModule<S, P>(d: ModuleDescriptor<S, P>): GatewayModule {
+  return eraseModule(d);
+}
+
+/**
+ * Takes the gateway parts of each built module: status sections into the hub, operations into
+ * the registry, restamp targets into the restamper, routes and bundle parts for the web
+ * module. The registry is sealed once every module is built: nothing is added once the daemon
+ * runs.
+ */
+export function gatewayRegistrar(deps: SharedDeps): PartsRegistrar<GatewayFamily> {
+  const publicRoutes: FastifyPluginAsync[] = [];
+  const technicianRoutes: FastifyPluginAsync[] = [];
+  const bundleParts: Record<string, () => unknown> = {};
   return {
-    name: d.name,
-    needs: d.needs,
-    slice: (config) => d.slice(config),
-    build: (ctx) => d.build(ctx as ModuleContext<S>),
+    add(module, parts) {
+      for (const section of parts.status ?? []) deps.status.register(section);
+      for (const op of parts.operations ?? []) deps.operations.register(op);
+      for (const target of parts.restamp ?? []) deps.restamper.register(target);
+      publicRoutes.push(...(parts.publicRoutes ?? []));
+      technicianRoutes.push(...(parts.technicianRoutes ?? []));
+      for (const [name, get] of Object.entries(parts.bundleParts ?? {})) {
+        if (name in bundleParts) throw new Error(`bundle part ${name} declared twice (${module})`);
+        bundleParts[name] = get;
+      }
+    },
+    mounts: (parts) =>
+      [parts.publicRoutes, parts.technicianRoutes, parts.bundleParts && Object.keys(parts.bundleParts)].some(
+        (x) => x && x.length > 0,
+      ),
+    earlier: () => ({
+      publicRoutes: [...publicRoutes],
+      technicianRoutes: [...technicianRoutes],
+      bundleParts: { ...bundleParts },
+    }),
+    done: () => deps.operations.seal(),
   };
 }

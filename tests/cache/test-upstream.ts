@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpOrigin } from '../../src/sim/http-origin.js';
 
 export interface Attempt {
   method: string;
@@ -25,41 +25,42 @@ export type Handler = (
 /** A real HTTP upstream on a port the test can stop and start again; records every attempt. */
 export class TestUpstream {
   attempts: Attempt[] = [];
-  port = 0;
   /** Where the Date field comes from: the test's fake clock, so origin and box agree on time. */
   clock: { wallMs(): number } | undefined;
   handler: Handler;
-  private server: Server | undefined;
+  private readonly origin = new HttpOrigin({
+    handler: (req, res) => this.handle(req, res),
+    keepAliveMs: 5000,
+  });
 
   constructor(handler: Handler) {
     this.handler = handler;
   }
 
+  get port(): number {
+    return this.origin.port;
+  }
+
+  /** The port to listen on at the next start (a test that must know it before). */
+  set port(p: number) {
+    this.origin.port = p;
+  }
+
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.origin.url;
   }
 
   count(pathPrefix: string): number {
     return this.attempts.filter((a) => a.url.startsWith(pathPrefix)).length;
   }
 
-  async start(port = this.port): Promise<void> {
-    const server = createServer((req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
+  /** Listens on `port` (default the one it had: a restart keeps the URL). */
+  start(port?: number): Promise<void> {
+    return this.origin.start(port);
   }
 
-  async stop(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    this.server = undefined;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.origin.stop();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

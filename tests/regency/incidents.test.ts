@@ -1,13 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveIncidents, type VerdictSample } from '../../src/regency/incidents/derive.js';
 import type { IncidentRow } from '../../src/regency/incidents/incident-report.js';
 import type { Envelope } from '../../src/report/envelope.js';
-import { TestBroker } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/net.js';
-import { tempDir } from '../helpers/tmp.js';
-import { DIALECTS, RegencyDaemon, regencyConfig, TestStore, VillagePublisher } from './helpers.js';
+import { RegencyFixture } from './fixture.js';
+import { DIALECTS, type RegencyDaemon, type VillagePublisher } from './helpers.js';
 import { healthOf } from './seed.js';
 
 const MIN = 60_000;
@@ -79,19 +76,17 @@ const A = '3510170012';
 const B = '3510170013';
 const C = '3510180001';
 const D = '3510180002';
-const VILLAGES_CSV = [
+const VILLAGES = [
   'code,name,kecamatan,isp',
   `${A},=Kemiren,Glagah,Telkom`,
   `${B},Olehsari,Glagah,Lintas`,
   `${C},Giri,Giri,Telkom`,
   `${D},Penataban,Giri,Telkom`,
-].join('\n');
+];
 
 describe.each(DIALECTS)('incidents over HTTP (%s)', (dialect) => {
-  const tmp = tempDir('kgw-regency-inc-');
-  const broker = new TestBroker();
-  const store = new TestStore(dialect, tmp.path);
-  const pub = new VillagePublisher();
+  const f = new RegencyFixture({ dialect, prefix: 'kgw-regency-inc-', villages: VILLAGES });
+  const pub: VillagePublisher = f.pub;
   let daemon: RegencyDaemon;
   let total = 0;
 
@@ -110,17 +105,8 @@ describe.each(DIALECTS)('incidents over HTTP (%s)', (dialect) => {
   };
 
   beforeAll(async () => {
-    await broker.start();
-    await store.create();
-    const villagesFile = join(tmp.path, 'villages.csv');
-    writeFileSync(villagesFile, VILLAGES_CSV);
-    daemon = new RegencyDaemon(
-      `${tmp.path}/regency`,
-      regencyConfig(store, broker.url, { regency: { name: 'Kabupaten Uji', villages_file: villagesFile } }),
-    );
-    await daemon.start();
-    await daemon.login();
-    await pub.connect(broker.url);
+    await f.start();
+    daemon = f.daemon;
     // A: ISP down 10:10–10:25 WIB with a 5-minute silence inside it (seqs lost) → interrupted.
     for (let m = 0; m <= 40; m++) {
       if (m >= 15 && m < 20) {
@@ -152,13 +138,7 @@ describe.each(DIALECTS)('incidents over HTTP (%s)', (dialect) => {
       return r.status === 200 && r.body.total.messages >= total;
     }, 20_000);
   });
-  afterAll(async () => {
-    await pub.close();
-    await daemon?.stop();
-    await broker.stop();
-    await store.drop();
-    tmp.cleanup();
-  });
+  afterAll(() => f.stop());
 
   const get = (q: string) =>
     daemon.http<{ incidents: IncidentRow[]; gap_s: number }>(`/api/v1/incidents${q}`);

@@ -1,39 +1,28 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestBroker } from '../helpers/mosquitto.js';
 import { sleep, waitFor } from '../helpers/net.js';
-import { tempDir } from '../helpers/tmp.js';
 import { launchChromium, screenshot } from '../web/browser.js';
-import {
-  RegencyDaemon,
-  regencyCli,
-  regencyConfig,
-  TestStore,
-  VillagePublisher,
-  villageCodes,
-} from './helpers.js';
+import { RegencyFixture } from './fixture.js';
+import { type RegencyDaemon, regencyCli, type VillagePublisher, villageCodes } from './helpers.js';
 import { seedVillage } from './seed.js';
 
 const SILENT_AFTER_S = 15;
 
 describe('the fleet page in Chromium: login, the wall of 203 villages, a village (sqlite)', () => {
-  const tmp = tempDir('kgw-regency-page-');
-  const broker = new TestBroker();
-  const store = new TestStore('sqlite', tmp.path);
-  const pub = new VillagePublisher();
+  const f = new RegencyFixture({
+    dialect: 'sqlite',
+    prefix: 'kgw-regency-page-',
+    config: { silent_after_s: SILENT_AFTER_S },
+    login: { name: 'noc-ana', password: 'sandi-panjang-1' },
+  });
+  const pub: VillagePublisher = f.pub;
   let daemon: RegencyDaemon;
   let browser: Browser;
   let codes: string[] = [];
 
   beforeAll(async () => {
-    await broker.start();
-    daemon = new RegencyDaemon(`${tmp.path}/regency`, {
-      ...regencyConfig(store, broker.url),
-      silent_after_s: SILENT_AFTER_S,
-    });
-    await daemon.start();
-    await daemon.login('noc-ana', 'sandi-panjang-1');
-    await pub.connect(broker.url);
+    await f.start();
+    daemon = f.daemon;
     browser = await launchChromium();
     codes = await villageCodes(203);
     // Silent: heard once, then nothing for longer than silent_after_s.
@@ -57,7 +46,7 @@ describe('the fleet page in Chromium: login, the wall of 203 villages, a village
         cmd,
         codes[30] as string,
         '--out',
-        `${tmp.path}/prov`,
+        `${f.tmp.path}/prov`,
         '--config',
         daemon.configPath,
       ]);
@@ -70,10 +59,7 @@ describe('the fleet page in Chromium: login, the wall of 203 villages, a village
   }, 90_000);
   afterAll(async () => {
     await browser?.close();
-    await pub.close();
-    await daemon?.kill();
-    await broker.dispose();
-    tmp.cleanup();
+    await f.stop();
   });
 
   it('logs in in Bahasa Indonesia and shows the wall grouped by kecamatan, filters working (1280 and 360 px)', async () => {

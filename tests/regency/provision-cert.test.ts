@@ -1,46 +1,32 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { ensureClientCa, issueClientCert } from '../../src/regency/provision/client-ca.js';
-import { MAIN_JS, REPO_ROOT } from '../helpers/daemon.js';
-import { TestBroker } from '../helpers/mosquitto.js';
+import { REPO_ROOT } from '../helpers/daemon.js';
+import type { TestBroker } from '../helpers/mosquitto.js';
 import { freePort, sleep, waitFor } from '../helpers/net.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
 import { tempDir } from '../helpers/tmp.js';
+import { writeVillages } from './fixture.js';
 import { TestStore } from './helpers.js';
+import {
+  certListener,
+  connectCollector,
+  kgw,
+  PREFIX,
+  provisionedBroker,
+  tryConnect,
+  writeProvisionConfig,
+} from './provision-kit.js';
 
 const run = promisify(execFile);
 const A = '3510010001';
 const B = '3510010002';
-const P = 'kampung/v1';
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [MAIN_JS, ...argv], { timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-/** Connects, or resolves with why it could not (CONNACK code or TLS error). */
-function connect(url: string, o: IClientOptions): Promise<{ client?: MqttClient; refused?: string }> {
-  return new Promise((resolve) => {
-    const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...o });
-    client.once('connect', () => resolve({ client }));
-    const fail = (why: string) => {
-      client.end(true);
-      resolve({ refused: why });
-    };
-    client.once('error', (err) => fail(String((err as { code?: unknown }).code ?? err.message)));
-    client.once('close', () => fail('closed'));
-  });
-}
+const P = PREFIX;
 
 describe('client certificates: regency provision --cert on a real Mosquitto (require_certificate, identity as username, CRL)', () => {
   const tmp = tempDir('kgw-prov-cert-');
@@ -58,52 +44,30 @@ describe('client certificates: regency provision --cert on a real Mosquitto (req
     key: readFileSync(join(dir, 'client.key')),
   });
   const asVillage = (creds: { cert: Buffer; key: Buffer }) =>
-    connect(`mqtts://127.0.0.1:${certPort}`, {
+    tryConnect(`mqtts://127.0.0.1:${certPort}`, {
       ...creds,
       ca: readFileSync(pki.caFile),
       clientId: `v-${Math.random()}`,
     });
   const collector = async () => {
-    const r = await connect(broker.url, {
-      username: 'regency-collector',
-      password: readFileSync(join(out, 'collector', 'mqtt.secret'), 'utf8').trim(),
-      clientId: `col-${Math.random()}`,
-    });
-    if (!r.client) throw new Error(`collector refused: ${r.refused}`);
-    clients.push(r.client);
-    return r.client;
+    const c = await connectCollector(broker.url, out);
+    clients.push(c);
+    return c;
   };
 
   beforeAll(async () => {
     pki = await makeTestPki(tmp.path);
     certPort = await freePort();
-    broker = new TestBroker({
-      allowAnonymous: false,
-      passwordFile: join(out, 'mosquitto', 'passwd'),
-      aclFile: join(out, 'mosquitto', 'acl'),
-      extraConfig: [
-        `listener ${certPort} 127.0.0.1`,
-        `cafile ${join(out, 'mosquitto', 'client-ca.pem')}`,
-        `certfile ${pki.certFile}`,
-        `keyfile ${pki.keyFile}`,
-        'tls_version tlsv1.2',
-        'require_certificate true',
-        'use_identity_as_username true',
-        `crlfile ${join(out, 'mosquitto', 'crl.pem')}`,
-      ],
+    broker = await provisionedBroker(out, {
+      extraConfig: certListener(certPort, out, pki),
     });
-    const villages = join(tmp.path, 'villages.csv');
-    writeFileSync(villages, `code,name,kecamatan\n${A},Satu,Uji\n${B},Dua,Uji\n`);
-    writeFileSync(
-      configPath,
-      stringify({
-        regency: { name: 'Kabupaten Uji', villages_file: villages },
-        data_dir: store.dataDir,
-        mqtt: { url: 'mqtt://127.0.0.1:1883', username: 'regency-collector', topic_prefix: P },
-        provision: { ca_file: pki.caFile, cert_url: `mqtts://127.0.0.1:${certPort}` },
-      }),
-    );
-    const r = await cli('regency', 'provision', A, B, '--cert', '--out', out, '--config', configPath);
+    writeProvisionConfig(configPath, {
+      store,
+      mqttUrl: 'mqtt://127.0.0.1:1883',
+      provision: { ca_file: pki.caFile, cert_url: `mqtts://127.0.0.1:${certPort}` },
+      villagesFile: writeVillages(tmp.path, ['code,name,kecamatan', `${A},Satu,Uji`, `${B},Dua,Uji`]),
+    });
+    const r = await kgw('regency', 'provision', A, B, '--cert', '--out', out, '--config', configPath);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     await broker.start();
@@ -148,7 +112,7 @@ describe('client certificates: regency provision --cert on a real Mosquitto (req
     await sleep(200);
     expect(seen).toEqual([`${P}/${A}/health`]);
 
-    const none = await connect(`mqtts://127.0.0.1:${certPort}`, { ca: readFileSync(pki.caFile) });
+    const none = await tryConnect(`mqtts://127.0.0.1:${certPort}`, { ca: readFileSync(pki.caFile) });
     expect(none.client).toBeUndefined();
     const rogueCa = await ensureClientCa(join(tmp.path, 'rogue'));
     const rogue = await issueClientCert(rogueCa, `gw-${A}`);
@@ -166,7 +130,7 @@ describe('client certificates: regency provision --cert on a real Mosquitto (req
     const crl = async () =>
       (await run('openssl', ['crl', '-noout', '-text', '-in', join(out, 'mosquitto', 'crl.pem')])).stdout;
     expect(await crl()).not.toContain(serial);
-    const r = await cli('regency', 'revoke', A, '--out', out, '--config', configPath);
+    const r = await kgw('regency', 'revoke', A, '--out', out, '--config', configPath);
     expect(r.code).toBe(0);
     expect(await crl()).toContain(`Serial Number: ${serial}`);
     await broker.restart();
@@ -176,7 +140,7 @@ describe('client certificates: regency provision --cert on a real Mosquitto (req
     b.client?.end(true);
 
     // A new box: a new certificate works, the stolen one stays refused.
-    const again = await cli('regency', 'provision', A, '--cert', '--out', out, '--config', configPath);
+    const again = await kgw('regency', 'provision', A, '--cert', '--out', out, '--config', configPath);
     expect(again.code).toBe(0);
     await broker.restart();
     const fresh = await asVillage(certOf(bundle(A)));
@@ -190,7 +154,7 @@ describe('client certificates: regency provision --cert on a real Mosquitto (req
     const etc = join(root, 'etc', 'kampung-gateway');
     mkdirSync(etc, { recursive: true });
     copyFileSync(join(REPO_ROOT, 'config', 'default.yaml'), join(etc, 'config.yaml'));
-    const r = await cli(
+    const r = await kgw(
       'provision',
       bundle(B),
       '--root',

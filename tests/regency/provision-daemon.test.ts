@@ -1,18 +1,15 @@
-import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { MAIN_JS, TestDaemon } from '../helpers/daemon.js';
-import { TestBroker } from '../helpers/mosquitto.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { parse } from 'yaml';
+import { TestDaemon } from '../helpers/daemon.js';
+import type { TestBroker } from '../helpers/mosquitto.js';
+import { waitFor } from '../helpers/net.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
 import { tempDir } from '../helpers/tmp.js';
 import { Subscriber } from '../report/subscriber.js';
 import { TestStore } from './helpers.js';
-
-const run = promisify(execFile);
+import { kgw, PREFIX, provisionedBroker, secretOf, writeProvisionConfig } from './provision-kit.js';
 
 /**
  * Checks this machine cannot pass, whatever the product does: no systemd as PID 1 (the test
@@ -27,17 +24,7 @@ const ABSENT_HERE = new Set([
     : ['temperature']),
 ]);
 const V = '3510170012'; // Kemiren, Glagah
-const P = 'kampung/v1';
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [MAIN_JS, ...argv], { timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const P = PREFIX;
 
 type DoctorJson = { ok: boolean; checks: Array<{ check: string; status: string; summary: string }> };
 
@@ -59,36 +46,24 @@ describe('a provisioned box: real daemon over TLS with doctor all ✓, then revo
   let collector: Subscriber;
 
   const doctor = async (lang = 'en') => {
-    const r = await cli('doctor', '--config', daemon.configPath, '--json', '--lang', lang);
+    const r = await kgw('doctor', '--config', daemon.configPath, '--json', '--lang', lang);
     return { code: r.code, json: JSON.parse(r.stdout) as DoctorJson };
   };
 
   beforeAll(async () => {
     pki = await makeTestPki(tmp.path);
-    broker = new TestBroker({
-      allowAnonymous: false,
-      passwordFile: join(out, 'mosquitto', 'passwd'),
-      aclFile: join(out, 'mosquitto', 'acl'),
-      tls: pki,
+    broker = await provisionedBroker(out, { tls: pki });
+    writeProvisionConfig(regencyConfig, {
+      store,
+      mqttUrl: broker.url,
+      provision: { gateway_url: broker.tlsUrl, ca_file: pki.caFile },
     });
-    broker.port = await freePort();
-    broker.tlsPort = await freePort();
-    writeFileSync(
-      regencyConfig,
-      stringify({
-        regency: { name: 'Kabupaten Uji' },
-        data_dir: store.dataDir,
-        mqtt: { url: broker.url, username: 'regency-collector', topic_prefix: P },
-        provision: { gateway_url: broker.tlsUrl, ca_file: pki.caFile },
-      }),
-    );
-    const r = await cli('regency', 'provision', V, '--out', out, '--config', regencyConfig);
+    const r = await kgw('regency', 'provision', V, '--out', out, '--config', regencyConfig);
     expect(r.code, r.stderr).toBe(0);
     await broker.start();
-    const collectorSecret = readFileSync(join(out, 'collector', 'mqtt.secret'), 'utf8').trim();
     collector = await Subscriber.connect(broker.url, `${P}/#`, {
       username: 'regency-collector',
-      password: collectorSecret,
+      password: secretOf(join(out, 'collector')),
     });
 
     // The box as imaged: the regency's placeholder broker, a short first-connect delay (kept by
@@ -116,7 +91,7 @@ describe('a provisioned box: real daemon over TLS with doctor all ✓, then revo
   });
 
   it('kampung-gw provision installs the bundle and its doctor is all ✓', async () => {
-    const r = await cli('provision', join(out, 'villages', V), '--config', daemon.configPath);
+    const r = await kgw('provision', join(out, 'villages', V), '--config', daemon.configPath);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^✓ Broker mqtts:\/\/127\.0\.0\.1:\d+ terjangkau, TLS sah, login diterima/m);
     expect(r.stdout, r.stdout).not.toMatch(/^✗ /m);
@@ -150,7 +125,7 @@ describe('a provisioned box: real daemon over TLS with doctor all ✓, then revo
   });
 
   it('revoked: the broker refuses the daemon, and doctor says why in plain words', async () => {
-    const r = await cli('regency', 'revoke', V, '--out', out, '--config', regencyConfig);
+    const r = await kgw('regency', 'revoke', V, '--out', out, '--config', regencyConfig);
     expect(r.code, r.stderr).toBe(0);
     // A reload keeps connected clients: a restart makes the box connect again, as after any cut.
     await broker.restart();

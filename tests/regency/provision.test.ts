@@ -1,50 +1,29 @@
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { MAIN_JS, REPO_ROOT } from '../helpers/daemon.js';
-import { TestBroker } from '../helpers/mosquitto.js';
-import { freePort, sleep, waitFor } from '../helpers/net.js';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../helpers/daemon.js';
+import type { TestBroker } from '../helpers/mosquitto.js';
+import { sleep, waitFor } from '../helpers/net.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
 import { tempDir } from '../helpers/tmp.js';
+import { writeVillages } from './fixture.js';
 import { TestStore } from './helpers.js';
+import {
+  connectCollector,
+  kgw,
+  PREFIX,
+  provisionedBroker,
+  secretOf,
+  tryConnect,
+  writeProvisionConfig,
+} from './provision-kit.js';
 
-const run = promisify(execFile);
 const A = '3510010001';
 const B = '3510010002';
 const C = '3510010003';
-const P = 'kampung/v1';
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [MAIN_JS, ...argv], { timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-/** Connects, or resolves with the CONNACK refusal's code. */
-function connect(url: string, o: IClientOptions): Promise<{ client?: MqttClient; refused?: number }> {
-  return new Promise((resolve) => {
-    const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...o });
-    client.once('connect', () => resolve({ client }));
-    client.once('error', (err) => {
-      client.end(true);
-      resolve({ refused: Number((err as { code?: unknown }).code) });
-    });
-  });
-}
-
-async function mustConnect(url: string, o: IClientOptions): Promise<MqttClient> {
-  const r = await connect(url, o);
-  if (!r.client) throw new Error(`refused: ${r.refused}`);
-  return r.client;
-}
+const P = PREFIX;
 
 describe('regency provision: per-village broker identities on a real Mosquitto over TLS', () => {
   const tmp = tempDir('kgw-provision-');
@@ -56,51 +35,43 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
   const clients: MqttClient[] = [];
 
   const bundle = (code: string) => join(out, 'villages', code);
-  const secretOf = (dir: string) => readFileSync(join(dir, 'mqtt.secret'), 'utf8').trim();
   const userOf = (dir: string) =>
     (parse(readFileSync(join(dir, 'mqtt.yaml'), 'utf8')) as { username: string }).username;
-  const village = async (code: string, password = secretOf(bundle(code)), username = userOf(bundle(code))) =>
-    connect(broker.tlsUrl, {
+  /** A village's connection, or the CONNACK code it was refused with. */
+  const village = async (
+    code: string,
+    password = secretOf(bundle(code)),
+    username = userOf(bundle(code)),
+  ) => {
+    const r = await tryConnect(broker.tlsUrl, {
       username,
       password,
       ca: readFileSync(pki.caFile),
       clientId: `gw-${code}-${Math.random()}`,
     });
+    return { client: r.client, refused: r.refused === undefined ? undefined : Number(r.refused) };
+  };
   const track = (c: MqttClient) => {
     clients.push(c);
     return c;
   };
-  const collector = async () =>
-    track(
-      await mustConnect(broker.url, {
-        username: 'regency-collector',
-        password: secretOf(join(out, 'collector')),
-        clientId: `collector-${Math.random()}`,
-      }),
-    );
+  const collector = async () => track(await connectCollector(broker.url, out));
 
   beforeAll(async () => {
     pki = await makeTestPki(tmp.path);
-    broker = new TestBroker({
-      allowAnonymous: false,
-      passwordFile: join(out, 'mosquitto', 'passwd'),
-      aclFile: join(out, 'mosquitto', 'acl'),
-      tls: pki,
+    broker = await provisionedBroker(out, { tls: pki });
+    writeProvisionConfig(configPath, {
+      store,
+      mqttUrl: broker.url,
+      provision: { gateway_url: broker.tlsUrl, ca_file: pki.caFile },
+      villagesFile: writeVillages(tmp.path, [
+        'code,name,kecamatan',
+        `${A},Satu,Uji`,
+        `${B},Dua,Uji`,
+        `${C},Tiga,Uji`,
+      ]),
     });
-    broker.port = await freePort();
-    broker.tlsPort = await freePort();
-    const villages = join(tmp.path, 'villages.csv');
-    writeFileSync(villages, `code,name,kecamatan\n${A},Satu,Uji\n${B},Dua,Uji\n${C},Tiga,Uji\n`);
-    writeFileSync(
-      configPath,
-      stringify({
-        regency: { name: 'Kabupaten Uji', villages_file: villages },
-        data_dir: store.dataDir,
-        mqtt: { url: broker.url, username: 'regency-collector', topic_prefix: P },
-        provision: { gateway_url: broker.tlsUrl, ca_file: pki.caFile },
-      }),
-    );
-    const r = await cli('regency', 'provision', A, B, '--out', out, '--config', configPath);
+    const r = await kgw('regency', 'provision', A, B, '--out', out, '--config', configPath);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     await broker.start();
@@ -201,13 +172,13 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
 
   it('refuses a wrong password and a client without the CA', async () => {
     expect((await village(A, 'not-the-password-at-all')).refused).toBeOneOf([4, 5, 134, 135]);
-    const noCa = await connect(broker.tlsUrl, { username: `gw-${A}`, password: secretOf(bundle(A)) });
+    const noCa = await tryConnect(broker.tlsUrl, { username: `gw-${A}`, password: secretOf(bundle(A)) });
     expect(noCa.client).toBeUndefined();
   });
 
   it('revoke: the village cannot connect after the reload, the others still can', async () => {
     const passwordB = secretOf(bundle(B));
-    const r = await cli('regency', 'revoke', B, '--out', out, '--config', configPath);
+    const r = await kgw('regency', 'revoke', B, '--out', out, '--config', configPath);
     expect(r.code).toBe(0);
     broker.reload();
     await waitFor(async () => (await village(B, passwordB, `gw-${B}`)).refused !== undefined);
@@ -222,7 +193,7 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
 
   it('re-provisioning rotates: both secrets work until the box is confirmed, then only the new; the passwd keeps every other village', async () => {
     const old = secretOf(bundle(A));
-    const r = await cli('regency', 'provision', A, C, '--out', out, '--config', configPath);
+    const r = await kgw('regency', 'provision', A, C, '--out', out, '--config', configPath);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`${A}: rotated (gw-${A}.2)`);
     expect(r.stdout).toContain(`regency confirm ${A}`);
@@ -247,7 +218,7 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
       join(REPO_ROOT, 'config', 'default.yaml'),
       join(root, 'etc', 'kampung-gateway', 'config.yaml'),
     );
-    const installed = await cli(
+    const installed = await kgw(
       'provision',
       bundle(A),
       '--root',
@@ -261,7 +232,7 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
     const cfg = parse(readFileSync(join(root, 'etc', 'kampung-gateway', 'config.yaml'), 'utf8'));
     expect([cfg.gateway.id, cfg.mqtt.username]).toEqual([A, `gw-${A}.2`]);
 
-    const confirmed = await cli('regency', 'confirm', A, '--out', out, '--config', configPath);
+    const confirmed = await kgw('regency', 'confirm', A, '--out', out, '--config', configPath);
     expect(confirmed.code).toBe(0);
     broker.reload();
     await waitFor(async () => (await village(A, old, `gw-${A}`)).refused !== undefined);
@@ -270,7 +241,7 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
     fresh.client?.end(true);
     expect(users()).toEqual([`gw-${A}.2`, `gw-${C}`, 'regency-collector']);
     // Nothing awaits any more: confirming again is an error, and changes nothing.
-    const twice = await cli('regency', 'confirm', A, '--out', out, '--config', configPath);
+    const twice = await kgw('regency', 'confirm', A, '--out', out, '--config', configPath);
     expect(twice.code).toBe(1);
     expect(twice.stderr).toContain('no rotation awaiting');
   });
@@ -281,7 +252,7 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
     mkdirSync(etc, { recursive: true });
     copyFileSync(join(REPO_ROOT, 'config', 'default.yaml'), join(etc, 'config.yaml'));
     const before = readFileSync(join(etc, 'config.yaml'), 'utf8');
-    const r = await cli(
+    const r = await kgw(
       'provision',
       bundle(C),
       '--root',
@@ -302,7 +273,7 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
     expect(statSync(join(etc, 'mqtt.secret')).mode & 0o777).toBe(0o600);
     expect(statSync(join(etc, 'mqtt-ca.pem')).mode & 0o777).toBe(0o644);
 
-    const doctor = await cli('doctor', '--config', join(etc, 'config.yaml'), '--json');
+    const doctor = await kgw('doctor', '--config', join(etc, 'config.yaml'), '--json');
     const lines = (JSON.parse(doctor.stdout) as { checks: Array<{ check: string; status: string }> }).checks;
     expect(lines.find((l) => l.check === 'broker')?.status).toBe('ok');
     expect(lines.find((l) => l.check === 'secret_files')?.status).toBe('ok');
@@ -314,7 +285,7 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
     writeFileSync(join(bad, 'mqtt.yaml'), 'url: mqtt://x\nusername: someone\n');
     const cfg = join(tmp.path, 'plain.yaml');
     copyFileSync(join(REPO_ROOT, 'config', 'default.yaml'), cfg);
-    const r = await cli('provision', bad, '--root', '/', '--config', cfg);
+    const r = await kgw('provision', bad, '--root', '/', '--config', cfg);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('mqtt.secret');
     expect(r.stderr).toContain('username');

@@ -1,13 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AvailabilityReport } from '../../src/regency/reports/availability.js';
 import type { CompletenessReport } from '../../src/regency/reports/completeness.js';
 import type { UsageReport } from '../../src/regency/reports/usage.js';
-import { TestBroker } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/net.js';
-import { tempDir } from '../helpers/tmp.js';
-import { DIALECTS, RegencyDaemon, regencyConfig, TestStore, VillagePublisher } from './helpers.js';
+import { RegencyFixture } from './fixture.js';
+import { DIALECTS, type RegencyDaemon, type VillagePublisher } from './helpers.js';
 
 // Four villages of a small regency, two kecamatan, two ISPs (and one without), and a name a
 // CSV must quote. E reports without being in the registry.
@@ -16,13 +13,13 @@ const B = '3510170013';
 const C = '3510180001';
 const D = '3510180002';
 const E = '3599999999';
-const VILLAGES_CSV = [
+const VILLAGES = [
   'code,name,kecamatan,isp',
   `${A},Kemiren,Glagah,Telkom`,
   `${B},"Desa ""Baru"", Timur",Glagah,Lintas`,
   `${C},Giri,Giri,Telkom`,
   `${D},Penataban,Giri,`,
-].join('\n');
+];
 
 // Fixed past dates (data, not compared with today): March 2024 in WIB runs from
 // 2024-02-29T17:00Z to 2024-03-31T17:00Z.
@@ -35,24 +32,13 @@ const outage = (start: string, end: string, layer: string | null) => ({
 const use = (id: string, service: string, at: string) => ({ id, type: 'service_use', service, at });
 
 describe.each(DIALECTS)('regency reports and completeness (%s)', (dialect) => {
-  const tmp = tempDir('kgw-regency-rep-');
-  const broker = new TestBroker();
-  const store = new TestStore(dialect, tmp.path);
-  const pub = new VillagePublisher();
+  const f = new RegencyFixture({ dialect, prefix: 'kgw-regency-rep-', villages: VILLAGES });
+  const pub: VillagePublisher = f.pub;
   let daemon: RegencyDaemon;
 
   beforeAll(async () => {
-    await broker.start();
-    await store.create();
-    const villagesFile = join(tmp.path, 'villages.csv');
-    writeFileSync(villagesFile, VILLAGES_CSV);
-    daemon = new RegencyDaemon(
-      `${tmp.path}/regency`,
-      regencyConfig(store, broker.url, { regency: { name: 'Kabupaten Uji', villages_file: villagesFile } }),
-    );
-    await daemon.start();
-    await daemon.login();
-    await pub.connect(broker.url);
+    await f.start();
+    daemon = f.daemon;
     const sent: Array<[ReturnType<VillagePublisher['envelopeAt']>, 'outage' | 'usage' | 'event']> = [];
     const send = (gw: string, kind: 'outage' | 'usage' | 'event', data: unknown, ts: string, seq?: number) =>
       sent.push([pub.envelopeAt(gw, data, ts, seq), kind]);
@@ -95,13 +81,7 @@ describe.each(DIALECTS)('regency reports and completeness (%s)', (dialect) => {
       return /kampung_regency_messages_total (\d+)/.exec(r.text)?.[1] === String(sent.length);
     }, 20_000);
   });
-  afterAll(async () => {
-    await pub.close();
-    await daemon?.kill();
-    await broker.dispose();
-    await store.drop();
-    tmp.cleanup();
-  });
+  afterAll(() => f.stop());
 
   const availability = async (month: string) =>
     (await daemon.http<AvailabilityReport>(`/api/v1/reports/availability?month=${month}`)).body;

@@ -3,7 +3,7 @@ import { pbkdf2Sync, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -16,29 +16,16 @@ import { bundleDir, bundleIdentity } from '../../src/regency/provision/village-b
 import { type OpenedDb, openRegencyDb } from '../../src/regency/store/open-db.js';
 import { VillageRegistry } from '../../src/regency/villages.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { TestBroker } from '../helpers/mosquitto.js';
+import type { TestBroker } from '../helpers/mosquitto.js';
 import { freePort, waitFor } from '../helpers/net.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
 import { tempDir } from '../helpers/tmp.js';
 import { DIALECTS, regencyConfig, TestStore } from './helpers.js';
+import { certListener, PREFIX, provisionedBroker, tryConnect } from './provision-kit.js';
 
 const run = promisify(execFile);
-const P = 'kampung/v1';
+const P = PREFIX;
 const GRACE_S = 3600;
-
-/** Connects, or resolves with why it could not (CONNACK code or TLS error). */
-function connect(url: string, o: IClientOptions): Promise<{ client?: MqttClient; refused?: string }> {
-  return new Promise((resolve) => {
-    const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...o });
-    client.once('connect', () => resolve({ client }));
-    const fail = (why: string) => {
-      client.end(true);
-      resolve({ refused: why });
-    };
-    client.once('error', (err) => fail(String((err as { code?: unknown }).code ?? err.message)));
-    client.once('close', () => fail('closed'));
-  });
-}
 
 interface Identity {
   username: string;
@@ -85,14 +72,14 @@ describe.each(DIALECTS)('rotation with a grace on a real Mosquitto (%s store)', 
     return { ...id, cert: readFileSync(join(dir, 'client.pem')), key: readFileSync(join(dir, 'client.key')) };
   };
   const withPassword = async (id: Identity) =>
-    connect(broker.tlsUrl, {
+    tryConnect(broker.tlsUrl, {
       username: id.username,
       password: id.secret,
       ca: readFileSync(pki.caFile),
       clientId: `p-${Math.random()}`,
     });
   const withCert = async (id: Identity) =>
-    connect(`mqtts://127.0.0.1:${certPort}`, {
+    tryConnect(`mqtts://127.0.0.1:${certPort}`, {
       cert: id.cert,
       key: id.key,
       ca: readFileSync(pki.caFile),
@@ -121,24 +108,7 @@ describe.each(DIALECTS)('rotation with a grace on a real Mosquitto (%s store)', 
     await store.create();
     pki = await makeTestPki(tmp.path);
     certPort = await freePort();
-    broker = new TestBroker({
-      allowAnonymous: false,
-      passwordFile: join(out, 'mosquitto', 'passwd'),
-      aclFile: join(out, 'mosquitto', 'acl'),
-      tls: pki,
-      extraConfig: [
-        `listener ${certPort} 127.0.0.1`,
-        `cafile ${join(out, 'mosquitto', 'client-ca.pem')}`,
-        `certfile ${pki.certFile}`,
-        `keyfile ${pki.keyFile}`,
-        'tls_version tlsv1.2',
-        'require_certificate true',
-        'use_identity_as_username true',
-        `crlfile ${join(out, 'mosquitto', 'crl.pem')}`,
-      ],
-    });
-    broker.port = await freePort();
-    broker.tlsPort = await freePort();
+    broker = await provisionedBroker(out, { tls: pki, extraConfig: certListener(certPort, out, pki) });
     const r = validateRegencyConfigText(
       stringify(regencyConfig(store, broker.url)),
       join(tmp.path, 'regency.yaml'),

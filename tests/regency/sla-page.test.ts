@@ -1,56 +1,45 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestBroker } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/net.js';
-import { tempDir } from '../helpers/tmp.js';
 import { launchChromium, screenshot } from '../web/browser.js';
-import { RegencyDaemon, regencyConfig, TestStore, VillagePublisher } from './helpers.js';
+import { RegencyFixture } from './fixture.js';
+import type { RegencyDaemon, VillagePublisher } from './helpers.js';
 
 const A = '3510170012';
 const B = '3510170013';
-const VILLAGES_CSV = [
-  'code,name,kecamatan,isp',
-  `${A},Kemiren,Glagah,Telkom`,
-  `${B},Olehsari,Glagah,Lintas`,
-].join('\n');
+const VILLAGES = ['code,name,kecamatan,isp', `${A},Kemiren,Glagah,Telkom`, `${B},Olehsari,Glagah,Lintas`];
 
 /** The reports tab's SLA per ISP in Chromium, on screen and as printed (A4, no page chrome). */
 describe('the SLA report in Chromium (sqlite)', () => {
-  const tmp = tempDir('kgw-regency-slapage-');
-  const broker = new TestBroker();
-  const store = new TestStore('sqlite', tmp.path);
-  const pub = new VillagePublisher();
+  const f = new RegencyFixture({
+    dialect: 'sqlite',
+    prefix: 'kgw-regency-slapage-',
+    villages: VILLAGES,
+    name: 'Diskominfo Kabupaten Uji',
+    login: { name: 'noc-lihat', role: 'viewer' },
+    config: {
+      sla: {
+        contracts: [
+          { isp: 'Telkom', slo_pct: 99.5 },
+          { isp: 'Lintas', slo_pct: 99.5 },
+        ],
+      },
+      maintenance: [
+        {
+          name: 'Pemeliharaan mingguan Lintas',
+          isp: 'Lintas',
+          weekly: { days: ['sun'], from: '02:00', to: '04:00' },
+        },
+      ],
+    },
+  });
+  const pub: VillagePublisher = f.pub;
   let daemon: RegencyDaemon;
   let browser: Browser;
 
   beforeAll(async () => {
-    await broker.start();
-    const villagesFile = join(tmp.path, 'villages.csv');
-    writeFileSync(villagesFile, VILLAGES_CSV);
-    daemon = new RegencyDaemon(
-      `${tmp.path}/regency`,
-      regencyConfig(store, broker.url, {
-        regency: { name: 'Diskominfo Kabupaten Uji', villages_file: villagesFile },
-        sla: {
-          contracts: [
-            { isp: 'Telkom', slo_pct: 99.5 },
-            { isp: 'Lintas', slo_pct: 99.5 },
-          ],
-        },
-        maintenance: [
-          {
-            name: 'Pemeliharaan mingguan Lintas',
-            isp: 'Lintas',
-            weekly: { days: ['sun'], from: '02:00', to: '04:00' },
-          },
-        ],
-      }),
-    );
-    await daemon.start();
-    await daemon.login('noc-lihat', 'sandi-rahasia-uji', 'viewer');
-    await pub.connect(broker.url);
+    await f.start();
+    daemon = f.daemon;
     // Fixed past month (March 2024, WIB): Telkom 45 min down, Lintas 5 h (misses 99.5 %).
     const outage = (gw: string, start: string, end: string) =>
       pub.publish(
@@ -73,10 +62,7 @@ describe('the SLA report in Chromium (sqlite)', () => {
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    await pub.close();
-    await daemon?.kill();
-    await broker.dispose();
-    tmp.cleanup();
+    await f.stop();
   });
 
   it('shows per ISP the SLO met or missed, the village below it and the maintenance excluded; prints clean', async () => {

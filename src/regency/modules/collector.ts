@@ -1,0 +1,53 @@
+import { Collector } from '../collector.js';
+import { IngestQueue } from '../ingest-queue.js';
+import { IngestRepo } from '../store/ingest-repo.js';
+import { defineRegencyModule } from './contract.js';
+
+declare module './contract.js' {
+  interface RegencyProvides {
+    collector: Collector;
+  }
+}
+
+/**
+ * The villages' messages: the MQTT collector acknowledges a message only once the ingest
+ * queue has committed it; each commit marks the store healthy and refreshes the revoked list.
+ */
+export const collectorModule = defineRegencyModule({
+  name: 'collector',
+  needs: ['store'],
+  // The collector reads mqtt, silent_after_s and more: it takes the whole config.
+  slice: (c) => c,
+  build: ({ config, deps, log, need }) => {
+    const store = need('store');
+    const ingest = new IngestRepo({
+      db: deps.store.db,
+      dialect: deps.store.dialect,
+      repairAfterMs: config.completeness.repair_after_s * 1000,
+    });
+    const ingestLog = log('ingest');
+    let collector: Collector | undefined;
+    const queue = new IngestQueue({
+      commit: (batch) => ingest.commit(batch),
+      onCommitted: (r, size) => {
+        store.committed();
+        collector?.revoked(r.revoked);
+        if (r.quarantined > 0 || r.gapsOpened > 0)
+          ingestLog.info({ size, quarantined: r.quarantined, gapsOpened: r.gapsOpened }, 'batch committed');
+      },
+      ping: () => store.ping(),
+      log: ingestLog,
+      after: (ms, fn) => deps.scheduler.after('ingest-retry', ms, fn),
+    });
+    collector = new Collector({
+      config,
+      clock: deps.clock,
+      log: log('collector'),
+      queue,
+      onSeen: (gw, mono) => deps.silence.heard(gw, mono),
+      revoked: deps.revoked,
+      ...(deps.dropBeforeCommit ? { dropBeforeCommit: deps.dropBeforeCommit } : {}),
+    });
+    return { provides: collector, services: [collector] };
+  },
+});
