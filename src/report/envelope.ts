@@ -53,3 +53,23 @@ export function markHistorical(payload: string): string {
   const at = payload.indexOf(LIVE);
   return at < 0 ? payload : payload.slice(0, at) + HIST + payload.slice(at + LIVE.length);
 }
+
+/** The id of a size probe (a row is sized before its seq and id are allocated). */
+export const NIL_ID = '00000000-0000-7000-8000-000000000000';
+
+/** A fresh (not historical) envelope of the box `who`. */
+export function newEnvelope<T>(
+  who: { gw: string; boot: string; synced: boolean },
+  seq: number,
+  id: string,
+  wall: number,
+  data: T,
+): Envelope<T> {
+  const ts = new Date(wall).toISOString();
+  return { v: 1, gw: who.gw, boot: who.boot, seq, id, ts, clock_synced: who.synced, historical: false, data };
+}
+
+/** A row's stored size before its seq is known (16 bytes of slack for the seq's digits). */
+export function rowSize(probe: Envelope<unknown>): number {
+  return Buffer.byteLength(encodeEnvelope(probe)) + 16;
+}

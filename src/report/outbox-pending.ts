@@ -48,14 +48,14 @@ export class PendingHealth {
     return this.rows.some((r) => r.id === id);
   }
 
-  /** Rows with id > afterId, oldest first, at most `limit`. */
-  after(afterId: number, limit: number): OutboxRow[] {
-    const out: OutboxRow[] = [];
-    for (const r of this.rows) {
-      if (out.length >= limit) break;
-      if (r.id > afterId && r.sentWall === null) out.push(r);
-    }
-    return out;
+  /** `rows` from the table and the unacknowledged rows held here with id > afterId: oldest first, at most `limit`. */
+  merged(rows: OutboxRow[], afterId: number, limit: number): OutboxRow[] {
+    if (this.rows.length === 0) return rows;
+    const held = this.rows.filter((r) => r.id > afterId && r.sentWall === null);
+    return rows
+      .concat(held)
+      .sort((a, b) => a.id - b.id)
+      .slice(0, limit);
   }
 
   /** A PUBACK for a pending row: true when it was one. */
@@ -64,6 +64,11 @@ export class PendingHealth {
     if (!r || r.sentWall !== null) return false;
     r.sentWall = wall;
     return true;
+  }
+
+  /** Acknowledged rows not written yet (kept rows to be, when the outbox keeps them). */
+  acknowledged(): PendingRow[] {
+    return this.rows.filter((r) => r.sentWall !== null);
   }
 
   /** Unacknowledged rows (counted in the outbox's depth): class, bytes, creation. */

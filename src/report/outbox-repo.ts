@@ -40,6 +40,8 @@ const SQL = {
   insertWith: `INSERT INTO outbox (id, msg_id, class, topic, payload, bytes, created_wall, sent_wall)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   raiseSeq: `UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox' AND seq < ?`,
+  seedSeq: `INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', ?
+            WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')`,
   shedSent: `DELETE FROM outbox WHERE id IN
                (SELECT id FROM outbox WHERE sent_wall IS NOT NULL ORDER BY id LIMIT ?)
              RETURNING bytes`,
@@ -101,6 +103,7 @@ export class OutboxRepo {
   /** Moves the seq counter up to `seq` (a seq handed out without a row: never handed out again). */
   raiseSeq(seq: number): void {
     this.st('raiseSeq').run(seq, seq);
+    this.st('seedSeq').run(seq);
   }
 
   /** Rows with afterId < id <= maxId, oldest first. */

@@ -14,6 +14,8 @@ export interface RoomContext {
   maxBytes: number;
   /** Health count at the last compaction: compacting again only once it has grown. */
   compacted: { health: number };
+  /** Kept rows acknowledged and held in memory (not in the table: never shed here). */
+  heldSent(): ReadonlyArray<{ bytes: number }>;
   /** Called when unsent rows went other than by PUBACK (the pump re-reads its prefetch). */
   removed(): void;
 }
@@ -28,10 +30,10 @@ export function makeRoom(c: RoomContext, cls: MessageClass, bytes: number): bool
   const t = c.tally;
   const fits = () => t.total() + bytes <= c.maxBytes;
   if (fits()) return true;
-  while (t.sentRows > 0 && !fits()) {
+  while (t.sentRows > c.heldSent().length && !fits()) {
     const gone = c.repo.shedSent(64);
     if (gone.length === 0) {
-      t.noneSent();
+      t.noneSent(c.heldSent());
       break;
     }
     t.forgetSent(c.repo, gone, 'shed');

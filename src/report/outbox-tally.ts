@@ -82,10 +82,16 @@ export class OutboxTally {
     return gone.length;
   }
 
-  /** The table holds no kept rows after all. */
-  noneSent(): void {
-    this.sentRows = 0;
-    this.sentBytes = 0;
+  /** A kept row acknowledged and held in memory, to be written (a recount adds these). */
+  keptHeld(bytes: number): void {
+    this.sentRows++;
+    this.sentBytes += bytes;
+  }
+
+  /** The table holds no kept rows after all: only those held in memory remain. */
+  noneSent(held: ReadonlyArray<{ bytes: number }>): void {
+    this.sentRows = held.length;
+    this.sentBytes = held.reduce((n, r) => n + r.bytes, 0);
   }
 
   depth(): number {

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
 import type { Store } from '../store/store.js';
-import { type Envelope, encodeEnvelope, uuidv7 } from './envelope.js';
+import { type Envelope, encodeEnvelope, NIL_ID, newEnvelope, rowSize, uuidv7 } from './envelope.js';
 import { writeAckedRows } from './outbox-acks.js';
 import { PendingHealth } from './outbox-pending.js';
 import type { OutboxRepo, OutboxRow, RowMeta } from './outbox-repo.js';
@@ -29,12 +29,10 @@ export interface OutboxDeps {
    */
   keepMs?: number;
   /**
-   * Write-behind for health (the daemon: 5 minutes; unset writes each at once): a health
-   * message is published from memory and stored with the next commit of anything else, when the
-   * link goes, at stop, or after this long. Offline, health is backlog and stored at once. Health commits at a minute's rate were most
-   * of an idle box's writes to its SD card. A kill -9 or power cut loses at most this window
-   * of health rows; their seqs are handed out again after the restart, which the regency
-   * counts as seq reused after a power cut.
+   * Write-behind for health while connected (the daemon: 5 minutes; unset: none). See
+   * docs/reporting.md: stored with the next commit of anything else, when the link goes, at
+   * stop, or after this long; a kill -9 loses at most this window of health (their seqs are
+   * handed out again, which the regency counts as reused after a power cut).
    */
   deferHealthMs?: number;
   /** Called after every change of depth or drop counts (status, pump). */
@@ -51,8 +49,8 @@ const ACK_FLUSH_ROWS = 512;
 const ACK_FLUSH_MS = 60_000;
 
 /**
- * The durable outbox: every non-retained message is a row before it is published, and is
- * deleted only after its PUBACK — or, with `keepMs`, marked sent and kept that long for gap
+ * The durable outbox: every non-retained message is a row before it is published (health
+ * while connected: written behind, see deferHealthMs), and is deleted only after its PUBACK — or, with `keepMs`, marked sent and kept that long for gap
  * repair, then pruned in bulk. Enforces `outbox_max_mb` by shedding kept rows first, then
  * compacting health samples, then shedding the lowest class present; every drop is counted
  * in report_counters.
@@ -69,6 +67,7 @@ export class Outbox {
   private readonly pending: PendingHealth;
   /** Health is written behind only while connected: offline it is backlog, stored at once. */
   private deferring = false;
+  private stopping = false;
   /** Highest row id inserted (lets the pump skip querying for live rows when none are new). */
   lastId = 0;
   /** Bumped whenever rows are removed other than by PUBACK (shedding, compaction). */
@@ -76,12 +75,23 @@ export class Outbox {
 
   constructor(deps: OutboxDeps) {
     this.d = deps;
-    this.pending = new PendingHealth(deps.scheduler, deps.deferHealthMs ?? 60_000);
+    // Unset, nothing is held; the window then only paces a retry after a failed write.
+    this.pending = new PendingHealth(deps.scheduler, deps.deferHealthMs || 60_000);
   }
 
   start(): void {
     this.lastId = this.d.repo.maxId();
     this.tally.load(this.d.repo);
+  }
+
+  private envelopeOf<T>(seq: number, id: string, wall: number, data: T): Envelope<T> {
+    return newEnvelope(
+      { gw: this.d.gw, boot: this.d.boot, synced: this.d.clock.synced() },
+      seq,
+      id,
+      wall,
+      data,
+    );
   }
 
   /** Sum of all drop counters. */
@@ -94,6 +104,7 @@ export class Outbox {
   }
 
   stop(): void {
+    this.stopping = true;
     this.flushAcks();
   }
 
@@ -105,14 +116,10 @@ export class Outbox {
    */
   enqueue<T>(cls: MessageClass, data: T): Envelope<T> | undefined {
     const db = this.d.store.db;
-    let out: Envelope<T> | undefined;
-    if (
-      cls === 'health' &&
-      this.deferring &&
-      !db.inTransaction &&
-      this.tally.total() + 4096 <= this.d.maxBytes
-    ) {
-      out = this.insertPending(data);
+    let out: Envelope<T> | undefined =
+      cls === 'health' && this.deferring && !db.inTransaction ? this.insertPending(data) : undefined;
+    if (out) {
+      // Held in memory (written behind).
     } else if (db.inTransaction) {
       // A caller's transaction: waiting acknowledgements stay out of it (it may roll back).
       out = this.insert(cls, data);
@@ -149,23 +156,29 @@ export class Outbox {
     try {
       out = run();
     } catch (err) {
+      // Whatever the rolled-back transaction counted (a row, drops, shed rows) is recounted.
       const back = acks();
       if (back.length > 0) {
         this.acked = back.concat(this.acked);
-        this.resync();
         this.ackTimer ??= this.d.scheduler.after('outbox-ack-flush', ACK_FLUSH_MS, () => this.flushAcks());
       }
+      this.resync();
       throw err;
     }
     for (const r of acks()) this.busy.delete(r.id);
     return out;
   }
 
-  /** A health message kept in memory until the next commit (deferHealthMs). */
-  private insertPending<T>(data: T): Envelope<T> {
+  /**
+   * A health message kept in memory until the next commit (deferHealthMs); undefined when it
+   * does not fit under the cap as it is (the stored path then makes room).
+   */
+  private insertPending<T>(data: T): Envelope<T> | undefined {
     const wall = this.d.clock.wallMs();
+    if (this.tally.total() + rowSize(this.envelopeOf(0, NIL_ID, wall, data)) > this.d.maxBytes)
+      return undefined;
     const seq = this.nextSeq();
-    const env = this.envelope(seq, uuidv7(wall), wall, data);
+    const env = this.envelopeOf(seq, uuidv7(wall), wall, data);
     const payload = encodeEnvelope(env);
     const row = { id: seq, seq, msg_id: env.id, class: 'health' as const, payload, created_wall: wall };
     this.pending.add({ ...row, topic: this.d.topics.forClass('health'), bytes: Buffer.byteLength(payload) });
@@ -196,33 +209,30 @@ export class Outbox {
       this.commitAcks(() => this.pending.writeTo(this.d.repo, this.keeping));
       this.pending.clear();
     } catch (err) {
-      this.d.log.warn({ err, rows: this.pending.size }, 'outbox: could not store health yet; will retry');
-      this.pending.arm(() => this.writePending());
+      if (this.stopping) {
+        this.d.log.error({ err, rows: this.pending.size }, 'outbox: health held in memory lost at stop');
+      } else {
+        this.d.log.warn({ err, rows: this.pending.size }, 'outbox: could not store health yet; will retry');
+        this.pending.arm(() => this.writePending());
+      }
     }
     this.d.onChange();
   }
 
   /** Unsent rows with id > afterId, oldest first (the pump's live path): table and memory. */
   liveAfter(afterId: number, limit: number): OutboxRow[] {
-    const rows = this.d.repo.after(afterId, Number.MAX_SAFE_INTEGER, limit);
-    if (this.pending.size === 0) return rows;
-    return rows
-      .concat(this.pending.after(afterId, limit))
-      .sort((a, b) => a.id - b.id)
-      .slice(0, limit);
+    return this.pending.merged(this.d.repo.after(afterId, Number.MAX_SAFE_INTEGER, limit), afterId, limit);
   }
 
   private insert<T>(cls: MessageClass, data: T): Envelope<T> | undefined {
     const wall = this.d.clock.wallMs();
     // Size the row before allocating a seq: a message refused for space leaves no gap.
-    const probe = encodeEnvelope(this.envelope(0, '00000000-0000-7000-8000-000000000000', wall, data));
-    const estimate = Buffer.byteLength(probe) + 16;
-    if (!this.makeRoom(cls, estimate)) {
+    if (!this.makeRoom(cls, rowSize(this.envelopeOf(0, NIL_ID, wall, data)))) {
       this.tally.drop(this.d.repo, cls, 1);
       return undefined;
     }
     const seq = this.nextSeq();
-    const env = this.envelope(seq, uuidv7(wall), wall, data);
+    const env = this.envelopeOf(seq, uuidv7(wall), wall, data);
     const payload = encodeEnvelope(env);
     const bytes = Buffer.byteLength(payload);
     this.lastId = this.d.repo.insert({
@@ -238,20 +248,6 @@ export class Outbox {
     return env;
   }
 
-  private envelope<T>(seq: number, id: string, wall: number, data: T): Envelope<T> {
-    return {
-      v: 1,
-      gw: this.d.gw,
-      boot: this.d.boot,
-      seq,
-      id,
-      ts: new Date(wall).toISOString(),
-      clock_synced: this.d.clock.synced(),
-      historical: false,
-      data,
-    };
-  }
-
   /** Frees space for `bytes` of class `cls` (outbox-room.ts); false when the new message itself must go. */
   private makeRoom(cls: MessageClass, bytes: number): boolean {
     return makeRoom(
@@ -262,6 +258,7 @@ export class Outbox {
         log: this.d.log,
         maxBytes: this.d.maxBytes,
         compacted: this.compacted,
+        heldSent: () => (this.keeping ? this.pending.acknowledged() : []),
         removed: () => {
           this.generation++;
         },
@@ -369,8 +366,9 @@ export class Outbox {
     this.tally.load(this.d.repo);
     // Acknowledged but not yet written: the table still holds them as unsent.
     for (const r of this.acked) this.tally.acked(r, this.keeping);
-    // Health held in memory and not yet acknowledged is still waiting.
+    // Health held in memory: still waiting, or acknowledged and kept once written.
     for (const r of this.pending.waiting()) this.tally.added('health', r.bytes);
+    if (this.keeping) for (const r of this.pending.acknowledged()) this.tally.keptHeld(r.bytes);
   }
 
   depth(): number {
@@ -389,8 +387,7 @@ export class Outbox {
     if (this.depth() === 0) return null;
     // Acknowledged rows still unsent in the table until the next commit do not count.
     const table = this.d.repo.oldestWall(new Set(this.acked.map((r) => r.id)));
-    const held = this.pending.waiting()[0]?.created_wall;
-    const w = table === undefined ? held : held === undefined ? table : Math.min(table, held);
-    return w === undefined ? null : Math.max(0, Math.round((this.d.clock.wallMs() - w) / 1000));
+    const w = Math.min(table ?? Infinity, this.pending.waiting()[0]?.created_wall ?? Infinity);
+    return w === Infinity ? null : Math.max(0, Math.round((this.d.clock.wallMs() - w) / 1000));
   }
 }

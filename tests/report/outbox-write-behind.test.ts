@@ -79,11 +79,11 @@ describe('outbox: health written behind while connected', () => {
     const d = dir();
     const r = rig(d, { keepMs: WEEK_MS, deferHealthMs: 60_000 });
     // A broker that never acknowledges.
-    const silent = { publish: () => undefined };
-    r.pump.attach(silent);
+    const published: string[] = [];
+    r.pump.attach({ publish: (_topic, payload) => published.push(payload) });
     r.outbox.enqueue('health', { i: 1 });
     r.pump.kick();
-    await new Promise((res) => setTimeout(res, 20));
+    await waitFor(() => published.length === 1, 5000);
     expect(rows(r)).toEqual([]);
     r.pump.detach();
     expect(rows(r)).toEqual([{ id: 1, class: 'health', sent_wall: null }]);
@@ -144,6 +144,54 @@ describe('outbox: health written behind while connected', () => {
     await waitFor(() => rows(r).length === 1, 5000);
     expect(rows(r)[0]).toEqual({ id: 1, class: 'health', sent_wall: null });
     expect(r.outbox.depth()).toBe(1);
+    r.close();
+  });
+
+  /** Makes the store's next commit fail after its work ran (as a full disk would at COMMIT). */
+  const failNextCommit = (r: ReturnType<typeof rig>) => {
+    const own = r.store as unknown as Record<string, unknown>;
+    for (const k of ['durable', 'batch'] as const) {
+      own[k] = (fn: () => unknown) => {
+        // Only this commit fails: the store's own methods show through again.
+        delete own.durable;
+        delete own.batch;
+        return r.store[k](() => {
+          fn();
+          throw new Error('SQLITE_FULL (simulated)');
+        });
+      };
+    }
+  };
+
+  it('a failed commit leaves no phantom count, and held kept health stays counted across the recount', async () => {
+    const d = dir();
+    const r = rig(d, { keepMs: WEEK_MS, deferHealthMs: 60_000 });
+    r.outbox.enqueue('event', { code: 'a', severity: 'info', message: 'stored' });
+    expect(r.outbox.depth()).toBe(1);
+    failNextCommit(r);
+    expect(() => r.outbox.enqueue('event', { code: 'b', severity: 'info', message: 'lost' })).toThrow(
+      /SQLITE_FULL/,
+    );
+    // The rolled-back row is not counted; the stored one is.
+    expect(r.outbox.depth()).toBe(1);
+    expect(rows(r).map((x) => x.id)).toEqual([1]);
+
+    const b = fakeBroker(1);
+    r.pump.attach(b.sender);
+    await waitFor(() => r.outbox.depth() === 0, 5000);
+    r.outbox.enqueue('health', { i: 1 });
+    r.pump.kick();
+    await waitFor(() => r.outbox.depth() === 0 && b.sent.length === 2, 5000);
+    expect(r.outbox.sent().rows).toBe(2);
+    // A failed commit recounts from the table: the acknowledged health held in memory still counts.
+    failNextCommit(r);
+    expect(() => r.outbox.enqueue('event', { code: 'c', severity: 'info', message: 'lost' })).toThrow(
+      /SQLITE_FULL/,
+    );
+    expect(r.outbox.sent().rows).toBe(2);
+    r.outbox.writePending();
+    expect(rows(r).filter((x) => x.sent_wall !== null)).toHaveLength(2);
+    expect(r.outbox.sent().rows).toBe(2);
     r.close();
   });
 });
