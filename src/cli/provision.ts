@@ -121,11 +121,11 @@ async function install(dir: string, args: CommonArgs, io: CliIo): Promise<number
   );
   if (installed.previousId !== undefined) io.out(`gateway.id: ${installed.previousId} → ${installed.code}`);
   io.out(`mqtt block written to ${configFile} (before: ${installed.backup})`);
-  // A rotated identity: the old one works until the regency confirms this one (or its grace ends).
+  // A rotated identity: the old one works until the box's birth names this one (or its grace ends).
   if (/\.\d+$/.test(username))
     io.out(
       `Identitas baru/new identity ${username}: once the daemon connects with it (doctor: broker ✓), ` +
-        `ask the regency IT to run \`kampung-gw regency confirm ${installed.code}\``,
+        `the regency retires the old identity by itself (no \`regency confirm\` needed)`,
     );
 
   const sub = { ...args, config: configFile, positionals: [] };

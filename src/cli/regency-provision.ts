@@ -59,7 +59,7 @@ export async function provisionCommand(
       io.out(
         `${v.code}: ${v.action === 'created' ? 'new' : 'rotated'} (${v.username}) → ${v.bundle}` +
           (v.grace_until
-            ? `\n  the old identity stays valid until the box confirms (regency confirm ${v.code}) or ${wibTime(v.grace_until)}`
+            ? `\n  the old identity stays valid until the box connects with the new one (or regency confirm ${v.code}) or ${wibTime(v.grace_until)}`
             : ''),
       );
     if (fetch) for (const line of fetchCodeLines(fetch)) io.out(line);

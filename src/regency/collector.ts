@@ -36,6 +36,11 @@ export interface CollectorDeps {
   queue: IngestQueue;
   /** A live (not retained) message from a village: its silence clock restarts. */
   onSeen(gw: string, monoMs: number): void;
+  /**
+   * A live birth (`status`, online, not a retained copy) was committed, naming the broker
+   * username the box connected with (`mqtt_user`): the box may be confirming a rotation.
+   */
+  onBirth?(gw: string, mqttUser: string): void;
   /** Villages revoked when the collector starts (later: `revoked()` after each commit). */
   revoked?: ReadonlySet<string>;
   /**
@@ -191,8 +196,11 @@ export class Collector implements Service {
     const heardMs = this.d.clock.monoMs();
     // Heard once committed, as of its arrival: the commit has just read the revoked villages.
     const committed = () => {
-      if (!retained && item.t !== 'quarantine' && !this.revokedCodes.has(item.gw))
+      if (!retained && item.t !== 'quarantine' && !this.revokedCodes.has(item.gw)) {
         this.d.onSeen(item.gw, heardMs);
+        const user = liveBirthUser(item);
+        if (user !== undefined) this.d.onBirth?.(item.gw, user);
+      }
       ack();
     };
     this.d.queue.push({ item, atMs: this.d.clock.wallMs() }, committed);
@@ -203,6 +211,13 @@ export class Collector implements Service {
     if (messageId === undefined || !client || gen !== this.generation || !client.connected) return;
     (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
   }
+}
+
+/** The `mqtt_user` of a live birth (online, not retained); undefined for anything else. */
+function liveBirthUser(item: Inbound): string | undefined {
+  if (item.t !== 'state' || item.kind !== 'status' || item.retained || item.payload?.online !== true) return;
+  const user = item.payload.mqtt_user;
+  return typeof user === 'string' && user !== '' ? user : undefined;
 }
 
 /** Credentials and TLS of the collector's broker identity (every regency MQTT client uses them). */

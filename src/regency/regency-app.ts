@@ -24,6 +24,7 @@ import { provisionModule } from './modules/provision.js';
 import { repairModule } from './modules/repair.js';
 import { reportsModule } from './modules/reports.js';
 import { retentionModule } from './modules/retention.js';
+import { rotationModule } from './modules/rotation.js';
 import { rotationGraceModule } from './modules/rotation-grace.js';
 import { storeModule } from './modules/store.js';
 import { webModule } from './modules/web.js';
@@ -49,6 +50,7 @@ export const REGENCY_MODULES: readonly RegencyModule[] = [
   commandsModule,
   provisionModule,
   webModule,
+  rotationModule,
   collectorModule,
   repairModule,
   alertsModule,

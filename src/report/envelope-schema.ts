@@ -68,6 +68,8 @@ export const StatusPayloadSchema = Type.Object({
   commands: Type.Optional(Type.Array(Type.String())),
   /** The gateway's mqtt.health_interval_s: 3 × this without a message is "silent". */
   health_interval_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+  /** The broker username the box connected with (a birth only): confirms a rotation. */
+  mqtt_user: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
 });
 
 export const LinkPayloadSchema = Type.Object({

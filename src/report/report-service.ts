@@ -139,6 +139,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
       ...deps,
       topics: this.topics,
       healthIntervalS: deps.mqtt.health_interval_s,
+      ...(deps.mqtt.username ? { mqttUser: deps.mqtt.username } : {}),
       commandNames: () => this.commands.names(),
     });
     this.responder = new CommandResponder({ registry: this.commands, topics: this.topics });

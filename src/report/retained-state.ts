@@ -15,6 +15,11 @@ export interface RetainedDeps {
   version: string;
   /** Seconds between health messages, published in the birth so a consumer can tell silence. */
   healthIntervalS?: number;
+  /**
+   * The broker username this box connects with (mqtt.username), published in the birth so the
+   * regency sees which identity the box uses (a rotation confirms itself). Never the secret.
+   */
+  mqttUser?: string;
   commandNames(): string[];
 }
 
@@ -65,6 +70,7 @@ export class RetainedState {
       clock_synced: this.d.clock.synced(),
       commands: this.d.commandNames(),
       ...(this.d.healthIntervalS === undefined ? {} : { health_interval_s: this.d.healthIntervalS }),
+      ...(this.d.mqttUser ? { mqtt_user: this.d.mqttUser } : {}),
     };
   }
 

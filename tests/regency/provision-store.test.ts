@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -14,6 +15,7 @@ import {
   isActive,
 } from '../../src/regency/provision/credentials-repo.js';
 import { type OpenedDb, openRegencyDb } from '../../src/regency/store/open-db.js';
+import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 import { DIALECTS, regencyConfig, TestStore } from './helpers.js';
 
@@ -115,5 +117,49 @@ describe.each(DIALECTS)('broker credentials in the regency store on %s', (dialec
       `${B} revoked`,
       `${B} rotated`,
     ]);
+  });
+
+  it('the box confirms only the identity it names; concurrent confirmations finish the rotation once', async () => {
+    const C = '3510010003';
+    await repo.issue(C, id(`gw-${C}`, 'c-first-secret'), T0, null, 'cli');
+    await repo.issue(C, id(`gw-${C}.2`, 'c-second-secret'), T0 + 1, T0 + 100, 'cli');
+    for (const named of [`gw-${C}`, `gw-${C}.3`, 'gw-3510010001.3'])
+      expect(await repo.finishRotation(C, T0 + 2, 'confirmed', 'box', named)).toBeUndefined();
+    expect(names((await repo.ofVillage(C)).filter(isActive))).toEqual([`gw-${C}`, `gw-${C}.2`]);
+    // Collector instances hearing the same birth: one of them confirms, the others find nothing.
+    // On PostgreSQL the audit table is held until all three have read the rotation as pending
+    // (one waits to write its audit row, two for the row it changed): truly at the same time.
+    const hold = dialect === 'postgres' ? new pg.Client({ connectionString: store.url }) : undefined;
+    await hold?.connect();
+    await hold?.query('BEGIN; LOCK TABLE provision_audit IN EXCLUSIVE MODE');
+    const racing = Promise.all(
+      [0, 1, 2].map(() => repo.finishRotation(C, T0 + 3, 'confirmed', 'box', `gw-${C}.2`)),
+    );
+    if (hold) {
+      await waitFor(async () => {
+        // Inside a transaction the activity view is a snapshot: cleared to see the others move.
+        await hold.query('SELECT pg_stat_clear_snapshot()');
+        const r = await hold.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        return r.rows[0].n >= 3;
+      }, 10_000);
+      await hold.query('ROLLBACK');
+      await hold.end();
+    }
+    const results = await racing;
+    expect(results.filter((x) => x !== undefined)).toEqual([{ username: `gw-${C}.2`, retired: [`gw-${C}`] }]);
+    const rows = await opened.db
+      .selectFrom('provision_audit')
+      .select(['event', 'source', 'detail'])
+      .where('code', '=', C)
+      .orderBy('id')
+      .execute();
+    expect(rows.map((e) => `${e.event} ${e.source}`)).toEqual([
+      'created cli',
+      'rotating cli',
+      'confirmed box',
+    ]);
+    expect(rows[2]?.detail).toBe(`gw-${C}.2 in use; gw-${C} retired (the box's birth named gw-${C}.2)`);
   });
 });

@@ -228,7 +228,7 @@ describe('regency provision: per-village broker identities on a real Mosquitto o
     );
     expect(installed.stderr).toBe('');
     expect(installed.code).toBe(0);
-    expect(installed.stdout).toContain(`ask the regency IT to run \`kampung-gw regency confirm ${A}\``);
+    expect(installed.stdout).toContain('the regency retires the old identity by itself');
     const cfg = parse(readFileSync(join(root, 'etc', 'kampung-gateway', 'config.yaml'), 'utf8'));
     expect([cfg.gateway.id, cfg.mqtt.username]).toEqual([A, `gw-${A}.2`]);
 

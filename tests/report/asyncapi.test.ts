@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { Ajv } from 'ajv';
@@ -15,6 +15,7 @@ import { Harness, reportConfig } from './harness.js';
 import { type Received, Subscriber } from './subscriber.js';
 
 const ROOT = 'kampung/v1/3510170012';
+const BOX_SECRET = 'rahasia-kotak-Qv7mZ2';
 
 /** Schema name for a topic under the root. */
 function schemaFor(topic: string): string | undefined {
@@ -69,8 +70,14 @@ describe('docs/asyncapi.yaml describes the real payloads', () => {
 
   it('every published payload validates (birth, Will, clean stop, retained state, all classes, replies)', async () => {
     const sub = await Subscriber.connect(broker.url, `${ROOT}/#`);
+    // A provisioned box's identity: the birth names the username, and nothing carries the secret.
+    const secretFile = join(tmp.path, 'mqtt.secret');
+    writeFileSync(secretFile, `${BOX_SECRET}\n`, { mode: 0o600 });
     const h = new Harness(`${tmp.path}/h`, {
-      ...reportConfig(`${tmp.path}/h`, broker.url),
+      ...reportConfig(`${tmp.path}/h`, broker.url, {
+        username: 'gw-3510170012.2',
+        password_file: secretFile,
+      }),
       devices: [{ id: 'adm-1', name: 'Anjungan 1', kind: 'kiosk' }],
     });
     const noc = mqtt.connect(broker.url, { protocolVersion: 5 });
@@ -122,6 +129,10 @@ describe('docs/asyncapi.yaml describes the real payloads', () => {
         }
       }
       expect(bad).toEqual([]);
+      const births = sub.on('/status').filter((m) => m.json.online === true);
+      expect(births.length).toBeGreaterThanOrEqual(2);
+      for (const b of births) expect(b.json.mqtt_user).toBe('gw-3510170012.2');
+      expect(sub.messages.filter((m) => m.payload.includes(BOX_SECRET))).toEqual([]);
       for (const n of [
         'StatusPayload',
         'LinkPayload',

@@ -12,14 +12,16 @@ declare module './contract.js' {
 /**
  * The villages' messages: the MQTT collector acknowledges a message only once the ingest
  * queue has committed it; each commit marks the store healthy and refreshes the revoked list.
+ * Live births go to the rotation module (a box confirming its new identity).
  */
 export const collectorModule = defineRegencyModule({
   name: 'collector',
-  needs: ['store'],
+  needs: ['store', 'rotation'],
   // The collector reads mqtt, silent_after_s and more: it takes the whole config.
   slice: (c) => c,
   build: ({ config, deps, log, need }) => {
     const store = need('store');
+    const { boxConfirm } = need('rotation');
     const ingest = new IngestRepo({
       db: deps.store.db,
       dialect: deps.store.dialect,
@@ -45,6 +47,8 @@ export const collectorModule = defineRegencyModule({
       log: log('collector'),
       queue,
       onSeen: (gw, mono) => deps.silence.heard(gw, mono),
+      // A live birth naming the village's new identity: the box confirms its rotation.
+      onBirth: (gw, user) => void boxConfirm.birth(gw, user),
       revoked: deps.revoked,
       ...(deps.dropBeforeCommit ? { dropBeforeCommit: deps.dropBeforeCommit } : {}),
     });

@@ -1,25 +1,19 @@
-import { CredentialsRepo } from '../provision/credentials-repo.js';
 import { GraceSweeper } from '../provision/grace-sweeper.js';
-import { Provisioner, provisionOutDir } from '../provision/provisioner.js';
+import { provisionOutDir } from '../provision/provisioner.js';
 import { defineRegencyModule } from './contract.js';
 
 /**
  * Ends the rotations whose grace is over (the old identity retired, the broker reloaded) and
- * finishes what a killed `regency provision` left. Listed after alerts, as it started before.
+ * finishes what a killed `regency provision` left. Listed after alerts, as it started before;
+ * its provisioner is the rotation module's (one change at a time with the box's confirmations).
  */
 export const rotationGraceModule = defineRegencyModule({
   name: 'rotation-grace',
-  // The provisioner reads the provision keys, data_dir and mqtt: it takes the whole config.
+  needs: ['rotation'],
   slice: (c) => c,
-  build: ({ config, deps, log }) => {
+  build: ({ config, deps, log, need }) => {
     const sweeper = new GraceSweeper({
-      provisioner: new Provisioner({
-        config,
-        registry: deps.registry,
-        credentials: new CredentialsRepo({ db: deps.store.db }),
-        wallMs: () => deps.clock.wallMs(),
-        source: 'regency',
-      }),
+      provisioner: need('rotation').provisioner,
       out: provisionOutDir(config, undefined),
       scheduler: deps.scheduler,
       log: log('provision'),

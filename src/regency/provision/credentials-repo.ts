@@ -4,6 +4,9 @@ import type { BrokerHash } from './broker-hash.js';
 
 export type CredentialRole = 'village' | 'collector';
 
+/** The audit source of a rotation the box confirmed itself (its birth named its new identity). */
+export const BOX_SOURCE = 'box';
+
 export interface BrokerCredential extends BrokerHash {
   username: string;
   role: CredentialRole;
@@ -159,29 +162,38 @@ export class CredentialsRepo {
   /**
    * Ends the village's grace: the identity awaiting the box becomes its only one and the old
    * is retired. `why`: confirmed (by the box or the operator) or expired (grace over).
-   * Undefined when nothing awaits.
+   * With `expect`, only when that is the identity awaiting (a box's birth names the one it
+   * used). Undefined when nothing (or another identity) awaits, or when a concurrent
+   * transaction (another collector instance) finished it first.
    */
   async finishRotation(
     code: string,
     wallMs: number,
     why: 'confirmed' | 'expired',
     source: string,
+    expect?: string,
   ): Promise<{ username: string; retired: string[] } | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const active = (await this.ofVillage(code, trx)).filter(isActive);
       const pending = active.find((c) => c.grace_until_ms !== null);
-      if (!pending) return undefined;
-      const old = active.filter((c) => c !== pending);
-      await this.retire(trx, old, wallMs);
-      await trx
+      if (!pending || (expect !== undefined && pending.username !== expect)) return undefined;
+      // First, and only while still awaiting: of two transactions finishing the same rotation,
+      // the second waits for this row and then finds nothing to do.
+      const claimed = await trx
         .updateTable('broker_credentials')
         .set({ grace_until_ms: null, rotated_ms: wallMs })
         .where('username', '=', pending.username)
-        .execute();
+        .where('grace_until_ms', 'is not', null)
+        .where('retired_ms', 'is', null)
+        .where('revoked_ms', 'is', null)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) return undefined;
+      const old = active.filter((c) => c !== pending);
+      await this.retire(trx, old, wallMs);
       const retired = old.map((c) => c.username);
       const detail = `${pending.username} in use; ${retired.join(', ') || 'nothing'} retired${
         why === 'expired' ? ` (grace ended ${new Date(Number(pending.grace_until_ms)).toISOString()})` : ''
-      }`;
+      }${source === BOX_SOURCE ? ` (the box's birth named ${pending.username})` : ''}`;
       await audit(trx, code, why === 'confirmed' ? 'confirmed' : 'grace-ended', source, detail, wallMs);
       return { username: pending.username, retired };
     });

@@ -57,19 +57,31 @@ export function provisionOutDir(config: RegencyConfig, flag: string | undefined)
  */
 export class Provisioner {
   private readonly d: ProvisionDeps;
+  /** One change at a time in this process: each writes the broker files from what it read. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(deps: ProvisionDeps) {
     this.d = deps;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 
   private get source(): string {
     return this.d.source ?? 'cli';
   }
 
-  async provision(
+  provision(codes: readonly string[], out: string, o: { cert?: boolean } = {}): Promise<ProvisionResult> {
+    return this.exclusive(() => this.provisionNow(codes, out, o));
+  }
+
+  private async provisionNow(
     codes: readonly string[],
     out: string,
-    o: { cert?: boolean } = {},
+    o: { cert?: boolean },
   ): Promise<ProvisionResult> {
     const unknown = codes.filter((c) => this.d.registry.get(c) === undefined);
     if (unknown.length > 0)
@@ -118,42 +130,66 @@ export class Provisioner {
     return { out, villages, collector, tls: this.tls, reload };
   }
 
-  /** The box uses its new identity (`regency confirm`): the old one is retired now. */
-  async confirm(code: string, out: string): Promise<{ username: string; retired: string[]; reload: Reload }> {
-    await this.recover(out);
-    const r = await this.d.credentials.finishRotation(code, this.d.wallMs(), 'confirmed', this.source);
-    if (!r)
-      throw new GwError('GW_ERR_NOTHING_PENDING', `village ${code} has no rotation awaiting confirmation`);
-    return { ...r, reload: await this.publish(out) };
+  /**
+   * The box uses its new identity (`regency confirm`, or the box's own birth naming it: `by`
+   * the box, `username` the identity it named): the old one is retired now.
+   */
+  confirm(
+    code: string,
+    out: string,
+    o: { username?: string; by?: string } = {},
+  ): Promise<{ username: string; retired: string[]; reload: Reload }> {
+    return this.exclusive(async () => {
+      await this.recover(out);
+      const r = await this.d.credentials.finishRotation(
+        code,
+        this.d.wallMs(),
+        'confirmed',
+        o.by ?? this.source,
+        o.username,
+      );
+      if (!r)
+        throw new GwError(
+          'GW_ERR_NOTHING_PENDING',
+          `village ${code} has no rotation${o.username ? ` of ${o.username}` : ''} awaiting confirmation`,
+        );
+      return { ...r, reload: await this.publish(out) };
+    });
   }
 
   /** Every rotation whose grace is over ends as if confirmed: the old identity is retired. */
-  async endGraces(out: string): Promise<{ codes: string[]; reload: Reload }> {
-    const now = this.d.wallMs();
-    const codes: string[] = [];
-    for (const code of await this.d.credentials.graceOver(now))
-      if (await this.d.credentials.finishRotation(code, now, 'expired', this.source)) codes.push(code);
-    return { codes, reload: codes.length > 0 ? await this.publish(out) : 'unchanged' };
+  endGraces(out: string): Promise<{ codes: string[]; reload: Reload }> {
+    return this.exclusive(async () => {
+      const now = this.d.wallMs();
+      const codes: string[] = [];
+      for (const code of await this.d.credentials.graceOver(now))
+        if (await this.d.credentials.finishRotation(code, now, 'expired', this.source)) codes.push(code);
+      return { codes, reload: codes.length > 0 ? await this.publish(out) : 'unchanged' };
+    });
   }
 
   /**
    * Finishes what a kill cut off: staged bundles the store holds are promoted, others
    * dropped; the broker files are made to match the store. For `regency run` at start.
    */
-  async reconcile(out: string): Promise<Reload> {
-    if ((await this.d.credentials.all()).length === 0) return 'unchanged';
-    await this.recover(out);
-    return this.publish(out);
+  reconcile(out: string): Promise<Reload> {
+    return this.exclusive(async () => {
+      if ((await this.d.credentials.all()).length === 0) return 'unchanged';
+      await this.recover(out);
+      return this.publish(out);
+    });
   }
 
   /** `regency revoke`: the village's identities are refused from the next broker reload on. */
-  async revoke(code: string, out: string): Promise<Reload> {
-    if (!(await this.d.credentials.revoke(code, this.d.wallMs(), this.source)))
-      throw new GwError('GW_ERR_NOT_FOUND', `village ${code} was never provisioned`);
-    rmSync(bundleDir(out, code), { recursive: true, force: true });
-    rmSync(stagedBundleDir(out, code), { recursive: true, force: true });
-    secureDir(out);
-    return this.publish(out);
+  revoke(code: string, out: string): Promise<Reload> {
+    return this.exclusive(async () => {
+      if (!(await this.d.credentials.revoke(code, this.d.wallMs(), this.source)))
+        throw new GwError('GW_ERR_NOT_FOUND', `village ${code} was never provisioned`);
+      rmSync(bundleDir(out, code), { recursive: true, force: true });
+      rmSync(stagedBundleDir(out, code), { recursive: true, force: true });
+      secureDir(out);
+      return this.publish(out);
+    });
   }
 
   private async recover(out: string): Promise<void> {
