@@ -259,6 +259,11 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     if (env) this.dropsAtHealth = { ...drops };
   }
 
+  /** The broker session is up (for /healthz and the upgrade's health check). */
+  get connected(): boolean {
+    return this.conn.connected;
+  }
+
   /** Cheap view of the drain (no SQL): for benchmarks and the page's progress bar. */
   drainProgress(): DrainProgress & { connected: boolean } {
     return { ...this.pump.progress(), connected: this.conn.connected };
