@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { GwError, isGwError } from '../core/errors.js';
+import type { ReplyAddress } from '../modules/operations.js';
 import { DEFAULT_HEALTH_TIMEOUT_S } from '../upgrade/config-schema.js';
 import { stagedBundlePath, takeRequest, writeResult } from '../upgrade/remote-request.js';
 import { ProcessRestarter, type Restarter, SystemdRestarter } from '../upgrade/restarter.js';
@@ -141,6 +142,8 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
   const waitMs = num(o.wait, 'wait', 0, 3600, 0) * 1000;
   let result: UpgradeResult;
   let requestId: string | undefined;
+  // Carried into result.json: the daemon that runs afterwards answers the regency there.
+  let reply: { reply: ReplyAddress } | Record<string, never> = {};
   try {
     if (!o.resume) {
       const bundle = positionals[0] ?? '';
@@ -161,6 +164,7 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
         }
         if (req) {
           requestId = req.id;
+          if (req.reply) reply = { reply: req.reply };
           const bundle = stagedBundlePath(dataDir, req.bundle);
           if (!bundle) throw new GwError('GW_ERR_BUNDLE_REFUSED', `staged bundle ${req.bundle} not found`);
           io.err(`upgrade: request ${req.id} for ${req.bundle}`);
@@ -176,11 +180,17 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
         outcome: 'refused',
         reason: err.message,
         at: new Date().toISOString(),
+        ...reply,
       });
     throw err;
   }
   if (o.resume)
-    writeResult(dataDir, { id: requestId ?? null, ok: result.outcome !== 'rolled-back', ...result });
+    writeResult(dataDir, {
+      id: requestId ?? null,
+      ok: result.outcome !== 'rolled-back',
+      ...result,
+      ...reply,
+    });
   if (o.json) io.out(JSON.stringify(result));
   else io.out(describe(result));
   return result.outcome === 'upgraded' || result.outcome === 'unchanged' ? 0 : 1;
