@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { getHealth, type HealthAnswer, waitHealthy } from '../../src/upgrade/health-wait.js';
+import { processAlive } from '../../src/upgrade/journal.js';
 import { ProcessRestarter } from '../../src/upgrade/restarter.js';
 import { freePort } from '../helpers/net.js';
 
@@ -52,6 +53,10 @@ export class RealBox {
       pidFile: join(root, 'run', 'kampung-gateway.pid'),
       logFile: join(root, 'var', 'log', 'kampung-gateway.log'),
     });
+  }
+
+  get gatewayId(): string {
+    return this.o.gatewayId;
   }
 
   get healthUrl(): string {
@@ -160,8 +165,11 @@ export class RealBox {
       db.pragma('busy_timeout = 5000');
       return {
         schema: db.pragma('user_version', { simple: true }) as number,
+        // Not SQLite's own statistics (PRAGMA optimize may add sqlite_stat1 at any close).
         tables: db
-          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_stat%' ORDER BY name",
+          )
           .pluck()
           .all() as string[],
         events: (db.prepare('SELECT id FROM usage_events ORDER BY id').pluck().all() as unknown[]).map(
@@ -174,13 +182,15 @@ export class RealBox {
     }
   }
 
-  /** A power cut for the service: SIGKILL, no clean stop. */
-  killService(): void {
+  /** A power cut for the service: SIGKILL, no clean stop; resolves once it is gone. */
+  async killService(): Promise<void> {
+    const pid = this.pid();
     try {
-      process.kill(this.pid(), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
+    while (processAlive(pid)) await new Promise((r) => setTimeout(r, 10));
   }
 
   log(): string {

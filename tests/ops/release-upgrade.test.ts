@@ -1,19 +1,24 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import {
+  createReadStream,
   existsSync,
   lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:http';
 import { join, relative } from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readSigningKey, sumAndSign } from '../../scripts/release-sign.mjs';
 import { REPO_ROOT } from '../helpers/daemon.js';
 import { TestBroker } from '../helpers/mosquitto.js';
+import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 import { EVENTS, RealBox } from './real-box.js';
 
@@ -177,6 +182,13 @@ describe.runIf(BUNDLES && B)('upgrades between real release bundles on staged ro
     const box = await newBox();
     const pid = box.pid();
     const before = { opt: tree(box.appDir), db: box.db() };
+    // The upgrader's own folder (its lock, while it runs) may be created; nothing is left in it.
+    const opt = () => {
+      const t = tree(box.appDir);
+      if (t.upgrade === 'dir') expect(readdirSync(join(box.appDir, 'upgrade'))).toEqual([]);
+      delete t.upgrade;
+      return t;
+    };
     const other = join(tmp.path, 'other-key');
     mkdirSync(other);
     execFileSync('tar', ['-xzf', bundle(B), '-C', other]);
@@ -195,7 +207,7 @@ describe.runIf(BUNDLES && B)('upgrades between real release bundles on staged ro
       expect(r.stderr).toMatch(msg);
       expect(box.pid()).toBe(pid);
       expect(await box.health()).toMatchObject({ ok: true, version: A });
-      expect(tree(box.appDir)).toEqual(before.opt);
+      expect(opt()).toEqual(before.opt);
       expect(box.db().events).toEqual(before.db.events);
       expect(box.db().schema).toBe(before.db.schema);
     }
@@ -221,6 +233,55 @@ describe.runIf(BUNDLES && B)('upgrades between real release bundles on staged ro
     }
   }, 180_000);
 
+  it("the regency's upgrade command: downloaded from its server, progress and outcome on the reply topic", async () => {
+    const box = await newBox();
+    const name = `kampung-gateway-${B}-linux-x64.tar.gz`;
+    const server = createServer((req, res) => {
+      if (req.url !== `/releases/${name}`) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': statSync(bundle(B)).size });
+      createReadStream(bundle(B)).pipe(res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/releases/${name}`;
+    const noc = mqtt.connect(broker.url, { protocolVersion: 5, clientId: `noc-${box.gatewayId}` });
+    const got: Array<{ body: Record<string, unknown>; correlation: string | undefined }> = [];
+    noc.on('message', (_t, payload, packet) =>
+      got.push({
+        body: JSON.parse(payload.toString()),
+        correlation: packet.properties?.correlationData?.toString(),
+      }),
+    );
+    const state = (s: string) =>
+      got.find((m) => (m.body.result as { state?: string } | undefined)?.state === s);
+    try {
+      await noc.subscribeAsync('noc/rollout', { qos: 1 });
+      await noc.publishAsync(
+        `kampung/v1/${box.gatewayId}/cmd/upgrade`,
+        JSON.stringify({ id: 'rollout-1', args: { url, sha256: sha256(bundle(B)) } }),
+        { qos: 1, properties: { responseTopic: 'noc/rollout', correlationData: Buffer.from('c-1') } },
+      );
+      await waitFor(() => state('requested'), 120_000, 50);
+      expect(got[0]?.body).toMatchObject({ id: 'rollout-1', ok: true, result: { accepted: true } });
+      const tenths = got.filter((m) => (m.body.result as { state?: string }).state === 'downloading');
+      expect(tenths.length).toBeGreaterThanOrEqual(5);
+      // What kampung-gateway-upgrade.path starts: the root upgrader takes the request.
+      const r = await box.cli(['--resume', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      // B, started by the upgrade, answers the outcome at its first connection.
+      const done = await waitFor(() => state('done'), 60_000, 50);
+      expect(done.body).toMatchObject({
+        id: 'rollout-1',
+        ok: true,
+        result: { outcome: 'upgraded', version: B },
+      });
+      expect(got.every((m) => m.body.id === 'rollout-1' && m.correlation === 'c-1')).toBe(true);
+      expect(await box.health()).toMatchObject({ ok: true, version: B, mqtt: true });
+    } finally {
+      await noc.endAsync(true);
+      await new Promise((r) => server.close(r));
+    }
+  }, 300_000);
+
   // kill -9 of the upgrader at each journal step, then the next boot: the service starts on
   // whatever `current` names (after a power cut: SIGKILL of the service too) and the upgrade
   // unit runs `--resume`. The box ends on one of the two versions with every event.
@@ -244,7 +305,7 @@ describe.runIf(BUNDLES && B)('upgrades between real release bundles on staged ro
       expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
       expect(box.db().events).toEqual(events);
       // The power cut, then the boot: the service on `current`, and the upgrade unit's --resume.
-      box.killService();
+      await box.killService();
       await box.restarter.start();
       const r = await box.cli(['--resume', '--json']);
       expect([0, 1]).toContain(r.code);
