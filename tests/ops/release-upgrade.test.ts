@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -124,13 +125,18 @@ describe.runIf(BUNDLES && B)('upgrades between real release bundles on staged ro
     bundleC = buildC();
     console.log(`A unpacked and C built in ${Date.now() - t0} ms`);
   }, 300_000);
+  // Each box's tree (thousands of hard links) goes as soon as its test is done: removing them
+  // all at the end took longer than a hook may on a loaded machine.
   afterEach(async () => {
-    for (const box of running.splice(0)) await box.stop();
-  });
+    for (const box of running.splice(0)) {
+      await box.stop();
+      rmSync(box.root, { recursive: true, force: true });
+    }
+  }, 120_000);
   afterAll(async () => {
     await broker.dispose();
     tmp.cleanup();
-  });
+  }, 300_000);
 
   it('a good bundle upgrades: B serves, connected again, the schema migrated and every event kept', async () => {
     const box = await newBox();
