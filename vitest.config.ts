@@ -6,7 +6,7 @@ export default defineConfig({
     // The release tests build bundles for minutes: only `npm run test:release` runs them.
     exclude: process.env.KGW_RELEASE_TESTS
       ? configDefaults.exclude
-      : [...configDefaults.exclude, 'tests/ops/release.test.ts'],
+      : [...configDefaults.exclude, 'tests/ops/release*.test.ts'],
     pool: 'forks',
     // Two cores: more parallel files only add timing noise to the fault tests.
     maxWorkers: 2,

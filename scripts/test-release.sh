@@ -4,6 +4,9 @@
 # compiled again must give the same bytes; the x64 bundle installs with `install.sh --bundle`
 # into a staged root with no npm, compiler or node on PATH and its daemon serves /healthz;
 # the arm64 bundle runs under qemu-aarch64; tampered and wrongly signed bundles are refused.
+# Then tests/ops/release-upgrade.test.ts upgrades staged roots running the real daemon from
+# that bundle to a second one built from this tree stamped as the next version (with rollback,
+# refusals and a kill -9 at each step).
 # Kept out of `npm test` (which runs four times in CI): the builds take minutes. Runtimes and
 # compiled addons are cached in .runtimes/ (KGW_RUNTIME_CACHE) between runs.
 # Needs g++-aarch64-linux-gnu, qemu-user-static and libc6-arm64-cross (as root it installs them).
@@ -39,5 +42,14 @@ npm run --silent build
 start=$(date +%s)
 KGW_RELEASE_KEY=$work/release.key node scripts/release.mjs --out "$work/bundles" >/dev/null
 echo "bundles built in $(($(date +%s) - start)) s"
+# The version to upgrade to: this tree stamped as the next version with one more migration,
+# committed in a throw-away repository and built the same way (x64 only; the runtimes and
+# addons come from the cache the first build filled).
+start=$(date +%s)
+version_b=$(node tests/ops/stamp-release.mjs "$work/src-b")
+KGW_RUNTIME_CACHE=${KGW_RUNTIME_CACHE:-$PWD/.runtimes} KGW_RELEASE_KEY=$work/release.key \
+  node "$work/src-b/scripts/release.mjs" --arch x64 --out "$work/bundles" >/dev/null
+rm -rf "$work/src-b"
+echo "bundle $version_b built in $(($(date +%s) - start)) s"
 KGW_RELEASE_TESTS=1 KGW_RELEASE_DIR=$work/bundles KGW_RELEASE_KEY=$work/release.key \
-  npx vitest run tests/ops/release.test.ts "$@"
+  KGW_RELEASE_B=$version_b npx vitest run tests/ops/release.test.ts tests/ops/release-upgrade.test.ts "$@"

@@ -3,6 +3,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { GwError, isGwError } from '../core/errors.js';
+import type { ReplyAddress } from '../modules/operations.js';
+import { DEFAULT_HEALTH_TIMEOUT_S } from '../upgrade/config-schema.js';
 import { stagedBundlePath, takeRequest, writeResult } from '../upgrade/remote-request.js';
 import { ProcessRestarter, type Restarter, SystemdRestarter } from '../upgrade/restarter.js';
 import { type UpgradeResult, Upgrader } from '../upgrade/upgrader.js';
@@ -22,7 +24,7 @@ request the regency's \`upgrade\` command left in <data_dir>/upgrades/.
   --sha256 HEX           the bundle file must have this sha256
   --pubkey F             pin this key instead of current/keys/release.pub
   --config F             the daemon's config (default /etc/kampung-gateway/config.yaml)
-  --health-timeout S     seconds to wait for /healthz (default 120)
+  --health-timeout S     seconds to wait for health (default: upgrade.health_timeout_s, else 120)
   --keep N               releases kept, current and previous included (default 2)
   --root R               a staged root: /opt and /etc are under R (paths inside the config are not)
   --restarter systemd|process   default systemd; process (staged roots) runs current's node itself
@@ -53,15 +55,25 @@ function num(v: string | undefined, name: string, min: number, max: number, dflt
   return n;
 }
 
-/** data_dir and the health URL from the daemon's config, read leniently (no schema: any version's). */
-function fromConfig(path: string): { dataDir: string; healthUrl: string } {
-  let doc: { data_dir?: unknown; http?: { listen?: unknown } } = {};
+/**
+ * data_dir, the health URL and upgrade.health_timeout_s from the daemon's config, read
+ * leniently (no schema: any version's config; a timeout out of range is the default).
+ */
+function fromConfig(path: string): { dataDir: string; healthUrl: string; healthTimeoutS: number } {
+  let doc: { data_dir?: unknown; http?: { listen?: unknown }; upgrade?: { health_timeout_s?: unknown } } = {};
   if (existsSync(path)) doc = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as typeof doc;
   const dataDir = typeof doc.data_dir === 'string' ? doc.data_dir : '/var/lib/kampung-gateway';
   const listen = typeof doc.http?.listen === 'string' ? doc.http.listen : '0.0.0.0:8080';
   const { host, port } = parseListen(listen);
   const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return { dataDir, healthUrl: `http://${h.includes(':') ? `[${h}]` : h}:${port}/healthz` };
+  const t = doc.upgrade?.health_timeout_s;
+  const healthTimeoutS =
+    typeof t === 'number' && Number.isInteger(t) && t >= 10 && t <= 3600 ? t : DEFAULT_HEALTH_TIMEOUT_S;
+  return {
+    dataDir,
+    healthUrl: `http://${h.includes(':') ? `[${h}]` : h}:${port}/healthz`,
+    healthTimeoutS,
+  };
 }
 
 /** The crash tests' hook: KGW_UPGRADE_CRASH_AT=before:flipped kills this process there (kill -9). */
@@ -102,7 +114,7 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
     : io.env.KAMPUNG_GW_CONFIG && !o.root
       ? resolve(io.env.KAMPUNG_GW_CONFIG)
       : under('/etc/kampung-gateway/config.yaml');
-  const { dataDir, healthUrl } = fromConfig(configPath);
+  const { dataDir, healthUrl, healthTimeoutS } = fromConfig(configPath);
   const kind = o.restarter ?? 'systemd';
   let restarter: Restarter;
   if (kind === 'systemd') restarter = new SystemdRestarter();
@@ -121,7 +133,7 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
     dataDir,
     restarter,
     healthUrl,
-    healthTimeoutMs: num(o['health-timeout'], 'health-timeout', 1, 3600, 120) * 1000,
+    healthTimeoutMs: num(o['health-timeout'], 'health-timeout', 1, 3600, healthTimeoutS) * 1000,
     keep: num(o.keep, 'keep', 2, 20, 2),
     ...(o.pubkey ? { pubkey: resolve(o.pubkey) } : {}),
     say: (m) => io.err(`upgrade: ${m}`),
@@ -130,6 +142,8 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
   const waitMs = num(o.wait, 'wait', 0, 3600, 0) * 1000;
   let result: UpgradeResult;
   let requestId: string | undefined;
+  // Carried into result.json: the daemon that runs afterwards answers the regency there.
+  let reply: { reply: ReplyAddress } | Record<string, never> = {};
   try {
     if (!o.resume) {
       const bundle = positionals[0] ?? '';
@@ -150,6 +164,7 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
         }
         if (req) {
           requestId = req.id;
+          if (req.reply) reply = { reply: req.reply };
           const bundle = stagedBundlePath(dataDir, req.bundle);
           if (!bundle) throw new GwError('GW_ERR_BUNDLE_REFUSED', `staged bundle ${req.bundle} not found`);
           io.err(`upgrade: request ${req.id} for ${req.bundle}`);
@@ -165,11 +180,17 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
         outcome: 'refused',
         reason: err.message,
         at: new Date().toISOString(),
+        ...reply,
       });
     throw err;
   }
   if (o.resume)
-    writeResult(dataDir, { id: requestId ?? null, ok: result.outcome !== 'rolled-back', ...result });
+    writeResult(dataDir, {
+      id: requestId ?? null,
+      ok: result.outcome !== 'rolled-back',
+      ...result,
+      ...reply,
+    });
   if (o.json) io.out(JSON.stringify(result));
   else io.out(describe(result));
   return result.outcome === 'upgraded' || result.outcome === 'unchanged' ? 0 : 1;

@@ -6,6 +6,7 @@ import { tokenStrengthRefinement } from '../devices/token-strength.js';
 import { probeRefinement } from '../probes/refinement.js';
 import { MqttConfigSchema } from '../report/config-schema.js';
 import { SystemConfigSchema } from '../system/config-schema.js';
+import { UpgradeConfigSchema } from '../upgrade/config-schema.js';
 import { UplinkConfigSchema } from '../uplink/config-schema.js';
 import { HttpConfigSchema } from '../web/config-schema.js';
 import { DataDirSchema, GatewaySchema, LogLevelSchema } from './base-schema.js';
@@ -24,6 +25,7 @@ export const ConfigSchema = Type.Object(
     mqtt: Type.Optional(MqttConfigSchema),
     cache: CacheConfigSchema,
     system: SystemConfigSchema,
+    upgrade: UpgradeConfigSchema,
   },
   { additionalProperties: false },
 );

@@ -23,6 +23,26 @@ export interface OperationContext {
   progress(step: Record<string, unknown>): void;
   /** The technician's name on the page; `regency` over MQTT. */
   actor: string;
+  /**
+   * Over MQTT only: further replies to this request after the first (the one `run` returns),
+   * for a command whose work outlives it (`upgrade`: the download's progress, the outcome).
+   */
+  later?: LaterReplies;
+}
+
+/** Where a command's replies go: kept, so a later process (after a restart) can answer too. */
+export interface ReplyAddress {
+  /** The request's id. */
+  id: string;
+  topic: string;
+  /** The MQTT 5 correlation data of the request, base64. */
+  correlation?: string;
+}
+
+export interface LaterReplies {
+  readonly address: ReplyAddress;
+  /** Publishes `{ id, ok, result | error }` now; false when the broker is not connected. */
+  send(reply: { ok: boolean; result?: unknown; error?: { code: string; message: string } }): boolean;
 }
 
 /**

@@ -45,6 +45,24 @@ export class CommandResponder {
     const props = packet.properties;
     const asked = props?.responseTopic;
     const allowed = asked === undefined || this.replyTopicAllowed(asked);
+    const to = asked !== undefined && allowed ? asked : this.topics.cmdReply(name.slice(0, 64));
+    const opts = props?.correlationData
+      ? { qos: 1 as const, properties: { correlationData: props.correlationData } }
+      : { qos: 1 as const };
+    // Further replies (an operation's work that outlives its first answer) go the same way, on
+    // whichever session is live then, and never before the first: the regency takes the first
+    // correlated reply as the answer.
+    let answered = false;
+    const channel = {
+      topic: to,
+      ...(props?.correlationData ? { correlation: props.correlationData } : {}),
+      publish: (r: CommandReply): boolean => {
+        const live = current();
+        if (!live || !answered) return false;
+        live.publish(to, JSON.stringify(r), opts);
+        return true;
+      },
+    };
     let reply: CommandReply;
     if (!allowed) {
       reply = this.registry.refuse(
@@ -63,16 +81,13 @@ export class CommandResponder {
     } else {
       this.running++;
       try {
-        reply = await this.registry.handle(name, payload);
+        reply = await this.registry.handle(name, payload, channel);
       } finally {
         this.running--;
       }
     }
-    const to = asked !== undefined && allowed ? asked : this.topics.cmdReply(name.slice(0, 64));
-    const opts = props?.correlationData
-      ? { qos: 1 as const, properties: { correlationData: props.correlationData } }
-      : { qos: 1 as const };
     if (client === current()) client.publish(to, JSON.stringify(reply), opts);
+    answered = true;
   }
 
   /** No wildcards, no `$` system topics; inside `{prefix}/+/` only our own reply subtree. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import {
   checkArgs,
+  type LaterReplies,
   OperationError,
   type OperationErrorCode,
   type OperationRegistry,
@@ -52,8 +53,15 @@ export class CommandRegistry {
       .sort();
   }
 
-  /** Parses and runs one request; never throws. */
-  async handle(name: string, payload: Buffer): Promise<CommandReply> {
+  /**
+   * Parses and runs one request; never throws. `channel` (the responder's) is where further
+   * replies to the same request go, for the operations that send them.
+   */
+  async handle(
+    name: string,
+    payload: Buffer,
+    channel?: { topic: string; correlation?: Buffer; publish(reply: CommandReply): boolean },
+  ): Promise<CommandReply> {
     if (payload.length > MAX_COMMAND_BYTES)
       return this.refuse(null, name, 'too_large', `request over ${MAX_COMMAND_BYTES} bytes`);
     let req: unknown;
@@ -75,12 +83,21 @@ export class CommandRegistry {
     if (!op) return this.refuse(id, name, 'unknown_command', 'not an allow-listed command');
     const checked = checkArgs(op, (args ?? {}) as Record<string, unknown>);
     if (!checked.ok) return this.refuse(id, name, 'bad_args', checked.message);
+    const later: LaterReplies | undefined = channel && {
+      address: {
+        id,
+        topic: channel.topic,
+        ...(channel.correlation ? { correlation: channel.correlation.toString('base64') } : {}),
+      },
+      send: (r) => channel.publish({ id, ...r } as CommandReply),
+    };
     try {
       const result = await op.run({
         args: checked.args,
         signal: NO_SIGNAL,
         progress: () => undefined,
         actor: 'regency',
+        ...(later ? { later } : {}),
       });
       this.log.info({ command: name, id }, 'remote command done');
       return { id, ok: true, result: result ?? null };

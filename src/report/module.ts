@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { defineModule } from '../modules/contract.js';
+import { UpgradeAnnouncer } from '../upgrade/upgrade-announce.js';
 import { upgradeCommand } from '../upgrade/upgrade-command.js';
 import { getConfigOperation, logLevelOperation } from './builtin-commands.js';
 import { remoteCommand } from './command-names.js';
@@ -41,7 +42,16 @@ export const reportModule = defineModule({
       rootLog: deps.log,
       scheduler: deps.scheduler,
     });
+    const announcer = new UpgradeAnnouncer({
+      dataDir: config.whole.data_dir,
+      log: log('upgrade'),
+      event: (payload) => report.enqueue('event', payload),
+      reply: (to, body) => report.publishReply(to, body),
+    });
+    report.onConnected(() => announcer.flush());
     const upgrade = upgradeCommand({
+      announcer,
+      scheduler: deps.scheduler,
       dataDir: config.whole.data_dir,
       now: () => deps.clock.wallMs(),
       log: log('upgrade'),

@@ -5,7 +5,7 @@ import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import type { TransactionHook } from '../devices/usage-ingest.js';
 import type { GatewayBus } from '../events.js';
-import type { OperationRegistry } from '../modules/operations.js';
+import type { OperationRegistry, ReplyAddress } from '../modules/operations.js';
 import type { StatusHub } from '../status/status-hub.js';
 import type { DeviceStatus, LinkStatus, OutboxStatus, StatusSection } from '../status/types.js';
 import { StateRepo } from '../store/state-repo.js';
@@ -88,6 +88,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   private dropsAtHealth: Record<string, number> = {};
   private readonly drops: DropReporter;
   private readonly responder: CommandResponder;
+  private readonly upListeners: Array<() => void> = [];
 
   constructor(deps: ReportDeps) {
     this.d = deps;
@@ -260,6 +261,31 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     if (env) this.dropsAtHealth = { ...drops };
   }
 
+  /** The broker session is up (for /healthz and the upgrade's health check). */
+  get connected(): boolean {
+    return this.conn.connected;
+  }
+
+  /** Runs fn at every (re)connection, once subscribed and the birth is out. */
+  onConnected(fn: () => void): void {
+    this.upListeners.push(fn);
+  }
+
+  /**
+   * A reply to a command received before (maybe by the process before a restart): published now
+   * on its topic with its correlation data, QoS 1, not through the outbox; false while
+   * disconnected.
+   */
+  publishReply(to: ReplyAddress, reply: Record<string, unknown>): boolean {
+    const client = this.client;
+    if (!client) return false;
+    const opts = to.correlation
+      ? { qos: 1 as const, properties: { correlationData: Buffer.from(to.correlation, 'base64') } }
+      : { qos: 1 as const };
+    client.publish(to.topic, JSON.stringify({ id: to.id, ...reply }), opts);
+    return true;
+  }
+
   /** Cheap view of the drain (no SQL): for benchmarks and the page's progress bar. */
   drainProgress(): DrainProgress & { connected: boolean } {
     return { ...this.pump.progress(), connected: this.conn.connected };
@@ -286,6 +312,13 @@ export class ReportService implements Service, StatusSection<'outbox'> {
       if (err) this.d.log.warn({ err }, 'mqtt: command subscription failed');
     });
     this.retained.publishAll(client);
+    for (const fn of this.upListeners) {
+      try {
+        fn();
+      } catch (err) {
+        this.d.log.warn({ err }, 'mqtt: a connection listener failed');
+      }
+    }
     this.pump.attach({
       publish: (t, p, done) => client.publish(t, p, { qos: 1 }, (err) => done(err ?? undefined)),
     });

@@ -4,6 +4,8 @@ export interface HealthAnswer {
   status: number;
   ok: boolean;
   version?: string;
+  /** The broker connection as /healthz shows it (absent: no MQTT, or a version that does not say). */
+  mqtt?: boolean;
 }
 
 /** One GET of /healthz with its own timeout; undefined when nothing answers. */
@@ -16,7 +18,7 @@ export function getHealth(url: string, timeoutMs: number): Promise<HealthAnswer 
         if (body.length < 4096) body += c;
       });
       res.on('end', () => {
-        let parsed: { ok?: unknown; version?: unknown } = {};
+        let parsed: { ok?: unknown; version?: unknown; mqtt?: unknown } = {};
         try {
           parsed = JSON.parse(body) as typeof parsed;
         } catch {
@@ -26,6 +28,7 @@ export function getHealth(url: string, timeoutMs: number): Promise<HealthAnswer 
           status: res.statusCode ?? 0,
           ok: res.statusCode === 200 && parsed.ok === true,
           ...(typeof parsed.version === 'string' ? { version: parsed.version } : {}),
+          ...(typeof parsed.mqtt === 'boolean' ? { mqtt: parsed.mqtt } : {}),
         });
       });
       res.on('error', () => resolve(undefined));
@@ -41,12 +44,15 @@ export function getHealth(url: string, timeoutMs: number): Promise<HealthAnswer 
  * passes. The version matters: the old process may still answer for a moment after a restart,
  * and a healthy old version is no proof for the new one. /healthz answers only once the store
  * is open, which is after the migrations (src/store/store.ts), so a healthy answer also says
- * the schema is migrated.
+ * the schema is migrated. With `requireMqtt` (the old version was connected to the broker) the
+ * answer must also say `mqtt: true`: a version that serves but never reaches the regency again
+ * would leave the village silent with no one on site to notice.
  */
 export async function waitHealthy(o: {
   url: string;
   version: string;
   timeoutMs: number;
+  requireMqtt?: boolean;
   intervalMs?: number;
 }): Promise<{ healthy: boolean; last?: HealthAnswer; waitedMs: number }> {
   const t0 = Date.now();
@@ -55,7 +61,8 @@ export async function waitHealthy(o: {
     const left = o.timeoutMs - (Date.now() - t0);
     if (left <= 0) return { healthy: false, ...(last ? { last } : {}), waitedMs: Date.now() - t0 };
     last = (await getHealth(o.url, Math.min(2000, left))) ?? last;
-    if (last?.ok && last.version === o.version) return { healthy: true, last, waitedMs: Date.now() - t0 };
+    if (last?.ok && last.version === o.version && (!o.requireMqtt || last.mqtt === true))
+      return { healthy: true, last, waitedMs: Date.now() - t0 };
     await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
   }
 }

@@ -40,6 +40,8 @@ export interface Journal {
   version: string;
   bundle: string;
   sha256?: string;
+  /** The old version answered /healthz with `mqtt: true`: the new one must connect too. */
+  mqttBefore?: boolean;
   /** The database's schema version (PRAGMA user_version) in the snapshot; null: no database. */
   snapshotSchema?: number | null;
   /** Set with rolling-back: the snapshot replaces the database (the new version migrated it). */

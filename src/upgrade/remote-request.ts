@@ -1,5 +1,6 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ReplyAddress } from '../modules/operations.js';
 import { fsyncDir, writeDurable } from './durable-fs.js';
 
 /**
@@ -15,12 +16,29 @@ export const RESULT_FILE = 'result.json';
 /** A staged bundle's file name: a plain name in upgrades/, never a path. */
 export const BUNDLE_NAME_RE = /^kampung-gateway-[0-9A-Za-z._+-]{1,64}-linux-(x64|arm64)\.tar\.gz$/;
 export const SHA256_RE = /^[0-9a-f]{64}$/;
+const TOPIC_RE = /^[^#+]{1,256}$/;
+const ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+const B64_RE = /^[A-Za-z0-9+/=]{1,1400}$/;
 
 export interface UpgradeRequest {
   id: string;
   bundle: string;
   sha256: string;
   requestedAt: string;
+  /** Where the regency's command wants its replies: the outcome is answered there after the restart. */
+  reply?: ReplyAddress;
+}
+
+/** A reply address as kept in request.json and result.json, checked (the file is input too). */
+export function replyAddress(v: unknown): ReplyAddress | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const { id, topic, correlation } = v as Record<string, unknown>;
+  if (typeof id !== 'string' || !ID_RE.test(id)) return undefined;
+  if (typeof topic !== 'string' || !TOPIC_RE.test(topic) || topic.startsWith('$') || topic.includes('\0'))
+    return undefined;
+  if (correlation !== undefined && (typeof correlation !== 'string' || !B64_RE.test(correlation)))
+    return undefined;
+  return { id, topic, ...(correlation ? { correlation } : {}) };
 }
 
 export function upgradesDir(dataDir: string): string {
@@ -59,7 +77,14 @@ export function takeRequest(dataDir: string): UpgradeRequest | { invalid: string
     return { invalid: 'bad bundle name' };
   if (typeof raw.sha256 !== 'string' || !SHA256_RE.test(raw.sha256)) return { invalid: 'bad sha256' };
   const id = typeof raw.id === 'string' ? raw.id.slice(0, 128) : '';
-  return { id, bundle: raw.bundle, sha256: raw.sha256, requestedAt: String(raw.requestedAt ?? '') };
+  const reply = replyAddress(raw.reply);
+  return {
+    id,
+    bundle: raw.bundle,
+    sha256: raw.sha256,
+    requestedAt: String(raw.requestedAt ?? ''),
+    ...(reply ? { reply } : {}),
+  };
 }
 
 export function writeResult(dataDir: string, result: Record<string, unknown>): void {

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Logger } from '../core/logger.js';
+import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
-import { type Operation, OperationError } from '../modules/operations.js';
+import { type LaterReplies, type Operation, OperationError } from '../modules/operations.js';
 import { remoteCommand } from '../report/command-names.js';
 import { fetchBundle } from './bundle-fetch.js';
 import { sha256File } from './bundle-verify.js';
@@ -16,6 +17,7 @@ import {
   writeRequest,
   writeResult,
 } from './remote-request.js';
+import type { UpgradeAnnouncer } from './upgrade-announce.js';
 
 const UpgradeArgs = Type.Object(
   {
@@ -40,7 +42,16 @@ export interface UpgradeCommandDeps {
   backlogLeft?(): number;
   /** Retry pacing of a download (tests make it short). */
   backoffMs?(attempt: number): number;
+  /** Announces the outcome in upgrades/result.json (event and last reply), once. */
+  announcer?: UpgradeAnnouncer;
+  /** Looks for a new outcome every few seconds (with `announcer`). */
+  scheduler?: Scheduler;
 }
+
+/** A progress reply at every tenth of a download of known size, else every 8 MiB. */
+const PROGRESS_STEP_BYTES = 8 * 1024 * 1024;
+/** How often result.json is looked at (a stat): the outcome reaches the regency this soon. */
+const OUTCOME_CHECK_MS = 5000;
 
 interface Download {
   bundle: string;
@@ -65,29 +76,51 @@ type Args = { bundle?: string; url?: string; sha256?: string; force?: boolean };
  */
 export function upgradeCommand(d: UpgradeCommandDeps): { operation: Operation; service: Service } {
   let download: Download | undefined;
+  let outcomeTask: TaskHandle | undefined;
   const abort = new AbortController();
 
-  const request = (bundle: string, sha256: string): string => {
+  const request = (bundle: string, sha256: string, later: LaterReplies | undefined): string => {
     const id = `upgrade-${d.now()}`;
-    writeRequest(d.dataDir, { id, bundle, sha256, requestedAt: new Date(d.now()).toISOString() });
+    writeRequest(d.dataDir, {
+      id,
+      bundle,
+      sha256,
+      requestedAt: new Date(d.now()).toISOString(),
+      ...(later ? { reply: later.address } : {}),
+    });
     return id;
   };
 
-  const startDownload = (url: URL, name: string, sha256: string): void => {
+  const startDownload = (url: URL, name: string, sha256: string, later: LaterReplies | undefined): void => {
     mkdirSync(upgradesDir(d.dataDir), { recursive: true, mode: 0o750 });
     const dl: Download = { bundle: name, state: 'downloading', bytes: 0, total: null, attempts: 0 };
     download = dl;
+    // Progress replies: at every tenth (or 8 MiB) and at every new attempt over a bad link.
+    let mark = { step: -1, attempts: 0 };
+    const progress = (): void => {
+      const step =
+        dl.total && dl.total > 0
+          ? Math.floor((dl.bytes * 10) / dl.total)
+          : Math.floor(dl.bytes / PROGRESS_STEP_BYTES);
+      if (step === mark.step && dl.attempts === mark.attempts) return;
+      mark = { step, attempts: dl.attempts };
+      later?.send({ ok: true, result: { ...dl, state: 'downloading' } });
+    };
     fetchBundle({
       url,
       dest: join(upgradesDir(d.dataDir), name),
       sha256,
       signal: abort.signal,
-      onProgress: (p) => Object.assign(dl, p),
+      onProgress: (p) => {
+        Object.assign(dl, p);
+        progress();
+      },
       ...(d.backoffMs ? { backoffMs: d.backoffMs } : {}),
     }).then(
       (p) => {
         Object.assign(dl, p, { state: 'done' });
-        const id = request(name, sha256);
+        const id = request(name, sha256, later);
+        later?.send({ ok: true, result: { state: 'requested', bundle: name, request: id, bytes: p.bytes } });
         d.log.info(
           { bundle: name, bytes: p.bytes, attempts: p.attempts, request: id },
           'upgrade: bundle downloaded',
@@ -102,8 +135,10 @@ export function upgradeCommand(d: UpgradeCommandDeps): { operation: Operation; s
           bundle: name,
           reason: err.message,
           at: new Date(d.now()).toISOString(),
+          ...(later ? { reply: later.address } : {}),
         });
         d.log.warn({ bundle: name, reason: err.message }, 'upgrade: download failed');
+        d.announcer?.announceLast();
       },
     );
   };
@@ -114,7 +149,7 @@ export function upgradeCommand(d: UpgradeCommandDeps): { operation: Operation; s
     description:
       'upgrade to a bundle (args.bundle staged, or args.url downloaded; args.sha256), with rollback',
     args: UpgradeArgs,
-    run: async ({ args }) => {
+    run: async ({ args, later }) => {
       const last = readResult(d.dataDir) ?? null;
       const pending = existsSync(join(upgradesDir(d.dataDir), REQUEST_FILE));
       const { bundle, url, sha256, force } = args as Args;
@@ -146,7 +181,7 @@ export function upgradeCommand(d: UpgradeCommandDeps): { operation: Operation; s
         const name = decodeURIComponent(u.pathname.split('/').at(-1) ?? '');
         if (!BUNDLE_NAME_RE.test(name))
           throw new OperationError('bad_args', 'args.url must end in a bundle file name');
-        startDownload(u, name, sha256);
+        startDownload(u, name, sha256, later);
         return { accepted: true, downloading: name, last_result: last };
       }
       const name = bundle ?? '';
@@ -154,11 +189,31 @@ export function upgradeCommand(d: UpgradeCommandDeps): { operation: Operation; s
       if (!path) throw new OperationError('bad_args', `no staged bundle ${name} in the upgrades folder`);
       const got = await sha256File(path);
       if (got !== sha256) throw new OperationError('bad_args', `the staged bundle's sha256 is ${got}`);
-      return { accepted: true, request: request(name, sha256), bundle: name, last_result: last };
+      return { accepted: true, request: request(name, sha256, later), bundle: name, last_result: last };
     },
   };
   return {
     operation,
-    service: { name: 'upgrade-download', start: () => undefined, stop: () => abort.abort() },
+    service: {
+      name: 'upgrade-download',
+      // The outcome of an upgrade that restarted this daemon (or rolled back to it) goes out once:
+      // the root upgrader writes it after this daemon answered /healthz, so it is looked for.
+      start: () => {
+        const announcer = d.announcer;
+        if (!announcer || !d.scheduler) return;
+        announcer.check();
+        outcomeTask = d.scheduler.every({
+          name: 'upgrade-outcome',
+          coarse: true,
+          intervalMs: OUTCOME_CHECK_MS,
+          initialDelayMs: OUTCOME_CHECK_MS,
+          run: () => announcer.check(),
+        });
+      },
+      stop: () => {
+        outcomeTask?.cancel();
+        abort.abort();
+      },
+    },
   };
 }

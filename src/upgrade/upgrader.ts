@@ -4,7 +4,7 @@ import { GwError } from '../core/errors.js';
 import { DB_FILE } from '../store/store.js';
 import { verifyBundle } from './bundle-verify.js';
 import { fsyncDir, linkTarget, removeLink, swapLink, writeDurable } from './durable-fs.js';
-import { waitHealthy } from './health-wait.js';
+import { getHealth, waitHealthy } from './health-wait.js';
 import { type Journal, type Step, UpgradeDir } from './journal.js';
 import { pruneReleases, releaseVersion } from './releases.js';
 import type { Restarter } from './restarter.js';
@@ -128,13 +128,21 @@ export class Upgrader {
     return next;
   }
 
-  private async run(bundle: string, sha256: string | undefined): Promise<UpgradeResult> {
+  /** `wasConnected`: a resumed run's journal said so (the old version may be stopped by now). */
+  private async run(
+    bundle: string,
+    sha256: string | undefined,
+    wasConnected = false,
+  ): Promise<UpgradeResult> {
     const from = linkTarget(this.current);
     if (!from || !existsSync(join(this.o.appDir, from)))
       throw new GwError('GW_ERR_UPGRADE_FAILED', `${this.current} names no installed release`);
     const pubkey = this.o.pubkey ?? join(this.current, 'keys', 'release.pub');
     if (!existsSync(pubkey))
       throw new GwError('GW_ERR_BUNDLE_REFUSED', `no pinned key (${pubkey}); give --pubkey FILE`);
+    // Asked first, while the old version surely runs: was it connected to the regency's broker?
+    const before = await getHealth(this.o.healthUrl, 2000);
+    const mqttBefore = wasConnected || (before?.ok === true && before.mqtt === true);
     const stage = this.dir.stageDir;
     rmSync(stage, { recursive: true, force: true });
     mkdirSync(stage, { recursive: true, mode: 0o700 });
@@ -166,6 +174,7 @@ export class Upgrader {
       version: v.version,
       bundle,
       ...(sha256 ? { sha256 } : {}),
+      mqttBefore,
       startedAt: now(),
     };
     j = this.mark(j, 'verified');
@@ -215,7 +224,7 @@ export class Upgrader {
     if (j.fromPrevious) {
       if (linkTarget(this.previous) !== j.fromPrevious) swapLink(this.previous, j.fromPrevious);
     } else if (linkTarget(this.previous) !== undefined) removeLink(this.previous);
-    if (existsSync(j.bundle)) return this.run(j.bundle, j.sha256);
+    if (existsSync(j.bundle)) return this.run(j.bundle, j.sha256, j.mqttBefore === true);
     if (j.to !== j.from && j.to !== j.fromPrevious)
       rmSync(join(this.o.appDir, j.to), { recursive: true, force: true });
     // The old version may have been stopped for the snapshot: it serves again.
@@ -228,20 +237,29 @@ export class Upgrader {
     await this.o.restarter.stop();
     await this.o.restarter.start();
     j = this.mark(j, 'restarted');
-    this.o.say(`restarted; waiting up to ${Math.round(this.o.healthTimeoutMs / 1000)} s for /healthz`);
+    const requireMqtt = j.mqttBefore === true;
+    this.o.say(
+      `restarted; waiting up to ${Math.round(this.o.healthTimeoutMs / 1000)} s for /healthz${
+        requireMqtt ? ' and the MQTT connection (the old version was connected)' : ''
+      }`,
+    );
     const h = await waitHealthy({
       url: this.o.healthUrl,
       version: j.version,
       timeoutMs: this.o.healthTimeoutMs,
+      requireMqtt,
     });
     if (h.healthy) {
       this.o.say(`healthy after ${(h.waitedMs / 1000).toFixed(1)} s`);
       j = this.mark(j, 'committed');
       return this.finish(j, { outcome: 'upgraded' });
     }
-    const why = h.last
-      ? `unhealthy: /healthz ${h.last.status}${h.last.version ? ` from ${h.last.version}` : ''}`
-      : 'unhealthy: /healthz never answered';
+    const served = h.last?.ok === true && h.last.version === j.version;
+    const why = served
+      ? 'unhealthy: MQTT not connected (it was before the upgrade)'
+      : h.last
+        ? `unhealthy: /healthz ${h.last.status}${h.last.version ? ` from ${h.last.version}` : ''}`
+        : 'unhealthy: /healthz never answered';
     return this.rollback(j, `${why} within ${Math.round(this.o.healthTimeoutMs / 1000)} s`);
   }
 

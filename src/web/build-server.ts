@@ -20,6 +20,8 @@ export const BODY_LIMIT = 256 * 1024;
 export interface WebDeps {
   log: Logger;
   dbOk(): boolean;
+  /** The broker connection, shown by /healthz (SPEC: liveness never depends on it). */
+  mqttConnected?(): boolean;
   /** Prometheus exposition; absent when `http.metrics` is off (GET /metrics is then 404). */
   metrics?: MetricsSource;
   /** Called when a request failed with a full disk, so later writes are refused up front. */
@@ -75,7 +77,10 @@ export function buildServer(deps: WebDeps): FastifyInstance {
   // No route reads text/plain: such bodies get 415 like form and multipart bodies, not a 400
   // from a schema that never expected a string.
   app.removeContentTypeParser('text/plain');
-  app.register(healthRoutes, { dbOk: deps.dbOk });
+  app.register(healthRoutes, {
+    dbOk: deps.dbOk,
+    ...(deps.mqttConnected ? { mqttConnected: deps.mqttConnected } : {}),
+  });
   if (deps.metrics) app.register(metricsRoutes, { metrics: deps.metrics });
   for (const plugin of deps.publicRoutes ?? []) app.register(plugin);
   const t = deps.technician;

@@ -29,9 +29,11 @@ const DEFAULT_STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
  */
 export const webModule = defineModule({
   name: 'web',
+  // Only for /healthz's `mqtt` (connected or not), when the gateway reports over MQTT.
+  needs: ['report'],
   // The whole config: the bundle carries it (redacted) and the page shows the gateway's name.
   slice: (c): Config => c,
-  build: ({ config, deps, log, earlier }) => {
+  build: ({ config, deps, log, earlier, optional }) => {
     const { store, clock, scheduler, status, bus } = deps;
     const webLog = log('web');
     const auth = new AuthService({
@@ -54,9 +56,11 @@ export const webModule = defineModule({
     const metrics = config.http.metrics
       ? new GatewayMetrics({ snapshot: () => status.snapshot() })
       : undefined;
+    const report = optional('report');
     const server = buildServer({
       log: log('http'),
       dbOk: () => store.ping(),
+      ...(report ? { mqttConnected: () => report.connected } : {}),
       metrics,
       onDiskFull: () => deps.diskGuard.noteFull(),
       publicRoutes: earlier.publicRoutes,
