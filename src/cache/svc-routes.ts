@@ -11,7 +11,7 @@ import { notModified, rangeFor } from './kiosk-conditionals.js';
 import type { WriteMethod } from './outbound-queue.js';
 import { appendVia, forwardHeaders } from './proxy-headers.js';
 import type { SvcResult } from './read-through.js';
-import { normalizeSvcPath } from './svc-path.js';
+import { svcPathMemo } from './svc-path.js';
 import type { UpstreamResponse } from './upstream-client.js';
 import type { Upstream } from './upstreams.js';
 
@@ -43,6 +43,7 @@ declare module 'fastify' {
 export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app, { cache }) => {
   app.decorateRequest('deviceId', '');
   const isoDate = isoMemo();
+  const pathOf = svcPathOf(svcPathMemo());
   // No per-request child logger here: /svc never logs per request, and creating a pino child
   // (with redaction) for every cache hit costs more than the hit itself.
   app.setChildLoggerFactory((logger) => logger);
@@ -276,8 +277,10 @@ function sendFile(request: FastifyRequest, reply: FastifyReply, body: FileBody, 
  * the cache key and the forwarded URL all use. Cut from the raw URL after the upstream segment,
  * however that segment was spelled (`/svc/%6Cayanan/...` routes to `layanan` too).
  */
-function pathOf(request: FastifyRequest): string {
-  const url = request.raw.url ?? '/';
-  const cut = url.indexOf('/', '/svc/'.length);
-  return normalizeSvcPath(cut < 0 ? '/' : url.slice(cut));
+function svcPathOf(normalize: (raw: string) => string): (request: FastifyRequest) => string {
+  return (request) => {
+    const url = request.raw.url ?? '/';
+    const cut = url.indexOf('/', '/svc/'.length);
+    return normalize(cut < 0 ? '/' : url.slice(cut));
+  };
 }

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { normalizeSvcPath } from '../../src/cache/svc-path.js';
+import { normalizeSvcPath, svcPathMemo } from '../../src/cache/svc-path.js';
 import { isGwError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 import { AUTH, startCache, testConfig } from './harness.js';
@@ -51,6 +51,27 @@ describe('normalizeSvcPath (RFC 3986 §6.2.2)', () => {
     } catch (err) {
       expect(isGwError(err, 'GW_ERR_VALIDATION')).toBe(true);
     }
+  });
+});
+
+describe('svcPathMemo', () => {
+  it('answers as normalizeSvcPath does, from the memo and after it was cleared', () => {
+    // Two entries: the table overflows it several times.
+    const memo = svcPathMemo(2);
+    for (let round = 0; round < 3; round++)
+      for (const raw of ['/warga/123', '/x/../warga/123', '/%77arga/%31%32', '/q?x=%2f&y=%7e', '', '/a/.'])
+        expect(memo(raw)).toBe(normalizeSvcPath(raw));
+  });
+
+  it('refuses a refused path every time, and keeps no long keys', () => {
+    const memo = svcPathMemo(4, 16);
+    for (let i = 0; i < 3; i++) {
+      expect(() => memo('/..%2fetc')).toThrow();
+      expect(() => memo('/data/3510170101900001')).toThrow();
+    }
+    const long = `/${'a'.repeat(40)}/../b`;
+    expect(memo(long)).toBe('/b');
+    expect(memo(long)).toBe('/b');
   });
 });
 
