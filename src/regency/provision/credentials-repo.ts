@@ -122,8 +122,8 @@ export class CredentialsRepo {
 
   /**
    * A new identity for the village. With `graceUntilMs` and a current identity, the current
-   * one stays valid beside the new one (a rotation awaiting the box); an earlier rotation still
-   * awaiting its box is withdrawn. Without, or when the village has nothing valid (new, or
+   * one stays valid beside the new one (a rotation awaiting the box), and so does an earlier
+   * rotation still awaiting its box, until the new one is confirmed or its grace ends. Without, or when the village has nothing valid (new, or
    * revoked: a new box), every earlier identity is retired at once.
    */
   async issue(
@@ -138,8 +138,22 @@ export class CredentialsRepo {
       const active = rows.filter(isActive);
       const current = active.find((c) => c.grace_until_ms === null);
       const grace = current !== undefined && graceUntilMs !== null;
-      const retire = grace ? active.filter((c) => c.grace_until_ms !== null) : active;
+      // An earlier rotation still awaiting its box stays valid too (the box may run its bundle
+      // already): no longer the one awaited, it is retired with the old one when the new one is
+      // confirmed or its grace ends.
+      const kept = grace ? active.filter((c) => c.grace_until_ms !== null) : [];
+      const retire = grace ? [] : active;
       await this.retire(trx, retire, wallMs);
+      if (kept.length > 0)
+        await trx
+          .updateTable('broker_credentials')
+          .set({ grace_until_ms: null })
+          .where(
+            'username',
+            'in',
+            kept.map((c) => c.username),
+          )
+          .execute();
       await this.insert(trx, {
         username: id.username,
         role: 'village',
@@ -152,7 +166,9 @@ export class CredentialsRepo {
       const action = rows.length === 0 ? 'created' : 'rotated';
       const detail = grace
         ? `${id.username} issued; ${current.username} stays valid until the box confirms or ${new Date(graceUntilMs).toISOString()}` +
-          (retire.length > 0 ? `; unconfirmed ${retire.map((r) => r.username).join(', ')} withdrawn` : '')
+          (kept.length > 0
+            ? `; unconfirmed ${kept.map((r) => r.username).join(', ')} valid until then too`
+            : '')
         : `${id.username} issued${retire.length > 0 ? `; ${retire.map((r) => r.username).join(', ')} retired at once` : ''}`;
       await audit(trx, code, grace ? 'rotating' : action, source, detail, wallMs);
       return { action, graceUntilMs: grace ? graceUntilMs : null, retired: retire.map((r) => r.username) };

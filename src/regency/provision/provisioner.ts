@@ -14,6 +14,8 @@ import { bundleDir, promoteBundle, recoverBundles, stagedBundleDir, writeBundle 
 export const DEFAULT_COLLECTOR_USERNAME = 'regency-collector';
 /** Where the collector's secret goes when the config names none (SPEC's example path). */
 const DEFAULT_COLLECTOR_SECRET = '/etc/kampung-gateway/regency-mqtt.secret';
+/** In the output folder while the broker has not taken the files written last (see publish). */
+export const RELOAD_PENDING = 'reload-pending';
 
 export interface ProvisionDeps {
   config: RegencyConfig;
@@ -199,20 +201,28 @@ export class Provisioner {
     );
   }
 
-  /** Broker files from the store; the broker reloaded when they changed and a command is set. */
+  /**
+   * Broker files from the store; the broker reloaded when they changed and a command is set.
+   * With a command, `reload-pending` is written before the files and removed only once the
+   * broker took them: a reload that failed (or a kill before it) is tried again by the next
+   * run, though the files on disk already match the store then.
+   */
   private async publish(out: string): Promise<Reload> {
     secureDir(out);
+    const argv = this.d.config.provision.broker_reload;
+    const marker = join(out, RELOAD_PENDING);
+    const owed = argv !== undefined && existsSync(marker);
+    if (argv && !owed) writeFileAtomic(marker, `${new Date(this.d.wallMs()).toISOString()}\n`, PUBLIC_MODE);
     const changed = await writeBrokerFiles(
       out,
       this.d.config.mqtt.topic_prefix,
       this.d.credentials,
       this.configuredCa,
     );
-    const argv = this.d.config.provision.broker_reload;
-    if (!changed) return 'unchanged';
-    if (!argv) return 'manual';
-    await reloadBroker(argv);
-    return 'reloaded';
+    if (!argv) return changed ? 'manual' : 'unchanged';
+    if (changed || owed) await reloadBroker(argv);
+    rmSync(marker, { force: true });
+    return changed || owed ? 'reloaded' : 'unchanged';
   }
 
   private get gatewayUrl(): string {
