@@ -45,6 +45,7 @@ export const ErrorCodes = {
   GW_ERR_UPGRADE_FAILED: 'the upgrade could not be done; the box runs the version before',
   GW_ERR_BROKER_RELOAD: 'the broker files were written but the reload command failed',
   GW_ERR_NOTHING_PENDING: 'this village has no rotation awaiting confirmation',
+  GW_ERR_PROVISION_BUSY: 'another provisioning run holds the output folder; try again when it ends',
   GW_ERR_UPGRADE_STUCK: 'the upgrade was rolled back but the old version is not healthy either',
 } as const;
 

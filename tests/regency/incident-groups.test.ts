@@ -55,11 +55,24 @@ describe('fleet incidents: village outages grouped by shared cause', () => {
     ],
     [
       'the same ISP across kecamatan overlapping is one; after it ended, a new one',
-      [inc(A1, 'isp', 10, 70), inc(C1, 'isp', 60, 90), inc(A2, 'isp', 91, 95)],
+      [inc(A1, 'isp', 10, 70), inc(C1, 'isp', 30, 90), inc(A2, 'isp', 91, 95)],
       [
         ['isp', 'isp', '11', 10, 90, true],
         ['isp', 'isp', '2', 91, 95, true],
       ],
+    ],
+    [
+      'overlapping but starting more than 30 min after every member: another incident',
+      [inc(A1, 'isp', 10, 120), inc(C1, 'isp', 40, 90), inc(A2, 'isp', 71, 95)],
+      [
+        ['isp', 'isp', '11', 10, 120, true],
+        ['isp', 'isp', '2', 71, 95, true],
+      ],
+    ],
+    [
+      'within 30 min of the latest member joins, so a cut rolling over villages stays one',
+      [inc(A1, 'isp', 10, 200), inc(C1, 'isp', 35, 200), inc(A2, 'isp', 65, 200)],
+      [['isp', 'isp', '121', 10, 200, true]],
     ],
     [
       'the regency server is one incident for every village, whatever its ISP, never charged',
@@ -84,9 +97,21 @@ describe('fleet incidents: village outages grouped by shared cause', () => {
       ],
     ],
     [
-      'an open one keeps its group open: a later outage of the same cause joins it',
-      [inc(A1, 'isp', 10, null), inc(A2, 'isp', 300, 310)],
-      [['isp', 'isp', '12', 10, null, true]],
+      'an open one keeps its group open, but only an outage starting within 30 min joins it',
+      [inc(A1, 'isp', 10, null), inc(A2, 'isp', 40, 50), inc(C1, 'isp', 300, 310), inc(B3, 'isp', 301, 302)],
+      [
+        ['isp', 'isp', '12', 10, null, true],
+        ['isp', 'isp', '1', 300, 310, true],
+        ['isp', 'isp', '3', 301, 302, true],
+      ],
+    ],
+    [
+      'a regency server down days apart is two incidents though a village never came back',
+      [inc(N1, 'regency', 0, null), inc(A1, 'regency', 10, 40), inc(B3, 'regency', 3000, 3040)],
+      [
+        ['regency', 'regency', '12', 0, null, false],
+        ['regency', 'regency', '3', 3000, 3040, false],
+      ],
     ],
   ])('%s', (_name, list, want) => {
     expect(group(list)).toEqual(want);

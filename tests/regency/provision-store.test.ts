@@ -65,20 +65,29 @@ describe.each(DIALECTS)('broker credentials in the regency store on %s', (dialec
     expect(await repo.graceOver(T0 + 99)).toEqual([]);
     expect(await repo.graceOver(T0 + 100)).toEqual([A]);
 
-    // Rotated again before the box confirmed: the unconfirmed one is withdrawn, the old stays.
+    // Rotated again before the box confirmed: the unconfirmed one stays valid (its box may run
+    // it already) beside the old, until the newest is confirmed or its grace ends.
     const again = await repo.issue(A, id('gw-3510010001.3', 'third-secret-xx'), T0 + 2, T0 + 200, 'cli');
-    expect(again.retired).toEqual(['gw-3510010001.2']);
+    expect(again).toEqual({ action: 'rotated', graceUntilMs: T0 + 200, retired: [] });
     all = await repo.all();
-    expect(names(all.filter(isActive))).toEqual(['gw-3510010001', 'gw-3510010001.3', 'gw-3510010002']);
-    expect(renderEmqxRevoked(all)).toBe('gw-3510010001.2\n');
+    expect(names(all.filter(isActive))).toEqual([
+      'gw-3510010001',
+      'gw-3510010001.2',
+      'gw-3510010001.3',
+      'gw-3510010002',
+    ]);
+    expect(renderEmqxRevoked(all)).toBe('');
+    expect(await repo.graceOver(T0 + 100)).toEqual([]);
+    expect(await repo.graceOver(T0 + 200)).toEqual([A]);
 
     expect(await repo.finishRotation(B, T0 + 3, 'confirmed', 'cli')).toBeUndefined();
     expect(await repo.finishRotation(A, T0 + 3, 'confirmed', 'cli')).toEqual({
       username: 'gw-3510010001.3',
-      retired: ['gw-3510010001'],
+      retired: ['gw-3510010001', 'gw-3510010001.2'],
     });
     all = await repo.all();
     expect(names(all.filter(isActive))).toEqual(['gw-3510010001.3', 'gw-3510010002']);
+    expect(renderEmqxRevoked(all)).toBe('gw-3510010001\ngw-3510010001.2\n');
     const a = await repo.get('gw-3510010001.3');
     expect(a).toMatchObject({ grace_until_ms: null, rotated_ms: T0 + 3, revoked_ms: null, retired_ms: null });
     expect(verifyBrokerPassword('third-secret-xx', a as NonNullable<typeof a>)).toBe(true);

@@ -9,7 +9,16 @@
  * - `isp`, `dns`, `internet`: the same provider (villages without one: the same kecamatan);
  * - `power`: the same kecamatan (a PLN feeder);
  * - `lan` and anything else: the village's own trouble, never grouped.
+ *
+ * And when, since the same cause is counted days apart too: an outage joins a group only when
+ * it starts while the group still runs (one of its members not yet over, an open one never
+ * over) and within the correlation window (30 minutes) of a member's start. A cut takes its
+ * villages down within minutes; a village that stays down (open) does not pull in every later
+ * outage of its ISP.
  */
+
+/** How long after a member's start another outage of the same cause is taken as the same event. */
+export const CORRELATION_WINDOW_MS = 30 * 60_000;
 
 /** One outage a gateway measured and reported (its `outage` message). */
 export interface LedgerOutage {
@@ -103,19 +112,29 @@ export function groupIncidents(
   windows: readonly PlannedWindow[],
   chargedLayers: readonly string[],
   nowMs: number,
+  correlationMs = CORRELATION_WINDOW_MS,
 ): FleetIncident[] {
-  const groups: Array<{ key: string; scope: FleetIncident['scope']; members: Member[]; endMs: number }> = [];
-  const current = new Map<string, (typeof groups)[number]>();
+  type Group = {
+    key: string;
+    scope: FleetIncident['scope'];
+    members: Member[];
+    endMs: number;
+    lastStartMs: number;
+  };
+  const groups: Group[] = [];
+  const current = new Map<string, Group>();
   const endOf = (m: Member) => m.endMs ?? Number.POSITIVE_INFINITY;
   for (const m of [...incidents].sort((a, b) => a.startMs - b.startMs || a.code.localeCompare(b.code))) {
     const { key, scope } = causeKey(m);
     const g = current.get(key);
-    if (g && m.startMs <= g.endMs) {
+    // Sorted by start: the latest member's start is the nearest one.
+    if (g && m.startMs <= g.endMs && m.startMs - g.lastStartMs <= correlationMs) {
       g.members.push(m);
       g.endMs = Math.max(g.endMs, endOf(m));
+      g.lastStartMs = m.startMs;
       continue;
     }
-    const fresh = { key, scope, members: [m], endMs: endOf(m) };
+    const fresh = { key, scope, members: [m], endMs: endOf(m), lastStartMs: m.startMs };
     groups.push(fresh);
     current.set(key, fresh);
   }

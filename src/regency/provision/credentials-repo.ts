@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { GwError } from '../../core/errors.js';
 import type { RegencyTables } from '../store/schema.js';
 import type { BrokerHash } from './broker-hash.js';
 
@@ -40,6 +41,11 @@ export function villageUsername(code: string, generation = 1): string {
 function generationOf(username: string): number {
   const m = /\.(\d+)$/.exec(username);
   return m ? Number(m[1]) : 1;
+}
+
+function nextOf(code: string, rows: readonly BrokerCredential[]): string {
+  if (rows.length === 0) return villageUsername(code);
+  return villageUsername(code, Math.max(...rows.map((r) => generationOf(r.username))) + 1);
 }
 
 export interface IssuedIdentity {
@@ -110,9 +116,7 @@ export class CredentialsRepo {
 
   /** The username the village's next identity gets (never one used before). */
   async nextUsername(code: string): Promise<string> {
-    const rows = await this.ofVillage(code);
-    if (rows.length === 0) return villageUsername(code);
-    return villageUsername(code, Math.max(...rows.map((r) => generationOf(r.username))) + 1);
+    return nextOf(code, await this.ofVillage(code));
   }
 
   /** The collector's identity, made once (rotating it is the operator's, by hand). */
@@ -122,9 +126,10 @@ export class CredentialsRepo {
 
   /**
    * A new identity for the village. With `graceUntilMs` and a current identity, the current
-   * one stays valid beside the new one (a rotation awaiting the box); an earlier rotation still
-   * awaiting its box is withdrawn. Without, or when the village has nothing valid (new, or
-   * revoked: a new box), every earlier identity is retired at once.
+   * one stays valid beside the new one (a rotation awaiting the box), and so does an earlier
+   * rotation still awaiting its box, until the new one is confirmed or its grace ends. Without, or when the village has nothing valid (new, or
+   * revoked: a new box), every earlier identity is retired at once. The username must be
+   * the village's next (read in the transaction), else GW_ERR_CONFLICT.
    */
   async issue(
     code: string,
@@ -135,11 +140,28 @@ export class CredentialsRepo {
   ): Promise<IssueResult> {
     return this.db.transaction().execute(async (trx) => {
       const rows = await this.ofVillage(code, trx);
+      // The name is checked where it is taken: another writer may have issued it since.
+      if (id.username !== nextOf(code, rows))
+        throw new GwError('GW_ERR_CONFLICT', `${id.username} is not the next identity of village ${code}`);
       const active = rows.filter(isActive);
       const current = active.find((c) => c.grace_until_ms === null);
       const grace = current !== undefined && graceUntilMs !== null;
-      const retire = grace ? active.filter((c) => c.grace_until_ms !== null) : active;
+      // An earlier rotation still awaiting its box stays valid too (the box may run its bundle
+      // already): no longer the one awaited, it is retired with the old one when the new one is
+      // confirmed or its grace ends.
+      const kept = grace ? active.filter((c) => c.grace_until_ms !== null) : [];
+      const retire = grace ? [] : active;
       await this.retire(trx, retire, wallMs);
+      if (kept.length > 0)
+        await trx
+          .updateTable('broker_credentials')
+          .set({ grace_until_ms: null })
+          .where(
+            'username',
+            'in',
+            kept.map((c) => c.username),
+          )
+          .execute();
       await this.insert(trx, {
         username: id.username,
         role: 'village',
@@ -152,10 +174,16 @@ export class CredentialsRepo {
       const action = rows.length === 0 ? 'created' : 'rotated';
       const detail = grace
         ? `${id.username} issued; ${current.username} stays valid until the box confirms or ${new Date(graceUntilMs).toISOString()}` +
-          (retire.length > 0 ? `; unconfirmed ${retire.map((r) => r.username).join(', ')} withdrawn` : '')
+          (kept.length > 0
+            ? `; unconfirmed ${kept.map((r) => r.username).join(', ')} valid until then too`
+            : '')
         : `${id.username} issued${retire.length > 0 ? `; ${retire.map((r) => r.username).join(', ')} retired at once` : ''}`;
       await audit(trx, code, grace ? 'rotating' : action, source, detail, wallMs);
-      return { action, graceUntilMs: grace ? graceUntilMs : null, retired: retire.map((r) => r.username) };
+      return {
+        action,
+        graceUntilMs: grace ? graceUntilMs : null,
+        retired: retire.map((r) => r.username),
+      };
     });
   }
 

@@ -8,12 +8,15 @@ import { hashBrokerPassword, newBrokerPassword, verifyBrokerPassword } from './b
 import { reloadBroker, writeBrokerFiles } from './broker-output.js';
 import { type ClientCa, ensureClientCa, issueClientCert } from './client-ca.js';
 import { type CredentialsRepo, isActive } from './credentials-repo.js';
+import { withOutLock } from './out-lock.js';
 import { PUBLIC_MODE, SECRET_MODE, secureDir, writeFileAtomic } from './secure-write.js';
 import { bundleDir, promoteBundle, recoverBundles, stagedBundleDir, writeBundle } from './village-bundle.js';
 
 export const DEFAULT_COLLECTOR_USERNAME = 'regency-collector';
 /** Where the collector's secret goes when the config names none (SPEC's example path). */
 const DEFAULT_COLLECTOR_SECRET = '/etc/kampung-gateway/regency-mqtt.secret';
+/** In the output folder while the broker has not taken the files written last (see publish). */
+export const RELOAD_PENDING = 'reload-pending';
 
 export interface ProvisionDeps {
   config: RegencyConfig;
@@ -64,8 +67,17 @@ export class Provisioner {
     this.d = deps;
   }
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
+  /**
+   * One change at a time: queued in this process, and holding the output folder's lock
+   * (out-lock.ts) against other processes, so no run's recovery drops another's staged bundle
+   * and none writes the broker files from a stale read.
+   */
+  private exclusive<T>(out: string, fn: () => Promise<T>): Promise<T> {
+    const locked = () => {
+      secureDir(out);
+      return withOutLock(out, fn);
+    };
+    const run = this.tail.then(locked, locked);
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -75,7 +87,7 @@ export class Provisioner {
   }
 
   provision(codes: readonly string[], out: string, o: { cert?: boolean } = {}): Promise<ProvisionResult> {
-    return this.exclusive(() => this.provisionNow(codes, out, o));
+    return this.exclusive(out, () => this.provisionNow(codes, out, o));
   }
 
   private async provisionNow(
@@ -94,6 +106,7 @@ export class Provisioner {
     const graceMs = this.d.config.provision.rotation_grace_s * 1000;
     for (const code of [...new Set(codes)]) {
       const password = newBrokerPassword();
+      // Read again in issue()'s transaction: a name taken meanwhile fails there (GW_ERR_CONFLICT).
       const username = await this.d.credentials.nextUsername(code);
       const cert = ca ? await issueClientCert(ca, username) : undefined;
       writeBundle(stagedBundleDir(out, code), {
@@ -139,7 +152,7 @@ export class Provisioner {
     out: string,
     o: { username?: string; by?: string } = {},
   ): Promise<{ username: string; retired: string[]; reload: Reload }> {
-    return this.exclusive(async () => {
+    return this.exclusive(out, async () => {
       await this.recover(out);
       const r = await this.d.credentials.finishRotation(
         code,
@@ -157,14 +170,20 @@ export class Provisioner {
     });
   }
 
-  /** Every rotation whose grace is over ends as if confirmed: the old identity is retired. */
-  endGraces(out: string): Promise<{ codes: string[]; reload: Reload }> {
-    return this.exclusive(async () => {
+  /**
+   * Every rotation whose grace is over ends as if confirmed: the old identity is retired. A
+   * reload still owed (reload-pending) is tried again here too.
+   */
+  async endGraces(out: string): Promise<{ codes: string[]; reload: Reload }> {
+    const owed = () => existsSync(join(out, RELOAD_PENDING));
+    if (!owed() && (await this.d.credentials.graceOver(this.d.wallMs())).length === 0)
+      return { codes: [], reload: 'unchanged' };
+    return this.exclusive(out, async () => {
       const now = this.d.wallMs();
       const codes: string[] = [];
       for (const code of await this.d.credentials.graceOver(now))
         if (await this.d.credentials.finishRotation(code, now, 'expired', this.source)) codes.push(code);
-      return { codes, reload: codes.length > 0 ? await this.publish(out) : 'unchanged' };
+      return { codes, reload: codes.length > 0 || owed() ? await this.publish(out) : 'unchanged' };
     });
   }
 
@@ -172,8 +191,9 @@ export class Provisioner {
    * Finishes what a kill cut off: staged bundles the store holds are promoted, others
    * dropped; the broker files are made to match the store. For `regency run` at start.
    */
-  reconcile(out: string): Promise<Reload> {
-    return this.exclusive(async () => {
+  async reconcile(out: string): Promise<Reload> {
+    if ((await this.d.credentials.all()).length === 0) return 'unchanged';
+    return this.exclusive(out, async () => {
       if ((await this.d.credentials.all()).length === 0) return 'unchanged';
       await this.recover(out);
       return this.publish(out);
@@ -182,7 +202,7 @@ export class Provisioner {
 
   /** `regency revoke`: the village's identities are refused from the next broker reload on. */
   revoke(code: string, out: string): Promise<Reload> {
-    return this.exclusive(async () => {
+    return this.exclusive(out, async () => {
       if (!(await this.d.credentials.revoke(code, this.d.wallMs(), this.source)))
         throw new GwError('GW_ERR_NOT_FOUND', `village ${code} was never provisioned`);
       rmSync(bundleDir(out, code), { recursive: true, force: true });
@@ -199,20 +219,28 @@ export class Provisioner {
     );
   }
 
-  /** Broker files from the store; the broker reloaded when they changed and a command is set. */
+  /**
+   * Broker files from the store; the broker reloaded when they changed and a command is set.
+   * With a command, `reload-pending` is written before the files and removed only once the
+   * broker took them: a reload that failed (or a kill before it) is tried again by the next
+   * run, though the files on disk already match the store then.
+   */
   private async publish(out: string): Promise<Reload> {
     secureDir(out);
+    const argv = this.d.config.provision.broker_reload;
+    const marker = join(out, RELOAD_PENDING);
+    const owed = argv !== undefined && existsSync(marker);
+    if (argv && !owed) writeFileAtomic(marker, `${new Date(this.d.wallMs()).toISOString()}\n`, PUBLIC_MODE);
     const changed = await writeBrokerFiles(
       out,
       this.d.config.mqtt.topic_prefix,
       this.d.credentials,
       this.configuredCa,
     );
-    const argv = this.d.config.provision.broker_reload;
-    if (!changed) return 'unchanged';
-    if (!argv) return 'manual';
-    await reloadBroker(argv);
-    return 'reloaded';
+    if (!argv) return changed ? 'manual' : 'unchanged';
+    if (changed || owed) await reloadBroker(argv);
+    rmSync(marker, { force: true });
+    return changed || owed ? 'reloaded' : 'unchanged';
   }
 
   private get gatewayUrl(): string {

@@ -330,8 +330,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         // file holds one hash per name) that the broker accepts beside the old one until the
         // box confirms it or grace_until_ms passes. Then the old one is retired: out of the
         // broker files, its certificate in the CRL, its username on EMQX's list to forget.
-        await db.schema.alterTable('broker_credentials').addColumn('grace_until_ms', 'bigint').execute();
-        await db.schema.alterTable('broker_credentials').addColumn('retired_ms', 'bigint').execute();
+        // Each column only when missing: on SQLite the DDL runs outside a transaction, so a
+        // kill between the two ALTERs leaves the first column and this migration unrecorded.
+        const table = (await db.introspection.getTables()).find((t) => t.name === 'broker_credentials');
+        const has = new Set(table?.columns.map((c) => c.name));
+        for (const column of ['grace_until_ms', 'retired_ms'])
+          if (!has.has(column))
+            await db.schema.alterTable('broker_credentials').addColumn(column, 'bigint').execute();
       },
     },
   };

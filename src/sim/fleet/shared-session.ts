@@ -161,6 +161,7 @@ class Member implements Session {
   private boot = '';
   wanting = false;
   up = false;
+  private gone = false;
 
   constructor(deps: SessionDeps, pool: SharedPool) {
     this.deps = deps;
@@ -208,6 +209,9 @@ class Member implements Session {
       );
     }
     this.detach();
+    // Counted once: a village stopped twice must not close the socket its neighbours still use.
+    if (this.gone) return;
+    this.gone = true;
     await this.pool.left();
   }
 }
