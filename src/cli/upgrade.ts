@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { GwError, isGwError } from '../core/errors.js';
 import type { ReplyAddress } from '../modules/operations.js';
-import { DEFAULT_HEALTH_TIMEOUT_S } from '../upgrade/config-schema.js';
+import { DEFAULT_HEALTH_TIMEOUT_S, MAX_HEALTH_TIMEOUT_S } from '../upgrade/config-schema.js';
 import { stagedBundlePath, takeRequest, writeResult } from '../upgrade/remote-request.js';
 import { ProcessRestarter, type Restarter, SystemdRestarter } from '../upgrade/restarter.js';
 import { type UpgradeResult, Upgrader } from '../upgrade/upgrader.js';
@@ -59,8 +59,18 @@ function num(v: string | undefined, name: string, min: number, max: number, dflt
  * data_dir, the health URL and upgrade.health_timeout_s from the daemon's config, read
  * leniently (no schema: any version's config; a timeout out of range is the default).
  */
-function fromConfig(path: string): { dataDir: string; healthUrl: string; healthTimeoutS: number } {
-  let doc: { data_dir?: unknown; http?: { listen?: unknown }; upgrade?: { health_timeout_s?: unknown } } = {};
+function fromConfig(path: string): {
+  dataDir: string;
+  healthUrl: string;
+  healthTimeoutS: number;
+  connectDelayS: number;
+} {
+  let doc: {
+    data_dir?: unknown;
+    http?: { listen?: unknown };
+    upgrade?: { health_timeout_s?: unknown };
+    mqtt?: { connect_delay_max_s?: unknown };
+  } = {};
   if (existsSync(path)) doc = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as typeof doc;
   const dataDir = typeof doc.data_dir === 'string' ? doc.data_dir : '/var/lib/kampung-gateway';
   const listen = typeof doc.http?.listen === 'string' ? doc.http.listen : '0.0.0.0:8080';
@@ -68,8 +78,13 @@ function fromConfig(path: string): { dataDir: string; healthUrl: string; healthT
   const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
   const t = doc.upgrade?.health_timeout_s;
   const healthTimeoutS =
-    typeof t === 'number' && Number.isInteger(t) && t >= 10 && t <= 3600 ? t : DEFAULT_HEALTH_TIMEOUT_S;
+    typeof t === 'number' && Number.isInteger(t) && t >= 10 && t <= MAX_HEALTH_TIMEOUT_S
+      ? t
+      : DEFAULT_HEALTH_TIMEOUT_S;
+  const d = doc.mqtt?.connect_delay_max_s;
+  const connectDelayS = typeof d === 'number' && d >= 0 && d <= 600 ? d : 30;
   return {
+    connectDelayS,
     dataDir,
     healthUrl: `http://${h.includes(':') ? `[${h}]` : h}:${port}/healthz`,
     healthTimeoutS,
@@ -114,7 +129,7 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
     : io.env.KAMPUNG_GW_CONFIG && !o.root
       ? resolve(io.env.KAMPUNG_GW_CONFIG)
       : under('/etc/kampung-gateway/config.yaml');
-  const { dataDir, healthUrl, healthTimeoutS } = fromConfig(configPath);
+  const { dataDir, healthUrl, healthTimeoutS, connectDelayS } = fromConfig(configPath);
   const kind = o.restarter ?? 'systemd';
   let restarter: Restarter;
   if (kind === 'systemd') restarter = new SystemdRestarter();
@@ -133,7 +148,10 @@ export async function upgradeCommand(argv: string[], io: CliIo): Promise<number>
     dataDir,
     restarter,
     healthUrl,
-    healthTimeoutMs: num(o['health-timeout'], 'health-timeout', 1, 3600, healthTimeoutS) * 1000,
+    healthTimeoutMs:
+      num(o['health-timeout'], 'health-timeout', 1, MAX_HEALTH_TIMEOUT_S, healthTimeoutS) * 1000,
+    // The first connect waits up to connect_delay_max_s; a failed try then backs off (~60 s).
+    mqttGraceMs: (connectDelayS + 60) * 1000,
     keep: num(o.keep, 'keep', 2, 20, 2),
     ...(o.pubkey ? { pubkey: resolve(o.pubkey) } : {}),
     say: (m) => io.err(`upgrade: ${m}`),

@@ -53,12 +53,19 @@ export async function waitHealthy(o: {
   version: string;
   timeoutMs: number;
   requireMqtt?: boolean;
+  /**
+   * How long the broker connection may take once /healthz serves the new version (default:
+   * timeoutMs): a restarted daemon waits a random part of mqtt.connect_delay_max_s first.
+   */
+  mqttTimeoutMs?: number;
   intervalMs?: number;
 }): Promise<{ healthy: boolean; last?: HealthAnswer; waitedMs: number }> {
   const t0 = Date.now();
   let last: HealthAnswer | undefined;
   for (;;) {
-    const left = o.timeoutMs - (Date.now() - t0);
+    const serving = last?.ok === true && last.version === o.version;
+    const limit = serving && o.requireMqtt ? Math.max(o.timeoutMs, o.mqttTimeoutMs ?? 0) : o.timeoutMs;
+    const left = limit - (Date.now() - t0);
     if (left <= 0) return { healthy: false, ...(last ? { last } : {}), waitedMs: Date.now() - t0 };
     last = (await getHealth(o.url, Math.min(2000, left))) ?? last;
     if (last?.ok && last.version === o.version && (!o.requireMqtt || last.mqtt === true))

@@ -19,6 +19,12 @@ export interface UpgraderOptions {
   /** http://127.0.0.1:<port>/healthz of the service. */
   healthUrl: string;
   healthTimeoutMs: number;
+  /**
+   * Extra time for the broker connection once the new version serves (the daemon's random
+   * first-connect delay, mqtt.connect_delay_max_s, and one retry): a good upgrade is not rolled
+   * back for waiting its turn to connect.
+   */
+  mqttGraceMs?: number;
   /** Releases kept after a commit (current and previous count). */
   keep: number;
   /** The pinned public key; default current/keys/release.pub. */
@@ -248,6 +254,7 @@ export class Upgrader {
       version: j.version,
       timeoutMs: this.o.healthTimeoutMs,
       requireMqtt,
+      mqttTimeoutMs: this.o.healthTimeoutMs + (this.o.mqttGraceMs ?? 0),
     });
     if (h.healthy) {
       this.o.say(`healthy after ${(h.waitedMs / 1000).toFixed(1)} s`);

@@ -52,4 +52,34 @@ describe('upgrade health check: MQTT connected if it was before', () => {
       false,
     );
   });
+
+  it('once the new version serves, the broker gets the extra MQTT grace; a version that never serves gets none', async () => {
+    connected = false;
+    // Connected after the health timeout but inside the grace: healthy, not rolled back.
+    const graced = waitHealthy({
+      url,
+      version,
+      timeoutMs: 300,
+      mqttTimeoutMs: 5000,
+      requireMqtt: true,
+      intervalMs: 50,
+    });
+    const t = setTimeout(() => {
+      connected = true;
+    }, 800);
+    const g = await graced;
+    clearTimeout(t);
+    expect(g.healthy).toBe(true);
+    expect(g.waitedMs).toBeGreaterThanOrEqual(300);
+    // The grace is for the broker only: another version serving gets the plain timeout.
+    const other = await waitHealthy({
+      url,
+      version: '9.9.9',
+      timeoutMs: 300,
+      mqttTimeoutMs: 60_000,
+      requireMqtt: true,
+    });
+    expect(other.healthy).toBe(false);
+    expect(other.waitedMs).toBeLessThan(5000);
+  });
 });
