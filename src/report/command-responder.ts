@@ -86,8 +86,12 @@ export class CommandResponder {
         this.running--;
       }
     }
-    if (client === current()) client.publish(to, JSON.stringify(reply), opts);
-    answered = true;
+    // Dropped with its session, the first answer never went: later replies must not stand in
+    // for it (the outcome of long work still arrives as a durable event).
+    if (client === current()) {
+      client.publish(to, JSON.stringify(reply), opts);
+      answered = true;
+    }
   }
 
   /** No wildcards, no `$` system topics; inside `{prefix}/+/` only our own reply subtree. */

@@ -101,6 +101,14 @@ describe.each(DIALECTS)('broker reload retried, rotations stacked (%s store, rea
     expect(await provisioner().reconcile(out)).toBe('unchanged');
   });
 
+  it('a reload still owed when the command is taken out of the config is handed to the operator once', async () => {
+    // As a failed reload leaves it; then the operator takes broker_reload out of the config.
+    writeFileSync(join(out, RELOAD_PENDING), 'left by a failed reload\n');
+    expect(await provisioner(false).reconcile(out)).toBe('manual');
+    expect(existsSync(join(out, RELOAD_PENDING))).toBe(false);
+    expect(await provisioner(false).reconcile(out)).toBe('unchanged');
+  });
+
   it('rotating again before the box confirmed keeps the unconfirmed identity valid until the newest is confirmed', async () => {
     const first = identity(B);
     await provisioner().provision([B], out);

@@ -237,7 +237,12 @@ export class Provisioner {
       this.d.credentials,
       this.configuredCa,
     );
-    if (!argv) return changed ? 'manual' : 'unchanged';
+    if (!argv) {
+      // A reload owed from when a command was set is now the operator's (told as 'manual').
+      const wasOwed = existsSync(marker);
+      rmSync(marker, { force: true });
+      return changed || wasOwed ? 'manual' : 'unchanged';
+    }
     if (changed || owed) await reloadBroker(argv);
     rmSync(marker, { force: true });
     return changed || owed ? 'reloaded' : 'unchanged';
