@@ -17,7 +17,7 @@ import { arbitraryFromSchema, type Override } from '../helpers/schema-arbitrary.
  * no fatal log line.
  */
 
-const RUNS = fuzzRuns(80);
+const RUNS = fuzzRuns(40);
 const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 6);
 const LIFE_MS = 1500;
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
