@@ -16,6 +16,8 @@ export FUZZ_SCALE="${FUZZ_SCALE:-0.2}"
 # The regency tests run on SQLite only here: the runtime changes the native SQLite addon, not
 # the PostgreSQL driver (plain JavaScript); both stores run in `npm test` and `test:future`.
 export KGW_TEST_DIALECTS="${KGW_TEST_DIALECTS:-sqlite}"
+# The page's browser tests run in `npm test` and `test:future` only (vitest.config.ts).
+export KGW_TEST_BROWSER="${KGW_TEST_BROWSER:-0}"
 
 fetch_runtime() { # version -> prints the runtime's folder
   local v="$1" dir="$cache/node-v$1-linux-x64"
