@@ -1,4 +1,34 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The longest files (per-file times of a full CI pass), started first. On a clean clone
+ * vitest has no timings yet and starts larger files first, which left the 2-minute netns
+ * file running alone at the end of the first pass: 150 s of one worker idle.
+ */
+const LONGEST = [
+  'tests/uplink/netns.test.ts',
+  'tests/regency/collector.test.ts',
+  'tests/config/accepted-configs.property.test.ts',
+  'tests/demo/demo-story.test.ts',
+  'tests/devices/crash.test.ts',
+  'tests/regency/revoked.test.ts',
+  'tests/regency/regency-day.test.ts',
+  'tests/web/page.test.ts',
+  'tests/regency/provision-fetch.test.ts',
+  'tests/report/tls.test.ts',
+];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (s: TestSpecification) => {
+      const i = LONGEST.findIndex((p) => s.moduleId.endsWith(p));
+      return i < 0 ? LONGEST.length : i;
+    };
+    // Stable: the rest keeps vitest's own order (by earlier durations once it has them).
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 /**
  * The page's browser tests (Debian Chromium on what the daemon serves). `npm test` and
@@ -22,6 +52,7 @@ export default defineConfig({
       ...(process.env.KGW_RELEASE_TESTS ? [] : ['tests/ops/release*.test.ts']),
       ...(process.env.KGW_TEST_BROWSER === '0' ? BROWSER_TESTS : []),
     ],
+    sequence: { sequencer: LongestFirst },
     pool: 'forks',
     // Two cores: more parallel files only add timing noise to the fault tests.
     maxWorkers: 2,
