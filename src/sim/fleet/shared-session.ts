@@ -5,7 +5,7 @@ import type { MqttConfig } from '../../report/config-schema.js';
 import { gatewayClientOptions } from '../../report/connection.js';
 import { cleanStopPayload } from '../../report/event-payloads.js';
 import { parseTopic } from '../../report/topics.js';
-import type { ConnectGate, Session, SessionDeps } from './village-session.js';
+import { type ConnectGate, type Session, type SessionDeps, within } from './village-session.js';
 
 /**
  * `--per-connection N`: up to N villages share one MQTT connection, for loads (a province, the
@@ -214,10 +214,4 @@ class Member implements Session {
     this.gone = true;
     await this.pool.left();
   }
-}
-
-function within(ms: number, p: Promise<void>): Promise<void> {
-  let t: NodeJS.Timeout | undefined;
-  // A self-clearing bound on one stop step, as in village-session.ts.
-  return Promise.race([p, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t));
 }

@@ -179,8 +179,8 @@ export class VillageSession implements Session {
   }
 }
 
-function within(ms: number, p: Promise<void>): Promise<void> {
+/** A self-clearing bound on one stop step (as in report/connection.ts); the shared session uses it too. */
+export function within(ms: number, p: Promise<void>): Promise<void> {
   let t: NodeJS.Timeout | undefined;
-  // A self-clearing bound on one stop step, as in report/connection.ts.
   return Promise.race([p, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t));
 }
