@@ -20,7 +20,7 @@ export interface GapChanges {
   inserted: Gap[];
   /** Loaded gaps now narrower (same row, new bounds). */
   updated: Gap[];
-  /** Loaded gaps entirely filled. */
+  /** Loaded gaps entirely filled (as they were loaded: their opening time decides repaired or not). */
   filled: Gap[];
 }
 
@@ -28,7 +28,7 @@ export class SeqLedger {
   min: number | null;
   max: number | null;
   private readonly gaps: Gap[];
-  private readonly original: ReadonlyMap<number, { lo: number; hi: number }>;
+  private readonly original: ReadonlyMap<number, Gap>;
 
   constructor(min: number | null, max: number | null, openGaps: readonly Gap[]) {
     this.min = min;
@@ -84,7 +84,7 @@ export class SeqLedger {
     };
     for (const [id, before] of this.original) {
       const now = live.get(id);
-      if (!now) out.filled.push({ id, lo: before.lo, hi: before.hi, openedMs: 0, openedDay: '' });
+      if (!now) out.filled.push({ ...before });
       else if (now.lo !== before.lo || now.hi !== before.hi) out.updated.push(now);
     }
     return out;

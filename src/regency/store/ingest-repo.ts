@@ -1,8 +1,17 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { type Inbound, quarantineAfter } from '../classify.js';
 import { readRevoked } from '../provision/credentials-repo.js';
-import { addToRanges, type Gap, SeqLedger } from '../seq-ledger.js';
+import { addToRanges, SeqLedger } from '../seq-ledger.js';
+import { chunks, type Loaded, loadBatch, rangeKey } from './ingest-load.js';
 import { type DayCounts, dayCounts, dayOf, emptyVillage, foldedSeqs } from './ingest-rows.js';
+import {
+  bumpCounters,
+  emptyWrites,
+  insertMessages,
+  type MessageRow,
+  type VillageWrites,
+  writeVillages,
+} from './ingest-write.js';
 import type { Dialect, RegencyTables } from './schema.js';
 import { applyLive, applyState, type Order, type VillageCols } from './state-apply.js';
 import { BootRanks, position } from './state-order.js';
@@ -33,6 +42,10 @@ type Trx = Transaction<RegencyTables>;
  * (a redelivery is a no-op, counted as a duplicate), the seq ledger of each village, the
  * per-day completeness counts, the latest village state and the quarantine. The caller
  * acknowledges the batch to the broker only after this resolves.
+ *
+ * A batch costs a fixed number of statements, not a number per village: the villages of the
+ * batch are read (and on PostgreSQL locked) together, folded in memory, and written back
+ * with multi-row statements (ingest-load.ts, ingest-write.ts).
  */
 export class IngestRepo {
   private readonly db: Kysely<RegencyTables>;
@@ -62,42 +75,53 @@ export class IngestRepo {
       revoked: new Set(revoked.keys()),
     };
     const byGw = new Map<string, Received[]>();
+    const quarantined: Array<RegencyTables['quarantine'] extends infer Q ? Omit<Q, 'id'> : never> = [];
     for (const received of batch) {
       const rec = this.refuseRevoked(received, revoked);
       const it = rec.item;
-      if (it.t === 'quarantine') {
-        await trx
-          .insertInto('quarantine')
-          .values({
-            at_ms: rec.atMs,
-            topic: it.topic,
-            reason: it.reason,
-            detail: it.detail,
-            size: it.size,
-            payload: it.payload,
-          })
-          .execute();
-        r.quarantined++;
-      } else if (it.t !== 'ignore') {
+      if (it.t === 'quarantine')
+        quarantined.push({
+          at_ms: rec.atMs,
+          topic: it.topic,
+          reason: it.reason,
+          detail: it.detail,
+          size: it.size,
+          payload: it.payload,
+        });
+      else if (it.t !== 'ignore') {
         const list = byGw.get(it.gw);
         if (list) list.push(rec);
         else byGw.set(it.gw, [rec]);
       }
     }
+    for (const part of chunks(quarantined)) await trx.insertInto('quarantine').values(part).execute();
+    r.quarantined = quarantined.length;
+
     // Villages in a fixed order: two collectors locking the same villages cannot deadlock.
-    for (const gw of [...byGw.keys()].sort()) await this.applyVillage(trx, gw, byGw.get(gw) ?? [], r);
-    await this.bump(trx, {
-      messages: r.messages,
-      duplicates: r.duplicates,
-      reused: r.reused,
-      quarantined: r.quarantined,
-    });
-    if (r.lagMs !== null)
-      await trx
-        .insertInto('counters')
-        .values({ name: 'last_lag_ms', value: r.lagMs })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ value: r.lagMs as number }))
-        .execute();
+    const gws = [...byGw.keys()].sort();
+    const pairs = new Map<string, readonly [string, string]>();
+    const messages: MessageRow[] = [];
+    const firstOf = new Set<string>();
+    for (const gw of gws)
+      for (const rec of byGw.get(gw) ?? []) {
+        const it = rec.item;
+        if (it.t !== 'envelope') continue;
+        pairs.set(rangeKey(gw, it.env.boot), [gw, it.env.boot]);
+        if (firstOf.has(it.env.id)) continue;
+        firstOf.add(it.env.id);
+        messages.push(messageRow(gw, it, rec.atMs));
+      }
+    const loaded = await loadBatch(trx, this.dialect, gws, [...pairs.values()]);
+    const inserted = await insertMessages(trx, messages);
+    const writes = emptyWrites();
+    const nowMs = batch[batch.length - 1]?.atMs ?? 0;
+    for (const gw of gws) this.foldVillage(gw, byGw.get(gw) ?? [], loaded, inserted, writes, r);
+    await writeVillages(trx, writes, nowMs, this.repairAfterMs);
+    await bumpCounters(
+      trx,
+      { messages: r.messages, duplicates: r.duplicates, reused: r.reused, quarantined: r.quarantined },
+      r.lagMs,
+    );
     return r;
   }
 
@@ -115,45 +139,28 @@ export class IngestRepo {
     return { item: quarantineAfter(it, 'revoked', detail), atMs: rec.atMs };
   }
 
-  private async applyVillage(trx: Trx, gw: string, recs: Received[], r: CommitResult): Promise<void> {
-    await trx
-      .insertInto('villages')
-      .values(emptyVillage(gw))
-      .onConflict((oc) => oc.column('gw').doNothing())
-      .execute();
-    const row = await trx
-      .selectFrom('villages')
-      .select([
-        'min_seq',
-        'max_seq',
-        'health_rank',
-        'health_seq',
-        'top_rank',
-        'top_seq',
-        'link_rank',
-        'link_seq',
-        'boot_rank',
-        'last_seen_ms',
-      ])
-      .where('gw', '=', gw)
-      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
-      .executeTakeFirstOrThrow();
-    const gapRows = await trx
-      .selectFrom('seq_gaps')
-      .select(['id', 'lo', 'hi', 'opened_ms', 'opened_day'])
-      .where('gw', '=', gw)
-      .where('state', '=', 'open')
-      .execute();
-    const ledger = new SeqLedger(
-      row.min_seq,
-      row.max_seq,
-      gapRows.map((g) => ({ id: g.id, lo: g.lo, hi: g.hi, openedMs: g.opened_ms, openedDay: g.opened_day })),
-    );
+  /**
+   * One village's messages, in the order received, folded into its ledger, day counts and
+   * state in memory; what changed is added to the batch's writes. `inserted` holds the ids
+   * that were new to the store: each is new once (a second copy in the batch is a duplicate).
+   */
+  private foldVillage(
+    gw: string,
+    recs: readonly Received[],
+    loaded: Loaded,
+    inserted: Set<string>,
+    w: VillageWrites,
+    r: CommitResult,
+  ): void {
+    // Only a row deleted between its insert and its read is missing: the write puts it back.
+    const row = loaded.villages.get(gw) ?? emptyVillage(gw);
+    const ledger = new SeqLedger(row.min_seq, row.max_seq, loaded.gaps.get(gw) ?? []);
     const days = new Map<string, DayCounts>();
-    const ranges = new Map<string, Array<{ lo: number; hi: number }>>();
+    const dirty = new Set<string>();
     const state: VillageCols = {};
+    const ranks = new BootRanks(loaded.boots.get(gw) ?? new Map());
     const order: Order = {
-      ranks: new BootRanks(trx, gw),
+      ranks,
       health: position(row.health_rank, row.health_seq),
       top: position(row.top_rank, row.top_seq),
       link: position(row.link_rank, row.link_seq),
@@ -164,12 +171,21 @@ export class IngestRepo {
       // Several collectors commit one village's messages: the newest receipt wins, not the last commit.
       if (order.lastSeen === null || atMs > order.lastSeen) state.last_seen_ms = order.lastSeen = atMs;
     };
+    const addRange = (boot: string, seq: number) => {
+      const key = rangeKey(gw, boot);
+      let list = loaded.ranges.get(key);
+      if (!list) {
+        list = [];
+        loaded.ranges.set(key, list);
+      }
+      if (addToRanges(list, seq)) dirty.add(boot);
+    };
 
     for (const rec of recs) {
       const it = rec.item;
       if (it.t === 'state') {
         if (!it.retained) seen(rec.atMs);
-        await applyState(trx, it, rec.atMs, state, order);
+        applyState(it, rec.atMs, state, order, w.devices);
         continue;
       }
       if (it.t !== 'envelope') continue;
@@ -177,24 +193,7 @@ export class IngestRepo {
       const day = dayOf(env, rec.atMs);
       const counts = dayCounts(days, day);
       if (!env.historical) seen(rec.atMs);
-      const inserted = await trx
-        .insertInto('messages')
-        .values({
-          id: env.id,
-          gw,
-          kind: it.kind,
-          boot: env.boot,
-          seq: env.seq,
-          ts: env.ts,
-          clock_synced: env.clock_synced ? 1 : 0,
-          historical: env.historical ? 1 : 0,
-          day,
-          received_ms: rec.atMs,
-          data: it.data,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      if (!inserted.delete(env.id)) {
         counts.duplicates++;
         r.duplicates++;
         continue;
@@ -207,17 +206,12 @@ export class IngestRepo {
       if (ledger.receive(env.seq, rec.atMs, day) === 'covered') {
         counts.reused++;
         r.reused++;
-        await trx
-          .insertInto('seq_reuse')
-          .values({ gw, seq: env.seq, boot: env.boot, msg_id: env.id, day, at_ms: rec.atMs })
-          .execute();
-      } else {
-        await this.addRange(trx, ranges, gw, env.boot, env.seq);
-      }
+        w.reuse.push({ gw, seq: env.seq, boot: env.boot, msg_id: env.id, day, at_ms: rec.atMs });
+      } else addRange(env.boot, env.seq);
       for (const folded of foldedSeqs(it)) {
         if (ledger.receive(folded, rec.atMs, day) === 'new') {
           counts.folded++;
-          await this.addRange(trx, ranges, gw, env.boot, folded);
+          addRange(env.boot, folded);
         }
       }
       r.gapsOpened += Math.max(0, ledger.openGaps().length - before);
@@ -225,144 +219,45 @@ export class IngestRepo {
         const lag = Math.max(0, rec.atMs - Date.parse(env.ts));
         if (Number.isFinite(lag)) r.lagMs = lag;
       }
-      if (!env.historical) await applyLive(it, rec.atMs, state, order);
+      if (!env.historical) applyLive(it, rec.atMs, state, order);
     }
 
-    await this.writeGaps(trx, gw, ledger, recs[recs.length - 1]?.atMs ?? 0);
-    await this.writeRanges(trx, gw, ranges);
-    for (const [day, c] of days) await this.addDay(trx, gw, day, c);
-    await trx
-      .updateTable('villages')
-      .set({
-        ...state,
-        min_seq: ledger.min,
-        max_seq: ledger.max,
-        health_rank: order.health?.rank ?? null,
-        health_seq: order.health?.seq ?? null,
-        top_rank: order.top?.rank ?? null,
-        top_seq: order.top?.seq ?? null,
-        link_rank: order.link?.rank ?? null,
-        link_seq: order.link?.seq ?? null,
-        boot_rank: order.bootRank,
-      })
-      .where('gw', '=', gw)
-      .execute();
-  }
-
-  private async addRange(
-    trx: Trx,
-    ranges: Map<string, Array<{ lo: number; hi: number }>>,
-    gw: string,
-    boot: string,
-    seq: number,
-  ): Promise<void> {
-    let list = ranges.get(boot);
-    if (!list) {
-      list = await trx
-        .selectFrom('seq_ranges')
-        .select(['lo', 'hi'])
-        .where('gw', '=', gw)
-        .where('boot', '=', boot)
-        .execute();
-      ranges.set(boot, list);
-    }
-    addToRanges(list, seq);
-  }
-
-  private async writeRanges(trx: Trx, gw: string, ranges: Map<string, Array<{ lo: number; hi: number }>>) {
-    for (const [boot, list] of ranges) {
-      await trx.deleteFrom('seq_ranges').where('gw', '=', gw).where('boot', '=', boot).execute();
-      if (list.length > 0)
-        await trx
-          .insertInto('seq_ranges')
-          .values(list.map((x) => ({ gw, boot, lo: x.lo, hi: x.hi })))
-          .execute();
-    }
-  }
-
-  private async writeGaps(trx: Trx, gw: string, ledger: SeqLedger, nowMs: number): Promise<void> {
     const ch = ledger.changes();
-    for (const g of ch.inserted)
-      await trx
-        .insertInto('seq_gaps')
-        .values({
-          gw,
-          lo: g.lo,
-          hi: g.hi,
-          state: 'open',
-          opened_ms: g.openedMs,
-          opened_day: g.openedDay,
-          closed_ms: null,
-        })
-        .execute();
-    for (const g of ch.updated)
-      await trx
-        .updateTable('seq_gaps')
-        .set({ lo: g.lo, hi: g.hi })
-        .where('id', '=', g.id as number)
-        .execute();
-    for (const g of ch.filled) await this.closeGap(trx, g, nowMs);
+    for (const gap of ch.inserted) w.gapsOpened.push({ gw, gap });
+    w.gapsNarrowed.push(...ch.updated);
+    w.gapsFilled.push(...ch.filled);
+    for (const boot of dirty) w.ranges.push({ gw, boot, list: loaded.ranges.get(rangeKey(gw, boot)) ?? [] });
+    for (const [day, c] of days) w.days.push({ gw, day, c });
+    for (const b of ranks.added) w.boots.push({ gw, boot: b.boot, rank: b.rank, first_ms: b.firstMs });
+    w.villages.push({
+      ...row,
+      ...state,
+      min_seq: ledger.min,
+      max_seq: ledger.max,
+      health_rank: order.health?.rank ?? null,
+      health_seq: order.health?.seq ?? null,
+      top_rank: order.top?.rank ?? null,
+      top_seq: order.top?.seq ?? null,
+      link_rank: order.link?.rank ?? null,
+      link_seq: order.link?.seq ?? null,
+      boot_rank: order.bootRank,
+    });
   }
+}
 
-  /**
-   * A gap filled soon after it opened was only reordering (live first, backlog after an
-   * outage): it leaves no trace. One filled after repair_after_s stays listed as repaired.
-   */
-  private async closeGap(trx: Trx, g: Gap, nowMs: number): Promise<void> {
-    const row = await trx
-      .selectFrom('seq_gaps')
-      .select(['opened_ms'])
-      .where('id', '=', g.id as number)
-      .executeTakeFirst();
-    if (row && nowMs - row.opened_ms >= this.repairAfterMs)
-      await trx
-        .updateTable('seq_gaps')
-        .set({ state: 'repaired', closed_ms: nowMs })
-        .where('id', '=', g.id as number)
-        .execute();
-    else
-      await trx
-        .deleteFrom('seq_gaps')
-        .where('id', '=', g.id as number)
-        .execute();
-  }
-
-  private async addDay(trx: Trx, gw: string, day: string, c: DayCounts): Promise<void> {
-    await trx
-      .insertInto('ledger_days')
-      .values({
-        gw,
-        day,
-        messages: c.messages,
-        duplicates: c.duplicates,
-        reused: c.reused,
-        folded: c.folded,
-        min_seq: c.min,
-        max_seq: c.max,
-      })
-      .onConflict((oc) =>
-        oc.columns(['gw', 'day']).doUpdateSet({
-          messages: sql`ledger_days.messages + excluded.messages`,
-          duplicates: sql`ledger_days.duplicates + excluded.duplicates`,
-          reused: sql`ledger_days.reused + excluded.reused`,
-          folded: sql`ledger_days.folded + excluded.folded`,
-          min_seq: sql`CASE WHEN ledger_days.min_seq IS NULL OR excluded.min_seq < ledger_days.min_seq
-                        THEN excluded.min_seq ELSE ledger_days.min_seq END`,
-          max_seq: sql`CASE WHEN ledger_days.max_seq IS NULL OR excluded.max_seq > ledger_days.max_seq
-                        THEN excluded.max_seq ELSE ledger_days.max_seq END`,
-        }),
-      )
-      .execute();
-  }
-
-  private async bump(trx: Trx, deltas: Record<string, number>): Promise<void> {
-    for (const [name, value] of Object.entries(deltas)) {
-      if (value === 0) continue;
-      await trx
-        .insertInto('counters')
-        .values({ name, value })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ value: sql`counters.value + excluded.value` }))
-        .execute();
-    }
-  }
+function messageRow(gw: string, it: Extract<Inbound, { t: 'envelope' }>, atMs: number): MessageRow {
+  const env = it.env;
+  return {
+    id: env.id,
+    gw,
+    kind: it.kind,
+    boot: env.boot,
+    seq: env.seq,
+    ts: env.ts,
+    clock_synced: env.clock_synced ? 1 : 0,
+    historical: env.historical ? 1 : 0,
+    day: dayOf(env, atMs),
+    received_ms: atMs,
+    data: it.data,
+  };
 }

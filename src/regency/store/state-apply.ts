@@ -1,11 +1,19 @@
-import type { Transaction } from 'kysely';
 import type { Inbound } from '../classify.js';
 import { healthInterval, healthState } from './ingest-rows.js';
 import type { RegencyTables } from './schema.js';
 import { type BootRanks, newer, type Position } from './state-order.js';
 
-type Trx = Transaction<RegencyTables>;
 export type VillageCols = Partial<RegencyTables['villages']>;
+
+/** A retained device state to write (null: the device's retained topic was cleared). */
+export interface DeviceOp {
+  gw: string;
+  deviceId: string;
+  row: { state: string; data: string; at_ms: number } | null;
+}
+
+/** The device writes of one commit, the last one per device winning. */
+export type DeviceOps = Map<string, DeviceOp>;
 
 /** One village's order bookkeeping during a commit (see state-order.ts). */
 export interface Order {
@@ -23,13 +31,13 @@ export interface Order {
  * the retained link shown (which is stamped with the newest position heard before it).
  * Historical replays never get here: they are evidence, not state.
  */
-export async function applyLive(
+export function applyLive(
   it: Extract<Inbound, { t: 'envelope' }>,
   atMs: number,
   state: VillageCols,
   order: Order,
-): Promise<void> {
-  const pos = { rank: await order.ranks.rank(it.env.boot, atMs), seq: it.env.seq };
+): void {
+  const pos = { rank: order.ranks.rank(it.env.boot, atMs), seq: it.env.seq };
   if (newer(pos, order.top)) order.top = pos;
   if (it.kind !== 'health' || !newer(pos, order.health)) return;
   order.health = pos;
@@ -41,32 +49,25 @@ export async function applyLive(
   Object.assign(state, h);
 }
 
-export async function applyState(
-  trx: Trx,
+export function applyState(
   it: Extract<Inbound, { t: 'state' }>,
   atMs: number,
   state: VillageCols,
   order: Order,
-): Promise<void> {
+  devices: DeviceOps,
+): void {
   const p = it.payload;
   if (it.kind === 'device') {
-    const id = it.deviceId as string;
-    if (p === null) {
-      await trx.deleteFrom('village_devices').where('gw', '=', it.gw).where('device_id', '=', id).execute();
-      return;
-    }
-    const row = { state: String(p.state), data: JSON.stringify(p), at_ms: atMs };
-    await trx
-      .insertInto('village_devices')
-      .values({ gw: it.gw, device_id: id, ...row })
-      .onConflict((oc) => oc.columns(['gw', 'device_id']).doUpdateSet(row))
-      .execute();
+    const deviceId = it.deviceId as string;
+    const row = p === null ? null : { state: String(p.state), data: JSON.stringify(p), at_ms: atMs };
+    // The key cannot be forged by a device id: the village code holds no NUL.
+    devices.set(`${it.gw}\u0000${deviceId}`, { gw: it.gw, deviceId, row });
     return;
   }
   if (p === null) return;
   if (it.kind === 'status' && typeof p.boot === 'string') {
     // A status of a boot older than the one shown (a late birth or Will) changes nothing.
-    const rank = await order.ranks.rank(p.boot, atMs);
+    const rank = order.ranks.rank(p.boot, atMs);
     if (order.bootRank !== null && rank < order.bootRank) return;
     order.bootRank = rank;
     // A new run starts here: a link it publishes next outranks any late sample of the old run.

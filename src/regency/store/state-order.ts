@@ -1,6 +1,3 @@
-import type { Transaction } from 'kysely';
-import type { RegencyTables } from './schema.js';
-
 /**
  * Where a message stands in one village's own order: the rank of its boot (the order in
  * which the regency first heard of that boot) and its seq within the boot.
@@ -27,50 +24,32 @@ export function position(rank: number | null, seq: number | null): Position | nu
   return rank === null || seq === null ? null : { rank: Number(rank), seq: Number(seq) };
 }
 
-type Trx = Transaction<RegencyTables>;
-
 /**
- * The boot ranks of one village, read and extended inside the ingest transaction (the
- * village row is locked first, so two collectors cannot hand out the same rank).
+ * The boot ranks of one village during a commit: loaded with the batch (the village row is
+ * locked first, so two collectors cannot hand out the same rank), extended in memory, and
+ * the boots first heard in this commit written back with the batch.
  */
 export class BootRanks {
-  private readonly gw: string;
-  private readonly trx: Trx;
-  private known: Map<string, number> | undefined;
+  private readonly known: Map<string, number>;
+  /** Boots first heard in this commit, in the order they were ranked. */
+  readonly added: Array<{ boot: string; rank: number; firstMs: number }> = [];
 
-  constructor(trx: Trx, gw: string) {
-    this.trx = trx;
-    this.gw = gw;
-  }
-
-  private async load(): Promise<Map<string, number>> {
-    if (!this.known) {
-      const rows = await this.trx
-        .selectFrom('village_boots')
-        .select(['boot', 'rank'])
-        .where('gw', '=', this.gw)
-        .execute();
-      this.known = new Map(rows.map((r) => [r.boot, Number(r.rank)]));
-    }
-    return this.known;
+  constructor(known: ReadonlyMap<string, number>) {
+    this.known = new Map(known);
   }
 
   /** The boot's rank, or null when it was never heard of live. */
-  async peek(boot: string): Promise<number | null> {
-    return (await this.load()).get(boot) ?? null;
+  peek(boot: string): number | null {
+    return this.known.get(boot) ?? null;
   }
 
   /** The boot's rank; a boot heard of for the first time ranks above every other. */
-  async rank(boot: string, atMs: number): Promise<number> {
-    const known = await this.load();
-    const had = known.get(boot);
+  rank(boot: string, atMs: number): number {
+    const had = this.known.get(boot);
     if (had !== undefined) return had;
-    const next = Math.max(0, ...known.values()) + 1;
-    await this.trx
-      .insertInto('village_boots')
-      .values({ gw: this.gw, boot, rank: next, first_ms: atMs })
-      .execute();
-    known.set(boot, next);
+    const next = Math.max(0, ...this.known.values()) + 1;
+    this.added.push({ boot, rank: next, firstMs: atMs });
+    this.known.set(boot, next);
     return next;
   }
 }
