@@ -9,6 +9,7 @@ import type { Logger } from '../../core/logger.js';
 import type { RegencyConfig } from '../config-schema.js';
 import { RegencyMigrations } from './migrations.js';
 import type { Dialect, RegencyTables } from './schema.js';
+import { keepStatements } from './statement-cache.js';
 
 export interface OpenedDb {
   db: Kysely<RegencyTables>;
@@ -60,7 +61,7 @@ function openSqlite(dataDir: string): OpenedDb {
     throw new GwError('GW_ERR_STORE_OPEN', `cannot open ${file}`, { cause: err });
   }
   return {
-    db: new Kysely<RegencyTables>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    db: new Kysely<RegencyTables>({ dialect: new SqliteDialect({ database: keepStatements(sqlite) }) }),
     dialect: 'sqlite',
     where: file,
   };
