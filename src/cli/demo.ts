@@ -18,11 +18,13 @@ import { readCodeFile, setupCodePath } from '../web/auth/setup-code.js';
 import type { CommonArgs } from './args.js';
 import type { CliIo } from './io.js';
 
-const HELP = `kampung-gw demo [--scenario fiber-cut] [--speed X]
+const HELP = `kampung-gw demo [--scenario fiber-cut] [--speed X] [--fleet N]
 
   --scenario fiber-cut  start the bad-day scenario right away (the page has a button for it)
-  --speed X             time compression of the scenario and the kiosks (default 1;
+  --speed X             time compression of the scenario, the kiosks and the fleet (default 1;
                         also KAMPUNG_GW_DEMO_SPEED)
+  --fleet N             how many of Banyuwangi's other 202 villages report to the regency
+                        wall as simulated gateways (default 202; 0: the demo village alone)
 Environment: KAMPUNG_GW_DEMO_PORT (page port, default 8080), KAMPUNG_GW_DEMO_KEEP=1 (keep the
 temporary data).
 `;
@@ -30,9 +32,9 @@ temporary data).
 /**
  * `kampung-gw demo`: a complete try-out in one process — the real daemon on a temporary data
  * dir, the world around it (router, ONT, a public-service upstream, kiosks) and the real
- * regency collector and fleet page on an embedded broker — then prints both URLs and the
- * setup codes. Ctrl-C stops everything and deletes the temp dir (KAMPUNG_GW_DEMO_KEEP=1 keeps
- * it). The page port is KAMPUNG_GW_DEMO_PORT, default 8080, or any free port when taken.
+ * regency collector and fleet page on an embedded broker, with the regency's other villages
+ * simulated around it — then prints both URLs and the setup codes. Ctrl-C stops everything
+ * and deletes the temp dir (KAMPUNG_GW_DEMO_KEEP=1 keeps it). The page port is KAMPUNG_GW_DEMO_PORT, default 8080, or any free port when taken.
  */
 export async function demoCommand(args: CommonArgs, io: CliIo): Promise<number> {
   const { values } = parseFlags(args.positionals);
@@ -46,6 +48,10 @@ export async function demoCommand(args: CommonArgs, io: CliIo): Promise<number> 
   const factor = Number(values.speed ?? io.env.KAMPUNG_GW_DEMO_SPEED ?? 1);
   if (!Number.isFinite(factor) || factor < 1 || factor > 100)
     throw new GwError('GW_ERR_USAGE', '--speed must be a number from 1 to 100');
+
+  const fleetCount = Number(values.fleet ?? 202);
+  if (!Number.isInteger(fleetCount) || fleetCount < 0 || fleetCount > 202)
+    throw new GwError('GW_ERR_USAGE', '--fleet must be a whole number from 0 to 202');
 
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'kampung-gw-demo-'));
@@ -85,6 +91,11 @@ export async function demoCommand(args: CommonArgs, io: CliIo): Promise<number> 
     });
     // The regency starts alongside: the gateway only needs the broker, which already runs.
     await Promise.all([app.start(), world.startRegency()]);
+    world.startFleet({
+      exclude: config.gateway.id,
+      count: fleetCount,
+      log: createLogger({ level: 'error', base: { fleet: 'demo' }, destination: warn }),
+    });
     seedDemoHistory(app);
     // Fill the cache now rather than after the prefetch's boot delay.
     void app.cache.refreshCache().catch(() => undefined);
@@ -133,6 +144,7 @@ function parseFlags(argv: string[]) {
       options: {
         scenario: { type: 'string' },
         speed: { type: 'string' },
+        fleet: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });

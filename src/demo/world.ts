@@ -5,9 +5,11 @@ import { SystemClock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { loadRegencyConfig } from '../regency/config.js';
 import type { RegencyApp } from '../regency/regency-app.js';
+import type { Fleet } from '../sim/fleet/fleet.js';
 import { KioskSim } from '../sim/kiosk.js';
 import { DemoBroker } from './broker.js';
 import { type DemoKiosk, demoKiosks, writeDemoConfig } from './demo-config.js';
+import { startDemoFleet } from './demo-fleet.js';
 import { DemoPort } from './demo-port.js';
 import { KioskServices } from './kiosk-services.js';
 import { DemoUpstream } from './upstream.js';
@@ -40,6 +42,8 @@ export class DemoWorld {
   kiosks: WorldKiosk[] = [];
   services: KioskServices | undefined;
   regency: RegencyApp | undefined;
+  /** The other villages of the regency, simulated (demo-fleet.ts). */
+  fleet: Fleet | undefined;
   regencyCode: string | undefined;
   regencyPort = 0;
   configPath = '';
@@ -108,7 +112,13 @@ export class DemoWorld {
     this.services?.start(k.id, k.token);
   }
 
+  /** The other villages on the regency wall (after the regency started, so it hears their births). */
+  startFleet(o: { exclude: string; count: number; log: Logger }): void {
+    this.fleet = startDemoFleet({ brokerUrl: this.broker.url, speed: this.o.factor, ...o });
+  }
+
   async stop(): Promise<void> {
+    await this.fleet?.stop();
     this.services?.stopAll();
     await Promise.all(this.kiosks.map((k) => k.sim.stop()));
     await this.regency?.stop();

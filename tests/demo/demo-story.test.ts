@@ -106,6 +106,21 @@ describe('kampung-gw demo: the fiber-cut story on the page and the regency wall'
     }
   }, 15_000);
 
+  it("the wall is alive: the regency's other villages report as simulated gateways", async () => {
+    const fleet = async () =>
+      (await (await fetch(`${regency}/api/v1/fleet`, { headers: { cookie: rcookie } })).json()) as Array<{
+        code: string;
+        state: string;
+      }>;
+    // 202 simulated villages connect with a jittered delay; most are heard within seconds.
+    const heard = await waitFor(async () => {
+      const others = (await fleet()).filter((v) => v.code !== GW && v.state !== 'unknown');
+      return others.length >= 150 ? others : undefined;
+    }, 20_000);
+    expect(new Set(heard.map((v) => v.code)).size).toBe(heard.length);
+    expect(heard.some((v) => v.state === 'online')).toBe(true);
+  }, 30_000);
+
   it('marks the demo, and its start button runs the scenario step by step', async () => {
     expect(await page.textContent('#demo .demo-badge')).toBe('DEMO');
     expect(await page.textContent('#demo-guide')).toContain('Tekan tombol');
