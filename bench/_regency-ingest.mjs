@@ -1,7 +1,8 @@
 // Part 1 of the regency bench: messages/s committed by one real collector (`kampung-gw
 // regency run`) draining a backlog of recorded simulator traffic from a real Mosquitto,
 // against the bare insert loop (_regency-bare.mjs) writing the same rows into a fresh store of
-// the same kind, in the same run. The backlog is published while the collector's persistent
+// the same kind, and against a bare mqtt.js subscriber draining the same backlog
+// (_regency-bare-mqtt.mjs), in the same run. The backlog is published while the collector's persistent
 // session is offline, so the publisher's CPU is not shared with the collector while it runs.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -43,7 +44,9 @@ async function oneRun(dialect, dir, recording, run) {
     await store.create();
     await bare.create();
     const clientId = `bench-collector-${run}`;
+    const bareMqttId = `bench-bare-mqtt-${run}`;
     await primeSession(broker.url, clientId);
+    await primeSession(broker.url, bareMqttId);
     await replay(broker.url, recording);
     const collector = await startCollector(dir, collectorConfig(store, broker.url, clientId));
     let got;
@@ -60,7 +63,20 @@ async function oneRun(dialect, dir, recording, run) {
     });
     if (b.status !== 0) throw new Error(`bare loop failed: ${b.stderr}`);
     const ref = JSON.parse(b.stdout.trim().split('\n').pop());
-    return { collector_per_s: got.per_s, bare_per_s: ref.per_s, collector_rss_mb: got.rss, rows: rows.length };
+    const m = spawnSync(
+      process.execPath,
+      ['bench/_regency-bare-mqtt.mjs', broker.url, bareMqttId, String(recording.length)],
+      { encoding: 'utf8' },
+    );
+    if (m.status !== 0) throw new Error(`bare subscriber failed: ${m.stderr}`);
+    const mq = JSON.parse(m.stdout.trim().split('\n').pop());
+    return {
+      collector_per_s: got.per_s,
+      bare_per_s: ref.per_s,
+      bare_mqtt_per_s: mq.per_s,
+      collector_rss_mb: got.rss,
+      rows: rows.length,
+    };
   } finally {
     await store.drop();
     await bare.drop();
@@ -91,5 +107,8 @@ export async function ingestBench(dialect, dir, recording, runs) {
     collector_per_run: per.map((r) => round(r.collector_per_s)),
     bare_per_run: per.map((r) => round(r.bare_per_s)),
     collector_rss_mb: round(median(per.map((r) => r.collector_rss_mb))),
+    // The MQTT side alone (receive + PUBACK, no parsing, no store), same backlog, same broker.
+    bare_mqtt_msgs_per_s: round(median(per.map((r) => r.bare_mqtt_per_s))),
+    ratio_to_bare_mqtt: Math.round((c / median(per.map((r) => r.bare_mqtt_per_s))) * 100) / 100,
   };
 }
