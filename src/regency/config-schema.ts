@@ -78,6 +78,8 @@ const WebhookSchema = Type.Object(
     url: Type.String({ pattern: '^https?://' }),
     /** A village down, silent or offline this long (and still) is announced. */
     min_down_s: Type.Integer({ minimum: 0, maximum: 7 * 86_400, default: 600 }),
+    /** While it stays bad, announced again every this many hours after the first (0: never). */
+    remind_every_h: Type.Number({ minimum: 0, maximum: 168, default: 0 }),
     /** Sent as `Authorization: Bearer <secret>`; read at each delivery, never logged. */
     secret_file: Type.Optional(Type.String({ minLength: 1 })),
     /** The text of this hook's messages; default alerts.language. */
@@ -90,6 +92,7 @@ const WebhookSchema = Type.Object(
 const TemplatesSchema = Type.Object(
   {
     down: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    reminder: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
     up: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
   },
   { additionalProperties: false, default: {} },
@@ -283,7 +286,7 @@ const databasePasswordRefinement: ConfigRefinement = (config) => {
 const templatesRefinement: ConfigRefinement = (config) => {
   const t = (config as RegencyConfig).alerts.templates;
   const issues: ConfigIssue[] = [];
-  for (const kind of ['down', 'up'] as const) {
+  for (const kind of ['down', 'reminder', 'up'] as const) {
     const text = t[kind];
     if (text === undefined) continue;
     for (const name of unknownPlaceholders(text))

@@ -245,6 +245,67 @@ describe.each(DIALECTS)('alert watch and sender on the fake clock (%s)', (dialec
     expect(await repo.counts()).toMatchObject({ pending: 0, sent: 4 });
   });
 
+  it('reminds every remind_every_h while the village stays bad: the latest one only after a gap, none by default', async () => {
+    const port = (server.address() as AddressInfo).port;
+    const config = setup({
+      language: 'en',
+      webhooks: [
+        { url: `http://127.0.0.1:${port}/remind`, min_down_s: 60, remind_every_h: 1 },
+        { url: `http://127.0.0.1:${port}/plain`, min_down_s: 60 },
+      ],
+      recover_s: 120,
+    });
+    const clock = new FakeClock();
+    const repo = new AlertRepo({ db: opened.db });
+    const hooks = hooksOf(config);
+    const gw = '3510170021';
+    let fleet = [tile(gw, 'down')];
+    const watchOf = () =>
+      new AlertWatch({ config, repo, clock, log, hooks, fleet: async () => fleet, queued: () => undefined });
+    let watch = watchOf();
+    expect(await watch.check()).toBe(0);
+    clock.advance(60_000);
+    expect(await watch.check()).toBe(2); // down on both hooks
+    clock.advance(3_600_000 - 1_000);
+    expect(await watch.check()).toBe(0);
+    clock.advance(1_000);
+    expect(await watch.check()).toBe(1); // the first reminder, on the hook that asked for them
+    expect(await watch.check()).toBe(0);
+    // A collector restart mid-episode sends nothing twice (the ids are the same).
+    watch = watchOf();
+    expect(await watch.check()).toBe(0);
+    // Stopped for two and a half hours: one reminder (the third), not a burst of two.
+    clock.advance(2.5 * 3_600_000);
+    expect(await watch.check()).toBe(1);
+    fleet = [tile(gw, 'online')];
+    await watch.check();
+    clock.advance(120_000);
+    expect(await watch.check()).toBe(2); // up on both hooks; the episode ends
+    clock.advance(3_600_000);
+    expect(await watch.check()).toBe(0); // no reminder after the end
+
+    status = 204;
+    const from = bodies.length;
+    const sender = new AlertSender({ config, repo, clock, log, hooks, random: () => 0.5 });
+    // One alert per village and hook a POST (their order is kept): kick until all went.
+    for (let i = 0; i < 6 && (await repo.counts()).pending > 0; i++) await sender.kick();
+    const sent = bodies
+      .slice(from)
+      .flatMap((x) => x.alerts)
+      .filter((x) => x.village.code === gw);
+    expect(sent.map((x) => x.kind).sort()).toEqual(['down', 'down', 'reminder', 'reminder', 'up', 'up']);
+    const reminders = sent.filter((x) => x.kind === 'reminder') as Array<
+      (typeof sent)[number] & { reminder: number; duration_s: number }
+    >;
+    expect(reminders.map((x) => [x.reminder, x.duration_s])).toEqual([
+      [1, 3_660],
+      [3, 3_660 + 9_000],
+    ]);
+    expect(reminders[0]?.text).toMatch(
+      /^STILL DOWN: Sukamaju 1 village, Glagah \(3510170021\) still down since .* WIB, for 1 h 1 min now\. Layer: internet provider \(ISP\)\.$/,
+    );
+  });
+
   it('opens no silent episode while the collector itself hears nothing', async () => {
     const config = setup({ webhooks: [{ url: 'http://127.0.0.1:9/hook', min_down_s: 0 }] });
     const clock = new FakeClock();

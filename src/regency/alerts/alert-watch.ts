@@ -21,6 +21,8 @@ export interface Hook {
   url: string;
   host: string;
   minDownMs: number;
+  /** 0: no reminders. */
+  remindMs: number;
   secretFile: string | undefined;
   language: AlertLanguage;
 }
@@ -33,14 +35,20 @@ export function hooksOf(config: RegencyConfig): Hook[] {
     url: h.url,
     host: new URL(h.url).host,
     minDownMs: h.min_down_s * 1000,
+    remindMs: Math.round(h.remind_every_h * 3_600_000),
     secretFile: h.secret_file,
     language: h.language ?? a.language ?? 'id',
   }));
 }
 
-/** The alert's id: the same (hook, village, episode, kind) always gives the same UUID-shaped id. */
-export function alertId(hook: string, gw: string, episodeMs: number, kind: AlertKind): string {
-  const h = createHash('sha256').update(`${hook}|${gw}|${episodeMs}|${kind}`).digest('hex');
+/**
+ * The alert's id: the same (hook, village, episode, kind[, nth reminder]) always gives the same
+ * UUID-shaped id.
+ */
+export function alertId(hook: string, gw: string, episodeMs: number, kind: AlertKind, nth = 0): string {
+  const h = createHash('sha256')
+    .update(`${hook}|${gw}|${episodeMs}|${kind}${nth > 0 ? `|${nth}` : ''}`)
+    .digest('hex');
   const variant = ((Number.parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
@@ -65,7 +73,8 @@ export interface AlertWatchDeps {
 /**
  * Compares every village's state (the wall's own rule) with its open episode, at each check:
  * a village going down, silent or offline opens an episode; once it has lasted a hook's
- * min_down_s, one "down" alert is queued for that hook; when the village has been well for
+ * min_down_s, one "down" alert is queued for that hook (and, with remind_every_h, a "reminder"
+ * every that many hours while it lasts); when the village has been well for
  * recover_s, one "up" alert follows for every hook that got the "down", and the episode ends.
  * Flaps shorter than recover_s stay in one episode. All of it is in the store, so a restart
  * (or a second collector on the same store) continues the same episodes with the same ids.
@@ -74,6 +83,8 @@ export class AlertWatch {
   private readonly d: AlertWatchDeps;
   /** Ids known to be queued already: no insert attempt per check per village. */
   private readonly known = new Set<string>();
+  /** The reminder ids among them, per village, forgotten with its episode. */
+  private readonly reminders = new Map<string, string[]>();
   /** The last quarantine row looked at for security alerts (a day back at start). */
   private quarantineAfter = 0;
 
@@ -146,8 +157,14 @@ export class AlertWatch {
       await this.d.repo.setGoodSince(v.code, null);
     }
     let n = 0;
-    for (const hook of this.d.hooks)
-      if (now - ep.started_ms >= hook.minDownMs && (await this.queue(hook, v, ep, 'down', now))) n++;
+    const lasted = now - ep.started_ms;
+    for (const hook of this.d.hooks) {
+      if (lasted < hook.minDownMs) continue;
+      if (await this.queue(hook, v, ep, 'down', now)) n++;
+      // Only the latest reminder due: a collector stopped for hours sends one, not a burst.
+      const nth = hook.remindMs > 0 ? Math.floor((lasted - hook.minDownMs) / hook.remindMs) : 0;
+      if (nth >= 1 && (await this.queue(hook, v, ep, 'reminder', now, ep.started_ms, nth))) n++;
+    }
     return n;
   }
 
@@ -170,6 +187,8 @@ export class AlertWatch {
     await this.d.repo.closeEpisode(v.code, ep.started_ms);
     for (const hook of this.d.hooks)
       for (const k of ['down', 'up'] as const) this.known.delete(alertId(hook.key, v.code, ep.started_ms, k));
+    for (const id of this.reminders.get(v.code) ?? []) this.known.delete(id);
+    this.reminders.delete(v.code);
     this.d.log.info(
       { gw: v.code, duration_s: Math.round((ep.good_since_ms - ep.started_ms) / 1000) },
       'village episode ended',
@@ -185,8 +204,10 @@ export class AlertWatch {
     now: number,
     /** What the id is derived from, when not the episode's start (security: the WIB day). */
     idMs = ep.started_ms,
+    /** Which reminder of the episode (kind reminder). */
+    nth = 0,
   ): Promise<boolean> {
-    const id = alertId(hook.key, v.code, idMs, kind);
+    const id = alertId(hook.key, v.code, idMs, kind, nth);
     if (this.known.has(id)) return false;
     const endedMs = kind === 'up' ? ep.good_since_ms : null;
     const facts = {
@@ -198,6 +219,7 @@ export class AlertWatch {
       fault_layer: ep.fault_layer,
       sinceMs: ep.started_ms,
       endedMs,
+      ...(kind === 'reminder' ? { lastedMs: now - ep.started_ms } : {}),
       regency: this.d.config.regency.name,
     };
     const own = kind === 'security' ? undefined : this.d.config.alerts.templates[kind];
@@ -210,7 +232,13 @@ export class AlertWatch {
       fault_layer: ep.fault_layer,
       since: new Date(ep.started_ms).toISOString(),
       ended: endedMs === null ? null : new Date(endedMs).toISOString(),
-      duration_s: endedMs === null ? null : Math.round((endedMs - ep.started_ms) / 1000),
+      duration_s:
+        endedMs !== null
+          ? Math.round((endedMs - ep.started_ms) / 1000)
+          : kind === 'reminder'
+            ? Math.round((now - ep.started_ms) / 1000)
+            : null,
+      ...(kind === 'reminder' ? { reminder: nth } : {}),
       text: render(template, facts, hook.language),
     };
     const added = await this.d.repo.enqueue({
@@ -224,6 +252,7 @@ export class AlertWatch {
       next_ms: now,
     });
     this.known.add(id);
+    if (kind === 'reminder') this.reminders.set(v.code, [...(this.reminders.get(v.code) ?? []), id]);
     if (added) this.d.log.info({ alert: id, gw: v.code, kind, hook: hook.index }, 'alert queued');
     return added;
   }

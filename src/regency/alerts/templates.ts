@@ -19,7 +19,7 @@ export const PLACEHOLDERS = [
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 export type AlertLanguage = 'id' | 'en';
-export type AlertKind = 'down' | 'up' | 'security';
+export type AlertKind = 'down' | 'reminder' | 'up' | 'security';
 
 const FIELD = /\{([a-z_]+)\}/g;
 
@@ -28,12 +28,16 @@ export const DEFAULT_TEMPLATES: Record<AlertLanguage, Record<AlertKind, string>>
     security:
       'KEAMANAN: pesan dari Desa {name}, Kec. {kecamatan} ({code}) ditolak dan dikarantina: {state}. Pertama {since} WIB.',
     down: 'GANGGUAN: Desa {name}, Kec. {kecamatan} ({code}) {state} sejak {since} WIB. Lapisan: {layer}.',
+    reminder:
+      'MASIH TERGANGGU: Desa {name}, Kec. {kecamatan} ({code}) masih {state} sejak {since} WIB, sudah {duration}. Lapisan: {layer}.',
     up: 'PULIH: Desa {name}, Kec. {kecamatan} ({code}) normal kembali pukul {ended} WIB setelah {duration}.',
   },
   en: {
     security:
       'SECURITY: a message from {name} village, {kecamatan} ({code}) was refused and quarantined: {state}. First at {since} WIB.',
     down: 'DOWN: {name} village, {kecamatan} ({code}) {state} since {since} WIB. Layer: {layer}.',
+    reminder:
+      'STILL DOWN: {name} village, {kecamatan} ({code}) still {state} since {since} WIB, for {duration} now. Layer: {layer}.',
     up: 'BACK: {name} village, {kecamatan} ({code}) is back at {ended} WIB after {duration}.',
   },
 };
@@ -90,6 +94,8 @@ export interface AlertFacts {
   fault_layer: string | null;
   sinceMs: number;
   endedMs: number | null;
+  /** How long so far, for a reminder while the episode lasts (else ended − since). */
+  lastedMs?: number;
   regency: string;
 }
 
@@ -104,7 +110,12 @@ export function render(template: string, facts: AlertFacts, lang: AlertLanguage)
     layer: LAYER_TEXT[lang][facts.fault_layer ?? 'none'] ?? facts.fault_layer ?? '—',
     since: wibClock(facts.sinceMs),
     ended: facts.endedMs === null ? '—' : wibClock(facts.endedMs),
-    duration: facts.endedMs === null ? '—' : duration(facts.endedMs - facts.sinceMs, lang),
+    duration:
+      facts.endedMs !== null
+        ? duration(facts.endedMs - facts.sinceMs, lang)
+        : facts.lastedMs !== undefined
+          ? duration(facts.lastedMs, lang)
+          : '—',
     regency: facts.regency,
   };
   return template.replace(FIELD, (whole, name: string) =>
