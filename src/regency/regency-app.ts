@@ -8,7 +8,7 @@ import type { Collector, CollectorDeps } from './collector.js';
 import type { RegencyConfig } from './config-schema.js';
 import { MonotonicSilence } from './fleet.js';
 import { accountsModule } from './modules/accounts.js';
-import { alertsModule } from './modules/alerts.js';
+import { alertListModule, alertsModule } from './modules/alerts.js';
 import { collectorModule } from './modules/collector.js';
 import { commandsModule } from './modules/commands.js';
 import {
@@ -47,6 +47,7 @@ export const REGENCY_MODULES: readonly RegencyModule[] = [
   fleetModule,
   reportsModule,
   incidentsModule,
+  alertListModule,
   commandsModule,
   provisionModule,
   webModule,

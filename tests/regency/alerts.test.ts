@@ -151,6 +151,33 @@ describe.each(DIALECTS)('alert webhooks with a durable queue (%s)', (dialect) =>
     expect(all).toContain(`127.0.0.1:${receiver.port}`);
     const metrics = await daemon.http('/metrics', { anonymous: true });
     expect(metrics.text).toMatch(/kampung_regency_alerts\{state="sent"\} 2/);
+    // The page's list: both alerts sent, the hook named by position and host, never its URL.
+    expect((await daemon.http('/api/v1/alerts', { anonymous: true })).status).toBe(401);
+    await daemon.login();
+    const list = await daemon.http('/api/v1/alerts?limit=10');
+    expect(list.status).toBe(200);
+    const view = JSON.parse(list.text) as {
+      hooks: number;
+      counts: Record<string, number>;
+      alerts: Array<{
+        kind: string;
+        state: string;
+        hook: string;
+        attempts: number;
+        village: { code: string };
+      }>;
+    };
+    expect(view.counts).toMatchObject({ sent: 2, failed: 0 });
+    const mine = view.alerts.filter((a) => a.village.code === gw);
+    expect(mine.map((a) => [a.kind, a.state, a.hook]).sort()).toEqual([
+      ['down', 'sent', `#1 127.0.0.1:${receiver.port}`],
+      ['up', 'sent', `#1 127.0.0.1:${receiver.port}`],
+    ]);
+    expect(mine.find((a) => a.kind === 'down')?.attempts).toBeGreaterThanOrEqual(2);
+    expect(list.text).not.toContain(SECRET);
+    expect(list.text).not.toContain('/hook/');
+    for (const bad of ['0', '201', 'x', '1.5'])
+      expect((await daemon.http(`/api/v1/alerts?limit=${bad}`)).status).toBe(400);
   });
 
   it('kill -9 with an alert queued: delivered once after the restart, with the same id', async () => {

@@ -298,6 +298,8 @@ describe.each(DIALECTS)(
           expect(rows.find((r) => r.includes(`ISP-B · ${KEC_MAINT}`))).toMatch(
             /3 —.*Terencana: Pemeliharaan ISP-B Siliragung/,
           );
+          // The alerts card under the incidents: this regency has no webhook, and says so.
+          expect(await page.textContent('#alerts-card')).toContain('Tidak ada webhook di konfigurasi');
           await screenshot(page, 'regency-incidents-1280');
           await page.click('#lang');
           await waitFor(

@@ -131,6 +131,29 @@ export class AlertRepo {
     return rows.map((r) => ({ ...r, id: Number(r.id), at_ms: Number(r.at_ms) }));
   }
 
+  /** The newest alerts, whatever their state (the fleet page's list): no body, no URL. */
+  async recent(limit: number): Promise<Array<Omit<QueuedAlert, 'body' | 'episode_ms'>>> {
+    const rows = await this.db
+      .selectFrom('alert_queue')
+      .select([
+        'id',
+        'hook',
+        'gw',
+        'kind',
+        'created_ms',
+        'state',
+        'attempts',
+        'next_ms',
+        'last_error',
+        'sent_ms',
+      ])
+      .orderBy('created_ms', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
+  }
+
   async counts(): Promise<Record<'pending' | 'sent' | 'failed', number>> {
     const rows = await this.db
       .selectFrom('alert_queue')

@@ -1,5 +1,7 @@
 import { AlertRepo } from '../alerts/alert-repo.js';
+import { alertRoutes } from '../alerts/alert-routes.js';
 import { AlertService } from '../alerts/alert-service.js';
+import { hooksOf } from '../alerts/alert-watch.js';
 import { readFleet } from '../fleet.js';
 import { defineRegencyModule } from './contract.js';
 
@@ -23,4 +25,24 @@ export const alertsModule = defineRegencyModule({
     });
     return { provides: undefined, services: [alerts] };
   },
+});
+
+/**
+ * The alert queue as the fleet page lists it (GET /api/v1/alerts). Apart from the sender so it
+ * mounts with the other account routes, before the web module (the sender needs the collector,
+ * which starts after it).
+ */
+export const alertListModule = defineRegencyModule({
+  name: 'alert-list',
+  slice: (c) => c,
+  build: ({ config, deps }) => ({
+    provides: undefined,
+    accountRoutes: [
+      alertRoutes({
+        repo: new AlertRepo({ db: deps.store.db }),
+        hooks: hooksOf(config),
+        registry: deps.registry,
+      }),
+    ],
+  }),
 });

@@ -1,6 +1,7 @@
 import { WIB_OFFSET_MS } from '../../../core/wib.js';
 import { api } from '../../../web/static/js/api.js';
 import { h, replace } from '../../../web/static/js/dom.js';
+import { alertsCard } from './alerts-card.js';
 import { duration, wib } from './format.js';
 import { label, t } from './i18n.js';
 
@@ -137,6 +138,7 @@ export function fleetIncidentsView(main) {
       list,
       h('p', {}, csv),
     ),
+    alertsCard(),
   );
   reload();
   return {
