@@ -12,6 +12,7 @@
 //   --levels province,national --collectors 1,3 --reconnect 5000 (0: no storm)
 //   --settle-s 60 (how long the store may take to catch up after the simulator stops)
 //   --shared-one yes|no (on PostgreSQL, does a lone collector join the shared group; SQLite never)
+//   --sim-nice N (run the simulator at nice N: the load generator yields the cores to the collectors)
 // PostgreSQL: KGW_BENCH_PG (default postgres://postgres@127.0.0.1:5432/postgres); each run
 // creates and drops its own database. One JSON line on stdout.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     'per-connection': { type: 'string', default: '50' },
     'settle-s': { type: 'string', default: '60' },
     'shared-one': { type: 'string', default: 'yes' },
+    'sim-nice': { type: 'string', default: '0' },
   },
 });
 const parts = args.parts.split(',');
@@ -73,6 +75,7 @@ try {
       perConnection: Number(args['per-connection']),
       settleS: Number(args['settle-s']),
       sharedOne: args['shared-one'] !== 'no',
+      simNice: Number(args['sim-nice']),
     });
 } finally {
   rmSync(dir, { recursive: true, force: true });
