@@ -2,8 +2,9 @@
 // Cache-hit throughput and latency of GET /svc/... on the real built daemon, beside a bare
 // fastify route replying the same 2 KB, measured in the same run (SPEC: >= 0.8x, p99 <= 5 ms
 // at 200 req/s; SPEC memory row: peak RSS <= 120 MiB under HTTP load). Both servers run as child
-// processes; autocannon runs here. The daemon runs with the node flags of the systemd unit's
-// ExecStart (read from systemd/kampung-gateway.service), so its memory is the production one.
+// processes; autocannon runs here. Both run with the node flags of the systemd unit's
+// ExecStart (read from systemd/kampung-gateway.service), so the daemon's memory is the
+// production one and the bare route pays the same GC settings.
 // Usage: npm run build && flock /tmp/kgw-bench.lock node bench/cache-hit.mjs [--seconds 5]
 //   [--rounds 5] [--fixed-seconds 20] [--pin] [--node-flags "--max-semi-space-size=4"] [--cpu-prof DIR]
 // --fixed-seconds: length of the steady 200 req/s phase (p99 target), run before saturation.
@@ -118,7 +119,11 @@ const daemon = spawn(process.execPath, daemonArgs, {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env },
 });
-const bare = spawn(process.execPath, [...profFlags, '-e', bareSrc], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The bare server runs with the daemon's node flags too: a smaller young generation changes
+// the GC cost per request, and the ratio should compare the code, not the flags.
+const bare = spawn(process.execPath, [...NODE_FLAGS, ...profFlags, '-e', bareSrc], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 try {
   const bareUrl = `http://127.0.0.1:${(await waitLine(bare, /PORT (\d+)/))[1]}/svc/layanan/katalog`;
   await waitHealthy(daemonPort);

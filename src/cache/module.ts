@@ -4,6 +4,7 @@ import { defineModule } from '../modules/contract.js';
 import { remoteCommand } from '../report/command-names.js';
 import { CacheService } from './cache-service.js';
 import { outboundRoutes } from './outbound-routes.js';
+import { SvcHits } from './svc-hits.js';
 import { svcRoutes } from './svc-routes.js';
 
 export interface CacheSlice {
@@ -17,10 +18,13 @@ declare module '../modules/contract.js' {
   }
 }
 
-/** The cache's public routes: /svc (reads and queued writes) and a kiosk's own queued-write lookup. */
-export function cachePlugin(cache: CacheService): FastifyPluginAsync {
+/**
+ * The cache's public routes: /svc (reads and queued writes) and a kiosk's own queued-write
+ * lookup. `hits`: shared with the fast path that answers plain hits before fastify.
+ */
+export function cachePlugin(cache: CacheService, hits = new SvcHits(cache)): FastifyPluginAsync {
   return async (app) => {
-    await app.register(svcRoutes, { cache });
+    await app.register(svcRoutes, { cache, hits });
     await app.register(outboundRoutes, { cache });
   };
 }
@@ -38,11 +42,13 @@ export const cacheModule = defineModule({
       auth: need('devices').auth,
       log: log('cache'),
     });
+    const hits = new SvcHits(cache);
     return {
       provides: cache,
       services: [cache],
       status: [cache],
-      publicRoutes: [cachePlugin(cache)],
+      publicRoutes: [cachePlugin(cache, hits)],
+      fastPaths: [hits.fastPath],
       operations: [
         {
           name: remoteCommand('refresh-cache'),

@@ -124,6 +124,16 @@ export class ReadThrough {
    * upstream, stale). The caller sends only requests without directives, conditionals or Range.
    */
   hotHit(up: Upstream, pathAndQuery: string, request: RequestFields): HotHit | undefined {
+    const hit = this.hotLookup(up, pathAndQuery, request);
+    if (hit) this.hotServed(up, hit);
+    return hit;
+  }
+
+  /**
+   * hotHit without counting or touching anything: a caller that may still leave the request
+   * to the general path (svc-hits.ts) looks first and calls hotServed once it answers.
+   */
+  hotLookup(up: Upstream, pathAndQuery: string, request: RequestFields): HotHit | undefined {
     if (up.neverCache(pathAndQuery)) return undefined;
     const entry = this.storage.lookup(`${up.name} ${pathAndQuery}`, request);
     if (!entry) return undefined;
@@ -131,9 +141,13 @@ export class ReadThrough {
     if (ageS >= this.lifetimeS(up, entry)) return undefined;
     const body = this.storage.hotBody(entry);
     if (!body) return undefined;
-    this.storage.touch(entry);
-    this.stats.served(up.name, 'HIT', body.length);
     return { entry, body, ageS };
+  }
+
+  /** A hot hit is being answered: touched for the LRU and counted, as get() counts a HIT. */
+  hotServed(up: Upstream, hit: HotHit): void {
+    this.storage.touch(hit.entry);
+    this.stats.served(up.name, 'HIT', hit.body.length);
   }
 
   /**

@@ -6,17 +6,18 @@ import { looksLikeNik } from '../core/nik.js';
 import { reusedHeaders } from './cache-policy.js';
 import type { CacheService } from './cache-service.js';
 import { FileBody } from './file-body.js';
-import { HitHeaders } from './hit-headers.js';
 import { notModified, rangeFor } from './kiosk-conditionals.js';
 import type { WriteMethod } from './outbound-queue.js';
 import { appendVia, forwardHeaders } from './proxy-headers.js';
 import type { SvcResult } from './read-through.js';
-import { svcPathMemo } from './svc-path.js';
+import { SvcHits } from './svc-hits.js';
 import type { UpstreamResponse } from './upstream-client.js';
 import type { Upstream } from './upstreams.js';
 
 export interface SvcRoutesOptions {
   cache: CacheService;
+  /** Shared with the fast path (module.ts); its own when absent (tests that only inject). */
+  hits?: SvcHits;
 }
 
 const ErrorReply = Type.Object({ error: Type.String(), message: Type.String() });
@@ -40,19 +41,23 @@ declare module 'fastify' {
 }
 
 /** /svc/{upstream}/{path}: cached reads and queued writes for kiosks (device bearer token). */
-export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app, { cache }) => {
+export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app, options) => {
+  const { cache } = options;
+  const hits = options.hits ?? new SvcHits(cache);
   app.decorateRequest('deviceId', '');
   const isoDate = isoMemo();
-  const pathOf = svcPathOf(svcPathMemo());
+  const pathOf = (request: FastifyRequest) => hits.pathOf(request.raw.url);
   // No per-request child logger here: /svc never logs per request, and creating a pino child
   // (with redaction) for every cache hit costs more than the hit itself.
   app.setChildLoggerFactory((logger) => logger);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  // Synchronous hook: no promise per request on the cache-hit path.
+  // Synchronous hook: no promise per request on the cache-hit path. A request the fast path
+  // (svc-hits.ts) looked at and left here keeps the verdict it got there: a wrong token counts once.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (cache.auth.blocked(request.ip)) return done(new GwError('GW_ERR_RATE_LIMITED'));
-    const id = cache.auth.authenticate(request.headers.authorization, request.ip);
+    const seen = hits.authSeen(request.raw);
+    if (seen ? seen.blocked : cache.auth.blocked(request.ip)) return done(new GwError('GW_ERR_RATE_LIMITED'));
+    const id = seen ? seen.deviceId : cache.auth.authenticate(request.headers.authorization, request.ip);
     if (!id) return done(new GwError('GW_ERR_UNAUTHORIZED', 'a valid device bearer token is required'));
     request.deviceId = id;
     done();
@@ -64,7 +69,7 @@ export const svcRoutes: FastifyPluginAsyncTypebox<SvcRoutesOptions> = async (app
     return up;
   };
 
-  const hitHeaders = new HitHeaders();
+  const hitHeaders = hits.hitHeaders;
   /** Everything but a plain fresh in-memory hit: may read disk or call the upstream. */
   const readThrough = async (request: FastifyRequest, reply: FastifyReply, up: Upstream, path: string) => {
     // Also on errors (504): every /svc answer says where it came from.
@@ -270,17 +275,4 @@ function sendFile(request: FastifyRequest, reply: FastifyReply, body: FileBody, 
   return body.pumpTo(raw).catch((err: unknown) => {
     raw.destroy(err as Error);
   });
-}
-
-/**
- * The path and query after /svc/{upstream}, normalised (svc-path.ts): the one form never_cache,
- * the cache key and the forwarded URL all use. Cut from the raw URL after the upstream segment,
- * however that segment was spelled (`/svc/%6Cayanan/...` routes to `layanan` too).
- */
-function svcPathOf(normalize: (raw: string) => string): (request: FastifyRequest) => string {
-  return (request) => {
-    const url = request.raw.url ?? '/';
-    const cut = url.indexOf('/', '/svc/'.length);
-    return normalize(cut < 0 ? '/' : url.slice(cut));
-  };
 }

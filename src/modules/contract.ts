@@ -15,6 +15,7 @@ import type { Store } from '../store/store.js';
 import type { AlertSink } from '../system/alert-sink.js';
 import type { DiskGuard } from '../system/disk-guard.js';
 import type { Restamper, RestampTarget } from '../system/restamper.js';
+import type { FastPath } from '../web/fast-path.js';
 import {
   eraseModule,
   type FamilyContext,
@@ -73,6 +74,7 @@ export interface SharedDeps {
 /** What the modules listed earlier contributed to the web: the web module mounts these. */
 export interface WebContributions {
   publicRoutes: readonly FastifyPluginAsync[];
+  fastPaths: readonly FastPath[];
   technicianRoutes: readonly FastifyPluginAsync[];
   bundleParts: Readonly<Record<string, () => unknown>>;
 }
@@ -83,6 +85,8 @@ export interface GatewayParts {
   status: StatusSection[];
   /** Unauthenticated HTTP plugins (own auth if any, e.g. kiosk bearer tokens). */
   publicRoutes: FastifyPluginAsync[];
+  /** Requests a module answers before fastify routes them (web/fast-path.ts): its hottest few. */
+  fastPaths: FastPath[];
   /** Plugins mounted behind the technician session guard (CSRF, same-origin). */
   technicianRoutes: FastifyPluginAsync[];
   /** Page actions/diagnostics and MQTT commands: one entry per name, see Operation. */
@@ -137,6 +141,7 @@ export function defineModule<S, P>(d: ModuleDescriptor<S, P>): GatewayModule {
  */
 export function gatewayRegistrar(deps: SharedDeps): PartsRegistrar<GatewayFamily> {
   const publicRoutes: FastifyPluginAsync[] = [];
+  const fastPaths: FastPath[] = [];
   const technicianRoutes: FastifyPluginAsync[] = [];
   const bundleParts: Record<string, () => unknown> = {};
   return {
@@ -145,6 +150,7 @@ export function gatewayRegistrar(deps: SharedDeps): PartsRegistrar<GatewayFamily
       for (const op of parts.operations ?? []) deps.operations.register(op);
       for (const target of parts.restamp ?? []) deps.restamper.register(target);
       publicRoutes.push(...(parts.publicRoutes ?? []));
+      fastPaths.push(...(parts.fastPaths ?? []));
       technicianRoutes.push(...(parts.technicianRoutes ?? []));
       for (const [name, get] of Object.entries(parts.bundleParts ?? {})) {
         if (name in bundleParts) throw new Error(`bundle part ${name} declared twice (${module})`);
@@ -152,11 +158,15 @@ export function gatewayRegistrar(deps: SharedDeps): PartsRegistrar<GatewayFamily
       }
     },
     mounts: (parts) =>
-      [parts.publicRoutes, parts.technicianRoutes, parts.bundleParts && Object.keys(parts.bundleParts)].some(
-        (x) => x && x.length > 0,
-      ),
+      [
+        parts.publicRoutes,
+        parts.fastPaths,
+        parts.technicianRoutes,
+        parts.bundleParts && Object.keys(parts.bundleParts),
+      ].some((x) => x && x.length > 0),
     earlier: () => ({
       publicRoutes: [...publicRoutes],
+      fastPaths: [...fastPaths],
       technicianRoutes: [...technicianRoutes],
       bundleParts: { ...bundleParts },
     }),

@@ -8,6 +8,7 @@ import Fastify, {
 import type { Logger } from '../core/logger.js';
 import { authRoutes } from './auth/auth-routes.js';
 import { clientErrorHandler, installErrorHandlers } from './error-handler.js';
+import { type FastPath, fastPathServer } from './fast-path.js';
 import { healthRoutes } from './health-routes.js';
 import { type MetricsSource, metricsRoutes } from './metrics-routes.js';
 import { staticRoutes } from './static-routes.js';
@@ -33,6 +34,8 @@ export interface WebDeps {
    * bearer-token auth), from their descriptors' `publicRoutes`.
    */
   publicRoutes?: readonly FastifyPluginAsync[];
+  /** Requests answered before fastify routes them (fast-path.ts), from the descriptors' `fastPaths`. */
+  fastPaths?: readonly FastPath[];
   /** Serve HTTPS with this certificate and key (the regency's page and bundle fetches). */
   https?: { cert: Buffer; key: Buffer };
 }
@@ -51,7 +54,10 @@ export const CSP = [
 
 /** The HTTP app, not listening: tests call `inject()`; HttpService listens. */
 export function buildServer(deps: WebDeps): FastifyInstance {
+  const fastPaths = deps.fastPaths ?? [];
+  let closing = false;
   const app = Fastify({
+    ...(fastPaths.length > 0 ? { serverFactory: fastPathServer(fastPaths, () => closing, deps.log) } : {}),
     // The same request handling either way; only the socket is wrapped in TLS.
     ...((deps.https ? { https: { ...deps.https, minVersion: 'TLSv1.2' } } : {}) as object),
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -73,6 +79,11 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
+  // fastify's own closing flag is set just before: from here on fastify answers everything (503).
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   installErrorHandlers(app, { onDiskFull: deps.onDiskFull });
   // No route reads text/plain: such bodies get 415 like form and multipart bodies, not a 400
   // from a schema that never expected a string.

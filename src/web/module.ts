@@ -64,6 +64,7 @@ export const webModule = defineModule({
       metrics,
       onDiskFull: () => deps.diskGuard.noteFull(),
       publicRoutes: earlier.publicRoutes,
+      fastPaths: earlier.fastPaths,
       technician: {
         auth,
         config,

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { CacheService } from '../../src/cache/cache-service.js';
 import { cachePlugin } from '../../src/cache/module.js';
+import { SvcHits } from '../../src/cache/svc-hits.js';
 import { validateConfigText } from '../../src/config/loader.js';
 import type { Config } from '../../src/config/schema.js';
 import { Bus } from '../../src/core/bus.js';
@@ -12,6 +13,7 @@ import type { Logger } from '../../src/core/logger.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import { DeviceAuth } from '../../src/devices/device-auth.js';
 import type { GatewayBus, GatewayEvents } from '../../src/events.js';
+import { DEVICE_TOKEN_POLICY, FailureThrottle } from '../../src/store/failure-throttle.js';
 import { Store } from '../../src/store/store.js';
 import { buildServer } from '../../src/web/build-server.js';
 
@@ -34,17 +36,30 @@ export function testConfig(dir: string, cache: Record<string, unknown>): Config 
   return r.config;
 }
 
+export interface StartOptions {
+  /** Listen on a free port with the /svc fast path in front of fastify, as the daemon runs. */
+  fastPath?: boolean;
+  /** Listen on a free port without it (the route answers every hit, as inject() does). */
+  listen?: boolean;
+  /** Throttle token failures per address as the daemon does (429 once blocked). */
+  throttle?: boolean;
+}
+
 /** The cache service with a real store, scheduler and fastify app (inject), as app.ts wires it. */
 export async function startCache(
   config: Config,
   clock: Clock = new SystemClock(),
   log: Logger = pino({ level: 'silent' }),
+  opts: StartOptions = {},
 ) {
   const scheduler = new Scheduler({ clock, log });
   const store = new Store({ dataDir: config.data_dir, log, clock });
   const bus: GatewayBus = new Bus<GatewayEvents>(() => undefined);
   store.start();
-  const auth = new DeviceAuth(config.devices);
+  const throttle = opts.throttle
+    ? new FailureThrottle({ db: () => store.db, clock, policy: DEVICE_TOKEN_POLICY })
+    : undefined;
+  const auth = new DeviceAuth(config.devices, { throttle });
   auth.load();
   const cache = new CacheService({
     config: config.cache,
@@ -57,11 +72,23 @@ export async function startCache(
     auth,
   });
   cache.start();
-  const app = buildServer({ log, dbOk: () => store.ping(), publicRoutes: [cachePlugin(cache)] });
+  const hits = new SvcHits(cache);
+  const app = buildServer({
+    log,
+    dbOk: () => store.ping(),
+    publicRoutes: [cachePlugin(cache, hits)],
+    fastPaths: opts.fastPath ? [hits.fastPath] : [],
+  });
   await app.ready();
+  if (opts.fastPath || opts.listen) await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
   return {
     cache,
     app,
+    auth,
+    hits,
+    /** http://127.0.0.1:PORT when listening. */
+    origin: address && typeof address === 'object' ? `http://127.0.0.1:${address.port}` : '',
     store,
     bus,
     setLink(verdict: 'up' | 'down') {
