@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { CacheService } from './cache/cache-service.js';
 import { cacheModule } from './cache/module.js';
+import { runDirOf } from './config/base-schema.js';
 import type { Config } from './config/schema.js';
 import { Bus } from './core/bus.js';
 import { type Clock, SystemClock } from './core/clock.js';
@@ -27,6 +28,7 @@ import type { ReportService } from './report/report-service.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
+import { LiveSnapshot } from './store/live-snapshot.js';
 import { StateRepo } from './store/state-repo.js';
 import { Store } from './store/store.js';
 import { AlertSink } from './system/alert-sink.js';
@@ -107,14 +109,19 @@ function buildDeps(options: AppOptions): Deps {
   const db = () => store.db;
   const alerts = new AlertsRepo({ db, clock });
   const bus = new Bus<GatewayEvents>((event, err) => log.error({ err, event }, 'event listener failed'));
+  const scheduler = new Scheduler({ clock, log: log.child({ component: 'scheduler' }) });
   return {
     config,
     log,
     clock,
     checker,
-    scheduler: new Scheduler({ clock, log: log.child({ component: 'scheduler' }) }),
+    scheduler,
     store,
-    state: new StateRepo({ db }),
+    state: new LiveSnapshot({
+      dir: runDirOf(config),
+      log: log.child({ component: 'status' }),
+      fallback: new StateRepo({ db }),
+    }),
     alerts,
     status: new StatusHub(emptyStatus(config, version)),
     bus,

@@ -10,7 +10,7 @@ import type { GatewayBus } from '../events.js';
 import type { StatusHub } from '../status/status-hub.js';
 import type { StatusSection } from '../status/types.js';
 import type { AlertsRepo } from '../store/alerts-repo.js';
-import type { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
 import type { AlertSink } from '../system/alert-sink.js';
 import type { DiskGuard } from '../system/disk-guard.js';
@@ -45,8 +45,8 @@ export interface SharedDeps {
   checker: ClockSyncChecker;
   scheduler: Scheduler;
   store: Store;
-  /** The `current_state` table where modules persist their status section. */
-  state: StateRepo;
+  /** The live snapshot (runtime directory) where modules keep their status section. */
+  state: SectionState;
   alerts: AlertsRepo;
   /** Status parts are registered by the loop from each descriptor's `status`. */
   status: StatusHub;

@@ -8,7 +8,7 @@ import type { GatewayBus } from '../events.js';
 import type { OperationRegistry, ReplyAddress } from '../modules/operations.js';
 import type { StatusHub } from '../status/status-hub.js';
 import type { DeviceStatus, LinkStatus, OutboxStatus, StatusSection } from '../status/types.js';
-import { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
 import { CommandResponder } from './command-responder.js';
 import { CommandRegistry } from './commands.js';
@@ -39,6 +39,8 @@ export interface ReportDeps {
   scheduler: Scheduler;
   store: Store;
   status: StatusHub;
+  /** Where the status section is kept (the runtime directory's live snapshot). */
+  state: SectionState;
   bus: GatewayBus;
   runId: string;
   version: string;
@@ -74,7 +76,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   readonly commands: CommandRegistry;
   private readonly d: ReportDeps;
   readonly repo: OutboxRepo;
-  private readonly state: StateRepo;
+  private readonly state: SectionState;
   readonly outbox: Outbox;
   private readonly pump: OutboxPump;
   private readonly conn: MqttConnection;
@@ -95,7 +97,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     this.topics = new Topics(deps.mqtt.topic_prefix, deps.gateway.id);
     const db = () => deps.store.db;
     this.repo = new OutboxRepo({ db });
-    this.state = new StateRepo({ db });
+    this.state = deps.state;
     this.commands = new CommandRegistry({ log: deps.log, operations: deps.operations });
     this.outbox = new Outbox({
       store: deps.store,

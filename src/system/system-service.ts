@@ -7,7 +7,7 @@ import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import { wibDay } from '../core/wib.js';
 import type { StatusSection, SystemStatus } from '../status/types.js';
-import type { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
 import type { AlertSink } from './alert-sink.js';
 import type { SystemConfigSchema } from './config-schema.js';
@@ -43,7 +43,7 @@ export interface SystemServiceDeps {
   clock: Clock;
   scheduler: Scheduler;
   store: Store;
-  state: StateRepo;
+  state: SectionState;
   writes: WritesRepo;
   /** Hourly health for the page's week of sparklines. */
   healthHours: HealthHourRepo;
@@ -207,7 +207,11 @@ export class SystemService implements Service, StatusSection<'system'> {
     }
   }
 
-  /** Low-value derived data: skipped while the disk is under its floor. */
+  /**
+   * The `system` section of the live snapshot (runtime directory, not the SD card: also kept
+   * while the disk is under its floor, when it matters most) and the write ledger (low-value
+   * derived data: skipped while the disk is under its floor).
+   */
   private persist(force: boolean): void {
     const { d } = this;
     const now = d.clock.monoMs();
@@ -215,13 +219,10 @@ export class SystemService implements Service, StatusSection<'system'> {
     const key = `${section.disk_state}|${section.alerts.join(',')}`;
     const due = this.persistedMono === undefined || now - this.persistedMono >= PERSIST_EVERY_MS;
     if (!force && !due && key === this.persistedKey) return;
-    if (!d.guard.allowLowValueWrites() && !force) return;
     const wall = d.clock.wallMs();
-    const today = this.meter.today();
-    d.store.batch(() => {
-      d.state.put('system', section, wall);
-      if (today.day) d.writes.put(today.day, today.bytes, wall);
-    });
+    d.state.put('system', section, wall);
+    const { day, bytes } = this.meter.today();
+    if (day && (force || d.guard.allowLowValueWrites())) d.store.batch(() => d.writes.put(day, bytes, wall));
     this.persistedMono = now;
     this.persistedKey = key;
   }

@@ -10,7 +10,7 @@ import {
 } from '../probes/registry.js';
 import type { Probe, ProbeDeps, ProbeResult } from '../probes/types.js';
 import type { LinkStatus, StatusSection } from '../status/types.js';
-import type { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
 import { type BeatDeps, ProbeBeat } from './beat.js';
 import { LAYERS, type UplinkConfig } from './config-schema.js';
@@ -39,7 +39,7 @@ export interface UplinkDeps {
   store: Store;
   bus: GatewayBus;
   log: Logger;
-  state: StateRepo;
+  state: SectionState;
   history: HistoryRepo;
   outages: OutageRepo;
   /** Interface facts for the status section (optional, see InterfaceMonitor). */

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { Bus } from '../../src/core/bus.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import type { GatewayBus, GatewayEvents } from '../../src/events.js';
+import { LiveSnapshot } from '../../src/store/live-snapshot.js';
+import { StateRepo } from '../../src/store/state-repo.js';
 import { Store } from '../../src/store/store.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -12,6 +15,8 @@ export interface CoreDeps {
   scheduler: Scheduler;
   store: Store;
   bus: GatewayBus;
+  /** The live status snapshot in <dataDir>/run, the database as its fallback. */
+  state: LiveSnapshot;
   /** Stops the scheduler and closes the store (idempotent). */
   stop(): void;
 }
@@ -40,6 +45,12 @@ export function coreDeps(
       }),
   );
   store.start();
+  // As app.ts wires it, with the runtime directory a checkout gets: <data_dir>/run.
+  const state = new LiveSnapshot({
+    dir: join(dataDir, 'run'),
+    log,
+    fallback: new StateRepo({ db: () => store.db }),
+  });
   let stopped = false;
   return {
     clock,
@@ -47,6 +58,7 @@ export function coreDeps(
     scheduler,
     store,
     bus,
+    state,
     stop: () => {
       if (stopped) return;
       stopped = true;
