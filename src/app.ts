@@ -31,6 +31,7 @@ import { AlertsRepo } from './store/alerts-repo.js';
 import { LiveSnapshot } from './store/live-snapshot.js';
 import { StateRepo } from './store/state-repo.js';
 import { Store } from './store/store.js';
+import { WriteTick } from './store/write-tick.js';
 import { AlertSink } from './system/alert-sink.js';
 import { DiskGuard } from './system/disk-guard.js';
 import { systemModule } from './system/module.js';
@@ -116,6 +117,7 @@ function buildDeps(options: AppOptions): Deps {
     clock,
     checker,
     scheduler,
+    writeTick: new WriteTick({ store, scheduler, log: log.child({ component: 'store' }) }),
     store,
     state: new LiveSnapshot({
       dir: runDirOf(config),
@@ -151,6 +153,7 @@ export function buildApp(options: AppOptions): App {
   const core: Service[] = [
     { name: 'scheduler', start: () => undefined, stop: () => deps.scheduler.stop() },
     deps.store,
+    deps.writeTick,
   ];
   const lifecycle = new Lifecycle([...core, ...services], {
     log: deps.log.child({ component: 'lifecycle' }),

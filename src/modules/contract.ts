@@ -12,6 +12,7 @@ import type { StatusSection } from '../status/types.js';
 import type { AlertsRepo } from '../store/alerts-repo.js';
 import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
+import type { WriteTick } from '../store/write-tick.js';
 import type { AlertSink } from '../system/alert-sink.js';
 import type { DiskGuard } from '../system/disk-guard.js';
 import type { Restamper, RestampTarget } from '../system/restamper.js';
@@ -47,6 +48,8 @@ export interface SharedDeps {
   store: Store;
   /** The live snapshot (runtime directory) where modules keep their status section. */
   state: SectionState;
+  /** The one periodic commit of derived data (every 5 minutes): periodic writers add themselves. */
+  writeTick: WriteTick;
   alerts: AlertsRepo;
   /** Status parts are registered by the loop from each descriptor's `status`. */
   status: StatusHub;

@@ -44,6 +44,7 @@ export const systemModule = defineModule({
       scheduler,
       store,
       state,
+      writeTick: deps.writeTick,
       writes,
       healthHours,
       sink: deps.alertSink,

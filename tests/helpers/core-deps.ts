@@ -7,6 +7,7 @@ import type { GatewayBus, GatewayEvents } from '../../src/events.js';
 import { LiveSnapshot } from '../../src/store/live-snapshot.js';
 import { StateRepo } from '../../src/store/state-repo.js';
 import { Store } from '../../src/store/store.js';
+import { WriteTick } from '../../src/store/write-tick.js';
 import { FakeClock } from './fake-clock.js';
 
 export interface CoreDeps {
@@ -17,6 +18,8 @@ export interface CoreDeps {
   bus: GatewayBus;
   /** The live status snapshot in <dataDir>/run, the database as its fallback. */
   state: LiveSnapshot;
+  /** The one periodic commit, as app.ts builds it (not started: tests call run()). */
+  writeTick: WriteTick;
   /** Stops the scheduler and closes the store (idempotent). */
   stop(): void;
 }
@@ -59,6 +62,7 @@ export function coreDeps(
     store,
     bus,
     state,
+    writeTick: new WriteTick({ store, scheduler, log }),
     stop: () => {
       if (stopped) return;
       stopped = true;
