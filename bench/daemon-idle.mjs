@@ -9,7 +9,7 @@
 // Prints one JSON line.
 //   BENCH_WINDOW_S=300 BENCH_WARMUP_S=90 node bench/daemon-idle.mjs
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -24,12 +24,16 @@ const io = (pid) => Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid
 const broker = await startMosquitto();
 const targets = await startProbeTargets();
 const dir = mkdtempSync(join(tmpdir(), 'kgw-bench-idle-'));
+// On a box the live status snapshot lives in /run/kampung-gateway (the unit's RuntimeDirectory=,
+// tmpfs): here a tmpfs folder too where there is one, so the figure is the box's.
+const runDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/kgw-bench-run-') : join(dir, 'data', 'run');
 const port = await freePort();
 writeFileSync(
   join(dir, 'config.yaml'),
   stringify({
     gateway: { id: '3510170012', name: 'Desa Kemiren (bench)' },
     data_dir: join(dir, 'data'),
+    run_dir: runDir,
     log_level: 'info', // as config/default.yaml ships: the log is part of the write budget
     http: { listen: `127.0.0.1:${port}` },
     uplink: { probes: targets.probes },
@@ -90,4 +94,5 @@ try {
   broker.stop();
   await targets.close();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(runDir, { recursive: true, force: true });
 }

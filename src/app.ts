@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { CacheService } from './cache/cache-service.js';
 import { cacheModule } from './cache/module.js';
+import { runDirOf } from './config/base-schema.js';
 import type { Config } from './config/schema.js';
 import { Bus } from './core/bus.js';
 import { type Clock, SystemClock } from './core/clock.js';
@@ -27,8 +28,10 @@ import type { ReportService } from './report/report-service.js';
 import { emptyStatus } from './status/defaults.js';
 import { StatusHub } from './status/status-hub.js';
 import { AlertsRepo } from './store/alerts-repo.js';
+import { LiveSnapshot } from './store/live-snapshot.js';
 import { StateRepo } from './store/state-repo.js';
 import { Store } from './store/store.js';
+import { WriteTick } from './store/write-tick.js';
 import { AlertSink } from './system/alert-sink.js';
 import { DiskGuard } from './system/disk-guard.js';
 import { systemModule } from './system/module.js';
@@ -107,14 +110,20 @@ function buildDeps(options: AppOptions): Deps {
   const db = () => store.db;
   const alerts = new AlertsRepo({ db, clock });
   const bus = new Bus<GatewayEvents>((event, err) => log.error({ err, event }, 'event listener failed'));
+  const scheduler = new Scheduler({ clock, log: log.child({ component: 'scheduler' }) });
   return {
     config,
     log,
     clock,
     checker,
-    scheduler: new Scheduler({ clock, log: log.child({ component: 'scheduler' }) }),
+    scheduler,
+    writeTick: new WriteTick({ store, scheduler, log: log.child({ component: 'store' }) }),
     store,
-    state: new StateRepo({ db }),
+    state: new LiveSnapshot({
+      dir: runDirOf(config),
+      log: log.child({ component: 'status' }),
+      fallback: new StateRepo({ db }),
+    }),
     alerts,
     status: new StatusHub(emptyStatus(config, version)),
     bus,
@@ -144,6 +153,7 @@ export function buildApp(options: AppOptions): App {
   const core: Service[] = [
     { name: 'scheduler', start: () => undefined, stop: () => deps.scheduler.stop() },
     deps.store,
+    deps.writeTick,
   ];
   const lifecycle = new Lifecycle([...core, ...services], {
     log: deps.log.child({ component: 'lifecycle' }),

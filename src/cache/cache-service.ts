@@ -6,7 +6,7 @@ import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import type { GatewayBus } from '../events.js';
 import type { StatusSection } from '../status/types.js';
-import { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
 import type { HeaderMap } from './cache-policy.js';
 import { type CacheSection, CacheStats } from './cache-stats.js';
@@ -38,6 +38,8 @@ export interface CacheServiceDeps {
   bus: GatewayBus;
   /** Device bearer tokens (the devices module's DeviceAuth, loaded before the cache starts). */
   auth: DeviceAuth;
+  /** Where the status section is kept (the runtime directory's live snapshot). */
+  state: SectionState;
   /** Uplink verdict; default: follows link.changed on the bus. */
   link?: LinkState;
 }
@@ -64,7 +66,7 @@ export class CacheService implements Service, StatusSection<'cache'> {
   private readonly client: UpstreamClient;
   private readonly stats: CacheStats;
   private readonly outboundRepo: OutboundRepo;
-  private readonly state: StateRepo;
+  private readonly state: SectionState;
   private readonly busLink: BusLinkState | undefined;
   private readonly refreshing = new Set<string>();
   private cancels: Array<{ cancel(): void }> = [];
@@ -102,7 +104,7 @@ export class CacheService implements Service, StatusSection<'cache'> {
       log: this.log,
     });
     this.outboundRepo = new OutboundRepo({ store });
-    this.state = new StateRepo({ db: () => store.db });
+    this.state = deps.state;
     this.writes = new OutboundQueue({
       repo: this.outboundRepo,
       client: this.client,
@@ -273,6 +275,6 @@ export class CacheService implements Service, StatusSection<'cache'> {
     this.outboundRepo.prune(this.deps.clock.wallMs() - keepMs);
     if (!this.stats.takeChanged()) return;
     const section = this.live();
-    this.deps.store.batch(() => this.state.put('cache', section, this.deps.clock.wallMs()));
+    this.state.put('cache', section, this.deps.clock.wallMs());
   }
 }

@@ -98,14 +98,17 @@ export function loadConfigWith<C>(
   return { config: result.config, file, advisories: result.advisories };
 }
 
-/** data_dir and every `*_file` become absolute, relative to the config file's folder. */
+/** data_dir, run_dir and every `*_file` become absolute, relative to the config file's folder. */
 function absolutePaths<C>(config: C, resolvePath: (p: string) => string): C {
   const visit = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(visit);
     if (node === null || typeof node !== 'object') return node;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(node)) {
-      out[k] = (k.endsWith('_file') || k === 'data_dir') && typeof v === 'string' ? resolvePath(v) : visit(v);
+      out[k] =
+        (k.endsWith('_file') || k === 'data_dir' || k === 'run_dir') && typeof v === 'string'
+          ? resolvePath(v)
+          : visit(v);
     }
     return out;
   };

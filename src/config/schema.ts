@@ -9,7 +9,7 @@ import { SystemConfigSchema } from '../system/config-schema.js';
 import { UpgradeConfigSchema } from '../upgrade/config-schema.js';
 import { UplinkConfigSchema } from '../uplink/config-schema.js';
 import { HttpConfigSchema } from '../web/config-schema.js';
-import { DataDirSchema, GatewaySchema, LogLevelSchema } from './base-schema.js';
+import { DataDirSchema, GatewaySchema, LogLevelSchema, RunDirSchema } from './base-schema.js';
 import { secretFilesRefinement, uniqueIdsRefinement, urlCredentialsRefinement } from './refinements.js';
 import type { ConfigRefinement } from './types.js';
 
@@ -18,6 +18,7 @@ export const ConfigSchema = Type.Object(
   {
     gateway: GatewaySchema,
     data_dir: DataDirSchema,
+    run_dir: RunDirSchema,
     log_level: LogLevelSchema,
     http: HttpConfigSchema,
     uplink: UplinkConfigSchema,

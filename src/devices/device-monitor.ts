@@ -4,7 +4,7 @@ import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import type { GatewayBus } from '../events.js';
 import type { DeviceState, DeviceStatus } from '../status/types.js';
-import type { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
 import type { ChangesRepo } from './changes-repo.js';
 import type { DeviceConfig } from './config-schema.js';
@@ -22,7 +22,7 @@ export interface DeviceMonitorDeps {
   store: Store;
   bus: GatewayBus;
   changes: ChangesRepo;
-  state: StateRepo;
+  state: SectionState;
   /** Builds a device check from its spec (the probe registry); undefined = type not available. */
   createProbe?: ProbeFactory;
   /** How often last-heartbeat stamps are written to current_state (state changes: at once). */

@@ -6,7 +6,7 @@ import type { Service } from '../core/service.js';
 import type { GatewayBus } from '../events.js';
 import type { StatusSection } from '../status/types.js';
 import { DEVICE_TOKEN_POLICY, FailureThrottle } from '../store/failure-throttle.js';
-import { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
 import { ChangesRepo } from './changes-repo.js';
 import { DeviceAuth } from './device-auth.js';
@@ -30,6 +30,8 @@ export interface DevicesDeps {
   store: Store;
   bus: GatewayBus;
   runId: string;
+  /** Where the status section is kept (the runtime directory's live snapshot). */
+  state: SectionState;
   createProbe?: ProbeFactory;
   /** Group-commit window (0 = one event-loop turn). */
   commitWindowMs?: number;
@@ -74,7 +76,7 @@ export class DevicesService implements Service {
       store: deps.store,
       bus: deps.bus,
       changes: this.changes,
-      state: new StateRepo({ db }),
+      state: deps.state,
       createProbe: deps.createProbe,
       persistEveryMs: deps.persistEveryMs,
     });

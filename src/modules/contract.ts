@@ -10,8 +10,9 @@ import type { GatewayBus } from '../events.js';
 import type { StatusHub } from '../status/status-hub.js';
 import type { StatusSection } from '../status/types.js';
 import type { AlertsRepo } from '../store/alerts-repo.js';
-import type { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
+import type { WriteTick } from '../store/write-tick.js';
 import type { AlertSink } from '../system/alert-sink.js';
 import type { DiskGuard } from '../system/disk-guard.js';
 import type { Restamper, RestampTarget } from '../system/restamper.js';
@@ -45,8 +46,10 @@ export interface SharedDeps {
   checker: ClockSyncChecker;
   scheduler: Scheduler;
   store: Store;
-  /** The `current_state` table where modules persist their status section. */
-  state: StateRepo;
+  /** The live snapshot (runtime directory) where modules keep their status section. */
+  state: SectionState;
+  /** The one periodic commit of derived data (every 5 minutes): periodic writers add themselves. */
+  writeTick: WriteTick;
   alerts: AlertsRepo;
   /** Status parts are registered by the loop from each descriptor's `status`. */
   status: StatusHub;

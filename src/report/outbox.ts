@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
 import type { Store } from '../store/store.js';
+import type { TickWriter } from '../store/write-tick.js';
 import { type Envelope, encodeEnvelope, NIL_ID, newEnvelope, rowSize, uuidv7 } from './envelope.js';
 import { writeAckedRows } from './outbox-acks.js';
 import { PendingHealth } from './outbox-pending.js';
@@ -287,6 +288,44 @@ export class Outbox {
     this.d.onChange();
     if (this.acked.length >= ACK_FLUSH_ROWS) this.flushAcks();
     else this.ackTimer ??= this.d.scheduler.after('outbox-ack-flush', ACK_FLUSH_MS, () => this.flushAcks());
+  }
+
+  /**
+   * The write tick's part (src/store/write-tick.ts): the held health and the waiting
+   * acknowledgements go into the tick's one commit with the other periodic writers, instead of
+   * a commit of their own. As in commitAcks: until the commit is known they stay held (a failed
+   * commit leaves them for the next try) and the acknowledged rows stay busy.
+   */
+  tickWriter(): TickWriter {
+    let acks: RowMeta[] = [];
+    let held = 0;
+    return {
+      name: 'outbox',
+      write: () => {
+        acks = this.writeAcks();
+        held = this.pending.size;
+        if (held > 0) this.pending.writeTo(this.d.repo, this.keeping);
+      },
+      settled: (ok) => {
+        const mine = acks;
+        const wrote = held;
+        acks = [];
+        held = 0;
+        if (ok) {
+          for (const r of mine) this.busy.delete(r.id);
+          if (wrote > 0) this.pending.clear();
+        } else if (mine.length > 0 || wrote > 0) {
+          if (mine.length > 0) {
+            this.acked = mine.concat(this.acked);
+            this.ackTimer ??= this.d.scheduler.after('outbox-ack-flush', ACK_FLUSH_MS, () =>
+              this.flushAcks(),
+            );
+          }
+          this.resync();
+        }
+        if (mine.length > 0 || wrote > 0) this.d.onChange();
+      },
+    };
   }
 
   /** Writes the waiting acknowledgements and held health now, in their own commit (timer, stop, resend). */

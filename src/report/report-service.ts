@@ -8,8 +8,9 @@ import type { GatewayBus } from '../events.js';
 import type { OperationRegistry, ReplyAddress } from '../modules/operations.js';
 import type { StatusHub } from '../status/status-hub.js';
 import type { DeviceStatus, LinkStatus, OutboxStatus, StatusSection } from '../status/types.js';
-import { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
+import { WRITE_TICK_MS, type WriteTick } from '../store/write-tick.js';
 import { CommandResponder } from './command-responder.js';
 import { CommandRegistry } from './commands.js';
 import type { MqttConfig } from './config-schema.js';
@@ -39,6 +40,10 @@ export interface ReportDeps {
   scheduler: Scheduler;
   store: Store;
   status: StatusHub;
+  /** The one periodic commit of derived data: the held health and waiting acknowledgements ride on it. */
+  writeTick: Pick<WriteTick, 'add'>;
+  /** Where the status section is kept (the runtime directory's live snapshot). */
+  state: SectionState;
   bus: GatewayBus;
   runId: string;
   version: string;
@@ -54,10 +59,12 @@ export type OutboxSection = OutboxStatus &
   };
 
 /**
- * Health messages are stored at most this long after they are published (Outbox
- * deferHealthMs): one commit in five minutes instead of five, for the SD card.
+ * Health messages held in memory while connected are stored on the write tick (every five
+ * minutes, in the one commit of all periodic writers: src/store/write-tick.ts). This is the
+ * backstop should a tick be late (Outbox deferHealthMs): a minute longer than the tick, so the
+ * two never race and make two commits where one does.
  */
-const HEALTH_WRITE_BEHIND_MS = 5 * 60_000;
+const HEALTH_WRITE_BEHIND_MS = WRITE_TICK_MS + 60_000;
 
 /** Kept envelopes past mqtt.resend_days are deleted in one statement per hour. */
 const PRUNE_EVERY_MS = 3600_000;
@@ -74,7 +81,8 @@ export class ReportService implements Service, StatusSection<'outbox'> {
   readonly commands: CommandRegistry;
   private readonly d: ReportDeps;
   readonly repo: OutboxRepo;
-  private readonly state: StateRepo;
+  private readonly state: SectionState;
+  private leaveTick: (() => void) | undefined;
   readonly outbox: Outbox;
   private readonly pump: OutboxPump;
   private readonly conn: MqttConnection;
@@ -95,7 +103,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     this.topics = new Topics(deps.mqtt.topic_prefix, deps.gateway.id);
     const db = () => deps.store.db;
     this.repo = new OutboxRepo({ db });
-    this.state = new StateRepo({ db });
+    this.state = deps.state;
     this.commands = new CommandRegistry({ log: deps.log, operations: deps.operations });
     this.outbox = new Outbox({
       store: deps.store,
@@ -187,6 +195,7 @@ export class ReportService implements Service, StatusSection<'outbox'> {
         this.pruneSent();
       },
     });
+    this.leaveTick = this.d.writeTick.add(this.outbox.tickWriter());
     this.drops.start();
     this.conn.start();
   }
@@ -196,6 +205,8 @@ export class ReportService implements Service, StatusSection<'outbox'> {
     this.healthTask?.cancel();
     this.persistTask?.cancel();
     this.pruneTask?.cancel();
+    this.leaveTick?.();
+    this.leaveTick = undefined;
     this.drops.stop();
     this.pump.detach();
     await this.conn.stop();

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { defineModule } from '../modules/contract.js';
 import { RunsRepo } from '../store/runs-repo.js';
+import { StateRepo } from '../store/state-repo.js';
 import { systemChartRoutes } from './chart-routes.js';
 import { ClockService } from './clock-service.js';
 import { HealthHourRepo } from './health-hours.js';
@@ -29,7 +30,8 @@ export const systemModule = defineModule({
       clock,
       sink: deps.alertSink,
       restamper: deps.restamper,
-      state,
+      // A clock jump is rare and still worth knowing after a reboot: kept in the database.
+      state: new StateRepo({ db }),
       log: log('clock'),
       config: config.system,
     });
@@ -42,6 +44,7 @@ export const systemModule = defineModule({
       scheduler,
       store,
       state,
+      writeTick: deps.writeTick,
       writes,
       healthHours,
       sink: deps.alertSink,

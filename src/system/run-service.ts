@@ -9,10 +9,9 @@ import type { GatewayStatus } from '../status/types.js';
 import type { AlertsRepo } from '../store/alerts-repo.js';
 import type { RunsRepo } from '../store/runs-repo.js';
 import type { Store } from '../store/store.js';
+import type { WriteTick } from '../store/write-tick.js';
 
 export const PID_FILE = 'kampung-gw.pid';
-/** How often the run's "alive" stamp is written: precise enough to date a power cut, light on the SD card. */
-const ALIVE_EVERY_MS = 5 * 60_000;
 
 export interface RunServiceDeps {
   gateway: { id: string; name: string };
@@ -25,6 +24,7 @@ export interface RunServiceDeps {
   runs: RunsRepo;
   alerts: AlertsRepo;
   scheduler: Scheduler;
+  writeTick: Pick<WriteTick, 'add'>;
   notifier: SdNotifier;
   env?: NodeJS.ProcessEnv;
 }
@@ -40,6 +40,7 @@ export class RunService implements Service {
   private tasks: TaskHandle[] = [];
   private startedAt: string | null = null;
   private previousUnclean = false;
+  private leaveTick: (() => void) | undefined;
 
   constructor(deps: RunServiceDeps) {
     this.d = deps;
@@ -66,15 +67,8 @@ export class RunService implements Service {
     this.startedAt = new Date(run.started_wall).toISOString();
     writeFileSync(join(d.dataDir, PID_FILE), `${process.pid}\n`, { mode: 0o644 });
 
-    this.tasks.push(
-      d.scheduler.every({
-        name: 'run-alive',
-        coarse: true,
-        intervalMs: ALIVE_EVERY_MS,
-        initialDelayMs: ALIVE_EVERY_MS,
-        run: () => d.runs.alive(d.runId),
-      }),
-    );
+    // On the write tick (every 5 minutes), in the one periodic commit.
+    this.leaveTick = d.writeTick.add({ name: 'run-alive', write: () => d.runs.alive(d.runId) });
     const watchdogMs = SdNotifier.watchdogIntervalMs(d.env);
     if (watchdogMs !== undefined) {
       this.tasks.push(
@@ -94,6 +88,8 @@ export class RunService implements Service {
   stop(): void {
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
+    this.leaveTick?.();
+    this.leaveTick = undefined;
     this.d.runs.end(this.d.runId);
     rmSync(join(this.d.dataDir, PID_FILE), { force: true });
   }

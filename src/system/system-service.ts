@@ -7,8 +7,9 @@ import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import { wibDay } from '../core/wib.js';
 import type { StatusSection, SystemStatus } from '../status/types.js';
-import type { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
+import type { WriteTick } from '../store/write-tick.js';
 import type { AlertSink } from './alert-sink.js';
 import type { SystemConfigSchema } from './config-schema.js';
 import type { DiskGuard, DiskState } from './disk-guard.js';
@@ -43,7 +44,8 @@ export interface SystemServiceDeps {
   clock: Clock;
   scheduler: Scheduler;
   store: Store;
-  state: StateRepo;
+  state: SectionState;
+  writeTick: Pick<WriteTick, 'add'>;
   writes: WritesRepo;
   /** Hourly health for the page's week of sparklines. */
   healthHours: HealthHourRepo;
@@ -67,6 +69,7 @@ export class SystemService implements Service, StatusSection<'system'> {
   private collections = 0;
   private persistedMono: number | undefined;
   private persistedKey = '';
+  private leaveTick: (() => void) | undefined;
 
   constructor(deps: SystemServiceDeps) {
     this.d = deps;
@@ -84,6 +87,7 @@ export class SystemService implements Service, StatusSection<'system'> {
     const day = wibDay(d.clock.wallMs());
     this.meter.seed(day, this.readLedger(day));
     await this.checkDisk();
+    this.leaveTick = d.writeTick.add({ name: 'write-ledger', write: () => this.writeLedger() });
     this.tasks.push(
       d.scheduler.every({
         name: 'system-disk',
@@ -109,6 +113,8 @@ export class SystemService implements Service, StatusSection<'system'> {
   stop(): void {
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
+    this.leaveTick?.();
+    this.leaveTick = undefined;
     const part = this.hours.take();
     if (part) this.writeHour(part);
     try {
@@ -207,23 +213,31 @@ export class SystemService implements Service, StatusSection<'system'> {
     }
   }
 
-  /** Low-value derived data: skipped while the disk is under its floor. */
+  /**
+   * The `system` section of the live snapshot (runtime directory, not the SD card: also kept
+   * while the disk is under its floor, when it matters most); at stop, the write ledger too.
+   */
   private persist(force: boolean): void {
     const { d } = this;
     const now = d.clock.monoMs();
     const section = this.live();
     const key = `${section.disk_state}|${section.alerts.join(',')}`;
     const due = this.persistedMono === undefined || now - this.persistedMono >= PERSIST_EVERY_MS;
-    if (!force && !due && key === this.persistedKey) return;
-    if (!d.guard.allowLowValueWrites() && !force) return;
-    const wall = d.clock.wallMs();
+    if (force || due || key !== this.persistedKey) {
+      d.state.put('system', section, d.clock.wallMs());
+      this.persistedMono = now;
+      this.persistedKey = key;
+    }
+    // Otherwise written on the write tick.
+    if (force) d.store.batch(() => this.writeLedger(true));
+  }
+
+  /** Today's bytes written (the write ledger), on the write tick. Low-value: skipped while the disk is under its floor. */
+  private writeLedger(force = false): void {
+    const { d } = this;
+    if (!force && !d.guard.allowLowValueWrites()) return;
     const today = this.meter.today();
-    d.store.batch(() => {
-      d.state.put('system', section, wall);
-      if (today.day) d.writes.put(today.day, today.bytes, wall);
-    });
-    this.persistedMono = now;
-    this.persistedKey = key;
+    if (today.day) d.writes.put(today.day, today.bytes, d.clock.wallMs());
   }
 }
 

@@ -5,6 +5,7 @@ import type { Service } from '../core/service.js';
 import { wibDay } from '../core/wib.js';
 import type { InterfaceStatus } from '../status/types.js';
 import type { Store } from '../store/store.js';
+import type { TickWriter, WriteTick } from '../store/write-tick.js';
 import type { UplinkConfig } from './config-schema.js';
 import { readIfaceCounters } from './iface-counters.js';
 import { Throughput, type ThroughputResult } from './throughput.js';
@@ -33,6 +34,8 @@ export class InterfaceMonitor implements Service {
     clock: Clock;
     scheduler: Scheduler;
     store: Store;
+    /** Traffic totals are written on it (every 5 minutes), in the one periodic commit; absent: every 10 minutes on their own. */
+    writeTick?: Pick<WriteTick, 'add'>;
     log: Logger;
     traffic: TrafficRepo;
     /** Where each throughput result is kept for the page's chart (absent: only the latest, in memory). */
@@ -82,13 +85,20 @@ export class InterfaceMonitor implements Service {
           initialDelayMs: 3000,
           run: () => this.stats(),
         }),
-        scheduler.every({
-          name: 'uplink:traffic-write',
-          coarse: true,
-          intervalMs: TRAFFIC_WRITE_MS,
-          run: () => this.writeTraffic(),
-        }),
       );
+      const tick = this.deps.writeTick;
+      if (tick) {
+        this.tasks.push({ cancel: tick.add(this.trafficWriter()) });
+      } else {
+        this.tasks.push(
+          scheduler.every({
+            name: 'uplink:traffic-write',
+            coarse: true,
+            intervalMs: TRAFFIC_WRITE_MS,
+            run: () => this.writeTraffic(),
+          }),
+        );
+      }
     }
     if (config.throughput.enabled && config.throughput.url) {
       this.tasks.push(
@@ -194,6 +204,26 @@ export class InterfaceMonitor implements Service {
   }
 
   /** Daily totals are written every 10 minutes, not every sample: the SD card matters more. */
+  /** The write tick's part: today's traffic totals, let go once their commit is known. */
+  private trafficWriter(): TickWriter {
+    let wrote = false;
+    return {
+      name: 'uplink-traffic',
+      write: () => {
+        const p = this.pending;
+        const name = this.state.name;
+        wrote = false;
+        if (!name || !p.day || (p.rx === 0 && p.tx === 0)) return;
+        this.deps.traffic.add(p.day, name, p.rx, p.tx);
+        wrote = true;
+      },
+      settled: (ok) => {
+        if (ok && wrote) this.pending = { day: this.pending.day, rx: 0, tx: 0 };
+        wrote = false;
+      },
+    };
+  }
+
   private writeTraffic(): void {
     const p = this.pending;
     const name = this.state.name;

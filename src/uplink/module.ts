@@ -42,6 +42,7 @@ export const uplinkModule = defineModule({
       clock,
       scheduler,
       store,
+      writeTick: deps.writeTick,
       log: uplinkLog,
       traffic: new TrafficRepo({ db }),
       throughputs,

@@ -10,8 +10,9 @@ import {
 } from '../probes/registry.js';
 import type { Probe, ProbeDeps, ProbeResult } from '../probes/types.js';
 import type { LinkStatus, StatusSection } from '../status/types.js';
-import type { StateRepo } from '../store/state-repo.js';
+import type { SectionState } from '../store/live-snapshot.js';
 import type { Store } from '../store/store.js';
+import type { WriteTick } from '../store/write-tick.js';
 import { type BeatDeps, ProbeBeat } from './beat.js';
 import { LAYERS, type UplinkConfig } from './config-schema.js';
 import type { HistoryRepo } from './history-repo.js';
@@ -39,7 +40,9 @@ export interface UplinkDeps {
   store: Store;
   bus: GatewayBus;
   log: Logger;
-  state: StateRepo;
+  state: SectionState;
+  /** Rounds and minutes are flushed on it (every 5 minutes), in the one periodic commit. */
+  writeTick: Pick<WriteTick, 'add'>;
   history: HistoryRepo;
   outages: OutageRepo;
   /** Interface facts for the status section (optional, see InterfaceMonitor). */
@@ -50,10 +53,6 @@ export interface UplinkDeps {
   /** Samplers (one fping for all icmp targets); by default the registry's, unless createProbe is given. */
   createSampler?: BeatDeps['createSampler'];
 }
-
-// Five minutes of rounds per commit: ~8 MB/day of WAL instead of ~40 at one commit a minute.
-const FLUSH_MS = 5 * 60_000;
-const PRUNE_MS = 5 * 60_000;
 
 /** Watches the uplink ladder, names the failing layer, keeps the outage ledger and history. */
 export class UplinkService implements Service, StatusSection<'link'> {
@@ -66,6 +65,7 @@ export class UplinkService implements Service, StatusSection<'link'> {
   private last: Array<{ result: ProbeResult | null; error: string | null }> = [];
   private tasks: Array<TaskHandle | { cancel(): void }> = [];
   private beat: ProbeBeat | null = null;
+  private leaveTick: (() => void) | undefined;
   private verdict: Verdict = { verdict: 'unknown', fault_layer: null, layers: {}, failingSince: null };
   private since: number | null = null;
   private outage: OpenOutage | null = null;
@@ -126,17 +126,22 @@ export class UplinkService implements Service, StatusSection<'link'> {
       onBeat: () => this.evaluate(),
     });
     this.beat.start();
-    this.tasks.push(
-      scheduler.every({ name: 'uplink:flush', intervalMs: FLUSH_MS, coarse: true, run: () => this.flush() }),
-    );
-    this.tasks.push(
-      scheduler.every({
-        name: 'uplink:prune',
-        intervalMs: PRUNE_MS,
-        coarse: true,
-        run: () => void this.writer.prune(),
-      }),
-    );
+    // Rounds and minutes are written on the write tick (every 5 minutes), in one commit with the
+    // other periodic writers; expired history goes in the same commit (once the tables hold 48 h
+    // of raw rounds and 30 days of minutes, every tick has some to delete: three commits of
+    // their own, one per table, before).
+    this.leaveTick = this.deps.writeTick.add({
+      name: 'uplink-history',
+      write: () => {
+        this.flush();
+        try {
+          this.writer.prune();
+        } catch (err) {
+          // Expired history waits for the next tick; the rounds just written stay.
+          this.deps.log.warn({ err }, 'uplink history prune failed');
+        }
+      },
+    });
     this.evaluate();
     this.persist();
   }
@@ -145,6 +150,8 @@ export class UplinkService implements Service, StatusSection<'link'> {
     this.stopped = true;
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
+    this.leaveTick?.();
+    this.leaveTick = undefined;
     this.beat?.stop();
     this.beat = null;
     this.evaluate();

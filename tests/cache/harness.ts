@@ -14,6 +14,7 @@ import { Scheduler } from '../../src/core/scheduler.js';
 import { DeviceAuth } from '../../src/devices/device-auth.js';
 import type { GatewayBus, GatewayEvents } from '../../src/events.js';
 import { DEVICE_TOKEN_POLICY, FailureThrottle } from '../../src/store/failure-throttle.js';
+import { LiveSnapshot } from '../../src/store/live-snapshot.js';
 import { Store } from '../../src/store/store.js';
 import { buildServer } from '../../src/web/build-server.js';
 
@@ -70,6 +71,7 @@ export async function startCache(
     store,
     bus,
     auth,
+    state: new LiveSnapshot({ dir: join(config.data_dir, 'run'), log }),
   });
   cache.start();
   const hits = new SvcHits(cache);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
-import { StateRepo } from '../../src/store/state-repo.js';
+import { readLiveSnapshot } from '../../src/store/live-snapshot.js';
 import { tempDir } from '../helpers/tmp.js';
 import { AUTH, startCache, testConfig } from './harness.js';
 import { TestUpstream } from './test-upstream.js';
@@ -187,18 +187,8 @@ describe('cache storage', () => {
     expect(live.upstreams.layanan?.bytes_saved).toBe(2 * KB);
     await gw!.stop();
     gw = undefined;
-    const { Store } = await import('../../src/store/store.js');
-    const { pino } = await import('pino');
-    const { SystemClock } = await import('../../src/core/clock.js');
-    const store = new Store({
-      dataDir: config.data_dir,
-      log: pino({ level: 'silent' }),
-      clock: new SystemClock(),
-      readonly: true,
-    });
-    store.start();
-    const saved = new StateRepo({ db: () => store.db }).get<typeof live>('cache');
-    store.stop();
+    // Kept in the live snapshot of the runtime directory, which a restart finds again.
+    const saved = readLiveSnapshot(join(config.data_dir, 'run')).cache as { value: typeof live } | undefined;
     expect(saved?.value.upstreams.layanan?.hits).toBe(1);
     gw = await startCache(config);
     await get('/svc/layanan/a');

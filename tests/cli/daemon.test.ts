@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { readLiveSnapshot, SNAPSHOT_FILE } from '../../src/store/live-snapshot.js';
 import { DB_FILE } from '../../src/store/store.js';
 import { MAIN_JS, REPO_ROOT, TestDaemon } from '../helpers/daemon.js';
-import { sleep } from '../helpers/net.js';
+import { sleep, waitFor } from '../helpers/net.js';
 
 const daemons: TestDaemon[] = [];
 afterEach(async () => {
@@ -127,18 +128,27 @@ describe('kampung-gw status', () => {
     expect(running.gateway).toMatchObject({ id: '3510170012', running: true });
     expect(running.link).toMatchObject({ verdict: 'unknown', fault_layer: null });
     expect(running.devices).toEqual([expect.objectContaining({ id: 'adm-1', state: 'unknown' })]);
+    // The live sections come from the snapshot in the runtime directory, not the database.
+    const runDir = join(d.dataDir, 'run');
+    // The system section comes with the first health reading, a moment after start.
+    await waitFor(() => ['devices', 'link', 'system'].every((k) => k in readLiveSnapshot(runDir)), 10_000);
+    const db = new BetterSqlite3(join(d.dataDir, DB_FILE), { readonly: true });
+    const keys = db.prepare('SELECT key FROM current_state').all() as Array<{ key: string }>;
+    db.close();
+    expect(keys.map((k) => k.key).filter((k) => k !== 'clock')).toEqual([]);
     await d.stop();
     const stopped = status(d.configPath);
     expect(stopped.gateway).toMatchObject({ running: false, boot: running.gateway?.boot });
+    expect(stopped.devices).toEqual(running.devices);
 
     // What a daemon killed while connected to the broker leaves behind is not shown as live.
-    const db = new BetterSqlite3(join(d.dataDir, DB_FILE));
-    db.prepare(
-      `INSERT INTO current_state (key, json, updated_wall)
-       VALUES ('outbox', '{"depth":0,"bytes":0,"oldest_age_s":null,"dropped":{},"connected":true}', 0)
-       ON CONFLICT (key) DO UPDATE SET json = json_set(json, '$.connected', json('true'))`,
-    ).run();
-    db.close();
+    const file = join(runDir, SNAPSHOT_FILE);
+    const snap = JSON.parse(readFileSync(file, 'utf8')) as { sections: Record<string, unknown> };
+    snap.sections.outbox = {
+      value: { depth: 0, bytes: 0, oldest_age_s: null, dropped: {}, connected: true },
+      updated_wall: Date.now(),
+    };
+    writeFileSync(file, JSON.stringify(snap));
     expect(status(d.configPath).outbox).toMatchObject({ connected: false });
 
     const human = spawnSync(process.execPath, [MAIN_JS, 'status', '--config', d.configPath], {

@@ -82,7 +82,7 @@ export async function harness(
   opts.prepare?.(tmp.path);
   const config = makeConfig(tmp.path, devices);
   const core = coreDeps(config.data_dir, { clock: opts.clock ?? new FakeClock(Date.now()) });
-  const { log, clock, scheduler, store, bus } = core;
+  const { log, clock, scheduler, store, bus, state } = core;
   const svc = new DevicesService({
     config,
     clock,
@@ -90,6 +90,7 @@ export async function harness(
     scheduler,
     store,
     bus,
+    state,
     runId: 'run-test-0001',
     createProbe,
     commitWindowMs: opts.commitWindowMs,

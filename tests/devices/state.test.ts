@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/core/clock.js';
 import { KioskSim } from '../../src/sim/kiosk-sim.js';
 import type { DeviceStatus } from '../../src/status/types.js';
-import { StateRepo } from '../../src/store/state-repo.js';
+import { readLiveSnapshot } from '../../src/store/live-snapshot.js';
 import { waitFor } from '../helpers/net.js';
 import { FakeClock, type Harness, harness, TOKENS } from './harness.js';
 
@@ -63,8 +64,10 @@ describe('device state with real kiosk HTTP endpoints', () => {
     const log = h.devices.changes.recent('adm-1', 10).reverse();
     expect(log.map((c) => c.state)).toEqual(['unknown', 'online', 'offline', 'online']);
     expect(log[2]?.reason).toMatch(/check http failed/);
-    // Persisted for `kampung-gw status`.
-    const saved = new StateRepo({ db: () => h.store.db }).get<DeviceStatus[]>('devices');
+    // Kept for `kampung-gw status` in the live snapshot of the runtime directory.
+    const saved = readLiveSnapshot(join(h.config.data_dir, 'run')).devices as
+      | { value: DeviceStatus[] }
+      | undefined;
     expect(saved?.value[0]).toMatchObject({ id: 'adm-1', state: 'online' });
   });
 

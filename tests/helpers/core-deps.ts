@@ -1,9 +1,13 @@
+import { join } from 'node:path';
 import { Bus } from '../../src/core/bus.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import type { GatewayBus, GatewayEvents } from '../../src/events.js';
+import { LiveSnapshot } from '../../src/store/live-snapshot.js';
+import { StateRepo } from '../../src/store/state-repo.js';
 import { Store } from '../../src/store/store.js';
+import { WriteTick } from '../../src/store/write-tick.js';
 import { FakeClock } from './fake-clock.js';
 
 export interface CoreDeps {
@@ -12,6 +16,10 @@ export interface CoreDeps {
   scheduler: Scheduler;
   store: Store;
   bus: GatewayBus;
+  /** The live status snapshot in <dataDir>/run, the database as its fallback. */
+  state: LiveSnapshot;
+  /** The one periodic commit, as app.ts builds it (not started: tests call run()). */
+  writeTick: WriteTick;
   /** Stops the scheduler and closes the store (idempotent). */
   stop(): void;
 }
@@ -40,6 +48,12 @@ export function coreDeps(
       }),
   );
   store.start();
+  // As app.ts wires it, with the runtime directory a checkout gets: <data_dir>/run.
+  const state = new LiveSnapshot({
+    dir: join(dataDir, 'run'),
+    log,
+    fallback: new StateRepo({ db: () => store.db }),
+  });
   let stopped = false;
   return {
     clock,
@@ -47,6 +61,8 @@ export function coreDeps(
     scheduler,
     store,
     bus,
+    state,
+    writeTick: new WriteTick({ store, scheduler, log }),
     stop: () => {
       if (stopped) return;
       stopped = true;

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLiveSnapshot } from '../../src/store/live-snapshot.js';
 import { TestDaemon } from '../helpers/daemon.js';
 import { TestBroker } from '../helpers/mosquitto.js';
 import { freePort, sleep, waitFor, waitForPort } from '../helpers/net.js';
@@ -170,18 +171,19 @@ describe('TLS and credentials', () => {
       expect(err?.level).toBe('error');
       expect(err?.code).toBeTypeOf('string');
       expect(daemon.logs.some((l) => l.msg === 'mqtt: connected')).toBe(false);
-      // The persisted outbox status section explains it too (what `kampung-gw status` shows).
+      // The outbox status section of the live snapshot explains it too (what `kampung-gw status` shows).
+      const saved = readLiveSnapshot(join(daemon.dataDir, 'run')).outbox as
+        | { value: { connected: boolean; last_error: string } }
+        | undefined;
       const db = new Database(join(daemon.dataDir, 'gateway.db'), { readonly: true });
-      const row = db.prepare("SELECT json FROM current_state WHERE key = 'outbox'").get() as { json: string };
       // Meanwhile the health timer kept queueing samples for later (first one within 10 s).
       const health = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE class = 'health'").get() as {
         n: number;
       };
       expect(health.n).toBeGreaterThanOrEqual(1);
       db.close();
-      const outbox = JSON.parse(row.json) as { connected: boolean; last_error: string };
-      expect(outbox.connected).toBe(false);
-      expect(outbox.last_error).toContain(String(err?.code));
+      expect(saved?.value.connected).toBe(false);
+      expect(saved?.value.last_error).toContain(String(err?.code));
     } finally {
       await daemon.dispose();
     }

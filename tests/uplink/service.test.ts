@@ -95,6 +95,7 @@ describe('UplinkService on loopback targets', () => {
       bus,
       log,
       state: new StateRepo({ db }),
+      writeTick: core.writeTick,
       history: new HistoryRepo({ db }),
       outages: new OutageRepo({ db, clock }),
       createProbe: make,
