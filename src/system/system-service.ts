@@ -190,7 +190,7 @@ export class SystemService implements Service, StatusSection<'system'> {
     try {
       d.store.batch(() => d.healthHours.add(hour));
     } catch (err) {
-      if (isDiskFull(err)) d.guard.noteFull();
+      if (isDiskFull(err)) this.diskFull();
       else d.log.warn({ err }, 'cannot save the hourly health reading');
     }
   }
@@ -204,11 +204,21 @@ export class SystemService implements Service, StatusSection<'system'> {
     }
   }
 
+  /**
+   * A write of ours failed with a full disk: refuse acknowledged writes now, and check the disk
+   * at once rather than at the next round, so the full episode is announced and recorded
+   * however soon space returns.
+   */
+  private diskFull(): void {
+    this.d.guard.noteFull();
+    this.checkDisk().catch((err: unknown) => this.d.log.warn({ err }, 'disk check failed'));
+  }
+
   private persistSafe(force: boolean): void {
     try {
       this.persist(force);
     } catch (err) {
-      if (isDiskFull(err)) this.d.guard.noteFull();
+      if (isDiskFull(err)) this.diskFull();
       else this.d.log.error({ err }, 'cannot save system state');
     }
   }
