@@ -27,7 +27,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { DIALECTS, regencyConfig, TestStore } from './helpers.js';
 
 const ROUNDS = 4;
-const MAX_ROUNDS = 12;
+const MAX_ROUNDS = 30;
 
 function provisionAll(configPath: string, out: string): ChildProcess {
   return spawn(
