@@ -1,44 +1,14 @@
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
-import type { Scheduler } from '../core/scheduler.js';
-import type { Store } from '../store/store.js';
 import type { TickWriter } from '../store/write-tick.js';
 import { type Envelope, encodeEnvelope, NIL_ID, newEnvelope, rowSize, uuidv7 } from './envelope.js';
 import { writeAckedRows } from './outbox-acks.js';
+import type { OutboxDeps } from './outbox-deps.js';
 import { PendingHealth } from './outbox-pending.js';
-import type { OutboxRepo, OutboxRow, RowMeta } from './outbox-repo.js';
+import type { OutboxRow, RowMeta } from './outbox-repo.js';
 import { makeRoom } from './outbox-room.js';
 import { OutboxTally } from './outbox-tally.js';
-import type { MessageClass, Topics } from './topics.js';
+import type { MessageClass } from './topics.js';
 
-/** What the outbox needs of the store (the fleet simulator runs it on an in-memory database). */
-export type OutboxStore = Pick<Store, 'db' | 'batch' | 'durable'>;
-
-export interface OutboxDeps {
-  store: OutboxStore;
-  repo: OutboxRepo;
-  clock: Clock;
-  scheduler: Scheduler;
-  log: Logger;
-  topics: Topics;
-  gw: string;
-  boot: string;
-  maxBytes: number;
-  /**
-   * How long an envelope is kept after its PUBACK for the regency's `resend` (mqtt.resend_days);
-   * 0 deletes it at PUBACK. Kept rows count against maxBytes and are the first to go.
-   */
-  keepMs?: number;
-  /**
-   * Write-behind for health while connected (the daemon: 5 minutes; unset: none). See
-   * docs/reporting.md: stored with the next commit of anything else, when the link goes, at
-   * stop, or after this long; a kill -9 loses at most this window of health (their seqs are
-   * handed out again, which the regency counts as reused after a power cut).
-   */
-  deferHealthMs?: number;
-  /** Called after every change of depth or drop counts (status, pump). */
-  onChange(): void;
-}
+export type { OutboxDeps, OutboxStore } from './outbox-deps.js';
 
 const ACK_FLUSH_ROWS = 512;
 /**
@@ -51,10 +21,10 @@ const ACK_FLUSH_MS = 60_000;
 
 /**
  * The durable outbox: every non-retained message is a row before it is published (health
- * while connected: written behind, see deferHealthMs), and is deleted only after its PUBACK — or, with `keepMs`, marked sent and kept that long for gap
- * repair, then pruned in bulk. Enforces `outbox_max_mb` by shedding kept rows first, then
- * compacting health samples, then shedding the lowest class present; every drop is counted
- * in report_counters.
+ * while connected: written behind, see deferHealthMs), and is deleted only after its PUBACK —
+ * or, with `keepMs`, marked sent and kept that long for gap repair, then pruned in bulk.
+ * Enforces `outbox_max_mb` by shedding kept rows first, then compacting health samples, then
+ * shedding the lowest class present; every drop is counted in report_counters.
  */
 export class Outbox {
   private readonly d: OutboxDeps;
@@ -157,17 +127,27 @@ export class Outbox {
     try {
       out = run();
     } catch (err) {
-      // Whatever the rolled-back transaction counted (a row, drops, shed rows) is recounted.
-      const back = acks();
-      if (back.length > 0) {
-        this.acked = back.concat(this.acked);
-        this.ackTimer ??= this.d.scheduler.after('outbox-ack-flush', ACK_FLUSH_MS, () => this.flushAcks());
-      }
-      this.resync();
+      this.settleAcks(acks(), false);
       throw err;
     }
-    for (const r of acks()) this.busy.delete(r.id);
+    this.settleAcks(acks(), true);
     return out;
+  }
+
+  /**
+   * After the commit that wrote `acks`: done, they are no longer busy; failed, they wait again
+   * and whatever the rolled-back transaction counted (a row, drops, shed rows) is recounted.
+   */
+  private settleAcks(acks: readonly RowMeta[], ok: boolean): void {
+    if (ok) {
+      for (const r of acks) this.busy.delete(r.id);
+      return;
+    }
+    if (acks.length > 0) {
+      this.acked = [...acks, ...this.acked];
+      this.ackTimer ??= this.d.scheduler.after('outbox-ack-flush', ACK_FLUSH_MS, () => this.flushAcks());
+    }
+    this.resync();
   }
 
   /**
@@ -307,23 +287,12 @@ export class Outbox {
         if (held > 0) this.pending.writeTo(this.d.repo, this.keeping);
       },
       settled: (ok) => {
-        const mine = acks;
-        const wrote = held;
-        acks = [];
-        held = 0;
-        if (ok) {
-          for (const r of mine) this.busy.delete(r.id);
-          if (wrote > 0) this.pending.clear();
-        } else if (mine.length > 0 || wrote > 0) {
-          if (mine.length > 0) {
-            this.acked = mine.concat(this.acked);
-            this.ackTimer ??= this.d.scheduler.after('outbox-ack-flush', ACK_FLUSH_MS, () =>
-              this.flushAcks(),
-            );
-          }
-          this.resync();
-        }
-        if (mine.length > 0 || wrote > 0) this.d.onChange();
+        const [mine, wrote] = [acks, held];
+        [acks, held] = [[], 0];
+        if (mine.length === 0 && wrote === 0) return;
+        this.settleAcks(mine, ok);
+        if (ok && wrote > 0) this.pending.clear();
+        this.d.onChange();
       },
     };
   }
@@ -356,10 +325,7 @@ export class Outbox {
     );
   }
 
-  /**
-   * Marks (or deletes) the acknowledged rows inside the caller's transaction; returns them.
-   * They stay busy until that transaction has committed (committingAcks).
-   */
+  /** Marks (or deletes) the acknowledged rows in the caller's transaction: busy until it commits. */
   private writeAcks(): RowMeta[] {
     this.ackTimer?.cancel();
     this.ackTimer = undefined;
