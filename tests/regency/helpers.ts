@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
+import { pino } from 'pino';
 import { stringify } from 'yaml';
 import type { Config } from '../../src/config/schema.js';
+import { validateRegencyConfigText } from '../../src/regency/config.js';
+import { type OpenedDb, openRegencyDb } from '../../src/regency/store/open-db.js';
 import { type Envelope, encodeEnvelope, uuidv7 } from '../../src/report/envelope.js';
 import { buildHealth } from '../../src/report/health.js';
 import { type MessageClass, Topics } from '../../src/report/topics.js';
@@ -147,6 +150,13 @@ export function regencyConfig(store: TestStore, brokerUrl: string, extra: Record
     silent_after_s: 180,
     ...extra,
   };
+}
+
+/** The test store opened as the collector opens it (migrated), with no broker behind it. */
+export async function openTestDb(store: TestStore, dir: string): Promise<OpenedDb> {
+  const r = validateRegencyConfigText(stringify(regencyConfig(store, 'mqtt://127.0.0.1:1')), `${dir}/r.yaml`);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return openRegencyDb(r.config, pino({ level: 'silent' }));
 }
 
 export type LogLine = Record<string, unknown> & { msg?: string };

@@ -1,8 +1,5 @@
 import pg from 'pg';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { validateRegencyConfigText } from '../../src/regency/config.js';
 import {
   renderEmqxRevoked,
   renderMosquittoAcl,
@@ -14,10 +11,10 @@ import {
   CredentialsRepo,
   isActive,
 } from '../../src/regency/provision/credentials-repo.js';
-import { type OpenedDb, openRegencyDb } from '../../src/regency/store/open-db.js';
+import type { OpenedDb } from '../../src/regency/store/open-db.js';
 import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
-import { DIALECTS, regencyConfig, TestStore } from './helpers.js';
+import { DIALECTS, openTestDb, TestStore } from './helpers.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -29,12 +26,7 @@ describe.each(DIALECTS)('broker credentials in the regency store on %s', (dialec
 
   beforeAll(async () => {
     await store.create();
-    const r = validateRegencyConfigText(
-      stringify(regencyConfig(store, 'mqtt://127.0.0.1:1')),
-      `${tmp.path}/r.yaml`,
-    );
-    if (!r.ok) throw new Error(JSON.stringify(r.issues));
-    opened = await openRegencyDb(r.config, pino({ level: 'silent' }));
+    opened = await openTestDb(store, tmp.path);
     repo = new CredentialsRepo({ db: opened.db });
   });
   afterAll(async () => {

@@ -1,14 +1,11 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { classify, type Inbound } from '../../src/regency/classify.js';
-import { validateRegencyConfigText } from '../../src/regency/config.js';
 import { IngestRepo, type Received } from '../../src/regency/store/ingest-repo.js';
-import { type OpenedDb, openRegencyDb } from '../../src/regency/store/open-db.js';
+import type { OpenedDb } from '../../src/regency/store/open-db.js';
 import { ReadRepo } from '../../src/regency/store/read-repo.js';
 import { type Envelope, encodeEnvelope, uuidv7 } from '../../src/report/envelope.js';
 import { tempDir } from '../helpers/tmp.js';
-import { DIALECTS, regencyConfig, TestStore, VillagePublisher } from './helpers.js';
+import { DIALECTS, openTestDb, TestStore, VillagePublisher } from './helpers.js';
 
 const T0 = Date.parse('2026-03-10T02:00:00Z');
 const YEAR_MS = 365 * 86_400_000;
@@ -80,12 +77,7 @@ describe.each(DIALECTS)('order-safe village state on %s', (dialect) => {
 
   beforeAll(async () => {
     await store.create();
-    const r = validateRegencyConfigText(
-      stringify(regencyConfig(store, 'mqtt://127.0.0.1:1')),
-      `${tmp.path}/r.yaml`,
-    );
-    if (!r.ok) throw new Error(JSON.stringify(r.issues));
-    opened = await openRegencyDb(r.config, pino({ level: 'silent' }));
+    opened = await openTestDb(store, tmp.path);
     writers = [0, 1, 2].map(
       () => new IngestRepo({ db: opened.db, dialect: opened.dialect, repairAfterMs: 300_000 }),
     );
