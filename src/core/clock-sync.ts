@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import type { ClockSyncSource } from './clock.js';
+import { findOnPath } from './find-on-path.js';
 
 export type SyncSourceName = 'timesyncd' | 'chrony' | 'none';
 
@@ -40,7 +41,9 @@ export class ClockSyncChecker implements ClockSyncSource {
       this.state = { synced: true, source: 'timesyncd' };
       return this.state;
     }
-    const leap = await chronyLeapStatus(this.chronyc, signal);
+    // Most boxes run timesyncd and have no chronyc: look before forking one every poll.
+    const chronyc = await findOnPath(this.chronyc);
+    const leap = chronyc === null ? undefined : await chronyLeapStatus(chronyc, signal);
     if (leap !== undefined) {
       this.state = { synced: leap === 'Normal', source: 'chrony' };
       return this.state;

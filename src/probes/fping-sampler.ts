@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GwError } from '../core/errors.js';
@@ -11,6 +11,22 @@ import type { ProbeResult, ProbeSampler } from './types.js';
 /** Renewed this often: a daemon killed with -9 leaves no orphan pinging for longer. */
 const LIFETIME_MS = 10 * 60_000;
 const CHUNK = 16 * 1024;
+/** Linux's RAM file system, writable under the unit's ProtectSystem=strict. */
+const SHM = '/dev/shm';
+
+/**
+ * Where the FIFO is made. A FIFO's inode lives on the file system of its folder: on the SD
+ * card every packet fping writes updates its mtime and every read its atime, an inode block
+ * written about every 30 s (4 KiB each, ~8 MB a day). In RAM (/dev/shm) that costs nothing.
+ */
+function fifoParent(): string {
+  try {
+    accessSync(SHM, constants.W_OK | constants.X_OK);
+    return SHM;
+  } catch {
+    return tmpdir();
+  }
+}
 
 /**
  * One fping for all icmp targets of the uplink, read only at the uplink's beat. fping writes
@@ -73,11 +89,12 @@ export class FpingSampler implements ProbeSampler {
     this.text = '';
     this.tallies = new Map(this.hosts.map((h) => [h, new FpingTally()]));
     let write: number | null = null;
-    const dir = mkdtempSync(join(tmpdir(), 'kgw-fping-'));
+    const dir = mkdtempSync(join(fifoParent(), 'kgw-fping-'));
     try {
       const fifo = join(dir, 'out');
       execFileSync('mkfifo', ['-m', '600', fifo]);
-      this.fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      // O_NOATIME: where the FIFO must stay on disk, its reads at least write nothing.
+      this.fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOATIME ?? 0));
       write = openSync(fifo, constants.O_WRONLY);
     } catch (err) {
       this.closeFd();

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { findOnPath } from '../core/find-on-path.js';
 import { parseThermalMilli, pickCpuZone } from './readings.js';
 import { parseThrottledSysfs, parseVcgencmd, type Throttling } from './throttled.js';
 
@@ -29,20 +30,6 @@ export async function readThermalZones(root = '/sys/class/thermal'): Promise<num
     })),
   );
   return pickCpuZone(zones);
-}
-
-/** Finds an executable on PATH without a shell. */
-export async function findOnPath(name: string, path = process.env.PATH ?? ''): Promise<string | null> {
-  for (const dir of path.split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      await access(candidate, 1);
-      return candidate;
-    } catch {
-      // next
-    }
-  }
-  return null;
 }
 
 export type ThrottlingSource = { kind: 'sysfs'; path: string } | { kind: 'vcgencmd'; path: string } | null;

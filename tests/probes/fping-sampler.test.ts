@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isGwError } from '../../src/core/errors.js';
 import { FpingSampler } from '../../src/probes/fping-sampler.js';
@@ -46,6 +47,27 @@ describe('fping sampler (one fping for several targets, read on the beat)', () =
     const c = seen.at(-1)?.[2] as ProbeResult;
     expect(c).toMatchObject({ outcome: 'unreachable', fields: { error: 'unresolved' } });
   }, 15_000);
+
+  it('reads fping through a FIFO in RAM, so pings write nothing to the SD card', async () => {
+    sampler = new FpingSampler([{ type: 'icmp', host: '127.0.0.1' }]);
+    sampler.start();
+    const fifos = readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      })
+      .filter((l) => l.includes('kgw-fping-'));
+    expect(fifos.length).toBe(1);
+    // Its folder is removed once both ends are open: nothing is left behind either.
+    expect(fifos[0]).toMatch(
+      existsSync('/dev/shm') ? /^\/dev\/shm\/kgw-fping-.*\(deleted\)$/ : /\(deleted\)$/,
+    );
+    await sleep(1200);
+    expect(sampler.take()[0]).toMatchObject({ outcome: 'ok' });
+  }, 10_000);
 
   it('reports nothing new rather than a failure between packets', async () => {
     sampler = new FpingSampler([{ type: 'icmp', host: '127.0.0.1', interval_s: 3 }]);

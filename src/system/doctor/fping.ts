@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { findOnPath } from '../sensors.js';
+import { findOnPath } from '../../core/find-on-path.js';
 import { type DoctorCheck, result, t } from './types.js';
 
 /** ICMP probes need fping, and fping needs the right to send raw packets. */

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { findOnPath } from '../sensors.js';
+import { findOnPath } from '../../core/find-on-path.js';
 import { type DoctorCheck, result, t } from './types.js';
 
 const UNIT = 'kampung-gateway';
