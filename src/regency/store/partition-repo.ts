@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { GwError } from '../../core/errors.js';
 import type { RegencyTables } from './schema.js';
 
 /**
@@ -22,14 +23,14 @@ const UPKEEP_LOCK = 31_415_012;
 const LOCK_TIMEOUT = '5s';
 
 export function partitionName(month: Month): string {
-  if (!MONTH.test(month)) throw new Error(`not a month: ${month}`);
+  if (!MONTH.test(month)) throw new GwError('GW_ERR_INTERNAL', `not a month: ${month}`);
   return `messages_raw_y${month.replace('-', 'm')}`;
 }
 
 /** The month after `month` ("2026-12" → "2027-01"). */
 export function nextMonth(month: Month): Month {
   const m = MONTH.exec(month);
-  if (!m) throw new Error(`not a month: ${month}`);
+  if (!m) throw new GwError('GW_ERR_INTERNAL', `not a month: ${month}`);
   const y = Number(m[1]);
   const mo = Number(m[2]);
   return mo === 12 ? `${y + 1}-01` : `${m[1]}-${String(mo + 1).padStart(2, '0')}`;
