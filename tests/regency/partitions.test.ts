@@ -254,4 +254,33 @@ describe.runIf(POSTGRES)('messages partitioned by month (postgres store)', () =>
     ]);
     expect(await retention.prune()).toMatchObject({ raw: 0, partitions: 0 });
   });
+
+  it('a month whose partition cannot be locked waits for the next pass, not deleted row by row', async () => {
+    const now = clock.wall;
+    expect(await partitions.ensure(['2026-08'])).toEqual(['2026-08']);
+    await ingest.commit(Array.from({ length: 12 }, (_, i) => health(now - 100 * DAY + i * HOUR)));
+    const retention = new Retention({
+      config,
+      repo: new RetentionRepo({ db: opened.db }),
+      partitions,
+      clock,
+      log,
+      scheduler: new Scheduler({ clock, log }),
+    });
+    // A long reader of the raw partitions: dropping one needs them to itself.
+    const reader = new pg.Client({ connectionString: store.url });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('LOCK TABLE messages_raw IN ACCESS SHARE MODE');
+      expect(await retention.prune()).toMatchObject({ raw: 0, partitions: 0 });
+      await reader.query('ROLLBACK');
+    } finally {
+      await reader.end();
+    }
+    const left = await q<{ n: string }>(sql`SELECT count(*) AS n FROM messages_raw_y2026m08`);
+    expect(Number(left[0]?.n)).toBe(12);
+    expect(await retention.prune()).toMatchObject({ raw: 12, partitions: 1 });
+    expect(await partitions.months()).not.toContain('2026-08');
+  }, 20_000);
 });
