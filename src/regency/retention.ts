@@ -29,8 +29,9 @@ export interface PruneResult {
  * The store's retention: raw envelopes (health, event) and the quarantine after
  * retention.raw_days; daily aggregates, report facts (outage, usage), the command audit and
  * delivered alerts after retention.daily_days. Whole WIB days go at once (a report month is
- * never cut mid-day); on PostgreSQL whole months of raw envelopes go as partitions. Runs hourly, in batches of retention.batch rows, yielding between them
- * so ingest keeps committing; stops between batches when the collector stops.
+ * never cut mid-day); on PostgreSQL whole months of raw envelopes go as partitions first.
+ * Runs hourly, in batches of retention.batch rows, yielding between them so ingest keeps
+ * committing; stops between batches when the collector stops.
  */
 export class Retention implements Service {
   readonly name = 'retention';
