@@ -20,6 +20,7 @@ import {
 import { fleetModule } from './modules/fleet.js';
 import { incidentsModule } from './modules/incidents.js';
 import { metricsModule } from './modules/metrics.js';
+import { partitionsModule } from './modules/partitions.js';
 import { provisionModule } from './modules/provision.js';
 import { repairModule } from './modules/repair.js';
 import { reportsModule } from './modules/reports.js';
@@ -35,13 +36,15 @@ import { VillageRegistry } from './villages.js';
 
 /**
  * The regency's capabilities, in build and start order (stopped in reverse). The store's
- * watch comes first (its stop stops the scheduler last); the modules with routes come before
+ * watch comes first (its stop stops the scheduler last), then the month partitions of the
+ * messages (PostgreSQL: made before anything is written); the modules with routes come before
  * web, which mounts them; the collector starts once HTTP listens, and gap repair, alerts, the
  * rotation grace sweep and retention after it. A new capability is one file in modules/ and
  * one line here.
  */
 export const REGENCY_MODULES: readonly RegencyModule[] = [
   storeModule,
+  partitionsModule,
   accountsModule,
   metricsModule,
   fleetModule,

@@ -4,6 +4,7 @@ import type { Scheduler, TaskHandle } from '../core/scheduler.js';
 import type { Service } from '../core/service.js';
 import { wibDay } from '../core/wib.js';
 import type { RegencyConfig } from './config-schema.js';
+import { nextMonth, type PartitionRepo } from './store/partition-repo.js';
 import { RAW_KINDS, REPORT_KINDS, type RetentionRepo } from './store/retention-repo.js';
 
 const DAY_MS = 86_400_000;
@@ -11,8 +12,10 @@ const EVERY_MS = 3_600_000;
 const FIRST_AFTER_MS = 60_000;
 
 export interface PruneResult {
-  /** Health and event envelopes deleted. */
+  /** Health and event envelopes deleted (those of the dropped partitions included). */
   raw: number;
+  /** Month partitions of raw envelopes dropped whole (PostgreSQL). */
+  partitions: number;
   /** Outage and usage envelopes deleted (past the daily tier). */
   report: number;
   quarantine: number;
@@ -26,14 +29,17 @@ export interface PruneResult {
  * The store's retention: raw envelopes (health, event) and the quarantine after
  * retention.raw_days; daily aggregates, report facts (outage, usage), the command audit and
  * delivered alerts after retention.daily_days. Whole WIB days go at once (a report month is
- * never cut mid-day). Runs hourly, in batches of retention.batch rows, yielding between them
- * so ingest keeps committing; stops between batches when the collector stops.
+ * never cut mid-day); on PostgreSQL whole months of raw envelopes go as partitions first.
+ * Runs hourly, in batches of retention.batch rows, yielding between them so ingest keeps
+ * committing; stops between batches when the collector stops.
  */
 export class Retention implements Service {
   readonly name = 'retention';
   private readonly d: {
     config: RegencyConfig;
     repo: RetentionRepo;
+    /** PostgreSQL: the month partitions of raw envelopes, dropped whole once expired. */
+    partitions?: PartitionRepo;
     clock: Clock;
     log: Logger;
     scheduler: Scheduler;
@@ -85,7 +91,7 @@ export class Retention implements Service {
     const { raw_days: rawDays, daily_days: dailyDays, batch } = this.d.config.retention;
     const now = this.d.clock.wallMs();
     const started = this.d.clock.monoMs();
-    const res: PruneResult = { raw: 0, report: 0, quarantine: 0, daily: 0, batches: 0 };
+    const res: PruneResult = { raw: 0, partitions: 0, report: 0, quarantine: 0, daily: 0, batches: 0 };
     const drain = async (step: () => Promise<number>): Promise<number> => {
       let total = 0;
       for (;;) {
@@ -100,8 +106,11 @@ export class Retention implements Service {
     const villages = await this.d.repo.villages();
     if (rawDays > 0) {
       const day = wibDay(now - rawDays * DAY_MS);
-      for (const gw of villages)
-        res.raw += await drain(() => this.d.repo.messages(gw, RAW_KINDS, day, batch));
+      // A month that could not be dropped (its lock timed out) waits for the next pass rather
+      // than go row by row: that is the month's whole raw stream.
+      if (await this.dropMonths(day, res))
+        for (const gw of villages)
+          res.raw += await drain(() => this.d.repo.messages(gw, RAW_KINDS, day, batch));
       res.quarantine = await drain(() => this.d.repo.quarantine(now - rawDays * DAY_MS, batch));
     }
     if (dailyDays > 0) {
@@ -117,5 +126,26 @@ export class Retention implements Service {
     if (deleted > 0)
       this.d.log.info({ ...res, ms: Math.round(this.d.clock.monoMs() - started) }, 'retention pass');
     return res;
+  }
+
+  /**
+   * Drops the month partitions whose every day is before `beforeDay` (PostgreSQL); their rows
+   * count as raw. Returns false when one could not be dropped now.
+   */
+  private async dropMonths(beforeDay: string, res: PruneResult): Promise<boolean> {
+    const repo = this.d.partitions;
+    if (!repo) return true;
+    for (const month of await repo.months()) {
+      if (this.stopping) return false;
+      if (`${nextMonth(month)}-01` > beforeDay) break;
+      try {
+        res.raw += await repo.drop(month);
+        res.partitions++;
+      } catch (err) {
+        this.d.log.warn({ err, month }, 'message partition not dropped; next try in an hour');
+        return false;
+      }
+    }
+    return true;
   }
 }

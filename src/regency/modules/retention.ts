@@ -1,4 +1,5 @@
 import { Retention } from '../retention.js';
+import { PartitionRepo } from '../store/partition-repo.js';
 import { RetentionRepo } from '../store/retention-repo.js';
 import { defineRegencyModule } from './contract.js';
 
@@ -10,6 +11,7 @@ export const retentionModule = defineRegencyModule({
     const retention = new Retention({
       config,
       repo: new RetentionRepo({ db: deps.store.db }),
+      ...(deps.store.dialect === 'postgres' ? { partitions: new PartitionRepo({ db: deps.store.db }) } : {}),
       clock: deps.clock,
       log: log('retention'),
       scheduler: deps.scheduler,

@@ -112,7 +112,7 @@ export class IngestRepo {
         messages.push(messageRow(gw, it, rec.atMs));
       }
     const loaded = await loadBatch(trx, this.dialect, gws, [...pairs.values()]);
-    const inserted = await insertMessages(trx, messages);
+    const inserted = await insertMessages(trx, this.dialect, messages);
     const writes = emptyWrites();
     const nowMs = batch[batch.length - 1]?.atMs ?? 0;
     for (const gw of gws) this.foldVillage(gw, byGw.get(gw) ?? [], loaded, inserted, writes, r);

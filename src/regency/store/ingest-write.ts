@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Gap } from '../seq-ledger.js';
 import { CHUNK, chunks, type Ranges, type VillageRow } from './ingest-load.js';
 import type { DayCounts } from './ingest-rows.js';
-import type { RegencyTables } from './schema.js';
+import type { Dialect, RegencyTables } from './schema.js';
 import type { DeviceOps } from './state-apply.js';
 
 type Trx = Transaction<RegencyTables>;
@@ -14,16 +14,43 @@ type Trx = Transaction<RegencyTables>;
 
 export type MessageRow = RegencyTables['messages'];
 
-/** Inserts the batch's envelopes; returns the ids that were new (a redelivery is not). */
-export async function insertMessages(trx: Trx, rows: readonly MessageRow[]): Promise<Set<string>> {
+/**
+ * Inserts the batch's envelopes; returns the ids that were new (a redelivery is not).
+ *
+ * On PostgreSQL `messages` is partitioned (migration-012.ts) and its key is (id, kind, day):
+ * a redelivery whose day differs (an unsynced clock: the day of receipt, across a WIB
+ * midnight) would not conflict. So the ids already stored are looked up first and left out.
+ * That look-up cannot race another collector: an id belongs to one village, and the batch's
+ * villages are locked (FOR UPDATE, loadBatch) before this runs, so a commit of the same
+ * village elsewhere has either committed (its rows are seen: read committed) or waits.
+ * ON CONFLICT stays as a second guard.
+ */
+export async function insertMessages(
+  trx: Trx,
+  dialect: Dialect,
+  rows: readonly MessageRow[],
+): Promise<Set<string>> {
   const inserted = new Set<string>();
+  let fresh = rows;
+  if (dialect === 'postgres' && rows.length > 0) {
+    const ids = rows.map((r) => r.id);
+    const known = await trx
+      .selectFrom('messages')
+      .select('id')
+      .where(sql<boolean>`id = ANY(${ids}::text[])`)
+      .execute();
+    const stored = new Set(known.map((r) => r.id));
+    if (stored.size > 0) fresh = rows.filter((r) => !stored.has(r.id));
+  }
   // Sorted by id: two collectors inserting the same redelivered ids take their locks in one order.
-  const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sorted = [...fresh].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const part of chunks(sorted)) {
     const back = await trx
       .insertInto('messages')
       .values(part)
-      .onConflict((oc) => oc.column('id').doNothing())
+      .onConflict((oc) =>
+        (dialect === 'postgres' ? oc.columns(['id', 'kind', 'day']) : oc.column('id')).doNothing(),
+      )
       .returning('id')
       .execute();
     for (const r of back) inserted.add(r.id);

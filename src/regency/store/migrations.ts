@@ -1,4 +1,5 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { partitionMessages } from './migration-012.js';
 import type { Dialect } from './schema.js';
 
 /**
@@ -337,6 +338,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const column of ['grace_until_ms', 'retired_ms'])
           if (!has.has(column))
             await db.schema.alterTable('broker_credentials').addColumn(column, 'bigint').execute();
+      },
+    },
+    '012-messages-partitions': {
+      async up(db: Kysely<unknown>) {
+        // PostgreSQL only (SQLite keeps one table): see partitionMessages.
+        if (dialect === 'postgres') await partitionMessages(db);
       },
     },
   };

@@ -11,6 +11,8 @@ export const REPORT_KINDS = ['outage', 'usage'] as const;
  * both dialects (`id IN (SELECT … LIMIT n)`: SQLite builds have no DELETE … LIMIT). Messages
  * are deleted village by village on the (gw, day) index, so no pass scans the whole table.
  * Each call returns how many rows it deleted; the caller repeats while a full batch came back.
+ * On PostgreSQL whole months of raw rows go as partitions first (partition-repo.ts); these
+ * deletes take the rest: the month partly expired, the default partition, the report kinds.
  */
 export class RetentionRepo {
   private readonly db: Kysely<RegencyTables>;
@@ -25,8 +27,11 @@ export class RetentionRepo {
 
   /** Messages of the kinds given, of one village, of WIB days before `beforeDay`. */
   async messages(gw: string, kinds: readonly string[], beforeDay: string, batch: number): Promise<number> {
+    // The day and kind again outside: on PostgreSQL they prune the partitions the delete visits.
     const r = await this.db
       .deleteFrom('messages')
+      .where('day', '<', beforeDay)
+      .where('kind', 'in', kinds)
       .where(
         'id',
         'in',

@@ -6,7 +6,10 @@ import type { Generated } from 'kysely';
  * query reads the same on SQLite and PostgreSQL.
  */
 export interface RegencyTables {
-  /** Every envelope once, keyed on its `id`: a redelivery is a no-op. */
+  /**
+   * Every envelope once, keyed on its `id`: a redelivery is a no-op. On PostgreSQL partitioned
+   * by kind and month (migration-012.ts), keyed on (id, kind, day), the id looked up first.
+   */
   messages: {
     id: string;
     gw: string;
