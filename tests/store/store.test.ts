@@ -6,7 +6,7 @@ import { isGwError } from '../../src/core/errors.js';
 import { AlertsRepo } from '../../src/store/alerts-repo.js';
 import { migrate } from '../../src/store/migrate.js';
 import type { Migration } from '../../src/store/migrations/types.js';
-import { DB_FILE, Store } from '../../src/store/store.js';
+import { DB_FILE, PAGE_SIZE, Store } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { memoryLogger } from '../helpers/test-log.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -33,6 +33,27 @@ describe('Store', () => {
     expect(store.db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(1);
     expect(store.ping()).toBe(true);
     store.stop();
+  });
+
+  it('creates its database with 1 KiB pages, and opens one made with 4 KiB pages as it is', () => {
+    const fresh = newStore();
+    fresh.store.start();
+    expect(PAGE_SIZE).toBe(1024);
+    expect(fresh.store.db.pragma('page_size', { simple: true })).toBe(1024);
+    fresh.store.stop();
+
+    // A box installed before: its database has SQLite's default 4 KiB pages and data in it.
+    const older = newStore();
+    const db = new BetterSqlite3(join(older.dir, DB_FILE));
+    db.pragma('page_size = 4096');
+    db.pragma('journal_mode = WAL');
+    db.exec("CREATE TABLE keep (v TEXT); INSERT INTO keep VALUES ('dari dulu')");
+    db.close();
+    older.store.start();
+    expect(older.store.db.pragma('page_size', { simple: true })).toBe(4096);
+    expect(older.store.db.prepare('SELECT v FROM keep').get()).toEqual({ v: 'dari dulu' });
+    expect(older.store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    older.store.stop();
   });
 
   it('commits durable() transactions at synchronous=FULL and returns to NORMAL', () => {
