@@ -98,8 +98,11 @@ const b0 = procStats(bare.pid);
 await sleep(CPU_WINDOW_MS);
 const d1 = procStats(daemon.pid);
 const b1 = procStats(bare.pid);
+// Wait for the daemon's exit: its last status snapshot is written while it stops.
+const stopped = new Promise((r) => daemon.once('exit', r));
 daemon.kill('SIGTERM');
 bare.kill('SIGKILL');
+await stopped;
 broker.stop();
 rmSync(dir, { recursive: true, force: true });
 
