@@ -121,8 +121,8 @@ export class Store implements Service {
       // 1 KiB pages (SQLite's default is 4 KiB). At idle a commit is mostly the last page of
       // each table touched, each holding a few new small rows; the WAL frames of a commit lie
       // side by side, so 1 KiB frames share the SD card's 4 KiB blocks where 4 KiB frames take
-      // one block each (docs/storage.md "Sparing the SD card"). A page size only applies to a database
-      // being created: an existing one keeps its own, and this is a no-op there.
+      // one block each (docs/storage.md "Sparing the SD card"). A page size only applies to a
+      // database being created: an existing one keeps its own, and this is a no-op there.
       db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
