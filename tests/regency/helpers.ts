@@ -8,7 +8,10 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import type { Config } from '../../src/config/schema.js';
+import { classify } from '../../src/regency/classify.js';
 import { validateRegencyConfigText } from '../../src/regency/config.js';
+import type { RegencyConfig } from '../../src/regency/config-schema.js';
+import type { Received } from '../../src/regency/store/ingest-repo.js';
 import { type OpenedDb, openRegencyDb } from '../../src/regency/store/open-db.js';
 import { type Envelope, encodeEnvelope, uuidv7 } from '../../src/report/envelope.js';
 import { buildHealth } from '../../src/report/health.js';
@@ -152,11 +155,23 @@ export function regencyConfig(store: TestStore, brokerUrl: string, extra: Record
   };
 }
 
+/** A validated collector config for the test store, with no broker behind it. */
+export function testConfig(
+  store: TestStore,
+  dir: string,
+  extra: Record<string, unknown> = {},
+): RegencyConfig {
+  const r = validateRegencyConfigText(
+    stringify(regencyConfig(store, 'mqtt://127.0.0.1:1', extra)),
+    `${dir}/r.yaml`,
+  );
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.config;
+}
+
 /** The test store opened as the collector opens it (migrated), with no broker behind it. */
 export async function openTestDb(store: TestStore, dir: string): Promise<OpenedDb> {
-  const r = validateRegencyConfigText(stringify(regencyConfig(store, 'mqtt://127.0.0.1:1')), `${dir}/r.yaml`);
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return openRegencyDb(r.config, pino({ level: 'silent' }));
+  return openRegencyDb(testConfig(store, dir), pino({ level: 'silent' }));
 }
 
 export type LogLine = Record<string, unknown> & { msg?: string };
@@ -367,4 +382,43 @@ export async function villageCodes(n: number): Promise<string[]> {
     .all()
     .slice(0, n)
     .map((v) => v.code);
+}
+
+/**
+ * Envelopes of each kind for a village, as the collector receives them at `at` (the gateway's
+ * ts is `at` too): the input of the ingest, retention and partition tests.
+ */
+export function receivedKinds(pub: VillagePublisher) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const rec = (env: Envelope, kind: string, atMs: number): Received => ({
+    item: classify('kampung/v1', `kampung/v1/${env.gw}/${kind}`, Buffer.from(encodeEnvelope(env)), false),
+    atMs,
+  });
+  return {
+    health: (gw: string, at: number) => rec({ ...pub.envelope(gw, 'health'), ts: iso(at) }, 'health', at),
+    event: (gw: string, at: number) => rec({ ...pub.envelope(gw, 'event'), ts: iso(at) }, 'event', at),
+    outage: (gw: string, at: number) =>
+      rec(
+        pub.envelopeAt(
+          gw,
+          { start: iso(at - 600_000), end: iso(at), duration_s: 600, fault_layer: 'isp' },
+          iso(at),
+        ),
+        'outage',
+        at,
+      ),
+    usage: (gw: string, at: number) =>
+      rec(
+        pub.envelopeAt(
+          gw,
+          {
+            device_id: 'adm-1',
+            events: [{ id: `u-${at}`, type: 'service_use', service: 'ktp', at: iso(at) }],
+          },
+          iso(at),
+        ),
+        'usage',
+        at,
+      ),
+  };
 }

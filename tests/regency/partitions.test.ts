@@ -1,13 +1,10 @@
-import { join } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { Scheduler } from '../../src/core/scheduler.js';
 import { wibDay } from '../../src/core/wib.js';
 import { classify } from '../../src/regency/classify.js';
-import { validateRegencyConfigText } from '../../src/regency/config.js';
 import type { RegencyConfig } from '../../src/regency/config-schema.js';
 import { partitionsModule } from '../../src/regency/modules/partitions.js';
 import { storeModule } from '../../src/regency/modules/store.js';
@@ -23,7 +20,7 @@ import type { Envelope } from '../../src/report/envelope.js';
 import { encodeEnvelope, uuidv7 } from '../../src/report/envelope.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { tempDir } from '../helpers/tmp.js';
-import { POSTGRES, regencyConfig, TestStore, VillagePublisher, villageCodes } from './helpers.js';
+import { POSTGRES, receivedKinds, TestStore, testConfig, VillagePublisher, villageCodes } from './helpers.js';
 
 const log = pino({ level: 'silent' });
 const DAY = 86_400_000;
@@ -52,28 +49,11 @@ describe.runIf(POSTGRES)('messages partitioned by month (postgres store)', () =>
     item: classify('kampung/v1', `kampung/v1/${env.gw}/${kind}`, Buffer.from(encodeEnvelope(env)), false),
     atMs,
   });
-  const health = (at: number) => rec({ ...pub.envelope(gw, 'health'), ts: iso(at) }, 'health', at);
-  const event = (at: number) => rec({ ...pub.envelope(gw, 'event'), ts: iso(at) }, 'event', at);
-  const outage = (at: number) =>
-    rec(
-      pub.envelopeAt(
-        gw,
-        { start: iso(at - 600_000), end: iso(at), duration_s: 600, fault_layer: 'isp' },
-        iso(at),
-      ),
-      'outage',
-      at,
-    );
-  const usage = (at: number) =>
-    rec(
-      pub.envelopeAt(
-        gw,
-        { device_id: 'adm-1', events: [{ id: `u-${at}`, type: 'service_use', service: 'ktp', at: iso(at) }] },
-        iso(at),
-      ),
-      'usage',
-      at,
-    );
+  const kinds = receivedKinds(pub);
+  const health = (at: number) => kinds.health(gw, at);
+  const event = (at: number) => kinds.event(gw, at);
+  const outage = (at: number) => kinds.outage(gw, at);
+  const usage = (at: number) => kinds.usage(gw, at);
   const q = async <T>(text: RawBuilder<T>): Promise<T[]> => (await text.execute(opened.db)).rows;
   /** Where each of the given ids is stored: its partition's name. */
   const placeOf = async (ids: string[]) =>
@@ -84,22 +64,22 @@ describe.runIf(POSTGRES)('messages partitioned by month (postgres store)', () =>
         )
       ).map((r) => [r.id, r.p]),
     );
+  const retentionPass = () =>
+    new Retention({
+      config,
+      repo: new RetentionRepo({ db: opened.db }),
+      partitions,
+      clock,
+      log,
+      scheduler: new Scheduler({ clock, log }),
+    });
   const upkeep = () =>
     new PartitionUpkeep({ repo: partitions, clock, log, scheduler: new Scheduler({ clock, log }) });
 
   beforeAll(async () => {
     await store.create();
     [gw] = (await villageCodes(1)) as [string];
-    const r = validateRegencyConfigText(
-      stringify(
-        regencyConfig(store, 'mqtt://127.0.0.1:1', {
-          retention: { raw_days: 20, daily_days: 1000, batch: 100 },
-        }),
-      ),
-      join(tmp.path, 'r.yaml'),
-    );
-    if (!r.ok) throw new Error(JSON.stringify(r.issues));
-    config = r.config;
+    config = testConfig(store, tmp.path, { retention: { raw_days: 20, daily_days: 1000, batch: 100 } });
   });
   afterAll(async () => {
     await opened?.db.destroy();
@@ -214,14 +194,7 @@ describe.runIf(POSTGRES)('messages partitioned by month (postgres store)', () =>
       .filter((b) => (b.kind === 'health' || b.kind === 'event') && b.m < '2026-11')
       .reduce((n, b) => n + Number(b.n), 0);
 
-    const retention = new Retention({
-      config,
-      repo: new RetentionRepo({ db: opened.db }),
-      partitions,
-      clock,
-      log,
-      scheduler: new Scheduler({ clock, log }),
-    });
+    const retention = retentionPass();
     const res = await retention.prune();
     expect(res.partitions).toBe(3); // 1970-01, 2026-09, 2026-10
     // The three months' rows (the migration's too), the 1999 row (default partition), the seven of 2026-11-03.
@@ -259,14 +232,7 @@ describe.runIf(POSTGRES)('messages partitioned by month (postgres store)', () =>
     const now = clock.wall;
     expect(await partitions.ensure(['2026-08'])).toEqual(['2026-08']);
     await ingest.commit(Array.from({ length: 12 }, (_, i) => health(now - 100 * DAY + i * HOUR)));
-    const retention = new Retention({
-      config,
-      repo: new RetentionRepo({ db: opened.db }),
-      partitions,
-      clock,
-      log,
-      scheduler: new Scheduler({ clock, log }),
-    });
+    const retention = retentionPass();
     // A long reader of the raw partitions: dropping one needs them to itself.
     const reader = new pg.Client({ connectionString: store.url });
     await reader.connect();

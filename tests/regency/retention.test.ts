@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -16,11 +15,9 @@ import { type OpenedDb, openRegencyDb } from '../../src/regency/store/open-db.js
 import { ReportRepo } from '../../src/regency/store/report-repo.js';
 import { RetentionRepo } from '../../src/regency/store/retention-repo.js';
 import { VillageRegistry } from '../../src/regency/villages.js';
-import type { Envelope } from '../../src/report/envelope.js';
-import { encodeEnvelope } from '../../src/report/envelope.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { tempDir } from '../helpers/tmp.js';
-import { DIALECTS, regencyConfig, TestStore, VillagePublisher, villageCodes } from './helpers.js';
+import { DIALECTS, receivedKinds, TestStore, testConfig, VillagePublisher, villageCodes } from './helpers.js';
 
 const log = pino({ level: 'silent' });
 const DAY = 86_400_000;
@@ -54,16 +51,7 @@ describe.each(DIALECTS)('retention on %s', (dialect) => {
 
   beforeAll(async () => {
     await store.create();
-    const r = validateRegencyConfigText(
-      stringify(
-        regencyConfig(store, 'mqtt://127.0.0.1:1', {
-          retention: { raw_days: 20, daily_days: 40, batch: 100 },
-        }),
-      ),
-      join(tmp.path, 'r.yaml'),
-    );
-    if (!r.ok) throw new Error(JSON.stringify(r.issues));
-    config = r.config;
+    config = testConfig(store, tmp.path, { retention: { raw_days: 20, daily_days: 40, batch: 100 } });
     opened = await openRegencyDb(config, log);
   });
   afterAll(async () => {
@@ -75,37 +63,7 @@ describe.each(DIALECTS)('retention on %s', (dialect) => {
   it('prunes raw envelopes after raw_days in batches, keeps daily aggregates and reports until daily_days', async () => {
     const [a, b] = (await villageCodes(2)) as [string, string];
     const now = clock.wallMs();
-    const iso = (ms: number) => new Date(ms).toISOString();
-    const rec = (env: Envelope, kind: string, atMs: number): Received => ({
-      item: classify('kampung/v1', `kampung/v1/${env.gw}/${kind}`, Buffer.from(encodeEnvelope(env)), false),
-      atMs,
-    });
-    const health = (gw: string, at: number) =>
-      rec({ ...pub.envelope(gw, 'health'), ts: iso(at) }, 'health', at);
-    const event = (gw: string, at: number) => rec({ ...pub.envelope(gw, 'event'), ts: iso(at) }, 'event', at);
-    const outage = (gw: string, at: number) =>
-      rec(
-        pub.envelopeAt(
-          gw,
-          { start: iso(at - 600_000), end: iso(at), duration_s: 600, fault_layer: 'isp' },
-          iso(at),
-        ),
-        'outage',
-        at,
-      );
-    const usage = (gw: string, at: number) =>
-      rec(
-        pub.envelopeAt(
-          gw,
-          {
-            device_id: 'adm-1',
-            events: [{ id: `u-${at}`, type: 'service_use', service: 'ktp', at: iso(at) }],
-          },
-          iso(at),
-        ),
-        'usage',
-        at,
-      );
+    const { health, event, outage, usage } = receivedKinds(pub);
     const old = now - 25 * DAY;
     const recent = now - 5 * DAY;
     const mid = now - 30 * DAY;
