@@ -14,9 +14,9 @@ type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null }
  *
  * Each route's validator is compiled on the route's first request, not at start: compiling
  * all of them was about a tenth of the daemon's start-up (47 ms of ~460 on the test box), and
- * the generated code of a route nobody calls (most of them, on an idle box) stays unmade. A
- * schema Ajv refuses still fails loudly: on that route's first request, which every route's
- * tests make.
+ * the generated code of a route nobody calls (most of them, on an idle box) stays unmade. The
+ * price: a schema Ajv refuses no longer stops the start; it fails that route's first request
+ * (a 500 through the error handler), so a route's tests must call it at least once.
  */
 export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   const body = new Ajv({ ...BASE, coerceTypes: false });
