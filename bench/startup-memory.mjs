@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, procStats, sleep, startMosquitto, unitNodeFlags } from './_lib.mjs';
 
+// BENCH_MAIN: another build's main.js to start (an installed release's, say); default dist/main.js.
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 10_000);
 const CPU_WINDOW_MS = Number(process.env.BENCH_CPU_MS ?? 30_000);
@@ -26,7 +27,7 @@ mqtt: { url: "${broker.url}", connect_delay_max_s: 0 }
 );
 
 function spawnDaemon() {
-  const child = spawn(process.execPath, [...unitNodeFlags(process.cwd()), 'dist/main.js', 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...unitNodeFlags(process.cwd()), process.env.BENCH_MAIN ?? 'dist/main.js', 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   return child;
 }
 

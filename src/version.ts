@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { OWN_FILES } from './paths.js';
 
 /** The package version, read once from package.json next to dist/ or src/. */
 export function readVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    const pkg = JSON.parse(readFileSync(OWN_FILES.packageJson, 'utf8')) as {
       version: string;
     };
     return pkg.version;
@@ -24,7 +25,7 @@ export interface BuildInfo {
 export function buildInfo(): BuildInfo {
   let commit = 'unknown';
   try {
-    const info = JSON.parse(readFileSync(new URL('./build-info.json', import.meta.url), 'utf8')) as {
+    const info = JSON.parse(readFileSync(OWN_FILES.buildInfo, 'utf8')) as {
       commit?: unknown;
     };
     if (typeof info.commit === 'string' && info.commit) commit = info.commit;

@@ -46,7 +46,8 @@ export class RegencyMetrics implements Service {
   }
 
   private async build(): Promise<Registry> {
-    const prom = await import('prom-client');
+    // The CommonJS module itself (`default`): bundled, its chunk exports nothing else.
+    const { default: prom } = await import('prom-client');
     const registry = new prom.Registry();
     prom.collectDefaultMetrics({ register: registry, prefix: 'kampung_regency_' });
     const current = () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { GwError } from '../core/errors.js';
+import { OWN_FILES } from '../paths.js';
 
 /** One village of the registry. `isp` groups the reports by provider; null when not known. */
 export interface Village {
@@ -11,9 +11,7 @@ export interface Village {
 }
 
 /** Banyuwangi's 203 villages (official codes), shipped in the package's config/ folder. */
-export const BUNDLED_VILLAGES_FILE = fileURLToPath(
-  new URL('../../config/banyuwangi-villages.csv', import.meta.url),
-);
+export const BUNDLED_VILLAGES_FILE = OWN_FILES.villagesCsv;
 
 // Column names: the documented `code,name,kecamatan[,isp]` and the official list's own header.
 const ALIASES: Record<string, keyof Village> = {

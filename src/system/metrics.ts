@@ -52,7 +52,8 @@ export class GatewayMetrics implements Service {
   }
 
   private async build(): Promise<Registry> {
-    const prom = await import('prom-client');
+    // The CommonJS module itself (`default`): bundled, its chunk exports nothing else.
+    const { default: prom } = await import('prom-client');
     const registry = new prom.Registry();
     // The standard process_* and nodejs_* names, unprefixed, so stock dashboards and alert
     // rules find them. 1 s resolution: prom-client's default (10 ms) wakes the process 100

@@ -1,7 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { defineModule } from '../modules/contract.js';
+import { OWN_FILES } from '../paths.js';
 import { GatewayMetrics } from '../system/metrics.js';
 import { ActionRegistry } from './action-registry.js';
 import { AuthService } from './auth/auth-service.js';
@@ -20,7 +20,7 @@ declare module '../modules/contract.js' {
   }
 }
 
-const DEFAULT_STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
+const DEFAULT_STATIC_DIR = OWN_FILES.technicianStatic;
 
 /**
  * HTTP: health and metrics, the public routes of the modules listed before this one, and the

@@ -133,7 +133,9 @@ cache:
       '/etc/kampung-gateway',
       root,
     );
-    const files = [...text.matchAll(/_file:\s*(\S+)/g)].map((m) => m[1]!);
+    // Absolute paths on lines that are not comments (a comment's `client_file: berkas …` is prose).
+    const files = [...text.matchAll(/^[^#\n]*?_file:\s*(\/[^\s,}]+)/gm)].map((m) => m[1]!);
+    expect(files.every((f) => f.startsWith(root))).toBe(true);
     expect(files.length).toBeGreaterThanOrEqual(3);
     for (const f of files) {
       mkdirSync(join(f, '..'), { recursive: true });

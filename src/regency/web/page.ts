@@ -1,12 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
+import { OWN_FILES } from '../../paths.js';
 import { CSP } from '../../web/build-server.js';
 import { staticRoutes } from '../../web/static-routes.js';
 import { guardedRoutes, sessionRoutes } from '../auth/account-routes.js';
 import type { RegencyAuth } from '../auth/regency-auth.js';
 
 /** dist/regency/static, built by scripts/build-web.mjs next to the technician page. */
-export const REGENCY_STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
+export const REGENCY_STATIC_DIR = OWN_FILES.regencyStatic;
 
 export interface FleetPageDeps {
   auth: RegencyAuth;

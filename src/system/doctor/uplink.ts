@@ -5,20 +5,14 @@ import type { Probe, ProbeDeps, ProbeResult } from '../../probes/types.js';
 import { type CheckResult, type DoctorCheck, result, type Text, t } from './types.js';
 
 /**
- * The probe registry belongs to the uplink module. It is loaded by a computed specifier so
- * this check builds without it and, once the registry is in the build, runs every probe
- * of the ladder once, with the daemon's own probe code.
+ * The probe registry belongs to the uplink module: loaded only when the check runs, so the
+ * doctor's other checks start without it. The check runs every probe of the ladder once, with
+ * the daemon's own probe code.
  */
-const REGISTRY = '../../probes/registry.js';
 type Registry = { createProbe(spec: unknown, deps: ProbeDeps): Probe };
 
-async function loadRegistry(): Promise<Registry | undefined> {
-  try {
-    const mod = (await import(REGISTRY)) as Partial<Registry>;
-    return typeof mod.createProbe === 'function' ? (mod as Registry) : undefined;
-  } catch {
-    return undefined;
-  }
+async function loadRegistry(): Promise<Registry> {
+  return import('../../probes/registry.js');
 }
 
 const ADVICE: Record<string, Text> = {
@@ -132,16 +126,6 @@ export const uplinkCheck: DoctorCheck = {
       );
     }
     const registry = await loadRegistry();
-    if (!registry) {
-      return result(
-        'uplink',
-        'skip',
-        t(
-          `${probes.length} probe uplink dikonfigurasi; uji langsung belum tersedia di versi ini`,
-          `${probes.length} uplink probes configured; live test not available in this build`,
-        ),
-      );
-    }
     const deps: ProbeDeps = { clock: new SystemClock(), log: createLogger({ level: 'fatal' }) };
     // Side by side, each under its own deadline, each line shown as it finishes: one silent
     // target costs its own deadline, not the whole check. Returned in ladder order, so the
