@@ -12,10 +12,12 @@ const EVERY_MS = 3_600_000;
 const FIRST_AFTER_MS = 60_000;
 
 export interface PruneResult {
-  /** Health and event envelopes deleted (those of the dropped partitions included). */
+  /** Health and event envelopes deleted row by row. */
   raw: number;
   /** Month partitions of raw envelopes dropped whole (PostgreSQL). */
   partitions: number;
+  /** About how many envelopes those partitions held (PostgreSQL's statistics; partition-repo.ts). */
+  partition_rows: number;
   /** Outage and usage envelopes deleted (past the daily tier). */
   report: number;
   quarantine: number;
@@ -91,7 +93,15 @@ export class Retention implements Service {
     const { raw_days: rawDays, daily_days: dailyDays, batch } = this.d.config.retention;
     const now = this.d.clock.wallMs();
     const started = this.d.clock.monoMs();
-    const res: PruneResult = { raw: 0, partitions: 0, report: 0, quarantine: 0, daily: 0, batches: 0 };
+    const res: PruneResult = {
+      raw: 0,
+      partitions: 0,
+      partition_rows: 0,
+      report: 0,
+      quarantine: 0,
+      daily: 0,
+      batches: 0,
+    };
     const drain = async (step: () => Promise<number>): Promise<number> => {
       let total = 0;
       for (;;) {
@@ -122,15 +132,15 @@ export class Retention implements Service {
         res.batches++;
       }
     }
-    const deleted = res.raw + res.report + res.quarantine + res.daily;
+    const deleted = res.raw + res.partition_rows + res.report + res.quarantine + res.daily;
     if (deleted > 0)
       this.d.log.info({ ...res, ms: Math.round(this.d.clock.monoMs() - started) }, 'retention pass');
     return res;
   }
 
   /**
-   * Drops the month partitions whose every day is before `beforeDay` (PostgreSQL); their rows
-   * count as raw. Returns false when one could not be dropped now.
+   * Drops the month partitions whose every day is before `beforeDay` (PostgreSQL). Returns
+   * false when one could not be dropped now.
    */
   private async dropMonths(beforeDay: string, res: PruneResult): Promise<boolean> {
     const repo = this.d.partitions;
@@ -139,7 +149,7 @@ export class Retention implements Service {
       if (this.stopping) return false;
       if (`${nextMonth(month)}-01` > beforeDay) break;
       try {
-        res.raw += await repo.drop(month);
+        res.partition_rows += await repo.drop(month);
         res.partitions++;
       } catch (err) {
         this.d.log.warn({ err, month }, 'message partition not dropped; next try in an hour');
