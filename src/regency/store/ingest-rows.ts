@@ -40,7 +40,8 @@ export function foldedSeqs(it: Envelope): number[] {
   return summary?.folded_seqs ?? [];
 }
 
-export function healthState(env: InboundEnvelope): Partial<RegencyTables['villages']> {
+/** `dataJson`: the envelope's data as stored (classify() serialised it once already). */
+export function healthState(env: InboundEnvelope, dataJson: string): Partial<RegencyTables['villages']> {
   const d = env.data as {
     gateway: { version: string; boot: string | null };
     link: { verdict: string; fault_layer: string | null };
@@ -50,7 +51,7 @@ export function healthState(env: InboundEnvelope): Partial<RegencyTables['villag
   const interval = healthInterval((env.data as { health_interval_s?: unknown }).health_interval_s);
   return {
     ...(interval === null ? {} : { health_interval_s: interval }),
-    health: JSON.stringify(d),
+    health: dataJson,
     version: d.gateway.version,
     outbox_depth: d.outbox.depth,
     clock_synced: d.clock.synced ? 1 : 0,

@@ -16,6 +16,8 @@ export interface OpenedDb {
   dialect: Dialect;
   /** Where it is, for logs: the SQLite file or the PostgreSQL URL without credentials. */
   where: string;
+  /** SQLite: the handle under `db`, for the collector's commits (store/ingest-sqlite.ts). */
+  sqlite?: Database.Database;
 }
 
 export const SQLITE_FILE = 'regency.db';
@@ -46,17 +48,30 @@ export async function openRegencyDb(config: RegencyConfig, log: Logger): Promise
   return opened;
 }
 
+/**
+ * A connection to the SQLite store: WAL, synchronous=FULL, a busy timeout (the CLI, `regency
+ * user` or `regency status`, and the collector's ingest thread write to the same file).
+ */
+export function openSqliteHandle(file: string): Database.Database {
+  const sqlite = new Database(file);
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
+  return sqlite;
+}
+
 function openSqlite(dataDir: string): OpenedDb {
   const file = join(dataDir, SQLITE_FILE);
   let sqlite: Database.Database;
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-    sqlite = new Database(file);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
-    // The CLI (`regency user`, `regency status`) may write while the collector runs.
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('foreign_keys = ON');
+    sqlite = openSqliteHandle(file);
   } catch (err) {
     throw new GwError('GW_ERR_STORE_OPEN', `cannot open ${file}`, { cause: err });
   }
@@ -64,6 +79,7 @@ function openSqlite(dataDir: string): OpenedDb {
     db: new Kysely<RegencyTables>({ dialect: new SqliteDialect({ database: keepStatements(sqlite) }) }),
     dialect: 'sqlite',
     where: file,
+    sqlite,
   };
 }
 

@@ -41,7 +41,7 @@ export function applyLive(
   if (newer(pos, order.top)) order.top = pos;
   if (it.kind !== 'health' || !newer(pos, order.health)) return;
   order.health = pos;
-  const h = healthState(it.env);
+  const h = healthState(it.env, it.data);
   if (!newer(pos, order.link)) {
     delete h.verdict;
     delete h.fault_layer;
