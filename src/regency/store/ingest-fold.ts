@@ -44,6 +44,8 @@ export interface Plan {
   pairs: Array<readonly [string, string]>;
   /** One row per distinct envelope id of the batch. */
   messages: MessageRow[];
+  /** The WIB day of each envelope received (dayOf), worked out once. */
+  days: Map<Received, string>;
   /** Wall time of the batch's newest receipt: gaps filled are judged against it. */
   nowMs: number;
   result: CommitResult;
@@ -74,15 +76,18 @@ export function planBatch(batch: readonly Received[], revoked: ReadonlyMap<strin
   const gws = [...byGw.keys()].sort();
   const pairs = new Map<string, readonly [string, string]>();
   const messages: MessageRow[] = [];
+  const days = new Map<Received, string>();
   const firstOf = new Set<string>();
   for (const gw of gws)
     for (const rec of byGw.get(gw) ?? []) {
       const it = rec.item;
       if (it.t !== 'envelope') continue;
+      const day = dayOf(it.env, rec.atMs);
+      days.set(rec, day);
       pairs.set(rangeKey(gw, it.env.boot), [gw, it.env.boot]);
       if (firstOf.has(it.env.id)) continue;
       firstOf.add(it.env.id);
-      messages.push(messageRow(gw, it, rec.atMs));
+      messages.push(messageRow(gw, it, rec.atMs, day));
     }
   return {
     quarantined,
@@ -90,6 +95,7 @@ export function planBatch(batch: readonly Received[], revoked: ReadonlyMap<strin
     gws,
     pairs: [...pairs.values()],
     messages,
+    days,
     nowMs: batch[batch.length - 1]?.atMs ?? 0,
     result: {
       messages: 0,
@@ -110,7 +116,8 @@ export function planBatch(batch: readonly Received[], revoked: ReadonlyMap<strin
  */
 export function foldBatch(plan: Plan, loaded: Loaded, inserted: Set<string>): VillageWrites {
   const writes = emptyWrites();
-  for (const gw of plan.gws) foldVillage(gw, plan.byGw.get(gw) ?? [], loaded, inserted, writes, plan.result);
+  for (const gw of plan.gws)
+    foldVillage(gw, plan.byGw.get(gw) ?? [], plan.days, loaded, inserted, writes, plan.result);
   return writes;
 }
 
@@ -130,6 +137,7 @@ function refuseRevoked(rec: Received, revoked: ReadonlyMap<string, number>): Rec
 function foldVillage(
   gw: string,
   recs: readonly Received[],
+  days: ReadonlyMap<Received, string>,
   loaded: Loaded,
   inserted: Set<string>,
   w: VillageWrites,
@@ -138,7 +146,7 @@ function foldVillage(
   // Only a row deleted between its insert and its read is missing: the write puts it back.
   const row = loaded.villages.get(gw) ?? emptyVillage(gw);
   const ledger = new SeqLedger(row.min_seq, row.max_seq, loaded.gaps.get(gw) ?? []);
-  const days = new Map<string, DayCounts>();
+  const perDay = new Map<string, DayCounts>();
   const dirty = new Set<string>();
   const state: VillageCols = {};
   const ranks = new BootRanks(loaded.boots.get(gw) ?? new Map());
@@ -173,8 +181,8 @@ function foldVillage(
     }
     if (it.t !== 'envelope') continue;
     const env = it.env;
-    const day = dayOf(env, rec.atMs);
-    const counts = dayCounts(days, day);
+    const day = days.get(rec) ?? dayOf(env, rec.atMs);
+    const counts = dayCounts(perDay, day);
     if (!env.historical) seen(rec.atMs);
     if (!inserted.delete(env.id)) {
       counts.duplicates++;
@@ -210,7 +218,7 @@ function foldVillage(
   w.gapsNarrowed.push(...ch.updated);
   w.gapsFilled.push(...ch.filled);
   for (const boot of dirty) w.ranges.push({ gw, boot, list: loaded.ranges.get(rangeKey(gw, boot)) ?? [] });
-  for (const [day, c] of days) w.days.push({ gw, day, c });
+  for (const [day, c] of perDay) w.days.push({ gw, day, c });
   for (const b of ranks.added) w.boots.push({ gw, boot: b.boot, rank: b.rank, first_ms: b.firstMs });
   w.villages.push({
     ...row,
@@ -227,7 +235,12 @@ function foldVillage(
   });
 }
 
-function messageRow(gw: string, it: Extract<Inbound, { t: 'envelope' }>, atMs: number): MessageRow {
+function messageRow(
+  gw: string,
+  it: Extract<Inbound, { t: 'envelope' }>,
+  atMs: number,
+  day: string,
+): MessageRow {
   const env = it.env;
   return {
     id: env.id,
@@ -238,7 +251,7 @@ function messageRow(gw: string, it: Extract<Inbound, { t: 'envelope' }>, atMs: n
     ts: env.ts,
     clock_synced: env.clock_synced ? 1 : 0,
     historical: env.historical ? 1 : 0,
-    day: dayOf(env, atMs),
+    day,
     received_ms: atMs,
     data: it.data,
   };

@@ -60,8 +60,8 @@ const SQL = {
   deviceGone: 'DELETE FROM village_devices WHERE gw = ? AND device_id = ?',
   device: `INSERT INTO village_devices (gw, device_id, state, data, at_ms) VALUES (${marks(5)})
     ON CONFLICT (gw, device_id) DO UPDATE SET state = excluded.state, data = excluded.data, at_ms = excluded.at_ms`,
-  village: `INSERT INTO villages (gw, ${VILLAGE_COLS.join(', ')}) VALUES (${marks(VILLAGE_COLS.length + 1)})
-    ON CONFLICT (gw) DO UPDATE SET ${VILLAGE_COLS.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+  // The row exists: ensureVillages made it in the same (IMMEDIATE) transaction.
+  village: `UPDATE villages SET ${VILLAGE_COLS.map((c) => `${c} = ?`).join(', ')} WHERE gw = ?`,
   counter: `INSERT INTO counters (name, value) VALUES (?, ?)
     ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value`,
   lag: `INSERT INTO counters (name, value) VALUES ('last_lag_ms', ?)
@@ -198,5 +198,5 @@ function write(s: Statements, w: VillageWrites, nowMs: number, repairAfterMs: nu
   for (const o of w.devices.values())
     if (o.row === null) s.deviceGone.run(o.gw, o.deviceId);
     else s.device.run(o.gw, o.deviceId, o.row.state, o.row.data, o.row.at_ms);
-  for (const v of w.villages) s.village.run(v.gw, ...VILLAGE_COLS.map((c) => v[c] ?? null));
+  for (const v of w.villages) s.village.run(...VILLAGE_COLS.map((c) => v[c] ?? null), v.gw);
 }

@@ -48,30 +48,17 @@ export async function openRegencyDb(config: RegencyConfig, log: Logger): Promise
   return opened;
 }
 
-/**
- * A connection to the SQLite store: WAL, synchronous=FULL, a busy timeout (the CLI, `regency
- * user` or `regency status`, and the collector's ingest thread write to the same file).
- */
-export function openSqliteHandle(file: string): Database.Database {
-  const sqlite = new Database(file);
-  try {
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('foreign_keys = ON');
-  } catch (err) {
-    sqlite.close();
-    throw err;
-  }
-  return sqlite;
-}
-
 function openSqlite(dataDir: string): OpenedDb {
   const file = join(dataDir, SQLITE_FILE);
   let sqlite: Database.Database;
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-    sqlite = openSqliteHandle(file);
+    sqlite = new Database(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    // The CLI (`regency user`, `regency status`) may write while the collector runs.
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
   } catch (err) {
     throw new GwError('GW_ERR_STORE_OPEN', `cannot open ${file}`, { cause: err });
   }
