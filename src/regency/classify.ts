@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { PAYLOAD_SCHEMAS, type PayloadKind } from '../report/envelope-schema.js';
 import { type MessageClass, parseTopic } from '../report/topics.js';
+import { type HealthFacts, healthFacts } from './health-facts.js';
 
 /** Larger than any message the gateway sends (a usage batch of 500 events is ~150 KiB). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -23,7 +24,17 @@ export type InboundEnvelope = Omit<EnvelopeShape, 'data'> & { data: unknown };
 
 /** One received MQTT message, decided: stored, applied to state, ignored or quarantined. */
 export type Inbound =
-  | { t: 'envelope'; gw: string; topic: string; kind: MessageClass; env: InboundEnvelope; data: string }
+  | {
+      t: 'envelope';
+      gw: string;
+      topic: string;
+      kind: MessageClass;
+      env: InboundEnvelope;
+      /** The envelope's data as stored (JSON). */
+      data: string;
+      /** A health sample's facts, read once here (health-facts.ts). */
+      health?: HealthFacts;
+    }
   | {
       t: 'state';
       gw: string;
@@ -109,7 +120,9 @@ export function classify(prefix: string, topic: string, payload: Buffer, retaine
   }
   const env = json as InboundEnvelope;
   if (env.gw !== gw) return quarantine('gw_mismatch', `envelope gw ${env.gw}`);
-  return { t: 'envelope', gw, topic, kind: kind as MessageClass, env, data: JSON.stringify(env.data) };
+  const data = JSON.stringify(env.data);
+  if (kind === 'health') return { t: 'envelope', gw, topic, kind, env, data, health: healthFacts(env.data) };
+  return { t: 'envelope', gw, topic, kind: kind as MessageClass, env, data };
 }
 
 /**

@@ -70,6 +70,11 @@ export class SeqLedger {
     return 'new';
   }
 
+  /** How many gaps are open (cheaper than openGaps() when only the count matters). */
+  get gapCount(): number {
+    return this.gaps.length;
+  }
+
   openGaps(): Gap[] {
     return this.gaps.map((g) => ({ ...g })).sort((a, b) => a.lo - b.lo);
   }

@@ -104,7 +104,12 @@ describe.runIf(POSTGRES)('messages partitioned by month (postgres store)', () =>
     await old.destroy();
 
     opened = await openRegencyDb(config, log);
-    ingest = new IngestRepo({ db: opened.db, dialect: opened.dialect, repairAfterMs: 300_000 });
+    ingest = new IngestRepo({
+      db: opened.db,
+      dialect: opened.dialect,
+      sqlite: opened.sqlite,
+      repairAfterMs: 300_000,
+    });
     partitions = new PartitionRepo({ db: opened.db });
     const place = await placeOf(rows.map(([id]) => id));
     expect(place.size).toBe(rows.length);

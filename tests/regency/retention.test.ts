@@ -73,7 +73,12 @@ describe.each(DIALECTS)('retention on %s', (dialect) => {
     for (let i = 0; i < 3; i++) batch.push(event(a, old + i));
     for (let i = 0; i < 5; i++) batch.push(health(b, old + i), health(a, recent + i));
     batch.push(outage(a, mid), outage(a, ancient), usage(b, mid), usage(b, ancient), event(b, recent));
-    const ingest = new IngestRepo({ db: opened.db, dialect: opened.dialect, repairAfterMs: 300_000 });
+    const ingest = new IngestRepo({
+      db: opened.db,
+      dialect: opened.dialect,
+      sqlite: opened.sqlite,
+      repairAfterMs: 300_000,
+    });
     await ingest.commit(batch);
     const bad = (at: number) => ({
       item: classify('kampung/v1', 'kampung/v1/x/y/z', Buffer.from('x'), false),

@@ -80,7 +80,12 @@ describe.each(DIALECTS)('silence after 3 × the village health interval, on %s',
   it('uses each village its own interval on the wall, in status and /metrics; the config one as fallback', async () => {
     const [fast, slow, quiet] = codes as [string, string, string];
     const clock = new FakeClock();
-    const ingest = new IngestRepo({ db: opened.db, dialect: opened.dialect, repairAfterMs: 300_000 });
+    const ingest = new IngestRepo({
+      db: opened.db,
+      dialect: opened.dialect,
+      sqlite: opened.sqlite,
+      repairAfterMs: 300_000,
+    });
     const read = new ReadRepo({ db: opened.db });
     const at = clock.wallMs();
     await ingest.commit([
@@ -140,7 +145,12 @@ describe.each(DIALECTS)('silence after 3 × the village health interval, on %s',
 
   it('keeps the interval a later birth without one does not repeat, and takes a new one', async () => {
     const [fast] = codes as [string];
-    const ingest = new IngestRepo({ db: opened.db, dialect: opened.dialect, repairAfterMs: 300_000 });
+    const ingest = new IngestRepo({
+      db: opened.db,
+      dialect: opened.dialect,
+      sqlite: opened.sqlite,
+      repairAfterMs: 300_000,
+    });
     const read = new ReadRepo({ db: opened.db });
     await ingest.commit([{ item: status(fast, {}), atMs: 1 }]);
     expect((await read.villages()).find((r) => r.gw === fast)?.health_interval_s).toBe(10);

@@ -189,7 +189,12 @@ describe.each(DIALECTS)('availability with SLA and maintenance (%s)', (dialect) 
     config = r.config;
     opened = await openRegencyDb(config, pino({ level: 'silent' }));
     repo = new ReportRepo({ db: opened.db });
-    const ingest = new IngestRepo({ db: opened.db, dialect: opened.dialect, repairAfterMs: 300_000 });
+    const ingest = new IngestRepo({
+      db: opened.db,
+      dialect: opened.dialect,
+      sqlite: opened.sqlite,
+      repairAfterMs: 300_000,
+    });
     await ingest.commit([
       // A: 45 min ISP (charged), 120 min ISP inside Telkom's declared works (01:00–03:00 WIB on
       // the 13th = 18:00–20:00Z on the 12th; excluded), 60 min regency server (not the ISP's).

@@ -79,7 +79,13 @@ describe.each(DIALECTS)('order-safe village state on %s', (dialect) => {
     await store.create();
     opened = await openTestDb(store, tmp.path);
     writers = [0, 1, 2].map(
-      () => new IngestRepo({ db: opened.db, dialect: opened.dialect, repairAfterMs: 300_000 }),
+      () =>
+        new IngestRepo({
+          db: opened.db,
+          dialect: opened.dialect,
+          sqlite: opened.sqlite,
+          repairAfterMs: 300_000,
+        }),
     );
     read = new ReadRepo({ db: opened.db });
     healthTemplate = pub.envelope('3510010001', 'health').data as Record<string, unknown>;

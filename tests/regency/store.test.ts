@@ -36,7 +36,12 @@ describe.each(DIALECTS)('regency store on %s', (dialect) => {
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
     const config: RegencyConfig = r.config;
     opened = await openRegencyDb(config, pino({ level: 'silent' }));
-    ingest = new IngestRepo({ db: opened.db, dialect: opened.dialect, repairAfterMs: 300_000 });
+    ingest = new IngestRepo({
+      db: opened.db,
+      dialect: opened.dialect,
+      sqlite: opened.sqlite,
+      repairAfterMs: 300_000,
+    });
     read = new ReadRepo({ db: opened.db });
   });
   afterAll(async () => {

@@ -25,6 +25,7 @@ export const collectorModule = defineRegencyModule({
     const ingest = new IngestRepo({
       db: deps.store.db,
       dialect: deps.store.dialect,
+      sqlite: deps.store.sqlite,
       repairAfterMs: config.completeness.repair_after_s * 1000,
     });
     const ingestLog = log('ingest');

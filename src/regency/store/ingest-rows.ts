@@ -1,5 +1,6 @@
 import { wibDay } from '../../core/wib.js';
 import type { Inbound, InboundEnvelope } from '../classify.js';
+import { healthFacts } from '../health-facts.js';
 import type { RegencyTables } from './schema.js';
 
 /**
@@ -36,27 +37,12 @@ export function dayOf(env: InboundEnvelope, atMs: number): string {
 
 export function foldedSeqs(it: Envelope): number[] {
   if (it.kind !== 'health') return [];
-  const summary = (it.env.data as { summary?: { folded_seqs?: number[] } }).summary;
-  return summary?.folded_seqs ?? [];
+  return (it.health ?? healthFacts(it.env.data)).folded;
 }
 
-export function healthState(env: InboundEnvelope): Partial<RegencyTables['villages']> {
-  const d = env.data as {
-    gateway: { version: string; boot: string | null };
-    link: { verdict: string; fault_layer: string | null };
-    outbox: { depth: number };
-    clock: { synced: boolean };
-  };
-  const interval = healthInterval((env.data as { health_interval_s?: unknown }).health_interval_s);
-  return {
-    ...(interval === null ? {} : { health_interval_s: interval }),
-    health: JSON.stringify(d),
-    version: d.gateway.version,
-    outbox_depth: d.outbox.depth,
-    clock_synced: d.clock.synced ? 1 : 0,
-    verdict: d.link.verdict,
-    fault_layer: d.link.fault_layer,
-  };
+/** The village columns of a health sample: its facts (classify.ts), and its data as stored. */
+export function healthState(it: Envelope): Partial<RegencyTables['villages']> {
+  return { ...(it.health ?? healthFacts(it.env.data)).cols, health: it.data };
 }
 
 export function emptyVillage(gw: string): RegencyTables['villages'] {
@@ -86,9 +72,4 @@ export function emptyVillage(gw: string): RegencyTables['villages'] {
     link_seq: null,
     boot_rank: null,
   };
-}
-
-/** A published health interval, when it is a sane one (whole seconds, 1 s to 1 day). */
-export function healthInterval(v: unknown): number | null {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 86_400 ? v : null;
 }

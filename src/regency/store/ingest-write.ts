@@ -219,7 +219,7 @@ async function writeDevices(trx: Trx, devices: DeviceOps): Promise<void> {
       .execute();
 }
 
-const VILLAGE_COLS = [
+export const VILLAGE_COLS = [
   'online',
   'status',
   'verdict',

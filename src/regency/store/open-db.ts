@@ -16,6 +16,8 @@ export interface OpenedDb {
   dialect: Dialect;
   /** Where it is, for logs: the SQLite file or the PostgreSQL URL without credentials. */
   where: string;
+  /** SQLite: the handle under `db`, for the collector's commits (store/ingest-sqlite.ts). */
+  sqlite?: Database.Database;
 }
 
 export const SQLITE_FILE = 'regency.db';
@@ -64,6 +66,7 @@ function openSqlite(dataDir: string): OpenedDb {
     db: new Kysely<RegencyTables>({ dialect: new SqliteDialect({ database: keepStatements(sqlite) }) }),
     dialect: 'sqlite',
     where: file,
+    sqlite,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Inbound } from '../classify.js';
-import { healthInterval, healthState } from './ingest-rows.js';
+import { healthInterval } from '../health-facts.js';
+import { healthState } from './ingest-rows.js';
 import type { RegencyTables } from './schema.js';
 import { type BootRanks, newer, type Position } from './state-order.js';
 
@@ -41,7 +42,7 @@ export function applyLive(
   if (newer(pos, order.top)) order.top = pos;
   if (it.kind !== 'health' || !newer(pos, order.health)) return;
   order.health = pos;
-  const h = healthState(it.env);
+  const h = healthState(it);
   if (!newer(pos, order.link)) {
     delete h.verdict;
     delete h.fault_layer;
