@@ -175,3 +175,27 @@ export async function startProbeTargets() {
     },
   };
 }
+
+/**
+ * bench/_bare-stack.mjs bundled with the daemon's own esbuild settings (scripts/build-bundle.mjs),
+ * for a like-for-like figure beside the daemon's bundle; returns its path. Written inside
+ * node_modules so that its external better-sqlite3 resolves as the daemon's does.
+ */
+export async function bundledBareStack() {
+  const { build } = await import('esbuild');
+  const outfile = join(process.cwd(), 'node_modules', '.cache', 'kgw-bench', 'bare-stack.bundle.mjs');
+  await build({
+    entryPoints: ['bench/_bare-stack.mjs'],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    external: ['better-sqlite3'],
+    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+    logLevel: 'error',
+  });
+  return outfile;
+}
