@@ -79,7 +79,12 @@ describe('the bundled command line', () => {
 
   it('runs the daemon, which finds its page, and loads neither the regency store nor the demo broker', async () => {
     writeFileSync(LOG, '');
-    const d = await TestDaemon.start({ nodeArgs: ['--import', REGISTER] });
+    // With a broker to try (none listens there): mqtt.js parses its URL with url.parse(), which
+    // Node 24 warns about on stderr unless the caller is in node_modules (mqtt stays external).
+    const d = await TestDaemon.start({
+      nodeArgs: ['--import', REGISTER],
+      config: { mqtt: { url: 'mqtt://127.0.0.1:1', connect_delay_max_s: 0 } },
+    });
     try {
       const page = await fetch(`${d.url}/`);
       expect(page.status).toBe(200);
@@ -87,9 +92,12 @@ describe('the bundled command line', () => {
       const asset = /\/assets\/[\w.-]+\.js/.exec(html)?.[0];
       expect(asset, 'the page names its script').toBeDefined();
       expect((await fetch(`${d.url}${asset}`)).status).toBe(200);
+      // mqtt.connect() ran (it logs after), and failed: the URL was parsed
+      await d.waitForLog((l) => /^mqtt: (connection error|disconnected)/.test(String(l.msg ?? '')));
     } finally {
       await d.dispose();
     }
+    expect(d.stderr).toBe('');
     const files = importedDistFiles();
     expect(files).toContain(MAIN_JS);
     expect(files.some((f) => /bundle-run-\w+\.js$/.test(f))).toBe(true);
