@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { GwError } from '../../core/errors.js';
 import type { RegencyTables } from '../store/schema.js';
 import type { BrokerHash } from './broker-hash.js';
@@ -341,29 +341,26 @@ export class CredentialsRepo {
 }
 
 /**
- * Revoked villages and when (their latest revocation), read in the caller's transaction:
- * a village with a revoked identity and none valid (one provisioned again is not revoked).
+ * Revoked villages and when (their latest revocation): a village code with a revoked identity
+ * and none valid (one provisioned again is not revoked). One statement, portable SQL: the
+ * SQLite ingest prepares this same text on its own handle (ingest-sqlite.ts).
  */
+export const REVOKED_SQL = `SELECT code, MAX(revoked_ms) AS revoked_ms FROM broker_credentials
+  WHERE role = 'village' AND revoked_ms IS NOT NULL AND code IS NOT NULL AND code NOT IN (
+    SELECT code FROM broker_credentials WHERE code IS NOT NULL AND revoked_ms IS NULL AND retired_ms IS NULL)
+  GROUP BY code`;
+
+/** REVOKED_SQL's rows as code → revoked_ms. */
+export function revokedMap(
+  rows: ReadonlyArray<{ code: string; revoked_ms: number | string }>,
+): Map<string, number> {
+  return new Map(rows.map((r) => [r.code, Number(r.revoked_ms)]));
+}
+
+/** REVOKED_SQL, read in the caller's transaction. */
 export async function readRevoked(db: Db): Promise<Map<string, number>> {
-  const rows = await db
-    .selectFrom('broker_credentials')
-    .select(['code', 'revoked_ms'])
-    .where('role', '=', 'village')
-    .where('revoked_ms', 'is not', null)
-    .execute();
-  const out = new Map<string, number>();
-  for (const r of rows)
-    if (r.code !== null) out.set(r.code, Math.max(Number(r.revoked_ms), out.get(r.code) ?? 0));
-  if (out.size === 0) return out;
-  const live = await db
-    .selectFrom('broker_credentials')
-    .select('code')
-    .where('code', 'in', [...out.keys()])
-    .where('revoked_ms', 'is', null)
-    .where('retired_ms', 'is', null)
-    .execute();
-  for (const r of live) if (r.code !== null) out.delete(r.code);
-  return out;
+  const r = await sql<{ code: string; revoked_ms: number | string }>`${sql.raw(REVOKED_SQL)}`.execute(db);
+  return revokedMap(r.rows);
 }
 
 /** Codes with a revoked identity and none valid (a village provisioned again is not revoked). */

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { REVOKED_SQL, revokedMap } from '../provision/credentials-repo.js';
 import type { Gap } from '../seq-ledger.js';
 import { type CommitResult, foldBatch, planBatch, type Received } from './ingest-fold.js';
 import { type Loaded, rangeKey, type VillageRow } from './ingest-load.js';
@@ -25,12 +26,7 @@ const IN_BATCH = 'gw IN (SELECT value FROM json_each(?))';
 
 /** The statement texts of a SQLite commit, each prepared once (see SqliteIngest). */
 const SQL = {
-  // One query for readRevoked() (credentials-repo.ts): a revoked village code, unless some
-  // identity of the same code is live (re-provisioned).
-  revoked: `SELECT code, MAX(revoked_ms) AS revoked_ms FROM broker_credentials
-    WHERE role = 'village' AND revoked_ms IS NOT NULL AND code IS NOT NULL AND code NOT IN (
-      SELECT code FROM broker_credentials WHERE code IS NOT NULL AND revoked_ms IS NULL AND retired_ms IS NULL)
-    GROUP BY code`,
+  revoked: REVOKED_SQL,
   quarantine: `INSERT INTO quarantine (at_ms, topic, reason, detail, size, payload) VALUES (${marks(6)})`,
   ensureVillages: `INSERT INTO villages (gw) SELECT value FROM json_each(?) WHERE true ON CONFLICT (gw) DO NOTHING`,
   villages: `SELECT * FROM villages WHERE ${IN_BATCH}`,
@@ -103,9 +99,7 @@ export class SqliteIngest {
 
   private apply(s: Statements, batch: readonly Received[]): CommitResult {
     // Read in the same transaction: whatever commits after `regency revoke` committed is refused.
-    const revoked = new Map<string, number>();
-    for (const r of s.revoked.all() as Array<{ code: string; revoked_ms: number }>)
-      revoked.set(r.code, Number(r.revoked_ms));
+    const revoked = revokedMap(s.revoked.all() as Array<{ code: string; revoked_ms: number }>);
     const plan = planBatch(batch, revoked);
     for (const q of plan.quarantined)
       s.quarantine.run(q.at_ms, q.topic, q.reason, q.detail, q.size, q.payload);
