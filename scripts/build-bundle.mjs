@@ -7,7 +7,7 @@
 //   - split: each command (`run`, `regency`, `demo`, …) stays a lazy chunk, so the daemon never
 //     loads the regency's PostgreSQL driver or the demo's embedded broker;
 //   - every chunk sits at dist/'s top level (src/paths.ts depends on it);
-//   - native addons and their optional peers, and mqtt.js, stay in node_modules;
+//   - native addons and their optional peers stay in node_modules;
 //   - dist/bundle-inputs.json lists the sources in each file;
 //   - whitespace and syntax minified, names kept: a stack trace in a technician's log still
 //     names its functions.
@@ -35,9 +35,9 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   // Native addons, found by their package at run time; pg-native is pg's optional peer.
-  // mqtt.js stays in node_modules too: it parses the broker URL with url.parse(), which Node 24
-  // warns about (DEP0169) on stderr unless the caller's file is inside node_modules.
-  external: ['better-sqlite3', 'unix-dgram', 'pg-native', 'mqtt'],
+  // mqtt.js is bundled: it is never handed a URL string, which it would read with url.parse()
+  // (Node 24 warns about that call from outside node_modules; see src/report/broker-url.ts).
+  external: ['better-sqlite3', 'unix-dgram', 'pg-native'],
   // CommonJS dependencies call require() for Node's built-ins: give each chunk a real one.
   banner: {
     js: "import { createRequire as __kgwRequire } from 'node:module'; const require = __kgwRequire(import.meta.url);",

@@ -3,6 +3,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
+import { brokerOptions } from '../report/broker-url.js';
 import { classify, type Inbound } from './classify.js';
 import type { RegencyConfig } from './config-schema.js';
 import type { IngestQueue } from './ingest-queue.js';
@@ -90,7 +91,7 @@ export class Collector implements Service {
   start(): void {
     const c = this.d.config.mqtt;
     const log = this.d.log;
-    const client = mqtt.connect(c.url, this.options());
+    const client = mqtt.connect(brokerOptions(c.url, this.options()));
     this.client = client;
     if (c.protocol_version === 4) this.deferAcksV4(client);
     client.on('connect', (connack) => {

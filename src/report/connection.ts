@@ -4,6 +4,7 @@ import { redactUrl } from '../config/redact.js';
 import type { Logger } from '../core/logger.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { Backoff } from './backoff.js';
+import { brokerOptions } from './broker-url.js';
 import type { MqttConfig } from './config-schema.js';
 
 export interface ConnectionDeps {
@@ -123,7 +124,7 @@ export class MqttConnection {
     this.d.log.info({ attempt: this.attemptsTotal, url: redactUrl(this.d.config.url) }, 'mqtt: connecting');
     let client: MqttClient;
     try {
-      client = mqtt.connect(this.d.config.url, options);
+      client = mqtt.connect(brokerOptions(this.d.config.url, options));
     } catch (err) {
       // A readable but unusable cert/key (not PEM, key not matching) throws here, synchronously,
       // from the TLS context: retry on the backoff like any failed attempt, so a fixed file is

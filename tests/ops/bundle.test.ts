@@ -79,8 +79,8 @@ describe('the bundled command line', () => {
 
   it('runs the daemon, which finds its page, and loads neither the regency store nor the demo broker', async () => {
     writeFileSync(LOG, '');
-    // With a broker to try (none listens there): mqtt.js parses its URL with url.parse(), which
-    // Node 24 warns about on stderr unless the caller is in node_modules (mqtt stays external).
+    // With a broker to try (none listens there): handed a URL string, the bundled mqtt.js would
+    // read it with url.parse(), which Node 24 warns about on stderr (src/report/broker-url.ts).
     const d = await TestDaemon.start({
       nodeArgs: ['--import', REGISTER],
       config: { mqtt: { url: 'mqtt://127.0.0.1:1', connect_delay_max_s: 0 } },

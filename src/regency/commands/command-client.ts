@@ -4,6 +4,7 @@ import { GwError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Scheduler } from '../../core/scheduler.js';
 import type { Service } from '../../core/service.js';
+import { brokerOptions } from '../../report/broker-url.js';
 import type { RemoteCommand } from '../../report/command-names.js';
 import { Topics } from '../../report/topics.js';
 import { brokerCredentials } from '../collector.js';
@@ -55,14 +56,16 @@ export class CommandClient implements Service {
 
   start(): void {
     const c = this.config;
-    const client = mqtt.connect(c.url, {
-      protocolVersion: c.protocol_version,
-      clientId: `${c.client_id}-cmd`,
-      clean: true,
-      reconnectPeriod: Math.round(c.reconnect_s * 1000),
-      connectTimeout: 10_000,
-      ...brokerCredentials(c),
-    });
+    const client = mqtt.connect(
+      brokerOptions(c.url, {
+        protocolVersion: c.protocol_version,
+        clientId: `${c.client_id}-cmd`,
+        clean: true,
+        reconnectPeriod: Math.round(c.reconnect_s * 1000),
+        connectTimeout: 10_000,
+        ...brokerCredentials(c),
+      }),
+    );
     this.client = client;
     client.on('connect', () => {
       client.subscribe(replyFilter(c), { qos: 1 }, (err) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Scheduler } from '../../core/scheduler.js';
+import { brokerOptions } from '../../report/broker-url.js';
 import type { MqttConfig } from '../../report/config-schema.js';
 import { gatewayClientOptions } from '../../report/connection.js';
 import { cleanStopPayload } from '../../report/event-payloads.js';
@@ -102,7 +103,7 @@ class SharedPool {
       released = true;
     };
     const { will: _none, ...opts } = gatewayClientOptions(this.d.mqtt, this.clientId, '', '');
-    const client = mqtt.connect(this.d.mqtt.url, { ...opts, writeCache: true });
+    const client = mqtt.connect(brokerOptions(this.d.mqtt.url, { ...opts, writeCache: true }));
     this.client = client;
     client.on('connect', () => {
       release();

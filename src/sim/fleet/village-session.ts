@@ -1,5 +1,6 @@
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Scheduler } from '../../core/scheduler.js';
+import { brokerOptions } from '../../report/broker-url.js';
 import type { MqttConfig } from '../../report/config-schema.js';
 import { gatewayClientOptions } from '../../report/connection.js';
 import { cleanStopPayload, willPayload } from '../../report/event-payloads.js';
@@ -104,7 +105,7 @@ export class VillageSession implements Session {
       this.d.statusTopic,
       willPayload(this.d.gw, this.boot),
     );
-    const client = mqtt.connect(this.d.mqtt.url, opts);
+    const client = mqtt.connect(brokerOptions(this.d.mqtt.url, opts));
     this.client = client;
     client.on('connect', () => {
       release();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { redactUrl } from '../../config/redact.js';
+import { brokerOptions } from '../../report/broker-url.js';
 import { type CheckResult, type DoctorCheck, result, t } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -58,7 +59,7 @@ export const brokerCheck: DoctorCheck = {
         { error: (err as NodeJS.ErrnoException).code ?? 'error' },
       );
     }
-    const client = mqtt.connect(url, opts);
+    const client = mqtt.connect(brokerOptions(url, opts));
     const outcome = await new Promise<{ ok: true } | { ok: false; err: Error & { code?: unknown } }>(
       (resolve) => {
         const timer = setTimeout(
