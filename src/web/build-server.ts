@@ -11,6 +11,7 @@ import { clientErrorHandler, installErrorHandlers } from './error-handler.js';
 import { type FastPath, fastPathServer } from './fast-path.js';
 import { healthRoutes } from './health-routes.js';
 import { type MetricsSource, metricsRoutes } from './metrics-routes.js';
+import { serializerCompiler } from './serializer-compiler.js';
 import { staticRoutes } from './static-routes.js';
 import type { TechnicianDeps } from './technician-context.js';
 import { technicianRoutes } from './technician-routes.js';
@@ -79,6 +80,7 @@ export function buildServer(deps: WebDeps): FastifyInstance {
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
+  app.setSerializerCompiler(serializerCompiler());
   // fastify's own closing flag is set just before: from here on fastify answers everything (503).
   app.addHook('preClose', (done) => {
     closing = true;

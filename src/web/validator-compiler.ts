@@ -19,13 +19,23 @@ type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null }
  * (a 500 through the error handler), so a route's tests must call it at least once.
  */
 export function validatorCompiler(): FastifySchemaCompiler<unknown> {
-  const body = new Ajv({ ...BASE, coerceTypes: false });
-  const text = new Ajv({ ...BASE, coerceTypes: 'array' });
+  // Made on the first request that needs one (an Ajv with its meta-schemas is some 10 ms).
+  let body: Ajv | undefined;
+  let text: Ajv | undefined;
   return ({ schema, httpPart }) => {
-    const ajv = httpPart === 'body' ? body : text;
     let compiled: ValidateFunction | undefined;
     const validate: Validate = (data) => {
-      compiled ??= ajv.compile(schema as object);
+      if (!compiled) {
+        let ajv: Ajv;
+        if (httpPart === 'body') {
+          body ??= new Ajv({ ...BASE, coerceTypes: false });
+          ajv = body;
+        } else {
+          text ??= new Ajv({ ...BASE, coerceTypes: 'array' });
+          ajv = text;
+        }
+        compiled = ajv.compile(schema as object);
+      }
       const ok = compiled(data) as boolean;
       // fastify reads the errors from the function it was given.
       validate.errors = compiled.errors ?? null;
