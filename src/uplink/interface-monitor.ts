@@ -8,12 +8,15 @@ import type { Store } from '../store/store.js';
 import type { TickWriter, WriteTick } from '../store/write-tick.js';
 import type { UplinkConfig } from './config-schema.js';
 import { readIfaceCounters } from './iface-counters.js';
+import { defaultInterface, readIfaceFacts } from './iface-facts.js';
 import { Throughput, type ThroughputResult } from './throughput.js';
 import type { ThroughputRepo } from './throughput-repo.js';
 import type { TrafficRepo } from './traffic-repo.js';
 
-/** Which interface and what kind it is: asking costs ~0.5 s of subprocesses, so rarely. */
-const FACTS_MS = 60 * 60_000;
+/** Which interface carries the default route, and what kind it is: a few file reads. */
+const FACTS_MS = 60_000;
+/** A WiFi uplink's SSID and signal: systeminformation runs subprocesses (~0.5 s), so rarely. */
+const WIFI_MS = 60 * 60_000;
 const TRAFFIC_WRITE_MS = 10 * 60_000;
 
 /** Counter delta that survives a counter reset (interface re-created, reboot). */
@@ -23,9 +26,11 @@ export function counterDelta(prev: number | null, next: number): number {
 }
 
 /**
- * Interface facts from systeminformation (default interface, operstate, speed, bytes/s,
- * WiFi SSID and signal) and daily traffic totals. Runs at a modest interval, never on a
- * probe's path; byte counters are cheap reads of /sys, the rest is refreshed hourly.
+ * Interface facts (default interface, operstate, speed, bytes/s, WiFi SSID and signal) and
+ * daily traffic totals. Runs at a modest interval, never on a probe's path. The default route,
+ * the interface's kind and its byte counters are reads of /proc/net and /sys (iface-facts.ts,
+ * iface-counters.ts); only a WiFi uplink's SSID and signal come from systeminformation,
+ * hourly, loaded the first time a wireless uplink is seen (a wired box never loads it).
  */
 export class InterfaceMonitor implements Service {
   readonly name = 'uplink-iface';
@@ -42,6 +47,8 @@ export class InterfaceMonitor implements Service {
     throughputs?: ThroughputRepo;
     /** sysfs net directory (tests point it elsewhere); default /sys/class/net. */
     sysfsNet?: string;
+    /** The kernel's routing tables (tests point it elsewhere); default /proc/net. */
+    procNet?: string;
   };
   private readonly throughput: Throughput;
   private tasks: Array<{ cancel(): void }> = [];
@@ -58,6 +65,8 @@ export class InterfaceMonitor implements Service {
     throughput: null,
   };
   private counters: { rx: number; tx: number; mono: number } | null = null;
+  /** When the WiFi SSID and signal were last asked (monotonic ms). */
+  private wifiAskedMono: number | null = null;
   private pending = { day: '', rx: 0, tx: 0 };
 
   constructor(deps: InterfaceMonitor['deps']) {
@@ -136,34 +145,28 @@ export class InterfaceMonitor implements Service {
   }
 
   private async facts(): Promise<void> {
-    const si = await loadSi();
-    try {
-      const name = await si.networkInterfaceDefault();
-      if (!name) return;
-      const all = await si.networkInterfaces();
-      const info = (Array.isArray(all) ? all : [all]).find((i) => i.iface === name);
-      let ssid: string | null = null;
-      let signal: number | null = null;
-      const wireless = info?.type === 'wireless';
-      if (wireless) {
-        const wifi =
-          (await si.wifiConnections()).find((w) => w.iface === name) ?? (await si.wifiConnections())[0];
-        ssid = wifi?.ssid ?? null;
-        signal = typeof wifi?.signalLevel === 'number' ? wifi.signalLevel : null;
+    const name = defaultInterface(this.deps.procNet);
+    if (!name) return;
+    const facts = readIfaceFacts(name, this.deps.sysfsNet);
+    if (!facts) return;
+    const changed = name !== this.state.name;
+    if (changed) this.counters = null;
+    let { ssid, signal_dbm } = changed ? { ssid: null, signal_dbm: null } : this.state;
+    const mono = this.deps.clock.monoMs();
+    if (!facts.wireless) {
+      ssid = null;
+      signal_dbm = null;
+    } else if (changed || this.wifiAskedMono === null || mono - this.wifiAskedMono >= WIFI_MS) {
+      this.wifiAskedMono = mono;
+      try {
+        const wifi = await wifiLink(name);
+        ssid = wifi.ssid;
+        signal_dbm = wifi.signal_dbm;
+      } catch (err) {
+        this.deps.log.warn({ err }, 'WiFi SSID and signal unavailable');
       }
-      if (name !== this.state.name) this.counters = null;
-      this.state = {
-        ...this.state,
-        name,
-        operstate: info?.operstate ?? null,
-        speed_mbps: info && typeof info.speed === 'number' && info.speed > 0 ? info.speed : null,
-        wireless,
-        ssid,
-        signal_dbm: signal,
-      };
-    } catch (err) {
-      this.deps.log.warn({ err }, 'interface facts unavailable');
     }
+    this.state = { ...this.state, name, ...facts, ssid, signal_dbm };
   }
 
   private stats(): void {
@@ -237,7 +240,13 @@ export class InterfaceMonitor implements Service {
   }
 }
 
-/** systeminformation is large: loaded on the first interface reading, not at daemon start. */
-async function loadSi() {
-  return (await import('systeminformation')).default;
+/** A WiFi uplink's SSID and signal (systeminformation: large, loaded on the first call). */
+async function wifiLink(name: string): Promise<{ ssid: string | null; signal_dbm: number | null }> {
+  const si = (await import('systeminformation')).default;
+  const all = await si.wifiConnections();
+  const wifi = all.find((w) => w.iface === name) ?? all[0];
+  return {
+    ssid: wifi?.ssid ?? null,
+    signal_dbm: typeof wifi?.signalLevel === 'number' ? wifi.signalLevel : null,
+  };
 }

@@ -11,7 +11,7 @@ import { TrafficRepo } from '../../src/uplink/traffic-repo.js';
 import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 
-describe('InterfaceMonitor (systeminformation on this machine)', () => {
+describe("InterfaceMonitor (this machine's routing table and sysfs)", () => {
   const dir = tempDir('kgw-iface-');
   const log = pino({ level: 'silent' });
   const clock = new SystemClock(undefined, 'b');

@@ -1,0 +1,106 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const RTF_UP = 0x0001;
+const RTF_REJECT = 0x0200;
+const NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+
+/** What the kernel says of an interface, from sysfs alone. */
+export interface IfaceFacts {
+  operstate: string | null;
+  /** Link speed in Mbit/s; null when the driver does not say (down, virtual, WiFi). */
+  speed_mbps: number | null;
+  wireless: boolean;
+}
+
+type Route = { iface: string; metric: number };
+
+/** Default routes of an IPv4 routing table (`/proc/net/route`: hex fields, one route a line). */
+export function defaultRoutes4(text: string): Route[] {
+  const out: Route[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const [iface, dest, , flags, , , metric, mask] = f as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const fl = Number.parseInt(flags, 16);
+    if (dest === '00000000' && mask === '00000000' && fl & RTF_UP && !(fl & RTF_REJECT))
+      out.push({ iface, metric: Number.parseInt(metric, 10) });
+  }
+  return out;
+}
+
+/** Default routes of an IPv6 routing table (`/proc/net/ipv6_route`: the interface is last). */
+export function defaultRoutes6(text: string): Route[] {
+  const out: Route[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const [dest, len, , , , metric, , , flags, iface] = f as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const fl = Number.parseInt(flags, 16);
+    if (/^0{32}$/.test(dest) && len === '00' && fl & RTF_UP && !(fl & RTF_REJECT) && iface !== 'lo')
+      out.push({ iface, metric: Number.parseInt(metric, 16) });
+  }
+  return out;
+}
+
+/**
+ * The interface of the default route with the lowest metric (IPv4 first, then IPv6), as
+ * `ip route show default` lists it first; null when the box has no default route (the
+ * uplink is down at the router, or the DHCP lease is gone). Reads the kernel's tables in
+ * /proc/net: systeminformation asked a shell for the same, a process each hour.
+ */
+export function defaultInterface(procNet = '/proc/net'): string | null {
+  const read = (file: string) => {
+    try {
+      return readFileSync(join(procNet, file), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  for (const routes of [defaultRoutes4(read('route')), defaultRoutes6(read('ipv6_route'))]) {
+    const best = routes.filter((r) => NAME.test(r.iface)).sort((a, b) => a.metric - b.metric)[0];
+    if (best) return best.iface;
+  }
+  return null;
+}
+
+/** operstate, speed and kind of an interface from /sys/class/net; null when it is gone. */
+export function readIfaceFacts(name: string, root = '/sys/class/net'): IfaceFacts | null {
+  if (!NAME.test(name) || name === '.' || name === '..') return null;
+  const dir = join(root, name);
+  if (!existsSync(dir)) return null;
+  const read = (file: string): string | null => {
+    try {
+      return readFileSync(join(dir, file), 'utf8').trim() || null;
+    } catch {
+      // speed answers EINVAL while the link is down and on virtual interfaces
+      return null;
+    }
+  };
+  const speed = Number(read('speed'));
+  return {
+    operstate: read('operstate'),
+    speed_mbps: Number.isInteger(speed) && speed > 0 ? speed : null,
+    wireless: existsSync(join(dir, 'wireless')) || existsSync(join(dir, 'phy80211')),
+  };
+}
