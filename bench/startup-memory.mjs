@@ -116,6 +116,7 @@ broker.stop();
 rmSync(dir, { recursive: true, force: true });
 
 const result = {
+  node: process.version,
   startup_ms_median: Math.round(median(startups)),
   startup_ms_max: Math.round(Math.max(...startups)),
   bare_startup_ms_median: Math.round(median(bareStartups)),
