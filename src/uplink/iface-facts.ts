@@ -14,53 +14,48 @@ export interface IfaceFacts {
 }
 
 type Route = { iface: string; metric: number };
+type Row = { iface: string; isDefault: boolean; flags: string; metric: number };
 
-/** Default routes of an IPv4 routing table (`/proc/net/route`: hex fields, one route a line). */
-export function defaultRoutes4(text: string): Route[] {
+/** The routes of a table that are default, up and not rejecting, one row picked per line. */
+function defaultRoutes(text: string, row: (f: string[]) => Row | null): Route[] {
   const out: Route[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 8) continue;
-    const [iface, dest, , flags, , , metric, mask] = f as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-    const fl = Number.parseInt(flags, 16);
-    if (dest === '00000000' && mask === '00000000' && fl & RTF_UP && !(fl & RTF_REJECT))
-      out.push({ iface, metric: Number.parseInt(metric, 10) });
+  for (const line of text.split('\n')) {
+    const r = row(line.trim().split(/\s+/));
+    const fl = r ? Number.parseInt(r.flags, 16) : 0;
+    if (r?.isDefault && fl & RTF_UP && !(fl & RTF_REJECT) && r.iface !== 'lo')
+      out.push({ iface: r.iface, metric: r.metric });
   }
   return out;
 }
 
+/** Default routes of an IPv4 routing table (`/proc/net/route`: hex fields, one route a line). */
+export function defaultRoutes4(text: string): Route[] {
+  // Iface Destination Gateway Flags RefCnt Use Metric Mask …; the header line is no default
+  return defaultRoutes(text, (f) =>
+    f.length < 8
+      ? null
+      : {
+          iface: f[0] as string,
+          isDefault: f[1] === '00000000' && f[7] === '00000000',
+          flags: f[3] as string,
+          metric: Number.parseInt(f[6] as string, 10),
+        },
+  );
+}
+
 /** Default routes of an IPv6 routing table (`/proc/net/ipv6_route`: the interface is last). */
 export function defaultRoutes6(text: string): Route[] {
-  const out: Route[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const [dest, len, , , , metric, , , flags, iface] = f as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-    const fl = Number.parseInt(flags, 16);
-    if (/^0{32}$/.test(dest) && len === '00' && fl & RTF_UP && !(fl & RTF_REJECT) && iface !== 'lo')
-      out.push({ iface, metric: Number.parseInt(metric, 16) });
-  }
-  return out;
+  // dest dest_len src src_len next_hop metric refcnt use flags iface
+  return defaultRoutes(text, (f) =>
+    f.length < 10
+      ? null
+      : {
+          iface: f[9] as string,
+          isDefault: /^0{32}$/.test(f[0] as string) && f[1] === '00',
+          flags: f[8] as string,
+          metric: Number.parseInt(f[5] as string, 16),
+        },
+  );
 }
 
 /**

@@ -3,22 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Value } from '@sinclair/typebox/value';
-import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SystemClock } from '../../src/core/clock.js';
-import { Scheduler } from '../../src/core/scheduler.js';
-import { Store } from '../../src/store/store.js';
-import { type UplinkConfig, UplinkConfigSchema } from '../../src/uplink/config-schema.js';
 import {
   defaultInterface,
   defaultRoutes4,
   defaultRoutes6,
   readIfaceFacts,
 } from '../../src/uplink/iface-facts.js';
-import { InterfaceMonitor } from '../../src/uplink/interface-monitor.js';
-import { TrafficRepo } from '../../src/uplink/traffic-repo.js';
-import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const root = process.getuid?.() === 0;
@@ -120,55 +111,4 @@ describe('readIfaceFacts', () => {
       expect(readIfaceFacts('kgwif0')).toBeNull();
     });
   });
-});
-
-describe('InterfaceMonitor on routing tables and a sysfs of our own', () => {
-  const dir = tempDir('kgw-iface-mon-');
-  const log = pino({ level: 'silent' });
-  const clock = new SystemClock(undefined, 'b');
-  const store = new Store({ dataDir: dir.path, log, clock });
-  const scheduler = new Scheduler({ clock, log });
-  afterAll(() => {
-    scheduler.stop();
-    store.stop();
-    dir.cleanup();
-  });
-
-  it('follows the default route to a wireless interface, its facts read from the files given', async () => {
-    store.start();
-    const sys = join(tmp.path, 'sys');
-    mkdirSync(join(sys, 'wlan0', 'wireless'), { recursive: true });
-    mkdirSync(join(sys, 'wlan0', 'statistics'), { recursive: true });
-    for (const [f, v] of Object.entries({
-      operstate: 'up',
-      'statistics/rx_bytes': '10',
-      'statistics/tx_bytes': '20',
-    }))
-      writeFileSync(join(sys, 'wlan0', f), `${v}\n`);
-    const net = procNet('mon', [HEAD4, row4('wlan0', '00000000', '0003', 600, '00000000')].join('\n'), '');
-    const config = Value.Default(UplinkConfigSchema, { interface_interval_s: 1 }) as UplinkConfig;
-    const traffic = new TrafficRepo({ db: () => store.db });
-    const mon = new InterfaceMonitor({
-      config,
-      clock,
-      scheduler,
-      store,
-      log,
-      traffic,
-      sysfsNet: sys,
-      procNet: net,
-    });
-    mon.start();
-    const seen = await waitFor(() => mon.current()?.name ?? null, 10_000);
-    mon.stop();
-    expect(seen).toBe('wlan0');
-    // this machine has no WiFi: systeminformation was asked and found no SSID
-    expect(mon.current()).toMatchObject({
-      name: 'wlan0',
-      operstate: 'up',
-      wireless: true,
-      speed_mbps: null,
-      ssid: null,
-    });
-  }, 15_000);
 });
