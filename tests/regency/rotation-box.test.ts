@@ -204,7 +204,11 @@ describe.each(DIALECTS)('the box confirms its rotation by its birth (%s store)',
     expect(readFileSync(join(out, 'mosquitto', 'passwd'), 'utf8')).not.toMatch(new RegExp(`^gw-${A}:`, 'm'));
     expect(await works(broker.url, fresh[A] as Id)).toBe(true);
     expect(box.logs.some((l) => l.msg === 'mqtt: connection error')).toBe(false);
-    const said = regency.logs.filter((l) => l.msg?.startsWith('the box confirmed its new identity'));
+    // The regency logs the confirmation once the broker has reloaded, after the audit row.
+    const confirmed = () =>
+      regency.logs.filter((l) => l.msg?.startsWith('the box confirmed its new identity'));
+    await waitFor(() => confirmed().length >= 2 || null, 15_000);
+    const said = confirmed();
     expect(said.map((l) => [l.msg, l.village, l.username, l.retired])).toEqual([
       [expect.stringMatching(/broker reloaded$/), C, `gw-${C}.2`, [`gw-${C}`]],
       [expect.stringMatching(/broker reloaded$/), A, `gw-${A}.2`, [`gw-${A}`]],
