@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { brokerUrlProblem } from '../report/broker-url.js';
 import { hasUrlCredentials } from './redact.js';
 import type { ConfigIssue, ConfigRefinement } from './types.js';
 
@@ -89,3 +90,22 @@ export const urlCredentialsRefinement: ConfigRefinement = (config) => {
   visit(config, '');
   return issues;
 };
+
+/**
+ * Broker URLs must be readable by the client that will connect with them (the schema checks
+ * only the scheme). `keys` are dotted paths; an absent or empty value is left to the schema.
+ */
+export function brokerUrlRefinement(keys: readonly string[]): ConfigRefinement {
+  return (config) => {
+    const issues: ConfigIssue[] = [];
+    for (const path of keys) {
+      const value = path
+        .split('.')
+        .reduce<unknown>((n, k) => (n as Record<string, unknown> | undefined)?.[k], config);
+      if (typeof value !== 'string' || value === '') continue;
+      const problem = brokerUrlProblem(value);
+      if (problem) issues.push({ path, message: problem });
+    }
+    return issues;
+  };
+}

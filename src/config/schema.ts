@@ -10,7 +10,12 @@ import { UpgradeConfigSchema } from '../upgrade/config-schema.js';
 import { UplinkConfigSchema } from '../uplink/config-schema.js';
 import { HttpConfigSchema } from '../web/config-schema.js';
 import { DataDirSchema, GatewaySchema, LogLevelSchema, RunDirSchema } from './base-schema.js';
-import { secretFilesRefinement, uniqueIdsRefinement, urlCredentialsRefinement } from './refinements.js';
+import {
+  brokerUrlRefinement,
+  secretFilesRefinement,
+  uniqueIdsRefinement,
+  urlCredentialsRefinement,
+} from './refinements.js';
 import type { ConfigRefinement } from './types.js';
 
 /** The whole config file: each module declares its own part once; this only composes. */
@@ -33,7 +38,12 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 
-export const REFINEMENTS: ConfigRefinement[] = [probeRefinement, uniqueIdsRefinement, secretFilesRefinement];
+export const REFINEMENTS: ConfigRefinement[] = [
+  probeRefinement,
+  uniqueIdsRefinement,
+  secretFilesRefinement,
+  brokerUrlRefinement(['mqtt.url']),
+];
 
 /**
  * Insecure settings: check-config refuses them (exit 1, with the key path), while `run` only

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DataDirSchema, LogLevelSchema } from '../config/base-schema.js';
 import { hasUrlCredentials } from '../config/redact.js';
-import { secretFilesRefinement } from '../config/refinements.js';
+import { brokerUrlRefinement, secretFilesRefinement } from '../config/refinements.js';
 import type { ConfigIssue, ConfigRefinement } from '../config/types.js';
 import { PLACEHOLDERS, unknownPlaceholders } from './alerts/templates.js';
 import { wibStampMs } from './reports/maintenance.js';
@@ -355,6 +355,7 @@ export const REGENCY_REFINEMENTS: ConfigRefinement[] = [
   webhookUrlRefinement,
   retentionRefinement,
   secretFilesRefinement,
+  brokerUrlRefinement(['mqtt.url', 'provision.gateway_url', 'provision.cert_url']),
   sharedGroupRefinement,
   databasePasswordRefinement,
   templatesRefinement,

@@ -9,6 +9,11 @@ export interface IfaceCounters {
 
 const NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 
+/** A name the kernel could give an interface (used as a path under /sys: never `..`). */
+export function isIfaceName(name: string): boolean {
+  return NAME.test(name) && name !== '.' && name !== '..';
+}
+
 /**
  * An interface's byte counters and operstate, read straight from sysfs (the kernel's own
  * numbers). systeminformation's networkStats reads the same files through a shell and one
@@ -17,7 +22,7 @@ const NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
  * modem, renamed) or the name is not an interface name.
  */
 export function readIfaceCounters(name: string, root = '/sys/class/net'): IfaceCounters | null {
-  if (!NAME.test(name) || name === '.' || name === '..') return null;
+  if (!isIfaceName(name)) return null;
   const dir = join(root, name);
   const read = (file: string) => readFileSync(join(dir, file), 'utf8').trim();
   try {

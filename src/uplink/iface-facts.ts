@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isIfaceName } from './iface-counters.js';
 
 const RTF_UP = 0x0001;
 const RTF_REJECT = 0x0200;
-const NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 
 /** What the kernel says of an interface, from sysfs alone. */
 export interface IfaceFacts {
@@ -73,7 +73,7 @@ export function defaultInterface(procNet = '/proc/net'): string | null {
     }
   };
   for (const routes of [defaultRoutes4(read('route')), defaultRoutes6(read('ipv6_route'))]) {
-    const best = routes.filter((r) => NAME.test(r.iface)).sort((a, b) => a.metric - b.metric)[0];
+    const best = routes.filter((r) => isIfaceName(r.iface)).sort((a, b) => a.metric - b.metric)[0];
     if (best) return best.iface;
   }
   return null;
@@ -81,7 +81,7 @@ export function defaultInterface(procNet = '/proc/net'): string | null {
 
 /** operstate, speed and kind of an interface from /sys/class/net; null when it is gone. */
 export function readIfaceFacts(name: string, root = '/sys/class/net'): IfaceFacts | null {
-  if (!NAME.test(name) || name === '.' || name === '..') return null;
+  if (!isIfaceName(name)) return null;
   const dir = join(root, name);
   if (!existsSync(dir)) return null;
   const read = (file: string): string | null => {

@@ -4,7 +4,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokerOptions } from '../../src/report/broker-url.js';
+import { validateConfigText } from '../../src/config/loader.js';
+import { validateRegencyConfigText } from '../../src/regency/config.js';
+import { brokerOptions, brokerUrlProblem } from '../../src/report/broker-url.js';
 import { REPO_ROOT } from '../helpers/daemon.js';
 import { TestBroker } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/net.js';
@@ -40,6 +42,36 @@ describe('brokerOptions', () => {
   it('throws on what is not a URL, as mqtt.connect would', () => {
     expect(() => brokerOptions('127.0.0.1:1883 ')).toThrow();
     expect(() => brokerOptions('')).toThrow();
+  });
+
+  it('keeps credentials that are not valid percent-encoding as written, instead of throwing', () => {
+    expect(brokerOptions('mqtt://u%E0:p%ZZ@h:1')).toMatchObject({ username: 'u%E0', password: 'p%ZZ' });
+  });
+
+  it('names what check-config must refuse: an unreadable URL, or one with no host', () => {
+    for (const ok of ['mqtt://127.0.0.1:1883', 'mqtts://[::1]:8883', 'mqtt://mqtt.banyuwangikab.go.id'])
+      expect(brokerUrlProblem(ok)).toBeNull();
+    for (const bad of ['mqtt://exa mple:1883', 'mqtt://127.0.0.1:99999', 'mqtt://[::1', 'mqtt://'])
+      expect(brokerUrlProblem(bad), bad).not.toBeNull();
+  });
+
+  it('check-config refuses such a URL in the gateway and the regency config, naming the key', () => {
+    const gw = (url: string) =>
+      validateConfigText(
+        `gateway: { id: "3510170012", name: "Kemiren" }\nmqtt: { url: "${url}" }\n`,
+        '/tmp/c.yaml',
+      );
+    expect(gw('mqtt://127.0.0.1:1883').ok).toBe(true);
+    const refused = gw('mqtt://exa mple:1883');
+    expect(refused.ok ? [] : refused.issues.map((i) => i.path)).toEqual(['mqtt.url']);
+    const regency = (extra: string) =>
+      validateRegencyConfigText(
+        `regency: { name: "Diskominfo Banyuwangi" }\nmqtt: { url: "mqtt://127.0.0.1:1883" }\n${extra}`,
+        '/tmp/r.yaml',
+      );
+    expect(regency('').ok).toBe(true);
+    const r = regency('provision: { gateway_url: "mqtts://broker:70000" }\n');
+    expect(r.ok ? [] : r.issues.map((i) => i.path)).toEqual(['provision.gateway_url']);
   });
 
   it('is what every mqtt.connect() in src/ is given', () => {
