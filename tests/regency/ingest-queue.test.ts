@@ -41,7 +41,7 @@ function rig(o: Partial<IngestQueueOptions> & { fail?: (b: readonly Received[]) 
 }
 
 describe('IngestQueue', () => {
-  it('without a linger, commits what arrived in one loop turn together, then acknowledges it', async () => {
+  it('commits what arrived in one loop turn together, then acknowledges it', async () => {
     const r = rig();
     r.push('a');
     r.push('b');
